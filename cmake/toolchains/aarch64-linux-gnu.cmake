@@ -1,0 +1,13 @@
+# Cross-compile for 64-bit ARM Linux (Raspberry Pi 3/4/5 with a 64-bit OS)
+# with Debian's gcc-aarch64-linux-gnu; ctest runs the binaries under qemu.
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
+set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
+set(CMAKE_C_FLAGS_INIT "-mcpu=cortex-a53")
+set(CMAKE_CXX_FLAGS_INIT "-mcpu=cortex-a53")
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/aarch64-linux-gnu)
+set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
