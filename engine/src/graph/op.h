@@ -1,0 +1,107 @@
+// The interface between the graph runtime and the ops.
+//
+// The loader turns each .irb node into an Op by calling the factory registered
+// for its op name (ops/op_table.cc). The factory reads attributes and input
+// descriptions through NodeView, validates them (throwing irnet::Error with the
+// node named: NodeView::fail), infers output shapes, and does all per-model
+// preparation (weight repacking, padding corrections, thresholds). run() then
+// only computes: no allocation, no validation, no exceptions.
+//
+// Tensors: rank-4 activations are NHWC. Shapes are logical (see docs/format.md);
+// a bits tensor of logical shape [.., C] occupies prod(..) * packed_words(C) words.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "irnet/error.h"
+
+namespace irnet {
+
+enum class DType : std::uint8_t { kF32 = 1, kI32 = 2, kBits = 3, kI8 = 4 };
+
+using Shape = std::vector<std::int64_t>;
+
+// Bytes a tensor of this dtype and logical shape occupies (checked: throws on overflow).
+std::size_t tensor_bytes(DType dtype, const Shape& shape);
+const char* dtype_name(DType dtype);
+std::string shape_str(const Shape& shape);
+
+struct TensorDesc {
+  DType dtype = DType::kF32;
+  Shape shape;
+  const void* data = nullptr;  // constants only: points into the mapped model file
+};
+
+// Read access to one node while its op is being built.
+class NodeView {
+ public:
+  virtual ~NodeView() = default;
+  virtual const std::string& name() const = 0;
+  virtual const std::string& op() const = 0;
+
+  // Inputs as declared in the file; nullptr for an absent optional input.
+  virtual std::size_t num_inputs() const = 0;
+  virtual const TensorDesc* input(std::size_t i) const = 0;
+  virtual std::size_t num_outputs() const = 0;
+
+  // Attributes. The default is returned when the key is absent; a present key
+  // with the wrong type or count throws (naming node, op and key).
+  virtual bool has_attr(const std::string& key) const = 0;
+  virtual std::vector<std::int64_t> ints(const std::string& key,
+                                         std::vector<std::int64_t> dflt) const = 0;
+  virtual std::vector<float> floats(const std::string& key, std::vector<float> dflt) const = 0;
+  virtual std::string str(const std::string& key, std::string dflt) const = 0;
+  std::int64_t int_attr(const std::string& key, std::int64_t dflt) const;
+  float float_attr(const std::string& key, float dflt) const;
+
+  // Helpers for factories: fetch input i and check its presence/dtype/rank/
+  // constness, or throw a kModelFormat error naming the node.
+  const TensorDesc& require_input(std::size_t i, DType dtype, int rank = -1) const;
+  const TensorDesc& require_const(std::size_t i, DType dtype, const Shape& shape) const;
+  [[noreturn]] void fail(const std::string& message) const;
+};
+
+// Splits [0, n) into chunks and runs fn(begin, end) on the runtime's thread
+// pool; returns when all chunks are done. Chunking never changes results:
+// ops must write disjoint outputs per index and never reduce across chunks.
+using ParallelFor = std::function<void(std::size_t n, const std::function<void(std::size_t begin, std::size_t end)>& fn)>;
+
+struct RunContext {
+  const void* const* inputs;  // one pointer per declared input (nullptr if absent)
+  void* const* outputs;       // one pointer per output
+  void* scratch;              // scratch_bytes() bytes, 64-byte aligned, shared by the whole node
+  const ParallelFor* parallel_for;
+};
+
+struct OpStats {
+  std::int64_t binary_macs = 0;
+  std::int64_t float_macs = 0;
+  std::int64_t param_bytes = 0;
+};
+
+class Op {
+ public:
+  virtual ~Op() = default;
+  // Output descriptions (dtype + shape), one per node output, inferred from the
+  // inputs. The loader checks they equal the shapes declared in the file.
+  virtual std::vector<TensorDesc> outputs() const = 0;
+  virtual std::size_t scratch_bytes() const { return 0; }
+  virtual void run(const RunContext& ctx) const = 0;
+  virtual OpStats stats() const { return {}; }
+  // The kernel variant in use, e.g. "bgemm_8x4_avx512" or "sgemm_6x16_avx2".
+  virtual std::string kernel_name() const { return "ref"; }
+};
+
+using OpFactory = std::unique_ptr<Op> (*)(const NodeView& node);
+
+// The table of every op the runtime knows (ops/op_table.cc). nullptr if unknown.
+OpFactory find_op_factory(const std::string& op_name);
+// Comma-separated list of known op names, for "unknown op" messages.
+std::string known_op_names();
+
+}  // namespace irnet
