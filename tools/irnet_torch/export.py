@@ -1,0 +1,133 @@
+"""Export IR-Net PyTorch models to ONNX with either PyTorch exporter.
+
+    python -m tools.irnet_torch.export --model resnet20 --out resnet20.onnx [--dynamo] [--opset 13]
+
+* legacy exporter (``dynamo=False``, opset 11-17): binary weights stay latent
+  and are recomputed by the Libra-PB subgraph (ReduceMean, Sub, Div, Sqrt, Abs,
+  Log, Round, Pow, Sign, Mul); FP convs get their BatchNorm folded in.
+* dynamo exporter (``dynamo=True``, opset 18): folds constant subgraphs, so small
+  binary convs arrive as ``Conv(Sign(x), W = +-alpha)``.
+
+Both exports are checked against PyTorch with onnxruntime when it is installed
+(``verify=True``).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .layers import ABLATION_CONFIGS, IRNET, BinaryConfig
+from .models import MODELS, build_model
+
+__all__ = ["export", "verify_with_onnxruntime", "randomize_batchnorm", "main"]
+
+
+def randomize_batchnorm(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Give every BatchNorm random affine parameters and running statistics.
+
+    A freshly initialized model has gamma = 1, beta = 0, mean = 0, var = 1, so a
+    binary conv whose +-1 dot product is 0 yields an output of exactly 0, and
+    sign(0) then depends on float rounding (onnxruntime fuses BN into the conv
+    and gets +-1e-7).  Random statistics, as in a trained model, make exports
+    of random-weight models numerically stable and exercise BN folding.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                n = m.num_features
+                m.weight.copy_(0.5 + torch.rand(n, generator=gen))
+                m.bias.copy_(0.2 * torch.randn(n, generator=gen))
+                m.running_mean.copy_(0.2 * torch.randn(n, generator=gen))
+                m.running_var.copy_(0.5 + torch.rand(n, generator=gen))
+    return model
+
+
+def export(model: nn.Module, path: str, input_shape, dynamo: bool = False, opset: int | None = None,
+           verify: bool = True) -> str:
+    """Write ``model`` (switched to eval mode) as ONNX to ``path`` and return the path.
+
+    ``opset`` defaults to 13 for the legacy exporter and 18 for dynamo.
+    With ``verify`` the file is run in onnxruntime on a random input and must
+    match PyTorch within 1e-4 (max abs), else ``RuntimeError``.
+    """
+    if opset is None:
+        opset = 18 if dynamo else 13
+    model.eval()
+    example = torch.randn(*input_shape)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # exporter deprecation chatter
+        if dynamo:
+            program = torch.onnx.export(model, (example,), dynamo=True, opset_version=opset,
+                                        input_names=["input"], output_names=["output"],
+                                        verbose=False)
+            program.save(path)
+        else:
+            torch.onnx.export(model, (example,), path, dynamo=False, opset_version=opset,
+                              input_names=["input"], output_names=["output"],
+                              do_constant_folding=True)
+    if verify:
+        verify_with_onnxruntime(model, path, example)
+    return path
+
+
+def verify_with_onnxruntime(model: nn.Module, path: str, example: torch.Tensor,
+                            tolerance: float = 1e-4) -> float:
+    """Max |PyTorch - onnxruntime| on ``example``; raises if above ``tolerance``."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        print("note: onnxruntime not installed, export not verified", file=sys.stderr)
+        return float("nan")
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {session.get_inputs()[0].name: example.numpy()})
+    with torch.no_grad():
+        want = model(example).numpy()
+    err = float(np.max(np.abs(got - want)))
+    if not err <= tolerance:
+        raise RuntimeError(f"{path}: onnxruntime differs from PyTorch by {err:g} (> {tolerance:g})")
+    return err
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.irnet_torch.export",
+                                     description="Export an IR-Net model (random or trained weights) to ONNX.")
+    parser.add_argument("--model", required=True, choices=sorted(MODELS))
+    parser.add_argument("--out", required=True, help="output .onnx path")
+    parser.add_argument("--dynamo", action="store_true", help="use the dynamo exporter (opset 18)")
+    parser.add_argument("--opset", type=int, default=None, help="default: 13 legacy, 18 dynamo")
+    parser.add_argument("--variant", default="ir-net", choices=sorted(ABLATION_CONFIGS),
+                        help="binarization variant (default ir-net)")
+    parser.add_argument("--w1a32", action="store_true", help="1W/32A: real-valued activations, ReLU")
+    parser.add_argument("--weights", help="state_dict (.pt) to load; default: random weights "
+                        "and random BatchNorm statistics")
+    parser.add_argument("--input-shape", help="NCHW, e.g. 1,3,32,32 (default: the model's)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    torch.manual_seed(args.seed)
+    base = ABLATION_CONFIGS[args.variant]
+    config = BinaryConfig(libra=base.libra, ede=base.ede, binary_activations=not args.w1a32,
+                          tmin=IRNET.tmin, tmax=IRNET.tmax)
+    model, shape = build_model(args.model, config)
+    if args.weights:
+        model.load_state_dict(torch.load(args.weights, map_location="cpu"))
+    else:
+        randomize_batchnorm(model, args.seed)
+    if args.input_shape:
+        shape = tuple(int(d) for d in args.input_shape.split(","))
+    export(model, args.out, shape, dynamo=args.dynamo, opset=args.opset)
+    print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.2f} MB, "
+          f"{'dynamo' if args.dynamo else 'legacy'} exporter, input {list(shape)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
