@@ -1,0 +1,53 @@
+// The blocking loop shared by the register-blocked bgemm kernels.
+//
+// A kernel provides `template <int MR, int NR> static void tile(K, A, lda, B,
+// ldb, C, ldc)`: the full popcount sums of an MR×NR block of C, with its
+// accumulators held in registers over the whole K loop. bgemm_tiled() walks C
+// in NR-column panels (the NR weight rows, reused across all M rows, stay in
+// L1) and, inside a panel, MR-row tiles; the right and bottom edges call the
+// smaller instantiations tile<mr, nr> with mr < MR / nr < NR, picked from a
+// table built at compile time, so every M, N >= 0 is handled without padding.
+//
+// The header is included by one file per ISA, each with its own Kernel type,
+// so the instantiations never mix code compiled for different ISAs.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+#include "bitpack/bitpack.h"
+
+namespace irnet {
+namespace bgemm_detail {
+
+using TileFn = void (*)(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
+                        std::size_t ldb, std::int32_t* C, std::size_t ldc);
+
+template <typename Kernel, int MR, int NR, std::size_t... I>
+constexpr std::array<TileFn, MR * NR> make_tile_table(std::index_sequence<I...>) {
+  // Entry (mr-1)*NR + (nr-1) is tile<mr, nr>.
+  return {{&Kernel::template tile<static_cast<int>(I) / NR + 1, static_cast<int>(I) % NR + 1>...}};
+}
+
+template <typename Kernel, int MR, int NR>
+void bgemm_tiled(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda,
+                 const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+  static constexpr std::array<TileFn, MR * NR> kTiles =
+      make_tile_table<Kernel, MR, NR>(std::make_index_sequence<MR * NR>{});
+  for (std::size_t n0 = 0; n0 < N; n0 += NR) {
+    const std::size_t nr = N - n0 < std::size_t(NR) ? N - n0 : std::size_t(NR);
+    std::size_t m0 = 0;
+    if (nr == std::size_t(NR))
+      for (; m0 + MR <= M; m0 += MR)
+        Kernel::template tile<MR, NR>(K, A + m0 * lda, lda, B + n0 * ldb, ldb, C + m0 * ldc + n0, ldc);
+    for (; m0 < M; m0 += MR) {
+      const std::size_t mr = M - m0 < std::size_t(MR) ? M - m0 : std::size_t(MR);
+      kTiles[(mr - 1) * NR + (nr - 1)](K, A + m0 * lda, lda, B + n0 * ldb, ldb, C + m0 * ldc + n0, ldc);
+    }
+  }
+}
+
+}  // namespace bgemm_detail
+}  // namespace irnet

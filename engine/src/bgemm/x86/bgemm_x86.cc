@@ -1,0 +1,22 @@
+// Registry table of the x86 bgemm kernels, best first. Compiled without ISA
+// flags: it only takes addresses, the CPU check happens before any call.
+#include "bgemm/x86/bgemm_x86.h"
+#include "cpu/cpu_features.h"
+#include "cpu/kernel_registry.h"
+
+namespace irnet {
+namespace {
+
+bool has_avx512_vpopcntdq() { return cpu_features().avx512f && cpu_features().avx512vpopcntdq; }
+bool has_avx2() { return cpu_features().avx2; }
+
+const KernelVariant kVariants[] = {
+    {"bgemm_4x4_avx512", has_avx512_vpopcntdq, as_kernel_fn(&bgemm_4x4_avx512)},
+    {"bgemm_2x4_avx2", has_avx2, as_kernel_fn(&bgemm_2x4_avx2)},
+};
+
+}  // namespace
+
+extern const KernelTable kBgemmKernelsX86 = {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
+
+}  // namespace irnet

@@ -1,0 +1,14 @@
+// The x86 bgemm micro-kernels (BgemmFn), each in a file compiled with its ISA flags.
+#pragma once
+
+#include "bgemm/bgemm.h"
+
+namespace irnet {
+
+void bgemm_2x4_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda,
+                    const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc);
+void bgemm_4x4_avx512(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
+                      std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
+                      std::size_t ldc);
+
+}  // namespace irnet

@@ -1,0 +1,137 @@
+// Every bgemm variant, forced in turn, against bgemm_ref on random shapes:
+// tile edges (M, N not multiples of any tile), K not a multiple of any vector
+// width, long accumulations (K up to ~300 words), leading dimensions larger
+// than K, and adversarial all-ones data (the largest possible counts).
+// Also the kernel registry: listing, forcing, errors.
+#include "bgemm/bgemm.h"
+#include "bit_testing.h"
+#include "check.h"
+#include "cpu/kernel_registry.h"
+
+using irnet::BitWord;
+using namespace irnet_test;
+
+namespace {
+
+struct Shape {
+  std::size_t M, N, K, lda, ldb, ldc;
+};
+
+void check_variant_on(const std::string& variant, const Shape& c, const std::vector<BitWord>& A,
+                      const std::vector<BitWord>& B) {
+  std::vector<std::int32_t> expected(c.M * c.ldc, -7), got(c.M * c.ldc, -7);
+  irnet::bgemm_ref(c.M, c.N, c.K, A.data(), c.lda, B.data(), c.ldb, expected.data(), c.ldc);
+  {
+    ForcedKernel forced("bgemm", variant);
+    irnet::selected_kernel_fn<irnet::BgemmFn>("bgemm")(c.M, c.N, c.K, A.data(), c.lda, B.data(), c.ldb,
+                                                       got.data(), c.ldc);
+  }
+  if (got != expected) {
+    CHECK_EQ(variant + " M=" + std::to_string(c.M) + " N=" + std::to_string(c.N) +
+                 " K=" + std::to_string(c.K),
+             std::string("matches bgemm_ref"));
+  }
+}
+
+std::vector<BitWord> random_words(Rng& rng, std::size_t n) {
+  std::vector<BitWord> v(n);
+  for (BitWord& w : v) w = rng();
+  return v;
+}
+
+}  // namespace
+
+TEST(reference_counts_differing_bits) {
+  const BitWord A[2] = {0b1011, ~BitWord{0}};
+  const BitWord B[2] = {0b0001, 0};
+  std::int32_t C = -1;
+  irnet::bgemm_ref(1, 1, 2, A, 2, B, 2, &C, 1);
+  CHECK_EQ(C, 2 + 64);
+}
+
+TEST(all_variants_match_reference_random_shapes) {
+  Rng rng(2);
+  const std::vector<std::string> variants = supported_variants("bgemm");
+  CHECK(variants.size() >= 2);
+  for (int trial = 0; trial < 60; ++trial) {
+    Shape c;
+    c.M = uniform_int(rng, 0, 19);
+    c.N = uniform_int(rng, 0, 19);
+    c.K = trial < 10 ? uniform_int(rng, 250, 300) : uniform_int(rng, 0, 40);
+    c.lda = c.K + uniform_int(rng, 0, 3);
+    c.ldb = c.K + uniform_int(rng, 0, 3);
+    c.ldc = c.N + uniform_int(rng, 0, 2);
+    const std::vector<BitWord> A = random_words(rng, c.M * c.lda + 1);
+    const std::vector<BitWord> B = random_words(rng, c.N * c.ldb + 1);
+    for (const std::string& v : variants) check_variant_on(v, c, A, B);
+  }
+}
+
+TEST(all_variants_exact_on_every_small_shape) {
+  // Every M, N in 1..9 and K in 1..17: all tile-edge combinations of 2x4, 4x4, 8x4 tiles.
+  Rng rng(3);
+  for (std::size_t M = 1; M <= 9; ++M)
+    for (std::size_t N = 1; N <= 9; ++N)
+      for (std::size_t K = 1; K <= 17; K += 1 + (M + N) % 3) {
+        const Shape c{M, N, K, K, K, N};
+        const std::vector<BitWord> A = random_words(rng, M * K);
+        const std::vector<BitWord> B = random_words(rng, N * K);
+        for (const std::string& v : supported_variants("bgemm")) check_variant_on(v, c, A, B);
+      }
+}
+
+TEST(all_variants_max_counts) {
+  // All bits differ: every count is 64*K, the largest value (no byte/lane overflow).
+  const std::size_t M = 5, N = 6, K = 300;
+  const std::vector<BitWord> A(M * K, ~BitWord{0}), B(N * K, 0);
+  for (const std::string& v : supported_variants("bgemm")) {
+    std::vector<std::int32_t> C(M * N, 0);
+    ForcedKernel forced("bgemm", v);
+    irnet::selected_kernel_fn<irnet::BgemmFn>("bgemm")(M, N, K, A.data(), K, B.data(), K, C.data(), N);
+    for (std::int32_t c : C)
+      if (c != 64 * int(K)) CHECK_EQ(v + " count " + std::to_string(c), std::string("19200"));
+  }
+}
+
+TEST(registry_lists_families_and_selects_supported) {
+  const std::vector<std::string> families = irnet::kernel_families();
+  bool bitpack = false, bgemm = false;
+  for (const std::string& f : families) {
+    bitpack |= f == "bitpack";
+    bgemm |= f == "bgemm";
+  }
+  CHECK(bitpack);
+  CHECK(bgemm);
+  for (const char* family : {"bitpack", "bgemm"}) {
+    int selected = 0;
+    for (const irnet::KernelVariantInfo& v : irnet::kernel_variants(family))
+      if (v.selected) {
+        ++selected;
+        CHECK(v.supported);
+        CHECK_EQ(v.name, irnet::selected_kernel(family));
+      }
+    CHECK_EQ(selected, 1);
+  }
+  // The automatic choice is the first supported variant.
+  for (const irnet::KernelVariantInfo& v : irnet::kernel_variants("bgemm"))
+    if (v.supported) {
+      CHECK_EQ(irnet::selected_kernel("bgemm"), v.name);
+      break;
+    }
+  CHECK(!irnet::cpu_description().empty());
+}
+
+TEST(registry_force_and_errors) {
+  irnet::force_kernel("bgemm", "bgemm_ref");
+  CHECK_EQ(irnet::selected_kernel("bgemm"), std::string("bgemm_ref"));
+  irnet::force_kernel("bgemm", "auto");
+  CHECK(irnet::selected_kernel("bgemm") != std::string("bgemm_ref"));
+  CHECK_THROWS(irnet::force_kernel("bgemm", "bgemm_9x9_magic"), "unknown kernel 'bgemm_9x9_magic'");
+  CHECK_THROWS(irnet::force_kernel("bgemm", "bgemm_9x9_magic"), "bgemm_4x4_scalar");
+  CHECK_THROWS(irnet::force_kernel("nosuch", "x"), "unknown kernel family 'nosuch'");
+  CHECK_THROWS(irnet::kernel_variants("nosuch"), "known: bitpack, bgemm");
+  for (const irnet::KernelVariantInfo& v : irnet::kernel_variants("bgemm"))
+    if (!v.supported) CHECK_THROWS(irnet::force_kernel("bgemm", v.name), "not supported by this CPU");
+}
+
+int main() { return irnet_test::run_all(); }
