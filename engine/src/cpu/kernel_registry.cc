@@ -46,6 +46,18 @@ const std::vector<FamilyTables>& family_tables() {
            &kBgemmKernelsArm32,
 #endif
            &kBgemmKernelsPortable}},
+      {"sgemm",
+       {
+#if defined(IRNET_ARCH_x86)
+           &kSgemmKernelsX86,
+#endif
+#if defined(IRNET_ARCH_arm64)
+           &kSgemmKernelsArm64,
+#endif
+#if defined(IRNET_ARCH_arm32)
+           &kSgemmKernelsArm32,
+#endif
+           &kSgemmKernelsPortable}},
   };
   return families;
 }

@@ -81,17 +81,21 @@ bool always_supported();
 // ---- tables (see the contract above) ---------------------------------------
 extern const KernelTable kBitpackKernelsPortable;
 extern const KernelTable kBgemmKernelsPortable;
+extern const KernelTable kSgemmKernelsPortable;  // fconv/ (variants return const SgemmKernel*)
 #if defined(IRNET_ARCH_x86)
 extern const KernelTable kBitpackKernelsX86;
 extern const KernelTable kBgemmKernelsX86;
+extern const KernelTable kSgemmKernelsX86;
 #endif
 #if defined(IRNET_ARCH_arm64)
 extern const KernelTable kBitpackKernelsArm64;
 extern const KernelTable kBgemmKernelsArm64;
+extern const KernelTable kSgemmKernelsArm64;
 #endif
 #if defined(IRNET_ARCH_arm32)
 extern const KernelTable kBitpackKernelsArm32;
 extern const KernelTable kBgemmKernelsArm32;
+extern const KernelTable kSgemmKernelsArm32;
 #endif
 
 // ---- lookup -----------------------------------------------------------------

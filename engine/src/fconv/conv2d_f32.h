@@ -1,0 +1,79 @@
+// Float 2-D convolution (NHWC activations, weights [out_c][kh][kw][in_c/groups]),
+// optional bias, fused clamp activation.
+//
+//   y[n,oh,ow,o] = clamp(sum_{i,j,c} x[n, oh*sh - pt + i*dh, ow*sw - pl + j*dw, g*Cg + c]
+//                                   * w[o,i,j,c]  + bias[o],  lo, hi)
+// with g = o / (out_c/groups), Cg = in_c/groups, taps outside the input skipped
+// (zero padding), the sum in (i, j, c) order starting from 0.
+//
+// Fast path (FloatConv2d): per group, an sgemm with M = N*out_h*out_w output
+// pixels, K = kh*kw*Cg, N = out_c/groups. The weights rows are exactly the
+// packed-B source (one row of K values per output channel), packed into panels
+// at construction. The activations are im2col'd straight into packed A
+// micro-panels (padding taps become zeros), one micro-panel of mr output
+// pixels at a time, so the scratch is K*mr floats per worker slot.
+//
+// Threads: the output pixels are split into at most kMaxSlots contiguous
+// slots of whole micro-panels; each slot has its own scratch slice and writes
+// its own output rows. Every output value is computed by the same micro-kernel
+// over the same k order whatever the slot, so results do not depend on the
+// number of threads or on how slots are distributed.
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include "common/conv_geometry.h"
+#include "fconv/sgemm.h"
+
+namespace irnet {
+
+// The fused activation as a clamp: none = (-inf, +inf), relu = (0, +inf), clip = (lo, hi).
+struct FloatClamp {
+  float lo = -std::numeric_limits<float>::infinity();
+  float hi = std::numeric_limits<float>::infinity();
+};
+
+// The plain reference: seven nested loops, bounds checks for the padding.
+// bias may be nullptr.
+void conv2d_f32_ref(const Conv2dGeometry& g, const float* x, const float* w, const float* bias,
+                    FloatClamp clamp, float* y);
+
+class FloatConv2d {
+ public:
+  static constexpr std::size_t kMaxSlots = 64;
+
+  // Validates the geometry and packs weights/bias (both copied; bias may be
+  // nullptr). `kernel` defaults to the registry's selected sgemm kernel.
+  FloatConv2d(const Conv2dGeometry& g, const float* weights, const float* bias, FloatClamp clamp,
+              const SgemmKernel* kernel = nullptr);
+
+  const Conv2dGeometry& geometry() const { return g_; }
+  const char* kernel_name() const { return kernel_->name; }
+  std::size_t num_slots() const { return slots_; }
+  std::size_t scratch_bytes() const { return slots_ * slot_bytes_; }
+  // Computes the output pixels of slots [slot_begin, slot_end). scratch has
+  // scratch_bytes() bytes (16-byte aligned at least); x and y are NHWC.
+  void run_slots(std::size_t slot_begin, std::size_t slot_end, const float* x, float* y,
+                 void* scratch) const;
+
+ private:
+  // im2col of output pixels [row0, row0 + mr) for one group into an A micro-panel.
+  void pack_a(std::size_t row0, int group, const float* x, float* a_panel) const;
+
+  Conv2dGeometry g_;
+  const SgemmKernel* kernel_;
+  FloatClamp clamp_;
+  int out_h_ = 0, out_w_ = 0;
+  std::size_t rows_ = 0;              // N * out_h * out_w
+  std::size_t k_ = 0;                 // kh * kw * in_c/groups
+  std::size_t panels_per_group_ = 0;  // ceil((out_c/groups) / nr)
+  std::size_t row_panels_ = 0;        // ceil(rows_ / mr)
+  std::size_t slots_ = 0;
+  std::size_t slot_bytes_ = 0;
+  std::vector<float> packed_w_;     // groups * panels_per_group_ panels of k_*nr
+  std::vector<float> packed_bias_;  // groups * panels_per_group_ panels of nr
+};
+
+}  // namespace irnet

@@ -1,0 +1,179 @@
+// Float conv / sgemm: every sgemm variant this CPU supports, forced in turn,
+// against the plain references (portable kernel: bit-exact; FMA kernels:
+// within rounding), over a shape matrix of kernels, strides, dilations,
+// asymmetric pads, groups, channel counts and batch 2.
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "check.h"
+#include "common/check.h"
+#include "fconv/conv2d_f32.h"
+#include "fconv/sgemm.h"
+
+using namespace irnet;
+
+namespace {
+
+std::vector<float> random_floats(std::size_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+std::vector<float> abs_of(std::vector<float> v) {
+  for (float& x : v) x = std::fabs(x);
+  return v;
+}
+
+bool is_portable(const SgemmKernel& k) { return std::string(k.name).find("portable") != std::string::npos; }
+
+struct ConvCase {
+  int batch, in_h, in_w, in_c, out_c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups;
+};
+
+Conv2dGeometry geometry_of(const ConvCase& c) {
+  Conv2dGeometry g;
+  g.batch = c.batch; g.in_h = c.in_h; g.in_w = c.in_w; g.in_c = c.in_c; g.out_c = c.out_c;
+  g.kernel_h = c.kh; g.kernel_w = c.kw; g.stride_h = c.sh; g.stride_w = c.sw;
+  g.dilation_h = c.dh; g.dilation_w = c.dw;
+  g.pad_top = c.pt; g.pad_left = c.pl; g.pad_bottom = c.pb; g.pad_right = c.pr;
+  g.groups = c.groups;
+  return g;
+}
+
+std::string describe(const ConvCase& c) {
+  return str_cat("N", c.batch, " ", c.in_h, "x", c.in_w, "x", c.in_c, "->", c.out_c, " k", c.kh,
+                 "x", c.kw, " s", c.sh, "x", c.sw, " d", c.dh, "x", c.dw, " p", c.pt, ",", c.pl, ",",
+                 c.pb, ",", c.pr, " g", c.groups);
+}
+
+// Runs the layer with its slots split into `parts` calls, last part first
+// (what any thread interleaving could do).
+std::vector<float> run_conv(const FloatConv2d& conv, const std::vector<float>& x, std::size_t parts) {
+  const Conv2dGeometry& g = conv.geometry();
+  std::vector<float> y(static_cast<std::size_t>(g.batch) * g.out_h() * g.out_w() * g.out_c, NAN);
+  std::vector<std::uint8_t> scratch(conv.scratch_bytes() + 64);
+  void* aligned = scratch.data() + (64 - reinterpret_cast<std::uintptr_t>(scratch.data()) % 64) % 64;
+  const std::size_t n = conv.num_slots();
+  for (std::size_t p = parts; p-- > 0;) conv.run_slots(p * n / parts, (p + 1) * n / parts, x.data(), y.data(), aligned);
+  return y;
+}
+
+void check_conv_case(const ConvCase& c, FloatClamp clamp, bool with_bias, std::mt19937& rng) {
+  const Conv2dGeometry g = geometry_of(c);
+  const std::vector<float> x = random_floats(static_cast<std::size_t>(c.batch) * c.in_h * c.in_w * c.in_c, rng);
+  const std::vector<float> w = random_floats(static_cast<std::size_t>(c.out_c) * c.kh * c.kw * (c.in_c / c.groups), rng);
+  const std::vector<float> b = random_floats(c.out_c, rng);
+  const float* bias = with_bias ? b.data() : nullptr;
+  std::vector<float> ref(static_cast<std::size_t>(c.batch) * g.out_h() * g.out_w() * c.out_c);
+  std::vector<float> magnitude(ref.size());
+  conv2d_f32_ref(g, x.data(), w.data(), bias, clamp, ref.data());
+  const std::vector<float> abs_b = abs_of(b);
+  conv2d_f32_ref(g, abs_of(x).data(), abs_of(w).data(), with_bias ? abs_b.data() : nullptr,
+                 FloatClamp{}, magnitude.data());
+
+  for (const SgemmKernel* kernel : supported_sgemm_kernels()) {
+    const FloatConv2d conv(g, w.data(), bias, clamp, kernel);
+    CHECK_EQ(std::string(conv.kernel_name()), std::string(kernel->name));
+    const std::vector<float> y = run_conv(conv, x, 1);
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const bool ok = is_portable(*kernel) ? y[i] == ref[i]
+                                           : std::fabs(y[i] - ref[i]) <= 1e-5f * magnitude[i] + 1e-7f;
+      if (!ok && bad++ < 3)
+        irnet_test::report(__FILE__, __LINE__,
+                           str_cat(kernel->name, " ", describe(c), " at ", i, ": ", y[i], " vs ref ", ref[i]));
+    }
+    CHECK_EQ(bad, std::size_t{0});
+    // Any split of the slots over calls (threads) gives identical bits.
+    CHECK(run_conv(conv, x, 3) == y);
+    CHECK(run_conv(conv, x, conv.num_slots()) == y);
+  }
+}
+
+}  // namespace
+
+TEST(every_platform_has_a_portable_and_a_selected_sgemm_kernel) {
+  const std::vector<const SgemmKernel*> kernels = supported_sgemm_kernels();
+  CHECK(!kernels.empty());
+  bool has_portable = false;
+  for (const SgemmKernel* k : kernels) has_portable |= is_portable(*k);
+  CHECK(has_portable);
+  CHECK(selected_sgemm_kernel().micro == kernels.front()->micro);
+}
+
+TEST(sgemm_micro_kernels_match_reference_on_partial_tiles) {
+  std::mt19937 rng(7);
+  for (const SgemmKernel* kernel : supported_sgemm_kernels()) {
+    const std::size_t mr = kernel->mr, nr = kernel->nr;
+    for (std::size_t K : {1u, 3u, 64u, 147u}) {
+      const std::vector<float> A = random_floats(mr * K, rng);      // [mr][K]
+      const std::vector<float> W = random_floats(nr * K, rng);      // [nr][K]
+      const std::vector<float> bias = random_floats(nr, rng);
+      std::vector<float> a_panel(K * mr);
+      for (std::size_t r = 0; r < mr; ++r)
+        for (std::size_t k = 0; k < K; ++k) a_panel[k * mr + r] = A[r * K + k];
+      const std::vector<float> b_panel = sgemm_pack_b(W.data(), K, K, nr, nr);
+      for (std::size_t rows : {mr, mr - 1, std::size_t{1}})
+        for (std::size_t cols : {nr, nr - 1, std::size_t{1}}) {
+          const std::size_t ldc = nr + 3;
+          std::vector<float> C(mr * ldc, 42.f), ref(mr * ldc, 42.f);
+          kernel->micro(K, a_panel.data(), b_panel.data(), bias.data(), -0.5f, 0.75f, C.data(), ldc, rows, cols);
+          sgemm_ref(rows, cols, K, A.data(), K, W.data(), K, bias.data(), -0.5f, 0.75f, ref.data(), ldc);
+          for (std::size_t i = 0; i < C.size(); ++i) {
+            const bool ok = is_portable(*kernel) ? C[i] == ref[i] : std::fabs(C[i] - ref[i]) <= 1e-5f * K;
+            if (!ok)
+              irnet_test::report(__FILE__, __LINE__, str_cat(kernel->name, " K=", K, " rows=", rows, " cols=",
+                                                             cols, " at ", i, ": ", C[i], " vs ", ref[i]));
+          }
+        }
+    }
+  }
+}
+
+TEST(conv_shape_matrix_all_kernels) {
+  std::mt19937 rng(1);
+  const FloatClamp none{}, relu{0.f}, clip{-1.f, 1.f};
+  // batch, h, w, in_c, out_c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups
+  const ConvCase cases[] = {
+      {1, 5, 6, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},
+      {1, 8, 8, 16, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},
+      {2, 7, 9, 64, 130, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1},       // 1x1/2 downsample
+      {1, 19, 21, 3, 64, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},       // ResNet stem
+      {1, 6, 7, 3, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+      {1, 9, 8, 63, 65, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+      {2, 10, 11, 16, 3, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},       // dilation 2
+      {1, 7, 6, 65, 63, 3, 3, 1, 2, 1, 1, 0, 2, 3, 1, 1},        // asymmetric pads
+      {1, 4, 5, 130, 64, 3, 2, 1, 1, 1, 2, 3, 0, 1, 2, 1},
+      {1, 6, 6, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4},        // groups
+      {2, 5, 7, 16, 16, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 16},       // depthwise
+      {1, 6, 5, 8, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},         // depthwise, multiplier 3
+      {1, 1, 1, 512, 10, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},       // fc-like
+      {1, 2, 2, 3, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},          // tiny, all border
+      {1, 3, 3, 4, 4, 3, 3, 3, 3, 1, 1, 0, 0, 0, 0, 1},          // output 1x1
+  };
+  for (const ConvCase& c : cases) {
+    check_conv_case(c, none, true, rng);
+    check_conv_case(c, relu, false, rng);
+    check_conv_case(c, clip, true, rng);
+  }
+}
+
+TEST(conv_rejects_bad_parameters) {
+  std::vector<float> w(64 * 27, 0.f);
+  Conv2dGeometry g = geometry_of({1, 8, 8, 3, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+  CHECK_THROWS(FloatConv2d(g, nullptr, nullptr, FloatClamp{}), "weights");
+  CHECK_THROWS(FloatConv2d(g, w.data(), nullptr, FloatClamp{1.f, -1.f}), "clamp range");
+  Conv2dGeometry bad = g;
+  bad.groups = 2;  // 3 input channels do not split into 2 groups
+  CHECK_THROWS(FloatConv2d(bad, w.data(), nullptr, FloatClamp{}), "group");
+  bad = g;
+  bad.stride_h = 0;
+  CHECK_THROWS(FloatConv2d(bad, w.data(), nullptr, FloatClamp{}), "stride");
+}
+
+int main() { return irnet_test::run_all(); }
