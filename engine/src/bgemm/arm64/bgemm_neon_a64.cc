@@ -25,11 +25,12 @@
 
 #include <arm_neon.h>
 
+#include "bgemm/bgemm_tiles.h"
+#include "cpu/kernel_registry.h"
+
 namespace irnet {
 namespace {
 
-constexpr std::size_t kTileRows = 4;  // MR: activation rows per tile
-constexpr std::size_t kTileCols = 4;  // NR: weight rows per tile
 constexpr std::size_t kChunkWords = 62;  // 31 steps of 128 bits: 31 * 8 <= 255
 
 inline uint8x16_t load_q(const BitWord* p) { return vreinterpretq_u8_u64(vld1q_u64(p)); }
@@ -88,49 +89,41 @@ inline void reduce_into(const uint8x16_t (&acc)[4][4], uint32x4_t (&total)[4]) {
   total[3] = vaddw_high_u16(total[3], s1);
 }
 
-template <int MR, int NR>
-void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B, std::size_t ldb,
-          std::int32_t* C, std::size_t ldc) {
-  const BitWord* a_rows[MR];
-  const BitWord* b_rows[NR];
-  for (int m = 0; m < MR; ++m) a_rows[m] = A + m * lda;
-  for (int n = 0; n < NR; ++n) b_rows[n] = B + n * ldb;
+// The MR x NR tile for bgemm_tiled (bgemm/bgemm_tiles.h): 1 <= MR, NR <= 4.
+struct NeonA64Kernel {
+  template <int MR, int NR>
+  static void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
+                   std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+    const BitWord* a_rows[MR];
+    const BitWord* b_rows[NR];
+    for (int m = 0; m < MR; ++m) a_rows[m] = A + m * lda;
+    for (int n = 0; n < NR; ++n) b_rows[n] = B + n * ldb;
 
-  uint32x4_t total[4];
-  for (auto& t : total) t = vdupq_n_u32(0);
-  for (std::size_t k = 0; k < K; k += kChunkWords) {
-    const std::size_t words = K - k < kChunkWords ? K - k : kChunkWords;
-    uint8x16_t acc[4][4];
-    // Accumulators outside an edge tile are not touched by the steps: zero them
-    // so the full reduction tree can run on them.
-    for (int m = 0; m < 4; ++m)
-      for (int n = 0; n < 4; ++n)
-        if (m >= MR || n >= NR) acc[m][n] = vdupq_n_u8(0);
-    accumulate_chunk<MR, NR>(a_rows, b_rows, k, words, acc);
-    reduce_into(acc, total);
-  }
-  for (int m = 0; m < MR; ++m) {
-    const int32x4_t row = vreinterpretq_s32_u32(total[m]);
-    std::int32_t* c = C + m * ldc;
-    if (NR == 4) {
-      vst1q_s32(c, row);
-    } else {
-      std::int32_t sums[4];
-      vst1q_s32(sums, row);
-      for (int n = 0; n < NR; ++n) c[n] = sums[n];
+    uint32x4_t total[4];
+    for (auto& t : total) t = vdupq_n_u32(0);
+    for (std::size_t k = 0; k < K; k += kChunkWords) {
+      const std::size_t words = K - k < kChunkWords ? K - k : kChunkWords;
+      uint8x16_t acc[4][4];
+      // Accumulators outside an edge tile are not touched by the steps: zero them
+      // so the full reduction tree can run on them.
+      for (int m = 0; m < 4; ++m)
+        for (int n = 0; n < 4; ++n)
+          if (m >= MR || n >= NR) acc[m][n] = vdupq_n_u8(0);
+      accumulate_chunk<MR, NR>(a_rows, b_rows, k, words, acc);
+      reduce_into(acc, total);
+    }
+    for (int m = 0; m < MR; ++m) {
+      const int32x4_t row = vreinterpretq_s32_u32(total[m]);
+      std::int32_t* c = C + m * ldc;
+      if (NR == 4) {
+        vst1q_s32(c, row);
+      } else {
+        std::int32_t sums[4];
+        vst1q_s32(sums, row);
+        for (int n = 0; n < NR; ++n) c[n] = sums[n];
+      }
     }
   }
-}
-
-using TileFn = void (*)(std::size_t, const BitWord*, std::size_t, const BitWord*, std::size_t,
-                        std::int32_t*, std::size_t);
-
-// Edge tiles, indexed [rows - 1][cols - 1].
-constexpr TileFn kTiles[4][4] = {
-    {tile<1, 1>, tile<1, 2>, tile<1, 3>, tile<1, 4>},
-    {tile<2, 1>, tile<2, 2>, tile<2, 3>, tile<2, 4>},
-    {tile<3, 1>, tile<3, 2>, tile<3, 3>, tile<3, 4>},
-    {tile<4, 1>, tile<4, 2>, tile<4, 3>, tile<4, 4>},
 };
 
 }  // namespace
@@ -138,13 +131,15 @@ constexpr TileFn kTiles[4][4] = {
 void bgemm_4x4_neon_a64(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
                         std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
                         std::size_t ldc) {
-  for (std::size_t i = 0; i < M; i += kTileRows) {
-    const std::size_t rows = M - i < kTileRows ? M - i : kTileRows;
-    for (std::size_t j = 0; j < N; j += kTileCols) {
-      const std::size_t cols = N - j < kTileCols ? N - j : kTileCols;
-      kTiles[rows - 1][cols - 1](K, A + i * lda, lda, B + j * ldb, ldb, C + i * ldc + j, ldc);
-    }
-  }
+  bgemm_detail::bgemm_tiled<NeonA64Kernel, 4, 4>(M, N, K, A, lda, B, ldb, C, ldc);
 }
+
+namespace {
+const KernelVariant kVariants[] = {
+    {"bgemm_4x4_neon_a64", always_supported, as_kernel_fn(&bgemm_4x4_neon_a64)},
+};
+}  // namespace
+
+extern const KernelTable kBgemmKernelsArm64 = {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
 
 }  // namespace irnet

@@ -17,6 +17,8 @@
 
 #include <cstring>
 
+#include "cpu/kernel_registry.h"
+
 namespace irnet {
 namespace {
 
@@ -60,5 +62,13 @@ void pack_signs_neon_a64(const float* x, std::size_t rows, std::size_t channels,
     }
   }
 }
+
+namespace {
+const KernelVariant kVariants[] = {
+    {"pack_signs_neon_a64", always_supported, as_kernel_fn(&pack_signs_neon_a64)},
+};
+}  // namespace
+
+extern const KernelTable kBitpackKernelsArm64 = {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
 
 }  // namespace irnet
