@@ -50,31 +50,33 @@ def randomize_batchnorm(model: nn.Module, seed: int = 0) -> nn.Module:
 
 
 def export(model: nn.Module, path: str, input_shape, dynamo: bool = False, opset: int | None = None,
-           verify: bool = True) -> str:
+           verify: bool = True, example: torch.Tensor | None = None) -> str:
     """Write ``model`` (switched to eval mode) as ONNX to ``path`` and return the path.
 
     ``opset`` defaults to 13 for the legacy exporter and 18 for dynamo.
-    With ``verify`` the file is run in onnxruntime on a random input and must
-    match PyTorch within 1e-4 (max abs), else ``RuntimeError``.
+    With ``verify`` the file is run in onnxruntime on ``example`` (default: a
+    random input of ``input_shape``; the batch dimension of the file is that of
+    ``input_shape``) and must match PyTorch within 1e-4 (max abs), else
+    ``RuntimeError``.
     """
     if opset is None:
         opset = 18 if dynamo else 13
     model.eval()
-    example = torch.randn(*input_shape)
+    trace_input = torch.randn(*input_shape)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # exporter deprecation chatter
         if dynamo:
-            program = torch.onnx.export(model, (example,), dynamo=True, opset_version=opset,
+            program = torch.onnx.export(model, (trace_input,), dynamo=True, opset_version=opset,
                                         input_names=["input"], output_names=["output"],
                                         verbose=False)
             program.save(path)
         else:
-            torch.onnx.export(model, (example,), path, dynamo=False, opset_version=opset,
+            torch.onnx.export(model, (trace_input,), path, dynamo=False, opset_version=opset,
                               input_names=["input"], output_names=["output"],
                               do_constant_folding=True)
     if verify:
-        verify_with_onnxruntime(model, path, example)
+        verify_with_onnxruntime(model, path, trace_input if example is None else example)
     return path
 
 
@@ -87,7 +89,11 @@ def verify_with_onnxruntime(model: nn.Module, path: str, example: torch.Tensor,
         print("note: onnxruntime not installed, export not verified", file=sys.stderr)
         return float("nan")
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    (got,) = session.run(None, {session.get_inputs()[0].name: example.numpy()})
+    name = session.get_inputs()[0].name
+    batch = session.get_inputs()[0].shape[0]
+    step = batch if isinstance(batch, int) else len(example)   # static batch: run in chunks
+    got = np.concatenate([session.run(None, {name: example[i:i + step].numpy()})[0]
+                          for i in range(0, len(example), step)])
     with torch.no_grad():
         want = model(example).numpy()
     err = float(np.max(np.abs(got - want)))

@@ -137,6 +137,11 @@ class _BinaryMixin:
     """Shared state and binarization of BinaryConv2d / BinaryLinear."""
 
     def _init_binary(self, config: BinaryConfig):
+        per_channel = self.weight[0].numel()
+        if config.libra and per_channel < 2:
+            raise ValueError(f"Libra-PB needs at least 2 weights per output channel (the unbiased "
+                             f"std of {per_channel} value is undefined); use a larger layer or "
+                             f"libra=False")
         self.config = config
         self.k, self.t = ede_parameters(0, 1, config.tmin, config.tmax)
 
@@ -190,11 +195,11 @@ class BinaryLinear(_BinaryMixin, nn.Linear):
         return F.linear(self.binary_input(x), self.binary_weight(), self.bias)
 
 
-def set_ede_epoch(model: nn.Module, epoch: float, epochs: int) -> tuple[float, float]:
-    """Advance the EDE schedule of every binary layer; returns (k, t) of the last one."""
+def set_ede_epoch(model: nn.Module, epoch: float, epochs: int) -> tuple[float, float] | None:
+    """Advance the EDE schedule of every binary layer; (k, t), or None without binary layers."""
     kt = None
     for module in model.modules():
         if isinstance(module, _BinaryMixin):
             module.set_ede_epoch(epoch, epochs)
             kt = (module.k, module.t)
-    return kt if kt is not None else (1.0, 1.0)
+    return kt
