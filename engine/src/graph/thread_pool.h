@@ -1,0 +1,53 @@
+// A fixed-size thread pool that runs one parallel loop at a time.
+//
+// parallel_for(n, fn) splits [0, n) into min(n, threads) contiguous chunks of
+// near-equal size, runs chunk 0 on the calling thread and the others on the
+// workers, and returns when all are done. Results never depend on the thread
+// count because ops write disjoint outputs per index (graph/op.h).
+//
+// Several callers (e.g. Python threads running one Model) may call
+// parallel_for concurrently: the pool serves one loop at a time, and a caller
+// that finds it busy runs its whole loop on its own thread instead of waiting.
+// No heap allocation happens per call.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace irnet {
+
+class ThreadPool {
+ public:
+  using Body = std::function<void(std::size_t begin, std::size_t end)>;
+
+  explicit ThreadPool(int threads);  // threads >= 1; threads - 1 workers are started
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return threads_; }
+  void parallel_for(std::size_t n, const Body& fn);
+
+ private:
+  void worker_loop(int worker_index);
+  static void run_chunk(const Body& fn, std::size_t n, std::size_t chunks, std::size_t chunk);
+
+  const int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex busy_;  // held by the caller whose loop the pool is serving
+
+  std::mutex m_;
+  std::condition_variable wake_, done_;
+  const Body* job_ = nullptr;  // guarded by m_
+  std::size_t job_n_ = 0, job_chunks_ = 0;
+  std::uint64_t generation_ = 0;  // incremented per loop
+  int pending_ = 0;               // worker chunks not yet finished
+  bool stop_ = false;
+};
+
+}  // namespace irnet

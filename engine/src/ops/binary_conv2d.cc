@@ -1,0 +1,197 @@
+// BinaryConv2d: the graph op around BConv2d. See ops/binary_ops.h.
+#include <algorithm>
+#include <cmath>
+
+#include "common/check.h"
+#include "ops/binary_ops.h"
+
+namespace irnet {
+
+namespace {
+
+// Output rows (pixels) are split into tasks of at least kMinRowsPerTask rows,
+// at most kMaxTasks of them. Each task has its own scratch slot, so any
+// grouping of tasks onto threads computes the same thing.
+constexpr std::size_t kMinRowsPerTask = 32;
+constexpr std::size_t kMaxTasks = 64;
+constexpr std::size_t kSlotAlign = 64;
+
+class BinaryConvOp final : public Op {
+ public:
+  BinaryConvOp(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const BitWord* weights,
+               Shape out_shape)
+      : mode_(out.mode), has_residual_(out.has_residual),
+        conv_(g, pad, std::move(out), weights), out_shape_(std::move(out_shape)) {
+    rows_ = conv_.output_rows();
+    tasks_ = std::max<std::size_t>(1, std::min(kMaxTasks, (rows_ + kMinRowsPerTask - 1) / kMinRowsPerTask));
+    rows_per_task_ = (rows_ + tasks_ - 1) / tasks_;
+    tasks_ = (rows_ + rows_per_task_ - 1) / rows_per_task_;
+    slot_bytes_ = (conv_.scratch_bytes(rows_per_task_) + kSlotAlign - 1) / kSlotAlign * kSlotAlign;
+  }
+
+  std::vector<TensorDesc> outputs() const override {
+    switch (mode_) {
+      case BConv2dOutput::kInt32: return {{DType::kI32, out_shape_, nullptr}};
+      case BConv2dOutput::kFloat: return {{DType::kF32, out_shape_, nullptr}};
+      case BConv2dOutput::kBits: return {{DType::kBits, out_shape_, nullptr}};
+      case BConv2dOutput::kFloatAndBits:
+        return {{DType::kF32, out_shape_, nullptr}, {DType::kBits, out_shape_, nullptr}};
+    }
+    return {};
+  }
+
+  std::size_t scratch_bytes() const override { return slot_bytes_ * tasks_; }
+
+  void run(const RunContext& ctx) const override {
+    const auto* input = static_cast<const BitWord*>(ctx.inputs[0]);
+    const auto* residual = has_residual_ ? static_cast<const float*>(ctx.inputs[5]) : nullptr;
+    std::int32_t* out_i32 = nullptr;
+    float* out_f32 = nullptr;
+    BitWord* out_bits = nullptr;
+    switch (mode_) {
+      case BConv2dOutput::kInt32: out_i32 = static_cast<std::int32_t*>(ctx.outputs[0]); break;
+      case BConv2dOutput::kFloat: out_f32 = static_cast<float*>(ctx.outputs[0]); break;
+      case BConv2dOutput::kBits: out_bits = static_cast<BitWord*>(ctx.outputs[0]); break;
+      case BConv2dOutput::kFloatAndBits:
+        out_f32 = static_cast<float*>(ctx.outputs[0]);
+        out_bits = static_cast<BitWord*>(ctx.outputs[1]);
+        break;
+    }
+    auto* scratch = static_cast<std::uint8_t*>(ctx.scratch);
+    // Captured by one reference so the std::function holding it needs no heap.
+    const auto task_range = [&](std::size_t begin, std::size_t end) {
+      for (std::size_t t = begin; t < end; ++t) {
+        const std::size_t row_begin = t * rows_per_task_;
+        const std::size_t row_end = std::min(rows_, row_begin + rows_per_task_);
+        conv_.run_rows(row_begin, row_end, input, residual, out_i32, out_f32, out_bits,
+                       scratch + t * slot_bytes_);
+      }
+    };
+    (*ctx.parallel_for)(tasks_, [&task_range](std::size_t b, std::size_t e) { task_range(b, e); });
+  }
+
+  OpStats stats() const override {
+    const Conv2dGeometry& g = conv_.geometry();
+    OpStats s;
+    s.binary_macs = static_cast<std::int64_t>(rows_) * g.out_c * g.kernel_h * g.kernel_w * g.in_c_per_group();
+    return s;
+  }
+
+  std::string kernel_name() const override { return conv_.kernel_name(); }
+
+ private:
+  BConv2dOutput::Mode mode_;
+  bool has_residual_;
+  BConv2d conv_;
+  Shape out_shape_;
+  std::size_t rows_ = 0, tasks_ = 1, rows_per_task_ = 1, slot_bytes_ = 0;
+};
+
+BConv2dOutput::Mode parse_mode(const NodeView& node) {
+  const std::string mode = node.str("mode", "float");
+  if (mode == "float") return BConv2dOutput::kFloat;
+  if (mode == "bits") return BConv2dOutput::kBits;
+  if (mode == "float+bits") return BConv2dOutput::kFloatAndBits;
+  if (mode == "int32") return BConv2dOutput::kInt32;
+  node.fail("mode '" + mode + "' is not one of float, bits, float+bits, int32");
+}
+
+// Attribute `key` as exactly `count` ints in [lo, hi], converted to int.
+std::vector<int> int_list(const NodeView& node, const std::string& key, std::vector<std::int64_t> dflt,
+                          std::size_t count, std::int64_t lo, std::int64_t hi) {
+  const std::vector<std::int64_t> v = node.ints(key, std::move(dflt));
+  if (v.size() != count) node.fail(str_cat("attribute '", key, "' must have ", count, " values, has ", v.size()));
+  std::vector<int> out;
+  for (std::int64_t x : v) {
+    if (x < lo || x > hi) node.fail(str_cat("attribute '", key, "' value ", x, " is not in [", lo, ", ", hi, "]"));
+    out.push_back(static_cast<int>(x));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Op> make_binary_conv_op(const NodeView& node, const Conv2dGeometry& g, PadValue pad,
+                                        const Shape& out_shape, bool residual_allowed) {
+  const std::int64_t out_c = g.out_c;
+  BConv2dOutput out;
+  out.mode = parse_mode(node);
+  if (node.num_inputs() > (residual_allowed ? 6u : 5u))
+    node.fail(str_cat("has ", node.num_inputs(), " inputs, at most ", residual_allowed ? 6 : 5, " allowed"));
+  auto optional_const = [&](std::size_t i, DType dtype) -> const void* {
+    if (node.num_inputs() <= i || node.input(i) == nullptr) return nullptr;
+    return node.require_const(i, dtype, {out_c}).data;
+  };
+  if (const auto* shift = static_cast<const std::int32_t*>(optional_const(2, DType::kI32))) {
+    out.shift.assign(shift, shift + out_c);
+    for (std::int64_t o = 0; o < out_c; ++o)
+      if (out.shift[o] < 0 || out.shift[o] > 126)
+        node.fail(str_cat("shift[", o, "] = ", out.shift[o], " is not in [0, 126]"));
+  }
+  if (const auto* scale = static_cast<const float*>(optional_const(3, DType::kF32))) {
+    out.scale.assign(scale, scale + out_c);
+    for (std::int64_t o = 0; o < out_c; ++o)
+      if (!std::isfinite(out.scale[o])) node.fail(str_cat("scale[", o, "] is not finite"));
+  }
+  if (const auto* bias = static_cast<const float*>(optional_const(4, DType::kF32))) {
+    out.bias.assign(bias, bias + out_c);
+    for (std::int64_t o = 0; o < out_c; ++o)
+      if (!std::isfinite(out.bias[o])) node.fail(str_cat("bias[", o, "] is not finite"));
+  }
+  if (node.num_inputs() > 5 && node.input(5) != nullptr) {
+    const TensorDesc& r = node.require_input(5, DType::kF32);
+    if (r.shape != out_shape)
+      node.fail(str_cat("residual shape ", shape_str(r.shape), " differs from the output shape ", shape_str(out_shape)));
+    if (out.mode == BConv2dOutput::kInt32) node.fail("mode int32 cannot add a residual");
+    out.has_residual = true;
+  }
+  if (node.has_attr("clip")) {
+    const std::vector<float> clip = node.floats("clip", {});
+    if (clip.size() != 2 || !(clip[0] <= clip[1]))
+      node.fail("attribute 'clip' must be [lo, hi] with lo <= hi");
+    if (out.mode == BConv2dOutput::kInt32) node.fail("mode int32 cannot clip");
+    out.has_clamp = true;
+    out.clamp_lo = clip[0];
+    out.clamp_hi = clip[1];
+  }
+  const auto* weights = static_cast<const BitWord*>(node.input(1)->data);
+  return std::make_unique<BinaryConvOp>(g, pad, std::move(out), weights, out_shape);
+}
+
+std::unique_ptr<Op> make_binary_conv2d(const NodeView& node) {
+  const TensorDesc& x = node.require_input(0, DType::kBits, 4);
+  const TensorDesc& w = node.require_input(1, DType::kBits, 4);
+  if (w.data == nullptr) node.fail("input 1 (weights) must be a constant");
+  constexpr std::int64_t kMaxInt = 1 << 30;
+  Conv2dGeometry g;
+  g.batch = static_cast<int>(x.shape[0]);
+  g.in_h = static_cast<int>(x.shape[1]);
+  g.in_w = static_cast<int>(x.shape[2]);
+  g.in_c = static_cast<int>(x.shape[3]);
+  g.out_c = static_cast<int>(w.shape[0]);
+  const std::vector<int> kernel = int_list(node, "kernel", {w.shape[1], w.shape[2]}, 2, 1, kMaxInt);
+  const std::vector<int> strides = int_list(node, "strides", {1, 1}, 2, 1, kMaxInt);
+  const std::vector<int> dilations = int_list(node, "dilations", {1, 1}, 2, 1, kMaxInt);
+  const std::vector<int> pads = int_list(node, "pads", {0, 0, 0, 0}, 4, 0, kMaxInt);
+  g.kernel_h = kernel[0];
+  g.kernel_w = kernel[1];
+  g.stride_h = strides[0];
+  g.stride_w = strides[1];
+  g.dilation_h = dilations[0];
+  g.dilation_w = dilations[1];
+  g.pad_top = pads[0];
+  g.pad_left = pads[1];
+  g.pad_bottom = pads[2];
+  g.pad_right = pads[3];
+  g.groups = int_list(node, "groups", {1}, 1, 1, kMaxInt)[0];
+  const int pad_value = int_list(node, "pad_value", {0}, 1, -1, 1)[0];
+  g.validate();
+  const Shape expected_w = {g.out_c, g.kernel_h, g.kernel_w, g.in_c_per_group()};
+  if (w.shape != expected_w)
+    node.fail(str_cat("weights have shape ", shape_str(w.shape), ", the attributes and input need ",
+                      shape_str(expected_w)));
+  const Shape out_shape = {g.batch, g.out_h(), g.out_w(), g.out_c};
+  return make_binary_conv_op(node, g, static_cast<PadValue>(pad_value), out_shape, true);
+}
+
+}  // namespace irnet
