@@ -1,0 +1,142 @@
+// ARMv7 NEON xor-popcount GEMM, 4x2 register-blocked.
+//
+// Same scheme as the AArch64 kernel (bgemm/arm64/bgemm_neon_a64.cc): per
+// 128-bit step and per (activation row m, weight row n) pair of the tile,
+// vcnt.8(a_m ^ b_n) (each byte 0..8) is added to a u8x16 accumulator, three
+// NEON instructions per 128 binary MACs. ARMv7 has 16 q registers, so the tile
+// is 4x2: 8 accumulators + 4 activation registers + 1 weight register + the
+// eor/vcnt temporaries. Nothing depends on the channel count being a multiple
+// of anything: 64 channels (K = 9 words for a 3x3 conv) run at full speed.
+//
+// Overflow: a step adds at most 8 per byte lane, so K is processed in chunks of
+// at most floor(255 / 8) = 31 steps = 62 words; a final odd word is loaded into
+// the low half of a q register with a zero high half and counts as one step.
+//
+// Horizontal reduction of the 8 accumulators acc[i], i = 2*m + n, per chunk
+// (ARMv7 has pairwise adds on d registers only):
+//   p[i] = vpaddl.u8(acc[i])                  u16x8, lane <= 2*248
+//   d[i] = low(p[i]) + high(p[i])             u16x4
+//   e[j] = vpadd.u16(d[2j], d[2j+1])          lanes 0-1 from d[2j], 2-3 from d[2j+1]
+//   f[k] = vpadd.u16(e[2k], e[2k+1])          lane t = full sum of acc[4k + t], <= 16*248
+// f[0] holds tile rows 0-1 (two columns each), f[1] rows 2-3; both are widened
+// into u32x4 totals. Unused accumulators of edge tiles stay zero.
+#include "bgemm/arm32/bgemm_neon_a32.h"
+
+#include <arm_neon.h>
+
+#include "bgemm/bgemm_tiles.h"
+#include "cpu/kernel_registry.h"
+
+namespace irnet {
+namespace {
+
+constexpr int kTileRows = 4;
+constexpr int kTileCols = 2;
+constexpr std::size_t kChunkWords = 62;  // 31 steps of 128 bits: 31 * 8 <= 255
+
+inline uint8x16_t load_q(const BitWord* p) { return vreinterpretq_u8_u64(vld1q_u64(p)); }
+
+// One word in the low half, zeros above: popcount of the high half is 0.
+inline uint8x16_t load_half_q(const BitWord* p) {
+  return vreinterpretq_u8_u64(vcombine_u64(vld1_u64(p), vdup_n_u64(0)));
+}
+
+inline uint8x16_t xor_count(uint8x16_t a, uint8x16_t b) { return vcntq_u8(veorq_u8(a, b)); }
+
+using Accumulators = uint8x16_t[kTileRows][kTileCols];
+
+// One 128-bit step for every pair of the tile: acc[m][n] (+)= cnt(a_m ^ b_n).
+// The first step of a chunk assigns instead of adding.
+template <int MR, int NR, bool kFirst, typename Load>
+inline void step(const BitWord* const* a_rows, const BitWord* const* b_rows, std::size_t k,
+                 Load load, Accumulators& acc) {
+  uint8x16_t a[MR];
+  for (int m = 0; m < MR; ++m) a[m] = load(a_rows[m] + k);
+  for (int n = 0; n < NR; ++n) {
+    const uint8x16_t w = load(b_rows[n] + k);
+    for (int m = 0; m < MR; ++m) {
+      const uint8x16_t count = xor_count(a[m], w);
+      acc[m][n] = kFirst ? count : vaddq_u8(acc[m][n], count);
+    }
+  }
+}
+
+// Accumulates words [k, k + words) (1 <= words <= kChunkWords) into acc.
+template <int MR, int NR>
+inline void accumulate_chunk(const BitWord* const* a_rows, const BitWord* const* b_rows,
+                             std::size_t k, std::size_t words, Accumulators& acc) {
+  const std::size_t end = k + words;
+  if (words == 1) {
+    step<MR, NR, true>(a_rows, b_rows, k, load_half_q, acc);
+    return;
+  }
+  step<MR, NR, true>(a_rows, b_rows, k, load_q, acc);
+  for (k += 2; k + 2 <= end; k += 2) step<MR, NR, false>(a_rows, b_rows, k, load_q, acc);
+  if (k < end) step<MR, NR, false>(a_rows, b_rows, k, load_half_q, acc);
+}
+
+// The reduction tree of the header comment: total[0] += rows 0-1, total[1] += rows 2-3.
+inline void reduce_into(const Accumulators& acc, uint32x4_t (&total)[2]) {
+  uint16x4_t d[8];
+  for (int i = 0; i < 8; ++i) {
+    const uint16x8_t p = vpaddlq_u8(acc[i / kTileCols][i % kTileCols]);
+    d[i] = vadd_u16(vget_low_u16(p), vget_high_u16(p));
+  }
+  uint16x4_t e[4];
+  for (int j = 0; j < 4; ++j) e[j] = vpadd_u16(d[2 * j], d[2 * j + 1]);
+  total[0] = vaddw_u16(total[0], vpadd_u16(e[0], e[1]));
+  total[1] = vaddw_u16(total[1], vpadd_u16(e[2], e[3]));
+}
+
+// The MR x NR tile for bgemm_tiled (bgemm/bgemm_tiles.h): MR <= 4, NR <= 2.
+struct NeonA32Kernel {
+  template <int MR, int NR>
+  static void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
+                   std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+    const BitWord* a_rows[MR];
+    const BitWord* b_rows[NR];
+    for (int m = 0; m < MR; ++m) a_rows[m] = A + m * lda;
+    for (int n = 0; n < NR; ++n) b_rows[n] = B + n * ldb;
+
+    uint32x4_t total[2] = {vdupq_n_u32(0), vdupq_n_u32(0)};
+    for (std::size_t k = 0; k < K; k += kChunkWords) {
+      const std::size_t words = K - k < kChunkWords ? K - k : kChunkWords;
+      Accumulators acc;
+      // Accumulators outside an edge tile are not touched by the steps: zero them
+      // so the full reduction tree can run on them.
+      for (int m = 0; m < kTileRows; ++m)
+        for (int n = 0; n < kTileCols; ++n)
+          if (m >= MR || n >= NR) acc[m][n] = vdupq_n_u8(0);
+      accumulate_chunk<MR, NR>(a_rows, b_rows, k, words, acc);
+      reduce_into(acc, total);
+    }
+    for (int m = 0; m < MR; ++m) {
+      const uint32x4_t pair_rows = total[m / 2];
+      const uint32x2_t row = (m % 2 == 0) ? vget_low_u32(pair_rows) : vget_high_u32(pair_rows);
+      std::int32_t* c = C + m * ldc;
+      if (NR == 2) {
+        vst1_s32(c, vreinterpret_s32_u32(row));
+      } else {
+        c[0] = static_cast<std::int32_t>(vget_lane_u32(row, 0));
+      }
+    }
+  }
+};
+
+}  // namespace
+
+void bgemm_4x2_neon_a32(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
+                        std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
+                        std::size_t ldc) {
+  bgemm_detail::bgemm_tiled<NeonA32Kernel, kTileRows, kTileCols>(M, N, K, A, lda, B, ldb, C, ldc);
+}
+
+namespace {
+const KernelVariant kVariants[] = {
+    {"bgemm_4x2_neon_a32", always_supported, as_kernel_fn(&bgemm_4x2_neon_a32)},
+};
+}  // namespace
+
+extern const KernelTable kBgemmKernelsArm32 = {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
+
+}  // namespace irnet

@@ -1,0 +1,10 @@
+// ARMv7 NEON sign packing (see bitpack/bitpack.h for the bit convention).
+#pragma once
+
+#include "bitpack/bitpack.h"
+
+namespace irnet {
+
+void pack_signs_neon_a32(const float* x, std::size_t rows, std::size_t channels, BitWord* out);
+
+}  // namespace irnet
