@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ inline std::vector<std::string> supported_variants(const std::string& family) {
   for (const irnet::KernelVariantInfo& v : irnet::kernel_variants(family))
     if (v.supported) names.push_back(v.name);
   return names;
+}
+
+template <typename... Parts>
+std::string str_cat_test(const Parts&... parts) {
+  std::ostringstream out;
+  (out << ... << parts);
+  return out.str();
 }
 
 // Forces `name` for the lifetime of the object, then restores the automatic choice.

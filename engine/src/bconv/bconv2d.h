@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "bgemm/bgemm.h"
 #include "bitpack/bitpack.h"
 #include "common/conv_geometry.h"
 
@@ -64,8 +65,11 @@ void bconv2d_ref(const Conv2dGeometry& g, PadValue pad, const BConv2dOutput& out
                  std::int32_t* out_i32, float* out_f32, BitWord* out_bits);
 
 // The optimized layer: construct once at load (validates, precomputes padding
-// corrections and thresholds, keeps a pointer to `weights`, which must outlive it),
-// then call run_rows from any number of threads on disjoint row ranges.
+// corrections and thresholds, keeps a pointer to `weights`, which must outlive it,
+// and binds the "bgemm" kernel selected at that moment), then call run_rows from
+// any number of threads on disjoint row ranges, each with its own scratch.
+// Limits (irnet::Error otherwise): kh*kw*in_c/groups <= 2^24 (so every dot
+// product is exact in float), shifts in 0..126, finite scale/bias, clamp_lo <= clamp_hi.
 class BConv2d {
  public:
   BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const BitWord* weights);
@@ -73,7 +77,7 @@ class BConv2d {
   const Conv2dGeometry& geometry() const { return g_; }
   // Output rows are the N*out_h*out_w output pixels, in NHWC order.
   std::size_t output_rows() const;
-  // Bytes of scratch one call of run_rows needs for `rows` rows.
+  // Bytes of scratch one call of run_rows needs for `rows` rows (8-byte aligned).
   std::size_t scratch_bytes(std::size_t rows) const;
   // Computes output rows [row_begin, row_end). Same buffers as bconv2d_ref.
   void run_rows(std::size_t row_begin, std::size_t row_end, const BitWord* input,
@@ -83,9 +87,42 @@ class BConv2d {
   const char* kernel_name() const;
 
  private:
+  void check_buffers(const BitWord* input, const float* residual, const std::int32_t* out_i32,
+                     const float* out_f32, const BitWord* out_bits) const;
+  void im2col_group(std::size_t row_begin, std::size_t rows, int group, const BitWord* input,
+                    BitWord* cols) const;
+  void epilogue(std::size_t row_begin, std::size_t rows, const std::int32_t* counts,
+                const float* residual, std::int32_t* out_i32, float* out_f32,
+                BitWord* out_bits) const;
+
   Conv2dGeometry g_;
-  // Implementation state (padding corrections, thresholds, im2col plan) is
-  // added by bconv2d.cc.
+  PadValue pad_;
+  BConv2dOutput out_;
+  const BitWord* weights_;
+  BgemmFn bgemm_;
+  const char* kernel_name_;
+
+  int out_h_ = 0, out_w_ = 0;
+  int in_c_group_ = 0, out_c_group_ = 0;
+  std::size_t in_words_ = 0;       // words per input pixel: packed_words(in_c)
+  std::size_t group_words_ = 0;    // words per tap of one group: packed_words(in_c/groups)
+  std::size_t k_words_ = 0;        // bgemm K: kh * kw * group_words_
+  std::int32_t k_bits_ = 0;        // valid bits per output: kh * kw * in_c/groups
+  std::size_t out_words_ = 0;      // packed_words(out_c)
+  std::size_t block_rows_ = 0;     // output rows per im2col + bgemm block
+  BitWord tail_mask_ = 0;          // valid bits of a group's last word
+  std::vector<BitWord> pad_fill_;  // group_words_ words written for a padded tap
+
+  // PadValue::kZero correction, subtracted from the +1-filled dot product:
+  // correction_[(row_class_[oh] * n_col_classes_ + col_class_[ow]) * out_c + o].
+  std::vector<int> row_class_, col_class_;
+  int n_col_classes_ = 0;
+  std::vector<std::int32_t> correction_;
+
+  // Epilogue constants per output channel (absent parameters filled in).
+  std::vector<float> pow2_shift_, scale_, bias_;
+  // kBits without residual: bit = acc < bit_below_[o] || acc >= bit_from_[o].
+  std::vector<std::int32_t> bit_below_, bit_from_;
 };
 
 }  // namespace irnet

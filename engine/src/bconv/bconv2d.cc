@@ -1,0 +1,344 @@
+// BConv2d: im2col of packed pixels + bgemm + exact epilogue.
+//
+// Per block of output rows and per group:
+//   1. im2col: row r of the block gets, for each tap (i, j), the group's
+//      in_c/groups channel bits of input pixel (oh*sh - pt + i*dh, ow*sw - pl + j*dw),
+//      as packed_words(in_c/groups) words with zero tail bits. A tap in the
+//      padding gets pad_fill_: all 0 (+1) for kZero / kPlusOne, the valid bits
+//      set (-1) for kMinusOne. When in_c/groups is not a multiple of 64 the
+//      group starts at a bit offset inside a word and its bits are extracted
+//      with a funnel shift of two neighbouring words.
+//   2. bgemm: counts[r][o] = popcount(cols[r] XOR weights[o]) over K words.
+//   3. epilogue: with k_bits = kh*kw*in_c/groups valid bits and P the count,
+//      the xor-popcount identity gives the dot product over all taps,
+//      filled ones included:  dot_filled = k_bits - 2P.
+//      kPlusOne / kMinusOne: the fill *is* the pad value, dot = dot_filled.
+//      kZero: the +1 fill added sum(w) over the padded taps, which must
+//      contribute 0, so dot = dot_filled - sum_{padded taps} sum_c w[o,i,j,c].
+//      Which taps are padded depends only on (which kernel rows fall outside
+//      the input at this oh) x (which columns at this ow): output rows and
+//      columns are grouped into classes with the same validity pattern and the
+//      correction is precomputed per (row class, column class, channel).
+//
+// Epilogue arithmetic, identical to bconv2d_ref operation for operation:
+//   y = float(acc) * 2^-shift ; y = y * scale ; y = y + bias ; y = y + residual ; clamp.
+// float(acc) is exact (|acc| <= k_bits <= 2^24). Multiplying a float by the
+// float 2^-s only subtracts s from its exponent, with no rounding, as long
+// as the result stays normal: |acc| >= 1 gives |y| >= 2^-s >= 2^-126 for
+// s <= 126 (and acc = 0 gives 0). So this product is exactly ldexp(acc, -s),
+// the reference's "exponent decrement", and exactly acc / 2^s.
+//
+// Bits without residual: y < 0 as a function of the integer acc is monotone
+// (every step above is monotone non-decreasing in acc for scale > 0 and
+// non-increasing for scale < 0; clamp is monotone), so it equals
+// acc < T (scale > 0), acc >= T (scale < 0) or a constant (scale == 0), with
+// T found by binary search over [-k_bits, k_bits + 1] evaluating the very
+// same float expression. The output bits are therefore identical to forming y.
+#include "bconv/bconv2d.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstring>
+
+#include "common/check.h"
+#include "cpu/kernel_registry.h"
+
+namespace irnet {
+namespace {
+
+constexpr std::int32_t kMaxKBits = std::int32_t(1) << 24;  // float holds every |dot| <= 2^24 exactly
+constexpr int kMaxShift = 126;                              // 2^-126: smallest normal float
+constexpr std::size_t kBlockBytes = 16 * 1024;               // im2col block target: half an L1
+
+// Float epilogue without residual, shared by the float output and the threshold search.
+inline float transform(std::int32_t acc, float pow2_shift, float scale, float bias) {
+  float y = static_cast<float>(acc) * pow2_shift;
+  y = y * scale;
+  return y + bias;
+}
+
+inline float clamp_to(float y, float lo, float hi) { return y < lo ? lo : (y > hi ? hi : y); }
+
+// Copies `n_words` words holding bits [bit_offset, bit_offset + 64*n_words) of
+// `src` (which has `src_words` words) into dst, then masks the last word.
+inline void extract_bits(const BitWord* src, std::size_t src_words, std::size_t bit_offset,
+                         std::size_t n_words, BitWord tail_mask, BitWord* dst) {
+  const std::size_t first = bit_offset / kBitsPerWord;
+  const unsigned s = bit_offset % kBitsPerWord;
+  if (s == 0) {
+    std::memcpy(dst, src + first, n_words * sizeof(BitWord));
+  } else {
+    for (std::size_t w = 0; w < n_words; ++w) {
+      const std::size_t q = first + w;
+      const BitWord hi = q + 1 < src_words ? src[q + 1] << (kBitsPerWord - s) : 0;
+      dst[w] = (src[q] >> s) | hi;
+    }
+  }
+  dst[n_words - 1] &= tail_mask;
+}
+
+// Distinct validity patterns of the kernel taps along one axis: class_of[o]
+// for each output position o, and patterns[class][tap] = tap inside the input.
+void classify_axis(int out_n, int in_n, int stride, int pad_before, int kernel, int dilation,
+                   std::vector<int>& class_of, std::vector<std::vector<char>>& patterns) {
+  class_of.assign(out_n, 0);
+  patterns.clear();
+  std::vector<char> valid(kernel);
+  for (int o = 0; o < out_n; ++o) {
+    for (int t = 0; t < kernel; ++t) {
+      const std::int64_t pos = std::int64_t(o) * stride - pad_before + std::int64_t(t) * dilation;
+      valid[t] = pos >= 0 && pos < in_n;
+    }
+    auto it = std::find(patterns.begin(), patterns.end(), valid);
+    if (it == patterns.end()) it = patterns.insert(patterns.end(), valid);
+    class_of[o] = static_cast<int>(it - patterns.begin());
+  }
+}
+
+}  // namespace
+
+BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const BitWord* weights)
+    : g_(g), pad_(pad), out_(std::move(out)), weights_(weights) {
+  g_.validate();
+  IRNET_CHECK_ARG(weights_ != nullptr, "binary conv: weights are null");
+  IRNET_CHECK_ARG(pad_ == PadValue::kZero || pad_ == PadValue::kPlusOne || pad_ == PadValue::kMinusOne,
+                  "binary conv: pad value must be 0, 1 or -1, got ", int(pad_));
+  const int oc = g_.out_c;
+  const std::int64_t k_bits = std::int64_t(g_.kernel_h) * g_.kernel_w * g_.in_c_per_group();
+  IRNET_CHECK_ARG(k_bits <= kMaxKBits, "binary conv: kernel_h*kernel_w*in_c/groups = ", k_bits,
+                  " exceeds 2^24 (dot products would not be exact in float)");
+  IRNET_CHECK_ARG(out_.shift.empty() || out_.shift.size() == std::size_t(oc),
+                  "binary conv: shift has ", out_.shift.size(), " values, expected 0 or out_c = ", oc);
+  IRNET_CHECK_ARG(out_.scale.empty() || out_.scale.size() == std::size_t(oc),
+                  "binary conv: scale has ", out_.scale.size(), " values, expected 0 or out_c = ", oc);
+  IRNET_CHECK_ARG(out_.bias.empty() || out_.bias.size() == std::size_t(oc),
+                  "binary conv: bias has ", out_.bias.size(), " values, expected 0 or out_c = ", oc);
+  for (int o = 0; o < oc; ++o) {
+    if (!out_.shift.empty())
+      IRNET_CHECK_ARG(out_.shift[o] >= 0 && out_.shift[o] <= kMaxShift, "binary conv: shift[", o,
+                      "] = ", out_.shift[o], " is outside 0..", kMaxShift);
+    if (!out_.scale.empty())
+      IRNET_CHECK_ARG(std::isfinite(out_.scale[o]), "binary conv: scale[", o, "] is not finite");
+    if (!out_.bias.empty())
+      IRNET_CHECK_ARG(std::isfinite(out_.bias[o]), "binary conv: bias[", o, "] is not finite");
+  }
+  if (out_.has_clamp)
+    IRNET_CHECK_ARG(out_.clamp_lo <= out_.clamp_hi, "binary conv: clamp range [", out_.clamp_lo,
+                    ", ", out_.clamp_hi, "] is empty or NaN");
+  IRNET_CHECK_ARG(!(out_.has_residual && out_.mode == BConv2dOutput::kInt32),
+                  "binary conv: int32 output takes no residual");
+
+  const KernelVariant& kernel = selected_variant("bgemm");
+  bgemm_ = reinterpret_cast<BgemmFn>(kernel.fn);
+  kernel_name_ = kernel.name;
+
+  out_h_ = g_.out_h();
+  out_w_ = g_.out_w();
+  in_c_group_ = g_.in_c_per_group();
+  out_c_group_ = g_.out_c_per_group();
+  in_words_ = packed_words(g_.in_c);
+  group_words_ = packed_words(in_c_group_);
+  k_words_ = std::size_t(g_.kernel_h) * g_.kernel_w * group_words_;
+  k_bits_ = static_cast<std::int32_t>(k_bits);
+  out_words_ = packed_words(oc);
+  const std::size_t row_bytes = k_words_ * sizeof(BitWord);
+  block_rows_ = std::clamp<std::size_t>(kBlockBytes / row_bytes / 8 * 8, 8, 512);
+  const int tail_bits = in_c_group_ % kBitsPerWord;
+  tail_mask_ = tail_bits == 0 ? ~BitWord{0} : (BitWord{1} << tail_bits) - 1;
+  pad_fill_.assign(group_words_, 0);
+  if (pad_ == PadValue::kMinusOne) {
+    std::fill(pad_fill_.begin(), pad_fill_.end(), ~BitWord{0});
+    pad_fill_.back() = tail_mask_;
+  }
+
+  if (pad_ == PadValue::kZero) {
+    // tap_sum[o][tap] = sum over the group's channels of w in {-1,+1}.
+    const int taps = g_.kernel_h * g_.kernel_w;
+    std::vector<std::int32_t> tap_sum(std::size_t(oc) * taps);
+    for (int o = 0; o < oc; ++o)
+      for (int t = 0; t < taps; ++t) {
+        const BitWord* w = weights_ + (std::size_t(o) * taps + t) * group_words_;
+        int negatives = 0;
+        for (std::size_t k = 0; k < group_words_; ++k)
+          negatives += __builtin_popcountll(k + 1 == group_words_ ? w[k] & tail_mask_ : w[k]);
+        tap_sum[std::size_t(o) * taps + t] = in_c_group_ - 2 * negatives;
+      }
+    std::vector<std::vector<char>> row_patterns, col_patterns;
+    classify_axis(out_h_, g_.in_h, g_.stride_h, g_.pad_top, g_.kernel_h, g_.dilation_h, row_class_,
+                  row_patterns);
+    classify_axis(out_w_, g_.in_w, g_.stride_w, g_.pad_left, g_.kernel_w, g_.dilation_w, col_class_,
+                  col_patterns);
+    n_col_classes_ = static_cast<int>(col_patterns.size());
+    correction_.assign(row_patterns.size() * col_patterns.size() * oc, 0);
+    for (std::size_t rc = 0; rc < row_patterns.size(); ++rc)
+      for (std::size_t cc = 0; cc < col_patterns.size(); ++cc) {
+        std::int32_t* corr = &correction_[(rc * col_patterns.size() + cc) * oc];
+        for (int i = 0; i < g_.kernel_h; ++i)
+          for (int j = 0; j < g_.kernel_w; ++j)
+            if (!(row_patterns[rc][i] && col_patterns[cc][j]))
+              for (int o = 0; o < oc; ++o) corr[o] += tap_sum[std::size_t(o) * taps + i * g_.kernel_w + j];
+      }
+  }
+
+  pow2_shift_.resize(oc);
+  scale_.resize(oc);
+  bias_.resize(oc);
+  bit_below_.resize(oc);
+  bit_from_.resize(oc);
+  for (int o = 0; o < oc; ++o) {
+    pow2_shift_[o] = std::ldexp(1.0f, -(out_.shift.empty() ? 0 : out_.shift[o]));
+    scale_[o] = out_.scale.empty() ? 1.f : out_.scale[o];
+    bias_[o] = out_.bias.empty() ? 0.f : out_.bias[o];
+    const auto negative = [&](std::int32_t acc) {
+      float y = transform(acc, pow2_shift_[o], scale_[o], bias_[o]);
+      if (out_.has_clamp) y = clamp_to(y, out_.clamp_lo, out_.clamp_hi);
+      return y < 0.f;
+    };
+    if (scale_[o] == 0.f) {
+      bit_below_[o] = negative(0) ? INT32_MAX : INT32_MIN;
+      bit_from_[o] = INT32_MAX;
+      continue;
+    }
+    // First acc in [-k_bits, k_bits + 1] where the predicate changes value
+    // (k_bits + 1 stands for "never changes").
+    const bool positive_scale = scale_[o] > 0.f;
+    std::int32_t lo = -k_bits_, hi = k_bits_ + 1;
+    while (lo < hi) {
+      const std::int32_t mid = lo + (hi - lo) / 2;
+      if (negative(mid) == positive_scale) lo = mid + 1; else hi = mid;
+    }
+    bit_below_[o] = positive_scale ? lo : INT32_MIN;
+    bit_from_[o] = positive_scale ? INT32_MAX : lo;
+  }
+}
+
+std::size_t BConv2d::output_rows() const {
+  return std::size_t(g_.batch) * std::size_t(out_h_) * std::size_t(out_w_);
+}
+
+std::size_t BConv2d::scratch_bytes(std::size_t rows) const {
+  const std::size_t block = std::min(rows, block_rows_);
+  return block * (k_words_ * sizeof(BitWord) + std::size_t(g_.out_c) * sizeof(std::int32_t));
+}
+
+const char* BConv2d::kernel_name() const { return kernel_name_; }
+
+void BConv2d::check_buffers(const BitWord* input, const float* residual, const std::int32_t* out_i32,
+                            const float* out_f32, const BitWord* out_bits) const {
+  IRNET_CHECK_ARG(input != nullptr, "binary conv: input is null");
+  IRNET_CHECK_ARG(!out_.has_residual || residual != nullptr, "binary conv: residual is null");
+  switch (out_.mode) {
+    case BConv2dOutput::kInt32:
+      IRNET_CHECK_ARG(out_i32 != nullptr, "binary conv: int32 output buffer is null");
+      break;
+    case BConv2dOutput::kFloat:
+      IRNET_CHECK_ARG(out_f32 != nullptr, "binary conv: float output buffer is null");
+      break;
+    case BConv2dOutput::kBits:
+      IRNET_CHECK_ARG(out_bits != nullptr, "binary conv: bits output buffer is null");
+      break;
+    case BConv2dOutput::kFloatAndBits:
+      IRNET_CHECK_ARG(out_f32 != nullptr && out_bits != nullptr,
+                      "binary conv: float+bits mode needs both output buffers");
+      break;
+  }
+}
+
+void BConv2d::im2col_group(std::size_t row_begin, std::size_t rows, int group, const BitWord* input,
+                           BitWord* cols) const {
+  const std::size_t bit_offset = std::size_t(group) * in_c_group_;
+  std::size_t n = row_begin / (std::size_t(out_h_) * out_w_);
+  std::size_t rem = row_begin % (std::size_t(out_h_) * out_w_);
+  int oh = static_cast<int>(rem / out_w_), ow = static_cast<int>(rem % out_w_);
+  for (std::size_t r = 0; r < rows; ++r) {
+    BitWord* dst = cols + r * k_words_;
+    const BitWord* image = input + n * g_.in_h * g_.in_w * in_words_;
+    for (int i = 0; i < g_.kernel_h; ++i) {
+      const int ih = oh * g_.stride_h - g_.pad_top + i * g_.dilation_h;
+      for (int j = 0; j < g_.kernel_w; ++j, dst += group_words_) {
+        const int iw = ow * g_.stride_w - g_.pad_left + j * g_.dilation_w;
+        if (ih < 0 || ih >= g_.in_h || iw < 0 || iw >= g_.in_w) {
+          std::memcpy(dst, pad_fill_.data(), group_words_ * sizeof(BitWord));
+        } else {
+          const BitWord* pixel = image + (std::size_t(ih) * g_.in_w + iw) * in_words_;
+          extract_bits(pixel, in_words_, bit_offset, group_words_, tail_mask_, dst);
+        }
+      }
+    }
+    if (++ow == out_w_) {
+      ow = 0;
+      if (++oh == out_h_) {
+        oh = 0;
+        ++n;
+      }
+    }
+  }
+}
+
+void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, const std::int32_t* counts,
+                       const float* residual, std::int32_t* out_i32, float* out_f32,
+                       BitWord* out_bits) const {
+  const int oc = g_.out_c;
+  const std::size_t plane = std::size_t(out_h_) * out_w_;
+  const bool want_float = out_.mode == BConv2dOutput::kFloat || out_.mode == BConv2dOutput::kFloatAndBits;
+  const bool want_bits = out_.mode == BConv2dOutput::kBits || out_.mode == BConv2dOutput::kFloatAndBits;
+  const bool bits_by_threshold = out_.mode == BConv2dOutput::kBits && !out_.has_residual;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const std::size_t row = row_begin + r;
+    const std::int32_t* count = counts + r * oc;
+    const std::int32_t* corr = nullptr;
+    if (!correction_.empty()) {
+      const std::size_t rem = row % plane;
+      corr = &correction_[(std::size_t(row_class_[rem / out_w_]) * n_col_classes_ +
+                           col_class_[rem % out_w_]) * oc];
+    }
+    const std::size_t base = row * oc;
+    BitWord* bits = want_bits ? out_bits + row * out_words_ : nullptr;
+    if (bits != nullptr) std::fill(bits, bits + out_words_, BitWord{0});
+    for (int o = 0; o < oc; ++o) {
+      const std::int32_t acc = k_bits_ - 2 * count[o] - (corr != nullptr ? corr[o] : 0);
+      if (out_.mode == BConv2dOutput::kInt32) {
+        out_i32[base + o] = acc;
+        continue;
+      }
+      bool negative;
+      if (bits_by_threshold) {
+        negative = acc < bit_below_[o] || acc >= bit_from_[o];
+      } else {
+        float y = transform(acc, pow2_shift_[o], scale_[o], bias_[o]);
+        if (out_.has_residual) y = y + residual[base + o];
+        if (out_.has_clamp) y = clamp_to(y, out_.clamp_lo, out_.clamp_hi);
+        if (want_float) out_f32[base + o] = y;
+        negative = y < 0.f;
+      }
+      if (bits != nullptr && negative) bits[o / kBitsPerWord] |= BitWord{1} << (o % kBitsPerWord);
+    }
+  }
+}
+
+void BConv2d::run_rows(std::size_t row_begin, std::size_t row_end, const BitWord* input,
+                       const float* residual, std::int32_t* out_i32, float* out_f32,
+                       BitWord* out_bits, void* scratch) const {
+  IRNET_CHECK_ARG(row_begin <= row_end && row_end <= output_rows(), "binary conv: rows [", row_begin,
+                  ", ", row_end, ") outside the ", output_rows(), " output rows");
+  if (row_begin == row_end) return;
+  check_buffers(input, residual, out_i32, out_f32, out_bits);
+  IRNET_CHECK_ARG(scratch != nullptr && reinterpret_cast<std::uintptr_t>(scratch) % alignof(BitWord) == 0,
+                  "binary conv: scratch must be non-null and 8-byte aligned");
+  BitWord* cols = static_cast<BitWord*>(scratch);
+  const std::size_t block = std::min(row_end - row_begin, block_rows_);
+  std::int32_t* counts = reinterpret_cast<std::int32_t*>(cols + block * k_words_);
+  const std::size_t group_weight_words = std::size_t(out_c_group_) * k_words_;
+  for (std::size_t r0 = row_begin; r0 < row_end; r0 += block) {
+    const std::size_t rows = std::min(block, row_end - r0);
+    for (int grp = 0; grp < g_.groups; ++grp) {
+      im2col_group(r0, rows, grp, input, cols);
+      bgemm_(rows, out_c_group_, k_words_, cols, k_words_, weights_ + grp * group_weight_words, k_words_,
+             counts + std::size_t(grp) * out_c_group_, g_.out_c);
+    }
+    epilogue(r0, rows, counts, residual, out_i32, out_f32, out_bits);
+  }
+}
+
+}  // namespace irnet
