@@ -1,0 +1,9 @@
+"""ONNX → .irb conversion for irnet-infer (see docs/converter.md).
+
+    from irnet_infer.convert import convert
+    report = convert("model.onnx", "model.irb")
+"""
+from .cli import convert, main
+from .graph import ConvertError
+
+__all__ = ["convert", "main", "ConvertError"]

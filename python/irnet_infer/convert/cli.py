@@ -1,0 +1,61 @@
+"""irnet-convert: ONNX model → .irb model for irnet-infer.
+
+    irnet-convert model.onnx -o model.irb [--input-shape x=1,3,32,32]
+                  [--no-bit-shift] [--keep-float NODE ...]
+
+Exit status: 0 on success, 1 when the model cannot be converted (the message
+names the node and the reason), 2 for bad command-line usage. On failure no
+output file is created or modified.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import List, Optional
+
+from .. import __version__
+from .graph import ConvertError
+from .load import load_graph, parse_input_shapes
+from .lower import Options, lower
+
+
+def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = True,
+            keep_float=()):
+    """Converts one file; returns the Report. Raises ConvertError; writes only on success."""
+    graph = load_graph(onnx_path, parse_input_shapes(input_shapes or []))
+    unknown = sorted(set(keep_float) - {n.name for n in graph.nodes})
+    if unknown:
+        raise ConvertError(f"--keep-float names {unknown}, which are not nodes of the model")
+    writer, report = lower(graph, Options(bit_shift=bit_shift, keep_float=set(keep_float)))
+    writer.metadata["producer"] = f"irnet-convert {__version__}"
+    writer.metadata["source"] = os.path.basename(onnx_path)
+    writer.metadata["bit_shift"] = "1" if bit_shift else "0"
+    writer.save(output)
+    return report
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="irnet-convert", description=__doc__.split("\n")[0])
+    ap.add_argument("model", help="the ONNX file")
+    ap.add_argument("-o", "--output", help="the .irb file to write (default: MODEL with .irb suffix)")
+    ap.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
+                    help="static shape for an input with dynamic dims (repeatable; NAME= may be "
+                         "omitted for a single-input model)")
+    ap.add_argument("--no-bit-shift", action="store_true",
+                    help="fold power-of-two weight scales into the float scale instead of a shift")
+    ap.add_argument("--keep-float", action="append", default=[], metavar="NODE",
+                    help="leave this ONNX Conv/Gemm node in float even if it is binary (repeatable)")
+    args = ap.parse_args(argv)
+    output = args.output or os.path.splitext(args.model)[0] + ".irb"
+    try:
+        report = convert(args.model, output, args.input_shape, not args.no_bit_shift, args.keep_float)
+    except ConvertError as e:
+        print(f"irnet-convert: error: {e}", file=sys.stderr)
+        return 1
+    print(report.render(output, os.path.getsize(output)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Reading an ONNX file into a Graph: parse, fix dynamic input dims, check the
+node order, infer shapes, fold constants.
+
+Every failure raises ConvertError with a message that names the file, input or
+node concerned; nothing here writes a file.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence
+
+import onnx
+from onnx import numpy_helper, shape_inference
+
+from .fold import fold_constants
+from .graph import ConvertError, Graph, Node
+
+DEFAULT_DOMAINS = ("", "ai.onnx")
+
+
+def read_model(path: str) -> onnx.ModelProto:
+    """Parses the file, refusing what is empty or not an ONNX model."""
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+    except OSError as e:
+        raise ConvertError(f"cannot read '{path}': {e.strerror}") from None
+    if not blob:
+        raise ConvertError(f"'{path}' is empty (0 bytes), not an ONNX model")
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(blob)
+    except Exception as e:  # protobuf raises DecodeError (and, for some inputs, others)
+        raise ConvertError(f"'{path}' is not an ONNX model (protobuf parse failed: {e})") from None
+    if model.ir_version < 1 or not model.HasField("graph") or not model.graph.node:
+        raise ConvertError(f"'{path}' is not an ONNX model (no ir_version or no graph nodes)")
+    return model
+
+
+def default_opset(model: onnx.ModelProto) -> int:
+    for imp in model.opset_import:
+        if imp.domain in DEFAULT_DOMAINS:
+            return int(imp.version)
+    raise ConvertError("the model imports no default ('ai.onnx') opset")
+
+
+def parse_input_shapes(specs: Sequence[str]) -> Dict[str, List[int]]:
+    """Parses --input-shape values of the form NAME=1,3,32,32 (or 1,3,32,32 for the only input)."""
+    shapes: Dict[str, List[int]] = {}
+    for spec in specs:
+        name, sep, dims = spec.rpartition("=")
+        try:
+            values = [int(d) for d in dims.replace("x", ",").split(",") if d.strip()]
+        except ValueError:
+            values = []
+        if not values or any(v < 1 for v in values):
+            raise ConvertError(f"--input-shape '{spec}': expected NAME=d0,d1,... with positive integers")
+        shapes[name if sep else ""] = values
+    return shapes
+
+
+def apply_input_shapes(model: onnx.ModelProto, shapes: Dict[str, List[int]]) -> None:
+    """Sets the given static dims on graph inputs; every input dim must end up static."""
+    inits = {t.name for t in model.graph.initializer}
+    real_inputs = [i for i in model.graph.input if i.name not in inits]
+    if "" in shapes:
+        if len(real_inputs) != 1:
+            raise ConvertError("--input-shape without a name needs a model with exactly one input; "
+                               f"inputs are {[i.name for i in real_inputs]}")
+        shapes = {real_inputs[0].name: shapes.pop("")} | shapes
+    names = [i.name for i in real_inputs]
+    for name in shapes:
+        if name not in names:
+            raise ConvertError(f"--input-shape names '{name}', which is not a model input "
+                               f"(inputs: {names})")
+    for inp in real_inputs:
+        tt = inp.type.tensor_type
+        if inp.name in shapes:
+            dims = shapes[inp.name]
+            if tt.HasField("shape") and len(tt.shape.dim) != len(dims):
+                raise ConvertError(f"--input-shape gives {len(dims)} dims for input '{inp.name}', "
+                                   f"which has rank {len(tt.shape.dim)}")
+            del tt.shape.dim[:]
+            for d in dims:
+                tt.shape.dim.add().dim_value = d
+            continue
+        if not tt.HasField("shape"):
+            raise ConvertError(f"input '{inp.name}' has no shape; pass --input-shape {inp.name}=...")
+        for axis, d in enumerate(tt.shape.dim):
+            if d.dim_value < 1:
+                label = d.dim_param or "?"
+                raise ConvertError(f"input '{inp.name}' has a dynamic dimension '{label}' at axis {axis}; "
+                                   f"pass --input-shape {inp.name}=d0,d1,... to fix it")
+
+
+def check_order(model: onnx.ModelProto) -> None:
+    """Sorts the nodes topologically in place; refuses cycles and undefined tensors."""
+    g = model.graph
+    available = {i.name for i in g.input} | {t.name for t in g.initializer} | {""}
+    pending = list(g.node)
+    produced_by = {o: n for n in pending for o in n.output}
+    for n in pending:
+        for i in n.input:
+            if i not in available and i not in produced_by:
+                raise ConvertError(f"node '{n.name}' ({n.op_type}) reads tensor '{i}', which no node, "
+                                   "input or initializer produces")
+    ordered = []
+    while pending:
+        ready = [n for n in pending if all(i in available for i in n.input)]
+        if not ready:
+            names = ", ".join(f"'{n.name}' ({n.op_type})" for n in pending[:8])
+            raise ConvertError(f"the graph has a cycle: {len(pending)} nodes can never run, "
+                               f"among them {names}")
+        ready_ids = {id(n) for n in ready}
+        pending = [n for n in pending if id(n) not in ready_ids]
+        for n in ready:
+            available.update(n.output)
+        ordered.extend(ready)
+    copies = [onnx.NodeProto() for _ in ordered]
+    for c, n in zip(copies, ordered):
+        c.CopyFrom(n)
+    del g.node[:]
+    g.node.extend(copies)
+
+
+def infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
+    try:
+        return shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
+    except Exception as e:
+        raise ConvertError(f"ONNX shape inference failed: {e}") from None
+
+
+def _static_shapes(model: onnx.ModelProto) -> Dict[str, tuple]:
+    shapes = {}
+    g = model.graph
+    for vi in list(g.value_info) + list(g.input) + list(g.output):
+        tt = vi.type.tensor_type
+        if tt.HasField("shape") and all(d.dim_value >= 1 for d in tt.shape.dim):
+            shapes[vi.name] = tuple(int(d.dim_value) for d in tt.shape.dim)
+    return shapes
+
+
+def _decode_attrs(node: onnx.NodeProto) -> dict:
+    attrs = {}
+    for a in node.attribute:
+        v = onnx.helper.get_attribute_value(a)
+        if isinstance(v, bytes):
+            v = v.decode("utf-8")
+        elif isinstance(v, onnx.TensorProto):
+            v = numpy_helper.to_array(v)
+        elif isinstance(v, (list, tuple)):
+            v = [x.decode("utf-8") if isinstance(x, bytes) else x for x in v]
+        attrs[a.name] = v
+    return attrs
+
+
+def remove_identities(graph: Graph) -> None:
+    """Drops Identity and inference-mode Dropout by renaming their outputs to their inputs."""
+    rename: Dict[str, str] = {}
+    kept = []
+    for n in graph.nodes:
+        n.inputs = [rename.get(i, i) for i in n.inputs]
+        if n.op in ("Identity", "Dropout") and n.outputs[0] not in graph.outputs:
+            rename[n.outputs[0]] = n.inputs[0]
+            continue
+        kept.append(n)
+    graph.nodes = kept
+    graph.outputs = [rename.get(o, o) for o in graph.outputs]
+    graph.reindex()
+
+
+def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -> Graph:
+    """The full front end: file → folded, shape-annotated Graph."""
+    model = read_model(path)
+    opset = default_opset(model)
+    for n in model.graph.node:
+        if n.domain not in DEFAULT_DOMAINS:
+            raise ConvertError(f"node '{n.name}' ({n.op_type}) is in domain '{n.domain}'; only the "
+                               f"default ONNX domain is supported")
+    apply_input_shapes(model, dict(input_shapes or {}))
+    check_order(model)
+    model = infer_shapes(model)
+    model = fold_constants(model, _static_shapes(model), opset)
+    model = infer_shapes(model)
+    shapes = _static_shapes(model)
+
+    g = model.graph
+    consts = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    nodes = [Node(n.op_type, n.name or f"{n.op_type}_{k}", list(n.input), list(n.output), _decode_attrs(n))
+             for k, n in enumerate(g.node)]
+    inputs = [i.name for i in g.input if i.name not in consts]
+    outputs = [o.name for o in g.output]
+    for o in outputs:
+        if o in consts:
+            raise ConvertError(f"graph output '{o}' is a constant; nothing to run")
+    graph = Graph(nodes, consts, shapes, inputs, outputs, opset)
+    remove_identities(graph)
+    return graph

@@ -1,0 +1,289 @@
+"""Lowering a folded ONNX Graph to the .irb op catalog (docs/format.md).
+
+Two passes. `plan` decides which Conv/Gemm/MatMul nodes become binary ops,
+which Sign/Pad nodes disappear into them, what each binary op's epilogue
+absorbs and in which output mode it writes. `emit` then walks the ONNX nodes
+in order and appends engine nodes to an IrbWriter; a fused chain is emitted
+where its last node stood, so every input of every node in the chain
+(e.g. the residual) already exists. Nothing is written to disk here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Set
+
+import numpy as np
+
+from ..irb import IrbWriter, pack_bits
+from . import layout
+from .graph import ConvertError, Graph, Node
+from .patterns import (BinaryData, BinaryWeight, Epilogue, binary_weight, conv_pads,
+                       match_binary_data, match_epilogue, require, sign_zero_risk)
+from .report import LayerInfo, Report
+
+
+@dataclass
+class Options:
+    bit_shift: bool = True                          # False: --no-bit-shift
+    keep_float: Set[str] = field(default_factory=set)
+
+
+@dataclass
+class Value:
+    """Where the engine holds one ONNX tensor."""
+    onnx_shape: tuple
+    f32: Optional[int] = None        # tensor id of the float version
+    bits: Optional[int] = None       # tensor id of the packed-sign version
+    flatten_chw: Optional[tuple] = None   # f32 is an NHWC [N,H,W,C] flattened in (h,w,c) order
+
+
+@dataclass
+class BinaryPlan:
+    node: Node
+    data: BinaryData
+    weight: BinaryWeight
+    epilogue: Epilogue
+    mode: str = "float"
+
+
+class Lowering:
+    def __init__(self, graph: Graph, options: Options) -> None:
+        self.g = graph
+        self.opts = options
+        self.w = IrbWriter()
+        self.report = Report()
+        self.values: Dict[str, Value] = {}
+        self.names: Set[str] = set()
+        self.plans: Dict[int, BinaryPlan] = {}      # id(op node) → plan
+        self.emit_at: Dict[int, BinaryPlan] = {}    # id(last fused node) → plan
+        self.skipped: Set[int] = set()               # ids of nodes that emit nothing
+        self.same_as: Dict[int, str] = {}            # id(node) → ONNX name its output equals
+        self.float_reason: Dict[str, str] = {}       # conv/gemm name → why it stays float
+
+    # -- tensors ------------------------------------------------------------
+    def _unique(self, name: str) -> str:
+        base, k = name, 1
+        while name in self.names:
+            name, k = f"{base}:{k}", k + 1
+        self.names.add(name)
+        return name
+
+    def activation_tensor(self, name: str, dtype: str, onnx_shape: Sequence[int]) -> int:
+        lay = "nhwc" if layout.is_spatial(len(onnx_shape)) else "plain"
+        return self.w.add_tensor(self._unique(name), dtype, layout.engine_shape(onnx_shape), lay)
+
+    def plain_tensor(self, name: str, shape: Sequence[int]) -> int:
+        return self.w.add_tensor(self._unique(name), "f32", list(shape), "plain")
+
+    def constant(self, name: str, dtype: str, shape: Sequence[int], data) -> int:
+        return self.w.add_constant(self._unique(name), dtype, list(shape), data)
+
+    def f32_const(self, name: str, data: np.ndarray) -> int:
+        data = np.ascontiguousarray(np.asarray(data, dtype=np.float32))
+        return self.constant(name, "f32", data.shape, data)
+
+    def value(self, name: str, node: Node) -> Value:
+        if name not in self.values:
+            raise ConvertError(f"{node.describe()}: input '{name}' is a constant or has no engine value "
+                               "(only activations are supported here)")
+        return self.values[name]
+
+    def f32_of(self, name: str, node: Node) -> int:
+        v = self.value(name, node)
+        require(v.f32 is not None, node, f"input '{name}' exists only as packed bits")
+        return v.f32
+
+    def bits_of(self, name: str, node: Node) -> int:
+        """The packed signs of `name`, inserting one SignPack the first time they are needed."""
+        v = self.value(name, node)
+        if v.bits is None:
+            risk = sign_zero_risk(self.g, name)
+            if risk:
+                self.report.warn(f"sign(0): {node.describe()} takes sign() of '{name}', and {risk}. "
+                                 "ONNX gives sign(0) = 0, the engine's 1-bit input gives +1: outputs differ")
+            v.bits = self.activation_tensor(name + ":bits", "bits", v.onnx_shape)
+            self.w.add_node("SignPack", name + ":signpack", [v.f32], [v.bits])
+        return v.bits
+
+    def set_f32(self, onnx_name: str, tid: int, **kw) -> None:
+        self.values[onnx_name] = Value(self.g.shape(onnx_name), f32=tid, **kw)
+
+    def new_f32(self, onnx_name: str) -> int:
+        tid = self.activation_tensor(onnx_name, "f32", self.g.shape(onnx_name))
+        self.set_f32(onnx_name, tid)
+        return tid
+
+    # -- planning -------------------------------------------------------------
+    def plan(self) -> None:
+        g = self.g
+        for n in g.nodes:
+            if n.op not in HANDLERS:
+                raise ConvertError(
+                    f"node '{n.name}': op '{n.op}' (opset {g.opset}) is not supported. Supported ops "
+                    f"(after constant folding): {', '.join(sorted(HANDLERS))}")
+        for n in g.nodes:
+            if n.op in ("Conv", "Gemm", "MatMul"):
+                plan = self._plan_binary(n)
+                if plan is not None:
+                    self.plans[id(n)] = plan
+        # Sign/Pad nodes vanish when everything reading them is a binary op (or vanishes too).
+        binary = {id(p.node) for p in self.plans.values()}
+        candidates = {id(x): x for p in self.plans.values() for x in p.data.path}
+        absorbed: Set[int] = set()
+        changed = True
+        while changed:
+            changed = False
+            for nid, x in candidates.items():
+                if nid in absorbed or x.outputs[0] in g.outputs:
+                    continue
+                if all(id(u) in binary or id(u) in absorbed for u in g.users(x.outputs[0])):
+                    absorbed.add(nid)
+                    changed = True
+        self.skipped |= absorbed
+        for p in self.plans.values():
+            ep = p.epilogue
+            if ep.fused:
+                self.skipped.add(id(p.node))
+                self.skipped.update(id(x) for x in ep.fused[:-1])
+                self.emit_at[id(ep.fused[-1])] = p
+            else:
+                self.emit_at[id(p.node)] = p
+            if ep.bn_after_pool is not None:
+                self.same_as[id(ep.bn_after_pool)] = ep.bn_after_pool.inputs[0]
+            users = g.users(ep.output)
+            n_absorbed = sum(id(u) in absorbed for u in users)
+            if n_absorbed and n_absorbed == len(users) and ep.output not in g.outputs:
+                p.mode = "bits"
+            elif n_absorbed:
+                p.mode = "float+bits"
+
+    def _plan_binary(self, n: Node) -> Optional[BinaryPlan]:
+        g = self.g
+        spatial = n.op == "Conv"
+        w = g.const(n.inputs[1])
+        if n.op == "Gemm":
+            ok = w is not None and w.ndim == 2 and not n.attrs.get("transA", 0)
+            w = (w if n.attrs.get("transB", 0) else w.T) * float(n.attrs.get("alpha", 1.0)) if ok else None
+        elif n.op == "MatMul":
+            w = w.T if w is not None and w.ndim == 2 else None
+        data = match_binary_data(g, n.inputs[0], spatial)
+        why = ""
+        bw = None
+        if w is None:
+            why = "weight is not a constant of a supported shape"
+        else:
+            bw, why = binary_weight(w)
+        if data is None:
+            if bw is not None:
+                self.float_reason[n.name] = ("1W/32A: ±α weights on real-valued activations, kept as a "
+                                             "float layer (the runtime has no 1W/32A op)")
+            return None
+        if n.name in self.opts.keep_float:
+            self.float_reason[n.name] = "--keep-float"
+            return None
+        if bw is None:
+            self.float_reason[n.name] = f"input is sign(x) but {why}"
+            return None
+        if spatial and any(data.pads) and any(n.attrs.get("pads", [0])) and data.pad_value != 0:
+            self.float_reason[n.name] = ("a Pad node (value ≠ 0) and the Conv's own zero pads "
+                                          "give two different padding values")
+            return None
+        channels = bw.alpha.size
+        ep = match_epilogue(g, n.outputs[0], channels, allow_residual=spatial)
+        return BinaryPlan(n, data, bw, ep)
+
+    # -- emission -------------------------------------------------------------
+    def run(self) -> IrbWriter:
+        self.plan()
+        g = self.g
+        for name in g.inputs:
+            self.new_f32(name)
+        for n in g.nodes:
+            nid = id(n)
+            if nid in self.same_as:
+                self.values[n.outputs[0]] = self.values[self.same_as[nid]]
+            elif nid in self.emit_at:
+                self.emit_binary(self.emit_at[nid])
+            elif nid not in self.skipped:
+                HANDLERS[n.op](self, n)
+        outputs = []
+        for name in g.outputs:
+            v = self.values.get(name)
+            if v is None or v.f32 is None:
+                raise ConvertError(f"graph output '{name}' has no float value in the engine graph")
+            outputs.append(v.f32)
+        self.w.set_io([self.values[i].f32 for i in g.inputs], outputs)
+        return self.w
+
+    def emit_binary(self, p: BinaryPlan) -> None:
+        g, n, ep, bw = self.g, p.node, p.epilogue, p.weight
+        x_bits = self.bits_of(p.data.source, n)
+        out_channels = bw.alpha.size
+        alpha = bw.alpha.astype(np.float64)
+        mantissa, exponent = np.frexp(alpha)
+        use_shift = self.opts.bit_shift and np.all(mantissa == 0.5) and np.all(exponent <= 1) \
+            and np.any(alpha != 1)
+        shift = (1 - exponent).astype(np.int32) if use_shift else None
+        scale = np.ones(out_channels) if use_shift else alpha
+        bias = None
+        if len(n.inputs) > 2 and n.inputs[2]:
+            c = g.const(n.inputs[2])
+            require(c is not None, n, "bias must be a constant")
+            bias = np.broadcast_to(np.asarray(c, dtype=np.float64).reshape(-1), (out_channels,)).copy()
+            if n.op == "Gemm":
+                bias *= float(n.attrs.get("beta", 1.0))
+        if ep.scale is not None:
+            bias = ep.shift + (0 if bias is None else bias * ep.scale)
+            scale = scale * ep.scale
+        inputs: List[Optional[int]] = [x_bits]
+        attrs: Dict[str, object] = {"mode": p.mode}
+        if n.op == "Conv":
+            w = bw.negative.transpose(0, 2, 3, 1)
+            kernel = list(w.shape[1:3])
+            strides = [int(s) for s in n.attrs.get("strides", [1, 1])]
+            dilations = [int(d) for d in n.attrs.get("dilations", [1, 1])]
+            pads = conv_pads(n, g.shape(n.inputs[0]), kernel, strides, dilations)
+            pads = [a + b for a, b in zip(pads, p.data.pads)]
+            groups = int(n.attrs.get("group", 1))
+            attrs.update(kernel=kernel, strides=strides, dilations=dilations, pads=pads, groups=groups,
+                         pad_value=p.data.pad_value if any(p.data.pads) else 0)
+            op = "BinaryConv2d"
+        else:
+            w = bw.negative
+            op = "BinaryGemm"
+        inputs.append(self.constant(n.name + ".w", "bits", list(w.shape), pack_bits(np.where(w, -1, 1))))
+        inputs.append(None if shift is None else self.constant(n.name + ".shift", "i32", [out_channels], shift))
+        inputs.append(None if np.all(scale == 1) else self.f32_const(n.name + ".scale", scale))
+        inputs.append(None if bias is None else self.f32_const(n.name + ".bias", bias))
+        if n.op == "Conv":
+            inputs.append(None if ep.residual is None else self.f32_of(ep.residual, n))
+        if ep.clip is not None:
+            attrs["clip"] = [float(b) for b in ep.clip]
+        shape = g.shape(ep.output)
+        outs = []
+        if p.mode != "bits":
+            outs.append(self.activation_tensor(ep.output, "f32", shape))
+        if p.mode != "float":
+            outs.append(self.activation_tensor(ep.output + ":bits", "bits", shape))
+        self.w.add_node(op, n.name, inputs, outs, attrs)
+        self.values[ep.output] = Value(shape, f32=outs[0] if p.mode != "bits" else None,
+                                       bits=outs[-1] if p.mode != "float" else None)
+        out_shape = g.shape(n.outputs[0])
+        k = int(np.prod(w.shape[1:]))
+        fused = [x.op for x in ep.fused] + (["BatchNormalization (moved before MaxPool)"]
+                                            if ep.bn_after_pool is not None else [])
+        detail = (f"shift {sorted(set(shift.tolist()))}" if shift is not None
+                  else "scale" if inputs[3] is not None else "no scale")
+        self.report.layer(LayerInfo(
+            n.name, op, True, int(np.prod(out_shape)) * k, w.size, "",
+            f"{detail}; pad_value {attrs.get('pad_value', 0)}; mode {p.mode}; fused {fused or 'nothing'}"))
+
+
+from .ops import HANDLERS  # noqa: E402  (the float op handlers use Lowering's helpers)
+
+
+def lower(graph: Graph, options: Options):
+    """Returns (IrbWriter ready to save, Report)."""
+    lowering = Lowering(graph, options)
+    writer = lowering.run()
+    return writer, lowering.report

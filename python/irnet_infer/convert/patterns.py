@@ -1,0 +1,246 @@
+"""Recognizing binary layers and what can be fused into them.
+
+A binary layer is a Conv (or Gemm / MatMul) whose data input is sign(x),
+possibly through a constant Pad on either side of the Sign, and whose folded
+weight is ±α_o: every weight of output channel o has the same magnitude
+α_o > 0. Then conv(sign(x), W) = α_o · dot(sign(x), sign(W)) exactly, with dot
+the ±1 dot product the xnor-popcount kernels compute.
+
+What follows it can move into the binary op's epilogue
+  y = clip((dot · 2^-shift · scale + bias) + residual)
+when the intermediate results have no other consumer: BatchNormalization
+(an exact per-channel affine map), an Add of another activation (the
+residual), and Clip. VGG-Small puts a MaxPool between the conv and its BN;
+max commutes with an increasing affine map, so that BN moves in front of
+the MaxPool when every BN scale is positive.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from .graph import ConvertError, Graph, Node
+
+# Relative tolerance when checking that a channel's weights share one magnitude
+# (a weight computed as sign·s·γ/σ in float32 may differ in the last ulp).
+MAGNITUDE_RTOL = 4e-7
+
+
+@dataclass
+class BinaryData:
+    source: str                    # the float tensor whose sign is the op's input
+    pads: List[int]                # [top, left, bottom, right] added by Pad nodes
+    pad_value: int                 # what those padded taps hold: 0, +1 or -1
+    path: List[Node]               # the Sign (and Pad) nodes between source and op
+
+
+@dataclass
+class BinaryWeight:
+    negative: np.ndarray           # bool, same shape as the weight: sign bit
+    alpha: np.ndarray              # float32 [O] > 0, the per-channel magnitude
+
+
+@dataclass
+class Epilogue:
+    scale: Optional[np.ndarray] = None     # folded BN, float64 [C]
+    shift: Optional[np.ndarray] = None
+    residual: Optional[str] = None
+    clip: Optional[Tuple[float, float]] = None
+    fused: List[Node] = field(default_factory=list)   # nodes folded away, in order
+    output: str = ""                                  # ONNX name of the fused result
+    bn_after_pool: Optional[Node] = None              # VGG-Small: BN moved before MaxPool
+
+
+def pad_spec(g: Graph, node: Node) -> Optional[Tuple[List[int], float]]:
+    """(pads [begin..., end...], value) of a constant-mode Pad, or None."""
+    if node.attrs.get("mode", "constant") != "constant":
+        return None
+    if g.opset < 11:
+        pads, value = node.attrs.get("pads"), float(node.attrs.get("value", 0.0))
+    else:
+        pads = g.const(node.inputs[1]) if len(node.inputs) > 1 else None
+        v = g.const(node.inputs[2]) if len(node.inputs) > 2 and node.inputs[2] else np.zeros(1)
+        if v is None:
+            return None
+        value = float(np.asarray(v).reshape(-1)[0])
+        if len(node.inputs) > 3 and node.inputs[3]:
+            axes = g.const(node.inputs[3])
+            if axes is None or pads is None:
+                return None
+            rank = len(g.shape(node.inputs[0]))
+            full = [0] * (2 * rank)
+            for k, a in enumerate(int(a) % rank for a in axes):
+                full[a], full[a + rank] = int(pads[k]), int(pads[k + len(axes)])
+            pads = full
+    if pads is None:
+        return None
+    return [int(p) for p in np.asarray(pads).reshape(-1)], value
+
+
+def _spatial_pads(g: Graph, pad: Node) -> Optional[Tuple[List[int], float]]:
+    """[top, left, bottom, right] and value of a Pad that pads only H and W of an NCHW tensor."""
+    spec = pad_spec(g, pad)
+    if spec is None or len(spec[0]) != 8:
+        return None
+    p, value = spec
+    if p[0] or p[1] or p[4] or p[5] or min(p) < 0:
+        return None
+    return [p[2], p[3], p[6], p[7]], value
+
+
+def conv_pads(node: Node, in_shape, kernel, strides, dilations) -> List[int]:
+    """ONNX Conv/Pool padding as [top, left, bottom, right], auto_pad resolved."""
+    auto = node.attrs.get("auto_pad", "NOTSET")
+    if auto in ("NOTSET", ""):
+        p = [int(v) for v in node.attrs.get("pads", [0, 0, 0, 0])]
+        return [p[0], p[1], p[2], p[3]]
+    if auto == "VALID":
+        return [0, 0, 0, 0]
+    begin, end = [], []
+    for size, k, s, d in zip(in_shape[2:], kernel, strides, dilations):
+        total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
+        lo = total // 2 if auto == "SAME_UPPER" else total - total // 2
+        begin.append(lo)
+        end.append(total - lo)
+    return begin + end
+
+
+def match_binary_data(g: Graph, name: str, spatial: bool) -> Optional[BinaryData]:
+    """Recognizes sign(x), Pad(sign(x)) and sign(Pad(x)) feeding a binary op."""
+    node = g.producer.get(name)
+    pads, pad_value, path = [0, 0, 0, 0], 0, []
+    if spatial and node is not None and node.op == "Pad":
+        spec = _spatial_pads(g, node)
+        if spec is None or spec[1] not in (-1.0, 0.0, 1.0):
+            return None
+        pads, pad_value = spec[0], int(spec[1])
+        path.append(node)
+        node = g.producer.get(node.inputs[0])
+    if node is None or node.op != "Sign":
+        return None
+    path.append(node)
+    source = node.inputs[0]
+    before = g.producer.get(source)
+    if spatial and not any(pads) and before is not None and before.op == "Pad" \
+            and g.sole_user(before.outputs[0]) is node:
+        spec = _spatial_pads(g, before)
+        if spec is not None:
+            pads, pad_value = spec[0], int(np.sign(spec[1]))   # sign() of the padded value
+            path.append(before)
+            source = before.inputs[0]
+    if not any(pads):
+        pad_value = 0
+    return BinaryData(source, pads, pad_value, path)
+
+
+def binary_weight(w: np.ndarray) -> Tuple[Optional[BinaryWeight], str]:
+    """Splits a ±α_o weight into sign bits and α; else (None, why not)."""
+    flat = np.abs(w.reshape(w.shape[0], -1).astype(np.float64))
+    alpha = flat.max(axis=1)
+    if np.any(alpha == 0):
+        return None, f"output channel {int(np.argmin(alpha))} has only zero weights"
+    spread = (alpha - flat.min(axis=1)) / alpha
+    if np.any(spread > MAGNITUDE_RTOL):
+        o = int(np.argmax(spread))
+        return None, (f"weights are not ±α per output channel (channel {o} has magnitudes "
+                      f"{flat[o].min():.6g}..{alpha[o]:.6g})")
+    return BinaryWeight(np.signbit(w), alpha.astype(np.float32)), ""
+
+
+def bn_affine(g: Graph, bn: Node) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """BatchNormalization (inference) as y = x·scale + shift per channel (float64)."""
+    params = [g.const(i) for i in bn.inputs[1:5]]
+    if len(params) != 4 or any(p is None for p in params):
+        return None
+    gamma, beta, mean, var = (np.asarray(p, dtype=np.float64).reshape(-1) for p in params)
+    scale = gamma / np.sqrt(var + float(bn.attrs.get("epsilon", 1e-5)))
+    return scale, beta - mean * scale
+
+
+def clip_bounds(g: Graph, node: Node) -> Optional[Tuple[float, float]]:
+    """(lo, hi) of a Clip with constant bounds (absent = ±inf), else None."""
+    if g.opset < 11:
+        return float(node.attrs.get("min", -np.inf)), float(node.attrs.get("max", np.inf))
+    bounds = []
+    for k, dflt in ((1, -np.inf), (2, np.inf)):
+        if len(node.inputs) > k and node.inputs[k]:
+            v = g.const(node.inputs[k])
+            if v is None:
+                return None
+            bounds.append(float(np.asarray(v).reshape(-1)[0]))
+        else:
+            bounds.append(dflt)
+    return bounds[0], bounds[1]
+
+
+def match_epilogue(g: Graph, out: str, channels: int, allow_residual: bool) -> Epilogue:
+    """Follows BN → Add → Clip from a binary op's output while each step is the sole user."""
+    ep = Epilogue(output=out)
+    user = g.sole_user(out)
+    if user is not None and user.op == "BatchNormalization":
+        affine = bn_affine(g, user)
+        if affine is not None and affine[0].size == channels:
+            ep.scale, ep.shift = affine
+            ep.fused.append(user)
+            ep.output = user.outputs[0]
+            user = g.sole_user(ep.output)
+    elif user is not None and user.op == "MaxPool" and len(user.outputs) == 1:
+        bn = g.sole_user(user.outputs[0])
+        if bn is not None and bn.op == "BatchNormalization":
+            affine = bn_affine(g, bn)
+            if affine is not None and affine[0].size == channels and np.all(affine[0] > 0):
+                ep.scale, ep.shift = affine
+                ep.bn_after_pool = bn
+        return ep
+    if allow_residual and user is not None and user.op == "Add":
+        other = [i for i in user.inputs if i != ep.output]
+        if len(other) == 1 and other[0] not in g.consts \
+                and g.shape(other[0]) == g.shape(ep.output) == g.shape(user.outputs[0]):
+            ep.residual = other[0]
+            ep.fused.append(user)
+            ep.output = user.outputs[0]
+            user = g.sole_user(ep.output)
+    if user is not None and user.op == "Clip":
+        bounds = clip_bounds(g, user)
+        if bounds is not None:
+            ep.clip = bounds
+            ep.fused.append(user)
+            ep.output = user.outputs[0]
+    return ep
+
+
+def activation(g: Graph, out: str) -> Tuple[Optional[Node], dict]:
+    """A Relu or constant Clip that is the sole user of `out`, as engine act attributes."""
+    user = g.sole_user(out)
+    if user is None:
+        return None, {}
+    if user.op == "Relu":
+        return user, {"act": "relu"}
+    if user.op == "Clip":
+        bounds = clip_bounds(g, user)
+        if bounds is not None:
+            return user, {"act": "clip", "clip": [float(b) for b in bounds]}
+    return None, {}
+
+
+def sign_zero_risk(g: Graph, source: str) -> Optional[str]:
+    """Why sign(source) can be exactly 0 by construction (engine maps it to +1), or None."""
+    node = g.producer.get(source)
+    while node is not None and node.op in ("MaxPool", "Pad"):
+        node = g.producer.get(node.inputs[0])
+    if node is None:
+        return None
+    if node.op == "Relu":
+        return f"its input comes from Relu '{node.name}': every non-positive value is exactly 0"
+    if node.op == "Clip":
+        bounds = clip_bounds(g, node)
+        if bounds is not None and (bounds[0] >= 0 or bounds[1] <= 0):
+            return f"its input comes from Clip '{node.name}' with bounds {bounds}, which produces exact zeros"
+    return None
+
+
+def require(cond: bool, node: Node, message: str) -> None:
+    if not cond:
+        raise ConvertError(f"{node.describe()}: {message}")
