@@ -70,7 +70,7 @@ class Cursor {
     const std::uint64_t at = pos_;
     const auto n = read<std::uint32_t>(what);
     if (min_record_bytes != 0 && n > remaining() / min_record_bytes)
-      error(at, str_cat(what, " count ", n, " cannot fit in the ", remaining(),
+      error(at, str_cat("truncated graph section: ", what, " count ", n, " cannot fit in the ", remaining(),
                         " bytes left in the graph section"));
     return n;
   }
