@@ -1,0 +1,87 @@
+#include "ops/op_util.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "common/check.h"
+
+namespace irnet {
+
+FloatClamp read_clip_range(const NodeView& node) {
+  if (!node.has_attr("clip")) node.fail("attribute 'clip' [lo, hi] is required");
+  const std::vector<float> range = node.floats("clip", {});
+  if (range.size() != 2)
+    node.fail(str_cat("attribute 'clip' must hold 2 floats [lo, hi], has ", range.size()));
+  if (!(range[0] <= range[1]))
+    node.fail(str_cat("attribute 'clip' [", range[0], ", ", range[1], "] is empty (need lo <= hi)"));
+  return FloatClamp{range[0], range[1]};
+}
+
+FloatClamp read_activation(const NodeView& node) {
+  const std::string act = node.str("act", "none");
+  if (act == "none") return FloatClamp{};
+  if (act == "relu") return FloatClamp{0.f};
+  if (act == "clip") return read_clip_range(node);
+  node.fail(str_cat("unsupported act '", act, "' (supported: none, relu, clip)"));
+}
+
+void check_arity(const NodeView& node, std::size_t min_inputs, std::size_t max_inputs) {
+  const std::size_t n = node.num_inputs();
+  if (n < min_inputs || n > max_inputs)
+    node.fail(min_inputs == max_inputs
+                  ? str_cat("takes ", min_inputs, " input(s), has ", n)
+                  : str_cat("takes ", min_inputs, " to ", max_inputs, " inputs, has ", n));
+  if (node.num_outputs() != 1) node.fail(str_cat("has 1 output, declared ", node.num_outputs()));
+}
+
+int checked_int(const NodeView& node, std::int64_t value, const char* what) {
+  if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max())
+    node.fail(str_cat(what, " = ", value, " is out of range"));
+  return static_cast<int>(value);
+}
+
+std::size_t element_count(const Shape& shape) {
+  std::size_t n = 1;
+  for (std::int64_t d : shape) n *= static_cast<std::size_t>(d);
+  return n;
+}
+
+std::size_t element_size(const NodeView& node, DType dtype, const char* what) {
+  switch (dtype) {
+    case DType::kF32:
+    case DType::kI32: return 4;
+    case DType::kI8: return 1;
+    case DType::kBits: break;
+  }
+  node.fail(str_cat(what, " must be f32, i32 or i8, got ", dtype_name(dtype)));
+}
+
+int normalize_axis(const NodeView& node, std::int64_t axis, std::size_t rank, const char* attr) {
+  const auto r = static_cast<std::int64_t>(rank);
+  if (axis < -r || axis >= r)
+    node.fail(str_cat("attribute '", attr, "' = ", axis, " is out of range for rank ", rank,
+                      " (valid: ", -r, " .. ", r - 1, ")"));
+  return static_cast<int>(axis < 0 ? axis + r : axis);
+}
+
+std::vector<std::int64_t> read_ints(const NodeView& node, const std::string& key,
+                                    std::vector<std::int64_t> dflt, std::size_t count,
+                                    std::int64_t min_value) {
+  const std::vector<std::int64_t> v = node.ints(key, std::move(dflt));
+  if (v.size() != count)
+    node.fail(str_cat("attribute '", key, "' must hold ", count, " integers, has ", v.size()));
+  for (std::int64_t x : v)
+    if (x < min_value)
+      node.fail(str_cat("attribute '", key, "' value ", x, " must be >= ", min_value));
+  return v;
+}
+
+void parallel_chunks(const RunContext& ctx, std::size_t total, std::size_t grain,
+                     const std::function<void(std::size_t, std::size_t)>& fn) {
+  const std::size_t chunks = (total + grain - 1) / grain;
+  (*ctx.parallel_for)(chunks, [&](std::size_t begin, std::size_t end) {
+    fn(begin * grain, std::min(total, end * grain));
+  });
+}
+
+}  // namespace irnet

@@ -1,0 +1,58 @@
+// Transpose: y has dims y[k] = x[perm[k]], y[i_0..] = x[i at positions perm].
+#include <memory>
+
+#include "common/check.h"
+#include "ops/float_ops.h"
+#include "ops/op_util.h"
+#include "ops/strided_copy.h"
+
+namespace irnet {
+namespace {
+
+class TransposeOp final : public Op {
+ public:
+  TransposeOp(DType dtype, Shape out_shape, StridedView in_view, std::size_t elem_size)
+      : dtype_(dtype), out_shape_(std::move(out_shape)), in_view_(std::move(in_view)), elem_size_(elem_size) {}
+  std::vector<TensorDesc> outputs() const override { return {{dtype_, out_shape_, nullptr}}; }
+  void run(const RunContext& ctx) const override {
+    strided_copy(ctx.inputs[0], in_view_, ctx.outputs[0], {0, contiguous_strides(out_shape_)}, out_shape_,
+                 elem_size_);
+  }
+
+ private:
+  DType dtype_;
+  Shape out_shape_;
+  StridedView in_view_;
+  std::size_t elem_size_;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> make_transpose(const NodeView& node) {
+  check_arity(node, 1, 1);
+  if (node.input(0) == nullptr) node.fail("input 0 is required");
+  const TensorDesc& x = *node.input(0);
+  const std::size_t elem_size = element_size(node, x.dtype, "input 0");
+  const std::size_t rank = x.shape.size();
+  std::vector<std::int64_t> dflt(rank);
+  for (std::size_t k = 0; k < rank; ++k) dflt[k] = static_cast<std::int64_t>(rank - 1 - k);
+  const std::vector<std::int64_t> perm = node.ints("perm", dflt);
+  std::vector<bool> seen(rank, false);
+  bool valid = perm.size() == rank;
+  for (std::size_t k = 0; valid && k < rank; ++k) {
+    valid = perm[k] >= 0 && perm[k] < static_cast<std::int64_t>(rank) && !seen[perm[k]];
+    if (valid) seen[perm[k]] = true;
+  }
+  if (!valid)
+    node.fail(str_cat("attribute 'perm' ", shape_str(perm), " is not a permutation of 0..", rank - 1));
+  const std::vector<std::int64_t> in_strides = contiguous_strides(x.shape);
+  Shape out_shape(rank);
+  StridedView in_view{0, std::vector<std::int64_t>(rank)};
+  for (std::size_t k = 0; k < rank; ++k) {
+    out_shape[k] = x.shape[perm[k]];
+    in_view.strides[k] = in_strides[perm[k]];
+  }
+  return std::make_unique<TransposeOp>(x.dtype, out_shape, in_view, elem_size);
+}
+
+}  // namespace irnet
