@@ -39,7 +39,6 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
-#include <cstring>
 
 #include "common/check.h"
 #include "cpu/kernel_registry.h"
@@ -67,7 +66,7 @@ inline void extract_bits(const BitWord* src, std::size_t src_words, std::size_t 
   const std::size_t first = bit_offset / kBitsPerWord;
   const unsigned s = bit_offset % kBitsPerWord;
   if (s == 0) {
-    std::memcpy(dst, src + first, n_words * sizeof(BitWord));
+    for (std::size_t w = 0; w < n_words; ++w) dst[w] = src[first + w];
   } else {
     for (std::size_t w = 0; w < n_words; ++w) {
       const std::size_t q = first + w;
@@ -132,6 +131,7 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
   const KernelVariant& kernel = selected_variant("bgemm");
   bgemm_ = reinterpret_cast<BgemmFn>(kernel.fn);
   kernel_name_ = kernel.name;
+  pack_signs_ = selected_kernel_fn<PackSignsFn>("bitpack");
 
   out_h_ = g_.out_h();
   out_w_ = g_.out_w();
@@ -219,7 +219,10 @@ std::size_t BConv2d::output_rows() const {
 
 std::size_t BConv2d::scratch_bytes(std::size_t rows) const {
   const std::size_t block = std::min(rows, block_rows_);
-  return block * (k_words_ * sizeof(BitWord) + std::size_t(g_.out_c) * sizeof(std::int32_t));
+  if (block == 0) return 0;
+  // im2col block, bgemm counts, one float row for bits-with-residual.
+  return block * (k_words_ * sizeof(BitWord) + std::size_t(g_.out_c) * sizeof(std::int32_t)) +
+         std::size_t(g_.out_c) * sizeof(float);
 }
 
 const char* BConv2d::kernel_name() const { return kernel_name_; }
@@ -259,7 +262,7 @@ void BConv2d::im2col_group(std::size_t row_begin, std::size_t rows, int group, c
       for (int j = 0; j < g_.kernel_w; ++j, dst += group_words_) {
         const int iw = ow * g_.stride_w - g_.pad_left + j * g_.dilation_w;
         if (ih < 0 || ih >= g_.in_h || iw < 0 || iw >= g_.in_w) {
-          std::memcpy(dst, pad_fill_.data(), group_words_ * sizeof(BitWord));
+          for (std::size_t w = 0; w < group_words_; ++w) dst[w] = pad_fill_[w];
         } else {
           const BitWord* pixel = image + (std::size_t(ih) * g_.in_w + iw) * in_words_;
           extract_bits(pixel, in_words_, bit_offset, group_words_, tail_mask_, dst);
@@ -276,9 +279,11 @@ void BConv2d::im2col_group(std::size_t row_begin, std::size_t rows, int group, c
   }
 }
 
-void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, const std::int32_t* counts,
-                       const float* residual, std::int32_t* out_i32, float* out_f32,
+void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* counts,
+                       float* y_row, const float* residual, std::int32_t* out_i32, float* out_f32,
                        BitWord* out_bits) const {
+  // Branch-free loops over the channels of one row (the compiler vectorizes
+  // them; element-wise IEEE operations give the same result in any lane).
   const int oc = g_.out_c;
   const std::size_t plane = std::size_t(out_h_) * out_w_;
   const bool want_float = out_.mode == BConv2dOutput::kFloat || out_.mode == BConv2dOutput::kFloatAndBits;
@@ -286,34 +291,38 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, const std::int32
   const bool bits_by_threshold = out_.mode == BConv2dOutput::kBits && !out_.has_residual;
   for (std::size_t r = 0; r < rows; ++r) {
     const std::size_t row = row_begin + r;
-    const std::int32_t* count = counts + r * oc;
-    const std::int32_t* corr = nullptr;
+    std::int32_t* acc = counts + r * oc;  // popcounts in, dot products out
+    for (int o = 0; o < oc; ++o) acc[o] = k_bits_ - 2 * acc[o];
     if (!correction_.empty()) {
       const std::size_t rem = row % plane;
-      corr = &correction_[(std::size_t(row_class_[rem / out_w_]) * n_col_classes_ +
-                           col_class_[rem % out_w_]) * oc];
+      const std::int32_t* corr = &correction_[(std::size_t(row_class_[rem / out_w_]) * n_col_classes_ +
+                                               col_class_[rem % out_w_]) * oc];
+      for (int o = 0; o < oc; ++o) acc[o] -= corr[o];
     }
-    const std::size_t base = row * oc;
+    if (out_.mode == BConv2dOutput::kInt32) {
+      std::copy(acc, acc + oc, out_i32 + row * oc);
+      continue;
+    }
     BitWord* bits = want_bits ? out_bits + row * out_words_ : nullptr;
-    if (bits != nullptr) std::fill(bits, bits + out_words_, BitWord{0});
-    for (int o = 0; o < oc; ++o) {
-      const std::int32_t acc = k_bits_ - 2 * count[o] - (corr != nullptr ? corr[o] : 0);
-      if (out_.mode == BConv2dOutput::kInt32) {
-        out_i32[base + o] = acc;
-        continue;
+    if (bits_by_threshold) {
+      for (std::size_t w = 0; w < out_words_; ++w) {
+        const int begin = int(w) * kBitsPerWord, end = std::min(oc, begin + kBitsPerWord);
+        BitWord word = 0;
+        for (int o = begin; o < end; ++o)
+          word |= BitWord((acc[o] < bit_below_[o]) | (acc[o] >= bit_from_[o])) << (o - begin);
+        bits[w] = word;
       }
-      bool negative;
-      if (bits_by_threshold) {
-        negative = acc < bit_below_[o] || acc >= bit_from_[o];
-      } else {
-        float y = transform(acc, pow2_shift_[o], scale_[o], bias_[o]);
-        if (out_.has_residual) y = y + residual[base + o];
-        if (out_.has_clamp) y = clamp_to(y, out_.clamp_lo, out_.clamp_hi);
-        if (want_float) out_f32[base + o] = y;
-        negative = y < 0.f;
-      }
-      if (bits != nullptr && negative) bits[o / kBitsPerWord] |= BitWord{1} << (o % kBitsPerWord);
+      continue;
     }
+    float* y = want_float ? out_f32 + row * oc : y_row;
+    for (int o = 0; o < oc; ++o) y[o] = transform(acc[o], pow2_shift_[o], scale_[o], bias_[o]);
+    if (out_.has_residual) {
+      const float* res = residual + row * oc;
+      for (int o = 0; o < oc; ++o) y[o] = y[o] + res[o];
+    }
+    if (out_.has_clamp)
+      for (int o = 0; o < oc; ++o) y[o] = clamp_to(y[o], out_.clamp_lo, out_.clamp_hi);
+    if (bits != nullptr) pack_signs_(y, 1, oc, bits);  // bit = y < 0, as everywhere
   }
 }
 
@@ -329,6 +338,7 @@ void BConv2d::run_rows(std::size_t row_begin, std::size_t row_end, const BitWord
   BitWord* cols = static_cast<BitWord*>(scratch);
   const std::size_t block = std::min(row_end - row_begin, block_rows_);
   std::int32_t* counts = reinterpret_cast<std::int32_t*>(cols + block * k_words_);
+  float* y_row = reinterpret_cast<float*>(counts + block * g_.out_c);
   const std::size_t group_weight_words = std::size_t(out_c_group_) * k_words_;
   for (std::size_t r0 = row_begin; r0 < row_end; r0 += block) {
     const std::size_t rows = std::min(block, row_end - r0);
@@ -337,7 +347,7 @@ void BConv2d::run_rows(std::size_t row_begin, std::size_t row_end, const BitWord
       bgemm_(rows, out_c_group_, k_words_, cols, k_words_, weights_ + grp * group_weight_words, k_words_,
              counts + std::size_t(grp) * out_c_group_, g_.out_c);
     }
-    epilogue(r0, rows, counts, residual, out_i32, out_f32, out_bits);
+    epilogue(r0, rows, counts, y_row, residual, out_i32, out_f32, out_bits);
   }
 }
 

@@ -91,7 +91,7 @@ class BConv2d {
                      const float* out_f32, const BitWord* out_bits) const;
   void im2col_group(std::size_t row_begin, std::size_t rows, int group, const BitWord* input,
                     BitWord* cols) const;
-  void epilogue(std::size_t row_begin, std::size_t rows, const std::int32_t* counts,
+  void epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* counts, float* y_row,
                 const float* residual, std::int32_t* out_i32, float* out_f32,
                 BitWord* out_bits) const;
 
@@ -101,6 +101,7 @@ class BConv2d {
   const BitWord* weights_;
   BgemmFn bgemm_;
   const char* kernel_name_;
+  PackSignsFn pack_signs_;  // bits of y in float modes (the "bitpack" kernel)
 
   int out_h_ = 0, out_w_ = 0;
   int in_c_group_ = 0, out_c_group_ = 0;
