@@ -64,8 +64,7 @@ def _run_each(name: str, run_one, images: np.ndarray) -> Predictions:
 def run_engine(irb_path: str, images: np.ndarray, threads: int = 1) -> Predictions:
     import irnet_infer
     if not hasattr(irnet_infer, "Model"):
-        raise ImportError("irnet_infer.Model is not available: the compiled engine is missing "
-                          "(run scripts/bootstrap.sh)")
+        raise ImportError("irnet_infer.Model is not available: the compiled engine is missing")
     model = irnet_infer.Model(irb_path, threads=threads)
 
     def run_one(x):
@@ -146,7 +145,7 @@ def main(argv=None) -> int:
     try:
         engine = run_engine(args.irb, images, args.threads)
     except ImportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc} (scripts/bootstrap.sh builds and installs irnet-infer)", file=sys.stderr)
         return 2
     try:
         reference = run_onnxruntime(args.onnx, images, "onnxruntime (same ONNX)")

@@ -15,7 +15,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 sys.path.insert(0, ROOT)
 
 from tools import digits_demo as demo  # noqa: E402
-from tools.irnet_torch.data import load_test_split, preprocess  # noqa: E402
+from tools.irnet_torch.data import load_split, load_test_split, preprocess  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +27,30 @@ def split():
 @pytest.fixture(scope="module")
 def onnxruntime_binary(split):
     return demo.run_onnxruntime(demo.BINARY_ONNX, split[0], "onnxruntime")
+
+
+def test_preprocess_upsamples_and_maps_to_unit_range():
+    img = np.arange(64, dtype=np.uint8).reshape(1, 8, 8) % 17
+    x = preprocess(img)
+    assert x.shape == (1, 1, 16, 16) and x.dtype == np.float32
+    np.testing.assert_array_equal(x[0, 0, ::2, ::2], img[0] / 8.0 - 1.0)
+    np.testing.assert_array_equal(x[0, 0, 1::2, 1::2], x[0, 0, ::2, ::2])
+    with pytest.raises(ValueError, match=r"\[N, 8, 8\]"):
+        preprocess(np.zeros((2, 16, 16)))
+    with pytest.raises(ValueError, match="0..16"):
+        preprocess(np.full((1, 8, 8), 17))
+
+
+def test_split_is_fixed_stratified_and_matches_the_bundled_test_set():
+    x_train, y_train, x_test, y_test = load_split()
+    assert (len(y_train), len(y_test)) == (1437, 360)
+    bundled_x, bundled_y = load_test_split(demo.TEST_SPLIT)
+    np.testing.assert_array_equal(x_test, bundled_x)
+    np.testing.assert_array_equal(y_test, bundled_y)
+    # stratified: every class holds 20 % (+-1 image) of its examples in the test split
+    per_class = np.bincount(y_test, minlength=10)
+    total = per_class + np.bincount(y_train, minlength=10)
+    assert np.all(np.abs(per_class - total * 360 / 1797) < 1)
 
 
 def test_bundled_files_are_small_and_reproduce_their_recorded_accuracy(split, onnxruntime_binary):
