@@ -162,12 +162,12 @@ ModelSummary Model::summary() const {
 
 std::string ModelSummary::to_string() const {
   std::ostringstream os;
-  os << std::left << std::setw(28) << "layer" << std::setw(15) << "op" << std::setw(22) << "output (stored)"
+  os << std::left << std::setw(28) << "layer" << std::setw(19) << "op" << std::setw(22) << "output (stored)"
      << std::right << std::setw(14) << "binary MACs" << std::setw(13) << "float MACs" << std::setw(12)
      << "params B" << "  kernel\n";
   for (const LayerInfo& l : layers) {
     std::string name = l.name.size() > 27 ? l.name.substr(0, 24) + "..." : l.name;
-    os << std::left << std::setw(28) << name << std::setw(15) << l.op << std::setw(22)
+    os << std::left << std::setw(28) << name << std::setw(18) << l.op << " " << std::setw(22)
        << shape_str(l.output_shape) << std::right << std::setw(14) << l.binary_macs << std::setw(13)
        << l.float_macs << std::setw(12) << l.param_bytes << "  " << l.kernel << "\n";
   }
