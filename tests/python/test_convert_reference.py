@@ -48,15 +48,18 @@ def _windows(x, kernel, strides, dilations):
     return out
 
 
-def conv_nhwc(x, w, strides, dilations, groups):
-    """x padded NHWC, w [O, kh, kw, I/g] → float64 [N, OH, OW, O]."""
-    win = _windows(x.astype(np.float64), w.shape[1:3], strides, dilations)
+def conv_nhwc(x, w, strides, dilations, groups, dtype=np.float64):
+    """x padded NHWC, w [O, kh, kw, I/g] → [N, OH, OW, O] accumulated in `dtype`.
+
+    Binary convs use float32: their ±1/0 products sum to integers below 2^24, exactly.
+    """
+    win = _windows(x.astype(dtype), w.shape[1:3], strides, dilations)
     o = w.shape[0]
     cin_g, cout_g = w.shape[3], o // groups
     outs = []
     for gi in range(groups):
         part = win[..., gi * cin_g:(gi + 1) * cin_g]
-        wg = w[gi * cout_g:(gi + 1) * cout_g].astype(np.float64)
+        wg = w[gi * cout_g:(gi + 1) * cout_g].astype(dtype)
         outs.append(np.tensordot(part, wg, axes=([3, 4, 5], [1, 2, 3])))
     return np.concatenate(outs, axis=-1)
 
@@ -86,8 +89,8 @@ def op_binary_conv2d(ins, attrs):
     pv = attrs.get("pad_value", [0])[0]
     xp = _pad_nhwc(x, attrs.get("pads", [0, 0, 0, 0]), F32(pv))
     dot = conv_nhwc(xp, w, attrs.get("strides", [1, 1]), attrs.get("dilations", [1, 1]),
-                    attrs.get("groups", [1])[0])
-    return _epilogue(np.rint(dot), ins, attrs)
+                    attrs.get("groups", [1])[0], dtype=F32)
+    return _epilogue(dot, ins, attrs)
 
 
 def op_binary_gemm(ins, attrs):
@@ -144,10 +147,9 @@ def op_pad(ins, attrs):
     return [np.pad(ins[0], list(zip(p[:r], p[r:])), constant_values=F32(attrs.get("value", [0.0])[0]))]
 
 
-def _softmax(x, axis):
-    x64 = x.astype(np.float64)
-    e = np.exp(x64 - x64.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+def _log_softmax(x, axis):
+    shifted = x.astype(np.float64) - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 OPS = {
@@ -170,8 +172,8 @@ OPS = {
     "Slice": op_slice,
     "Pad": op_pad,
     "Concat": lambda ins, a: [np.concatenate(ins, axis=a["axis"][0])],
-    "Softmax": lambda ins, a: [_softmax(ins[0], a.get("axis", [-1])[0]).astype(F32)],
-    "LogSoftmax": lambda ins, a: [np.log(_softmax(ins[0], a.get("axis", [-1])[0])).astype(F32)],
+    "Softmax": lambda ins, a: [np.exp(_log_softmax(ins[0], a.get("axis", [-1])[0])).astype(F32)],
+    "LogSoftmax": lambda ins, a: [_log_softmax(ins[0], a.get("axis", [-1])[0]).astype(F32)],
 }
 
 
@@ -252,3 +254,30 @@ def test_epilogue_order_and_modes():
     # (3/2)*2+0.25-4 = -0.75 ; (-5/4)*-1+0.5+0 = 1.75 → clipped to 1
     np.testing.assert_array_equal(y, np.array([[-0.75, 1.0]], dtype=F32))
     np.testing.assert_array_equal(bits, np.array([[-1.0, 1.0]], dtype=F32))
+
+
+# -- helpers shared by the converter tests ------------------------------------------
+
+def ort_run(onnx_path, x):
+    """onnxruntime's outputs for one input (single thread, deterministic)."""
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+    return sess.run(None, {sess.get_inputs()[0].name: x})
+
+
+def ops_of(irb_path):
+    """The engine op names of a .irb file, in order."""
+    return [n.op for n in read_irb(irb_path).nodes]
+
+
+def assert_matches_ort(onnx_path, irb_path, x, rtol=1e-5):
+    """The .irb (numpy interpreter) agrees with onnxruntime to float rounding."""
+    ref = ort_run(onnx_path, x)
+    got = run_irb(irb_path, x)
+    assert len(got) == len(ref)
+    for g, r in zip(got, ref):
+        assert g.shape == r.shape
+        scale = max(1.0, float(np.abs(r).max()))
+        np.testing.assert_allclose(g, r, rtol=0, atol=rtol * scale)
