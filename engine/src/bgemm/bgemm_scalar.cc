@@ -6,10 +6,8 @@
 // adds the eight byte counts into the top byte. It is the fallback for any
 // CPU; __builtin_popcountll would call libgcc on baseline x86-64 and become a
 // NEON cnt on aarch64, which is not "scalar".
-//
-// The 4x4 tile keeps 16 sums in registers and loads 4 + 4 words per step for
-// 16 xor-popcounts.
 #include "bgemm/bgemm.h"
+#include "bgemm/bgemm_scalar_tile.h"
 #include "bgemm/bgemm_tiles.h"
 #include "cpu/kernel_registry.h"
 
@@ -23,27 +21,10 @@ inline std::uint32_t popcount_swar(std::uint64_t x) {
   return static_cast<std::uint32_t>((x * 0x0101010101010101ull) >> 56);
 }
 
-struct ScalarKernel {
-  template <int MR, int NR>
-  static void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
-                   std::size_t ldb, std::int32_t* C, std::size_t ldc) {
-    std::uint32_t acc[MR][NR] = {};
-    for (std::size_t k = 0; k < K; ++k) {
-      BitWord a[MR], b[NR];
-      for (int m = 0; m < MR; ++m) a[m] = A[m * lda + k];
-      for (int n = 0; n < NR; ++n) b[n] = B[n * ldb + k];
-      for (int m = 0; m < MR; ++m)
-        for (int n = 0; n < NR; ++n) acc[m][n] += popcount_swar(a[m] ^ b[n]);
-    }
-    for (int m = 0; m < MR; ++m)
-      for (int n = 0; n < NR; ++n) C[m * ldc + n] = static_cast<std::int32_t>(acc[m][n]);
-  }
-};
-
 void bgemm_4x4_scalar(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
                       std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
                       std::size_t ldc) {
-  bgemm_detail::bgemm_tiled<ScalarKernel, 4, 4>(M, N, K, A, lda, B, ldb, C, ldc);
+  bgemm_detail::bgemm_tiled<bgemm_detail::ScalarTile<popcount_swar>, 4, 4>(M, N, K, A, lda, B, ldb, C, ldc);
 }
 
 const KernelVariant kVariants[] = {

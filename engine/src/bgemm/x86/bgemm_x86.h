@@ -11,4 +11,8 @@ void bgemm_4x4_avx512(std::size_t M, std::size_t N, std::size_t K, const BitWord
                       std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
                       std::size_t ldc);
 
+void bgemm_4x4_popcnt(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
+                      std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
+                      std::size_t ldc);
+
 }  // namespace irnet
