@@ -173,13 +173,14 @@ def main(argv=None) -> int:
                       f"{np.abs(engine.logits - reference.logits).max():.3g}."]
     os.makedirs(args.out, exist_ok=True)
     png = os.path.join(args.out, "report.png")
-    if write_figure(png, raw, truth, engine):
+    figure_written = write_figure(png, raw, truth, engine)
+    if figure_written:
         lines += ["", "![sample predictions and confusion matrix](report.png)"]
     report = "\n".join(lines) + "\n"
     with open(os.path.join(args.out, "report.md"), "w") as f:
         f.write(report)
     print(report)
-    print(f"wrote {os.path.join(args.out, 'report.md')}" + (f" and {png}" if os.path.exists(png) else ""))
+    print(f"wrote {os.path.join(args.out, 'report.md')}" + (f" and {png}" if figure_written else ""))
     return 0
 
 
