@@ -57,6 +57,17 @@ const CpuFeatures& cpu_features() {
   return features;
 }
 
+bool cpu_runs_avx2_files() {
+  const CpuFeatures& f = cpu_features();
+  return f.avx2 && f.fma && f.popcnt && f.bmi2;
+}
+
+bool cpu_runs_avx512_files() {
+  const CpuFeatures& f = cpu_features();
+  return cpu_runs_avx2_files() && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq &&
+         f.avx512vpopcntdq;
+}
+
 std::string cpu_description() {
   const CpuFeatures& f = cpu_features();
   std::string s;

@@ -30,6 +30,14 @@ struct CpuFeatures {
 // Detected once, on first use; thread-safe.
 const CpuFeatures& cpu_features();
 
+// Whether this CPU can run code from an x86 `*_avx2.cc` / `*_avx512.cc` file.
+// CMake compiles those with a whole set of ISA flags (avx2 fma popcnt bmi2;
+// resp. avx512 f/bw/vl/dq/vpopcntdq plus the AVX2 set) and the compiler may
+// use any of them anywhere in the file, so a kernel from such a file is
+// supported only when *all* of them are.
+bool cpu_runs_avx2_files();
+bool cpu_runs_avx512_files();
+
 // cpu_description() (one line naming the detected features) is declared in
 // the public header irnet/kernels.h and defined in cpu_features.cc.
 

@@ -7,13 +7,11 @@
 namespace irnet {
 namespace {
 
-bool has_avx512_vpopcntdq() { return cpu_features().avx512f && cpu_features().avx512vpopcntdq; }
-bool has_avx2() { return cpu_features().avx2; }
 bool has_popcnt() { return cpu_features().popcnt; }
 
 const KernelVariant kVariants[] = {
-    {"bgemm_4x4_avx512", has_avx512_vpopcntdq, as_kernel_fn(&bgemm_4x4_avx512)},
-    {"bgemm_2x4_avx2", has_avx2, as_kernel_fn(&bgemm_2x4_avx2)},
+    {"bgemm_4x4_avx512", cpu_runs_avx512_files, as_kernel_fn(&bgemm_4x4_avx512)},
+    {"bgemm_2x4_avx2", cpu_runs_avx2_files, as_kernel_fn(&bgemm_2x4_avx2)},
     {"bgemm_4x4_popcnt", has_popcnt, as_kernel_fn(&bgemm_4x4_popcnt)},
 };
 

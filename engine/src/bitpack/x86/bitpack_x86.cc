@@ -7,12 +7,9 @@
 namespace irnet {
 namespace {
 
-bool has_avx512bw() { return cpu_features().avx512f && cpu_features().avx512bw; }
-bool has_avx2() { return cpu_features().avx2; }
-
 const KernelVariant kVariants[] = {
-    {"pack_signs_avx512", has_avx512bw, as_kernel_fn(&pack_signs_avx512)},
-    {"pack_signs_avx2", has_avx2, as_kernel_fn(&pack_signs_avx2)},
+    {"pack_signs_avx512", cpu_runs_avx512_files, as_kernel_fn(&pack_signs_avx512)},
+    {"pack_signs_avx2", cpu_runs_avx2_files, as_kernel_fn(&pack_signs_avx2)},
 };
 
 }  // namespace
