@@ -207,3 +207,14 @@ def test_dynamo_export_matches_pytorch(tmp_path):
     m = onnx.load(path)
     assert m.opset_import[0].version == 18 or any(o.version == 18 for o in m.opset_import)
     assert any(n.op_type == "Sign" for n in m.graph.node)
+
+
+def test_export_cli_writes_a_verified_w1a32_model(tmp_path, capsys):
+    from tools.irnet_torch.export import main
+    out = tmp_path / "r20.onnx"
+    assert main(["--model", "resnet20", "--out", str(out), "--w1a32", "--variant", "libra-pb"]) == 0
+    assert "legacy exporter, input [1, 3, 32, 32]" in capsys.readouterr().out
+    ops = {n.op_type for n in onnx.load(str(out)).graph.node}
+    assert "Relu" in ops and "Pad" in ops and "Slice" in ops     # ReLU, option-A shortcut
+    with pytest.raises(SystemExit):
+        main(["--model", "nope", "--out", str(out)])
