@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
 from irnet_infer.convert import convert  # noqa: E402
 from irnet_infer.irb import read_irb  # noqa: E402
-from test_convert_reference import assert_matches_ort, ops_of, ort_run, run_irb  # noqa: E402
+from test_convert_reference import assert_matches_ort, engine_run, ops_of, ort_run, run_irb  # noqa: E402
 from tools.irnet_torch import layers as L  # noqa: E402
 from tools.irnet_torch import models as M  # noqa: E402
 from tools.irnet_torch.export import export, randomize_batchnorm  # noqa: E402
@@ -113,12 +113,12 @@ def test_network_agrees_with_onnxruntime(network):
     assert len([x for x in report.layers if x.binary]) == n_binary
     x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
     (ref,) = ort_run(onnx_path, x)
-    (got,) = run_irb(irb_path, x)
-    assert got.shape == ref.shape == (BATCH, ref.shape[1])
-    top1 = np.mean(got.argmax(axis=1) == ref.argmax(axis=1))
-    rel = np.linalg.norm(got - ref, axis=1) / np.linalg.norm(ref, axis=1)
-    assert top1 >= 0.99, f"{name}: top-1 agreement {top1:.3f}"
-    assert np.median(rel) <= 1e-4, f"{name}: median relative L2 error {np.median(rel):.2e}"
+    for who, (got,) in (("interpreter", run_irb(irb_path, x)), ("engine", engine_run(irb_path, x))):
+        assert got.shape == ref.shape == (BATCH, ref.shape[1])
+        top1 = np.mean(got.argmax(axis=1) == ref.argmax(axis=1))
+        rel = np.linalg.norm(got - ref, axis=1) / np.linalg.norm(ref, axis=1)
+        assert top1 >= 0.99, f"{name}, {who}: top-1 agreement {top1:.3f}"
+        assert np.median(rel) <= 1e-4, f"{name}, {who}: median relative L2 error {np.median(rel):.2e}"
 
 
 def test_network_structure(network):

@@ -272,12 +272,24 @@ def ops_of(irb_path):
     return [n.op for n in read_irb(irb_path).nodes]
 
 
+def engine_run(irb_path, x):
+    """The C++ engine's outputs (irnet_infer.Model, one thread) as a list."""
+    import irnet_infer
+    y = irnet_infer.Model(str(irb_path), threads=1).run(x)
+    return list(y) if isinstance(y, tuple) else [y]
+
+
 def assert_matches_ort(onnx_path, irb_path, x, rtol=1e-5):
-    """The .irb (numpy interpreter) agrees with onnxruntime to float rounding."""
+    """The .irb agrees with onnxruntime to float rounding, run both by the numpy
+    interpreter and by the C++ engine (which has no float Sign op: models that
+    keep one are checked by the interpreter only)."""
     ref = ort_run(onnx_path, x)
-    got = run_irb(irb_path, x)
-    assert len(got) == len(ref)
-    for g, r in zip(got, ref):
-        assert g.shape == r.shape
-        scale = max(1.0, float(np.abs(r).max()))
-        np.testing.assert_allclose(g, r, rtol=0, atol=rtol * scale)
+    runs = {"interpreter": run_irb(irb_path, x)}
+    if "Sign" not in ops_of(irb_path):
+        runs["engine"] = engine_run(irb_path, x)
+    for who, got in runs.items():
+        assert len(got) == len(ref), who
+        for g, r in zip(got, ref):
+            assert g.shape == r.shape, who
+            scale = max(1.0, float(np.abs(r).max()))
+            np.testing.assert_allclose(g, r, rtol=0, atol=rtol * scale, err_msg=who)

@@ -53,9 +53,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ConvertError as e:
         print(f"irnet-convert: error: {e}", file=sys.stderr)
         return 1
+    except Exception as e:  # a malformed model the checks above did not anticipate
+        print(f"irnet-convert: error: unexpected {type(e).__name__} while converting "
+              f"'{args.model}': {e}", file=sys.stderr)
+        return 1
     print(report.render(output, os.path.getsize(output)))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
