@@ -1,0 +1,103 @@
+"""The three ResNet-18 models of the paper's Table 5, built with the project's own tools.
+
+    FP        float32 ResNet-18 (ImageNet layout, ReLU)         -> resnet18_fp32.{onnx,irb}
+    IR-Net    Bi-Real ResNet-18 1W/1A with bit-shift scales    -> resnet18_irnet.{onnx,irb}
+    no-shift  the same file converted with --no-bit-shift      -> resnet18_irnet_noshift.irb
+
+No trained ImageNet weights are available offline, so weights are seeded random
+draws. The binary convs get heavy-tailed latent weights, as training produces,
+so that the bit-shift scales take the values 1/2 and 1/4 and the shifts are
+really exercised (random Gaussian init gives s = 1 everywhere); timing and size
+do not depend on the values. Files are cached under the work directory.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+INPUT_SHAPE = (1, 3, 224, 224)
+
+
+@dataclass
+class ModelFiles:
+    key: str          # "fp32", "irnet", "irnet_noshift"
+    onnx: str
+    irb: str
+    fp_params: int    # float32 parameters (paper's size accounting)
+    binary_params: int
+    binary_out_channels: int  # one bit-shift scale each
+
+
+def _heavy_tailed_binary_weights(model, seed: int) -> None:
+    import torch
+    from tools.irnet_torch.layers import BinaryConv2d
+
+    gen = np.random.default_rng(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, BinaryConv2d):
+                # Student-t with 2 degrees of freedom: mean|Wn| of the standardized
+                # weights falls well below 0.75, so round(log2(.)) gives -1 or -2.
+                w = gen.standard_t(2.0, size=tuple(m.weight.shape)).astype(np.float32)
+                m.weight.copy_(torch.from_numpy(w * 0.05))
+
+
+def _param_split(model) -> tuple[int, int, int]:
+    """(float parameters, binary weights, binary output channels) of a model."""
+    from tools.irnet_torch.layers import BinaryConv2d
+    from tools.irnet_torch.models import count_binary_weights, count_parameters
+
+    total = count_parameters(model)
+    binary = count_binary_weights(model)
+    channels = sum(m.out_channels for m in model.modules() if isinstance(m, BinaryConv2d))
+    return total - binary, binary, channels
+
+
+def build(work_dir: str, seed: int = 0) -> dict[str, ModelFiles]:
+    """Exports and converts the three models (cached); returns them by key."""
+    import torch
+    from irnet_infer.convert.cli import convert
+    from tools.irnet_torch.export import export, randomize_batchnorm
+    from tools.irnet_torch.models import build_model
+
+    os.makedirs(work_dir, exist_ok=True)
+    torch.manual_seed(seed)
+    out: dict[str, ModelFiles] = {}
+
+    fp_model, _ = build_model("resnet18_float")
+    randomize_batchnorm(fp_model, seed)
+    fp_onnx = os.path.join(work_dir, "resnet18_fp32.onnx")
+    if not os.path.exists(fp_onnx):
+        export(fp_model, fp_onnx, INPUT_SHAPE, dynamo=False, opset=13)
+    fp_irb = os.path.join(work_dir, "resnet18_fp32.irb")
+    if not os.path.exists(fp_irb):
+        convert(fp_onnx, fp_irb)
+    out["fp32"] = ModelFiles("fp32", fp_onnx, fp_irb, *_param_split(fp_model))
+
+    bin_model, _ = build_model("resnet18")
+    randomize_batchnorm(bin_model, seed)
+    _heavy_tailed_binary_weights(bin_model, seed)
+    bin_onnx = os.path.join(work_dir, "resnet18_irnet.onnx")
+    if not os.path.exists(bin_onnx):
+        export(bin_model, bin_onnx, INPUT_SHAPE, dynamo=False, opset=13)
+    split = _param_split(bin_model)
+    for key, bit_shift in (("irnet", True), ("irnet_noshift", False)):
+        irb = os.path.join(work_dir, f"resnet18_{key}.irb")
+        if not os.path.exists(irb):
+            convert(bin_onnx, irb, bit_shift=bit_shift)
+        out[key] = ModelFiles(key, bin_onnx, irb, *split)
+    return out
+
+
+def torch_fp_model(seed: int = 0):
+    """The float model again (for peers that convert from PyTorch, e.g. pnnx → ncnn)."""
+    import torch
+    from tools.irnet_torch.export import randomize_batchnorm
+    from tools.irnet_torch.models import build_model
+
+    torch.manual_seed(seed)
+    model, _ = build_model("resnet18_float")
+    randomize_batchnorm(model, seed)
+    return model.eval()

@@ -1,0 +1,249 @@
+"""Reproduce the IR-Net paper's Table 5: ResNet-18 size and single-thread latency.
+
+    python -m benchmarks.table5            # full run: host, qemu counts, A53 estimate
+    python -m benchmarks.table5 --quick    # < 1 minute: fewer runs, host only
+    python -m benchmarks.table5 --threads 1,2,4
+
+What is measured, and how honestly it can be here (no Raspberry Pi is attached
+to the development machine):
+  * size: the .irb files next to the paper's accounting (FP params x 32 bit +
+    binary weights x 1 bit);
+  * host latency: this engine, onnxruntime and ncnn on the same machine in one
+    interleaved run (medians of >= 20 runs, min and max);
+  * aarch64 / armv7: exact guest instructions per forward pass under qemu with
+    the project's counting plugin (tools/qemu), per function, next to daBNN's
+    count for the same model shape (BRIEF: 170.0 M);
+  * Cortex-A53 @ 1.2 GHz: an ESTIMATE from those counts (see a53_estimate);
+  * on a real Pi the same command runs natively and fills the host columns.
+Writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.png.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from . import models as model_zoo
+from . import peers
+from .timing import measure_interleaved
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The paper's Table 5 (Raspberry Pi 3B, Cortex-A53 1.2 GHz, single thread, daBNN).
+PAPER = [
+    # key, method, W/A, size MB, time ms
+    ("fp32", "FP", "32/32", 46.77, 1418.94),
+    ("ncnn_int8", "NCNN", "8/8", None, 935.51),
+    ("dsq", "DSQ", "2/2", None, 551.22),
+    ("irnet_noshift", "IR-Net without bit-shift scales", "1/1", 4.20, 252.16),
+    ("irnet", "IR-Net", "1/1", 4.21, 261.98),
+]
+DABNN_AARCH64_INSTRUCTIONS = 170.0e6  # BRIEF section 5, measured under qemu-aarch64
+A53_HZ = 1.2e9
+
+
+def paper_size_mb(fp_params: int, binary_params: int, shift_bytes: int = 0) -> float:
+    """The paper's accounting: 32 bits per float parameter, 1 bit per binary weight."""
+    return (fp_params * 4 + binary_params / 8 + shift_bytes) / 1e6
+
+
+def machine_info() -> dict:
+    info = {"platform": platform.platform(), "machine": platform.machine(),
+            "python": sys.version.split()[0], "cpu": platform.processor()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        import irnet_infer
+        info["irnet_infer"] = irnet_infer.__version__
+        info["cpu_features"] = irnet_infer.cpu_description()
+        info["kernels"] = {f: irnet_infer.selected_kernel(f) for f in irnet_infer.kernel_families()}
+    except Exception as e:  # report, do not fail: the table is still useful
+        info["irnet_infer"] = f"unavailable: {e}"
+    for mod in ("onnxruntime", "ncnn", "torch", "numpy"):
+        try:
+            info[mod] = __import__(mod).__version__
+        except Exception:
+            info[mod] = None
+    try:
+        info["git_revision"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                              capture_output=True, text=True).stdout.strip()
+    except OSError:
+        info["git_revision"] = None
+    return info
+
+
+def host_latency(files, threads: int, runs: int, warmup: int, work_dir: str, with_peers: bool):
+    """One interleaved timing run of every contender at `threads` threads."""
+    x = np.random.default_rng(0).standard_normal(model_zoo.INPUT_SHAPE).astype(np.float32)
+    contenders, skipped = {}, {}
+    for key in ("fp32", "irnet_noshift", "irnet"):
+        contenders[f"irnet:{key}"] = peers.irnet(files[key].irb, x, threads)
+    if with_peers:
+        for name, make in (("onnxruntime:fp32", lambda: peers.onnxruntime(files["fp32"].onnx, x, threads)),
+                           ("ncnn:fp32", lambda: peers.ncnn_fp32(model_zoo.torch_fp_model(), x, threads,
+                                                                 work_dir))):
+            try:
+                contenders[name] = make()
+            except peers.PeerUnavailable as e:
+                skipped[name] = str(e)
+        skipped["ncnn:int8"] = peers.NCNN_INT8_REASON
+    results = measure_interleaved(contenders, runs=runs, warmup=warmup)
+    return {name: lat.as_dict() for name, lat in results.items()}, skipped
+
+
+def load_and_first_run_ms(irb_path: str) -> float:
+    import irnet_infer
+    x = np.zeros(model_zoo.INPUT_SHAPE, np.float32)
+    start = time.perf_counter()
+    irnet_infer.Model(irb_path, threads=1).run(x)
+    return (time.perf_counter() - start) * 1e3
+
+
+def render_markdown(result: dict) -> str:
+    host = result["host"].get("1", {})
+    ms = lambda k: host.get(k, {}).get("median_ms")  # noqa: E731
+    lines = [
+        "# Benchmarks: the paper's Table 5, reproduced",
+        "",
+        f"Command: `{result['command']}`  ",
+        f"Revision: `{result['machine'].get('git_revision')}`, {result['date']}  ",
+        f"Host: {result['machine'].get('cpu')} ({result['machine'].get('machine')}); "
+        f"kernels: {result['machine'].get('kernels')}",
+        "",
+        "ResNet-18 at 224×224, batch 1, single thread. Paper columns: Raspberry Pi 3B "
+        "(Cortex-A53 1.2 GHz) with daBNN. Host columns: measured on this machine "
+        "(median of the runs, interleaved). A53 column: an **estimate** (see below).",
+        "",
+        "| Method | W/A | Size paper (MB) | Size .irb (MB) | Paper time (ms) | Host irnet (ms) |"
+        " aarch64 instr./pass | A53 estimate (ms) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    sizes, counts, est = result["sizes"], result.get("qemu", {}).get("aarch64", {}), result.get("a53", {})
+    for key, method, wa, paper_mb, paper_ms in PAPER:
+        size = sizes.get(key, {}).get("irb_mb")
+        host_ms = ms(f"irnet:{key}")
+        count = counts.get(key, {}).get("per_pass")
+        lines.append(
+            f"| {method} | {wa} | {paper_mb if paper_mb is not None else '—'} | "
+            f"{f'{size:.2f}' if size else '—'} | {paper_ms} | "
+            f"{f'{host_ms:.2f}' if host_ms else '—'} | "
+            f"{f'{count / 1e6:.1f} M' if count else '—'} | "
+            f"{f'{est[key]:.1f}' if key in est else '—'} |")
+    lines += ["", "## Host peers (same run)", "", "| contender | median ms | min | max |", "|---|---|---|---|"]
+    for name, lat in sorted(host.items()):
+        lines.append(f"| {name} | {lat['median_ms']:.2f} | {lat['min_ms']:.2f} | {lat['max_ms']:.2f} |")
+    for name, reason in sorted(result.get("skipped", {}).items()):
+        lines.append(f"| {name} | skipped: {reason} | | |")
+    if ms("onnxruntime:fp32") and ms("irnet:irnet"):
+        lines += ["", f"onnxruntime float32 / irnet IR-Net 1/1 = **{ms('onnxruntime:fp32') / ms('irnet:irnet'):.1f}×** "
+                      f"(paper, FP / IR-Net on the Pi: {1418.94 / 261.98:.1f}×); "
+                      f"irnet float32 / onnxruntime float32 = {ms('irnet:fp32') / ms('onnxruntime:fp32'):.2f}; "
+                      f"bit-shift cost: irnet / irnet without shift = "
+                      f"{ms('irnet:irnet') / ms('irnet:irnet_noshift'):.3f}."]
+    if len(result["host"]) > 1:
+        lines += ["", "## Threads (host)", "", "| threads | irnet IR-Net ms | speed-up |", "|---|---|---|"]
+        base = ms("irnet:irnet")
+        for t, res in sorted(result["host"].items(), key=lambda kv: int(kv[0])):
+            m = res["irnet:irnet"]["median_ms"]
+            lines.append(f"| {t} | {m:.2f} | {base / m:.2f}× |")
+    lines += ["", "## Sizes", "", "| model | .irb bytes | paper accounting (MB) | FP params | binary weights |",
+              "|---|---|---|---|---|"]
+    for key, s in sizes.items():
+        lines.append(f"| {key} | {s['irb_bytes']:,} | {s['paper_accounting_mb']:.2f} | {s['fp_params']:,} | "
+                     f"{s['binary_params']:,} |")
+    for arch, per_model in result.get("qemu", {}).items():
+        lines += ["", f"## {arch} under QEMU (exact guest instructions per forward pass)", ""]
+        if "skipped" in per_model:
+            lines.append(f"skipped: {per_model['skipped']}")
+            continue
+        lines += ["| model | instructions/pass | emulated wall ms/pass (not hardware time) | top functions |",
+                  "|---|---|---|---|"]
+        for key, c in per_model.items():
+            top = ", ".join(f"{n} {v / 1e6:.1f} M" for n, v in c["top_symbols"][:4])
+            lines.append(f"| {key} | {c['per_pass'] / 1e6:.2f} M | {c['emulated_ms']:.0f} | {top} |")
+        if arch == "aarch64":
+            lines.append(f"| daBNN (BRIEF, same shape) | {DABNN_AARCH64_INSTRUCTIONS / 1e6:.1f} M | | |")
+    if result.get("a53_method"):
+        lines += ["", "## Cortex-A53 estimate (not a measurement)", "", result["a53_method"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_chart(result: dict, path: str) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("note: matplotlib not installed, no chart (pip install .[bench])", file=sys.stderr)
+        return
+    host = result["host"].get("1", {})
+    names = sorted(host)
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.barh(names, [host[n]["median_ms"] for n in names], color="#4477aa")
+    ax.set_xlabel("ms per ResNet-18 forward pass (host, 1 thread, median)")
+    ax.set_title("irnet-infer vs peers")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.table5", description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="< 1 minute: 5 runs, host only, no peers but onnxruntime")
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", default="1", help="comma-separated thread counts, e.g. 1,2,4")
+    ap.add_argument("--work-dir", default=os.path.join(ROOT, "build", "bench"))
+    ap.add_argument("--out-dir", default=os.path.join(ROOT, "docs"))
+    ap.add_argument("--no-qemu", action="store_true", help="skip the qemu instruction counts")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.runs, args.warmup, args.no_qemu = 5, 1, True
+    threads = [int(t) for t in args.threads.split(",")]
+
+    files = model_zoo.build(args.work_dir)
+    result = {"command": "python -m benchmarks.table5 " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_info(),
+              "host": {}, "skipped": {}, "sizes": {}}
+    for key, f in files.items():
+        # The shift variant stores one shift per binary output channel (paper: +0.01 MB).
+        shift_bytes = f.binary_out_channels if key == "irnet" else 0
+        result["sizes"][key] = {"irb_bytes": os.path.getsize(f.irb), "irb_mb": os.path.getsize(f.irb) / 1e6,
+                                "paper_accounting_mb": paper_size_mb(f.fp_params, f.binary_params, shift_bytes),
+                                "fp_params": f.fp_params, "binary_params": f.binary_params}
+    for t in threads:
+        print(f"[table5] host latency, {t} thread(s), {args.runs} runs ...", flush=True)
+        host, skipped = host_latency(files, t, args.runs, args.warmup, args.work_dir, with_peers=True)
+        result["host"][str(t)] = host
+        result["skipped"].update(skipped)
+    result["load_and_first_run_ms"] = load_and_first_run_ms(files["irnet"].irb)
+    if not args.no_qemu:
+        from . import arm_table
+        result["qemu"], result["a53"], result["a53_method"] = arm_table.measure(files, args.work_dir)
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    stem = "benchmarks_quick" if args.quick else "benchmarks"
+    with open(os.path.join(args.out_dir, stem + ".json"), "w") as f:
+        json.dump(result, f, indent=1, default=str)
+    markdown = render_markdown(result)
+    with open(os.path.join(args.out_dir, stem + ".md"), "w") as f:
+        f.write(markdown)
+    write_chart(result, os.path.join(args.out_dir, stem + ".png"))
+    print(markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
