@@ -161,6 +161,8 @@ class Lowering:
         g = self.g
         spatial = n.op == "Conv"
         w = g.const(n.inputs[1])
+        if len(g.shape(n.inputs[0])) != (4 if spatial else 2):
+            return None      # 1-D/3-D convs and batched matmuls have no binary op
         if n.op == "Gemm":
             ok = w is not None and w.ndim == 2 and not n.attrs.get("transA", 0)
             w = (w if n.attrs.get("transB", 0) else w.T) * float(n.attrs.get("alpha", 1.0)) if ok else None
