@@ -204,3 +204,60 @@ def test_sign_after_relu_warns(tmp_path):
     onnx.save(model, str(tmp_path / "relu.onnx"))
     report = convert(tmp_path / "relu.onnx", tmp_path / "relu.irb")
     assert any("sign(0)" in w and "relu" in w for w in report.warnings)
+
+
+def test_sign_shared_by_binary_and_float_conv(tmp_path):
+    """One Sign feeds a binary conv and a conv kept float: the float Sign stays, the
+    binary conv reads its own SignPack of the same source, the residual Add stays float."""
+    rng = np.random.default_rng(4)
+    inits = {"w1": np.where(rng.standard_normal((8, 8, 3, 3)) < 0, -0.5, 0.5).astype(np.float32),
+             "w2": np.where(rng.standard_normal((8, 8, 3, 3)) < 0, -2.0, 2.0).astype(np.float32)}
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"),
+             helper.make_node("Conv", ["s", "w1"], ["a"], name="bin", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["s", "w2"], ["b"], name="kept", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Add", ["a", "b"], ["y"], name="sum")]
+    onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (2, 8, 6, 5), 13)
+    convert(onnx_path, tmp_path / "m.irb", keep_float=["kept"])
+    ops = ops_of(tmp_path / "m.irb")
+    assert sorted(ops) == ["BinaryConv2d", "Conv2d", "Sign", "SignPack"]   # the Add is the residual
+    assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 8, 6, 5)))
+
+
+@pytest.mark.parametrize("consumer", ["gemm", "softmax", "reshape4d"])
+def test_flatten_of_nhwc_tensor(tmp_path, consumer):
+    """Flatten of an NHWC tensor with H·W > 1: Gemm weights are permuted; anything else
+    gets a Transpose to NCHW order first; a rank-4 result goes back to NHWC."""
+    rng = np.random.default_rng(6)
+    inits = {"w": rng.standard_normal((5, 3, 3, 3)).astype(np.float32)}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Flatten", ["c"], ["f"], name="flat", axis=1)]
+    if consumer == "gemm":
+        inits["fc"] = rng.standard_normal((7, 5 * 4 * 3)).astype(np.float32)
+        nodes.append(helper.make_node("Gemm", ["f", "fc"], ["y"], name="fc", transB=1))
+        expected = ["Conv2d", "Reshape", "Gemm"]
+    elif consumer == "softmax":
+        nodes.append(helper.make_node("Softmax", ["f"], ["y"], name="sm", axis=1))
+        expected = ["Conv2d", "Transpose", "Reshape", "Softmax"]
+    else:
+        inits["shape"] = np.array([2, 3, 5, 4], dtype=np.int64)
+        nodes.append(helper.make_node("Reshape", ["f", "shape"], ["y"], name="back"))
+        expected = ["Conv2d", "Transpose", "Reshape", "Reshape", "Transpose"]
+    onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (2, 3, 4, 3), 13)
+    convert(onnx_path, tmp_path / "m.irb")
+    assert ops_of(tmp_path / "m.irb") == expected
+    assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 3, 4, 3)))
+
+
+def test_option_a_shortcut_slice_and_channel_pad(tmp_path):
+    """ResNet-20's parameter-free shortcut: x[:, :, ::2, ::2] then zero channels on both sides."""
+    inits = {"starts": np.array([0, 0], np.int64), "ends": np.array([2**62, 2**62], np.int64),
+             "axes": np.array([2, 3], np.int64), "steps": np.array([2, 2], np.int64),
+             "pads": np.array([0, 2, 0, 0, 0, 2, 0, 0], np.int64)}
+    nodes = [helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["s"], name="slice"),
+             helper.make_node("Pad", ["s", "pads"], ["y"], name="pad")]
+    onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (2, 3, 7, 6), 13)
+    convert(onnx_path, tmp_path / "m.irb")
+    model = read_irb(tmp_path / "m.irb")
+    assert [n.op for n in model.nodes] == ["Slice", "Pad"]
+    assert model.nodes[0].attrs["steps"] == [1, 2, 2, 1] and model.nodes[1].attrs["pads"] == [0, 0, 0, 2, 0, 0, 0, 2]
+    assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 3, 7, 6)))

@@ -151,17 +151,16 @@ class Lowering:
             if ep.bn_after_pool is not None:
                 self.same_as[id(ep.bn_after_pool)] = ep.bn_after_pool.inputs[0]
             users = g.users(ep.output)
-            n_absorbed = sum(id(u) in absorbed for u in users)
-            if n_absorbed and n_absorbed == len(users) and ep.output not in g.outputs:
+            if users and all(id(u) in absorbed for u in users) and ep.output not in g.outputs:
                 p.mode = "bits"
-            elif n_absorbed:
+            elif any(id(u) in candidates for u in users):     # its signs feed a binary op
                 p.mode = "float+bits"
 
     def _plan_binary(self, n: Node) -> Optional[BinaryPlan]:
         g = self.g
         spatial = n.op == "Conv"
         w = g.const(n.inputs[1])
-        if len(g.shape(n.inputs[0])) != (4 if spatial else 2):
+        if len(g.shape(n.inputs[0])) != (4 if spatial else 2) or (w is not None and w.ndim != (4 if spatial else 2)):
             return None      # 1-D/3-D convs and batched matmuls have no binary op
         if n.op == "Gemm":
             ok = w is not None and w.ndim == 2 and not n.attrs.get("transA", 0)
@@ -186,7 +185,8 @@ class Lowering:
         if bw is None:
             self.float_reason[n.name] = f"input is sign(x) but {why}"
             return None
-        if spatial and any(data.pads) and any(n.attrs.get("pads", [0])) and data.pad_value != 0:
+        own_pads = any(n.attrs.get("pads", [0])) or n.attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID")
+        if spatial and any(data.pads) and own_pads and data.pad_value != 0:
             self.float_reason[n.name] = ("a Pad node (value ≠ 0) and the Conv's own zero pads "
                                           "give two different padding values")
             return None
