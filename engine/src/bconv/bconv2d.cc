@@ -34,10 +34,11 @@
 // acc < T (scale > 0), acc >= T (scale < 0) or a constant (scale == 0), with
 // T found by binary search over [-k_bits, k_bits + 1] evaluating the very
 // same float expression. The output bits are therefore identical to forming y.
+// All three cases are one comparison, acc * dir < limit: dir = 1, limit = T;
+// dir = -1, limit = 1 - T; dir = 0, limit = 1 (always) or 0 (never).
 #include "bconv/bconv2d.h"
 
 #include <algorithm>
-#include <climits>
 #include <cmath>
 
 #include "common/check.h"
@@ -184,8 +185,8 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
   pow2_shift_.resize(oc);
   scale_.resize(oc);
   bias_.resize(oc);
-  bit_below_.resize(oc);
-  bit_from_.resize(oc);
+  bit_dir_.resize(oc);
+  bit_limit_.resize(oc);
   for (int o = 0; o < oc; ++o) {
     pow2_shift_[o] = std::ldexp(1.0f, -(out_.shift.empty() ? 0 : out_.shift[o]));
     scale_[o] = out_.scale.empty() ? 1.f : out_.scale[o];
@@ -195,9 +196,10 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
       if (out_.has_clamp) y = clamp_to(y, out_.clamp_lo, out_.clamp_hi);
       return y < 0.f;
     };
+    // bit = acc * bit_dir_[o] < bit_limit_[o], see the header comment.
     if (scale_[o] == 0.f) {
-      bit_below_[o] = negative(0) ? INT32_MAX : INT32_MIN;
-      bit_from_[o] = INT32_MAX;
+      bit_dir_[o] = 0;
+      bit_limit_[o] = negative(0) ? 1 : 0;
       continue;
     }
     // First acc in [-k_bits, k_bits + 1] where the predicate changes value
@@ -208,8 +210,8 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
       const std::int32_t mid = lo + (hi - lo) / 2;
       if (negative(mid) == positive_scale) lo = mid + 1; else hi = mid;
     }
-    bit_below_[o] = positive_scale ? lo : INT32_MIN;
-    bit_from_[o] = positive_scale ? INT32_MAX : lo;
+    bit_dir_[o] = positive_scale ? 1 : -1;
+    bit_limit_[o] = positive_scale ? lo : 1 - lo;  // acc >= lo  <=>  -acc < 1 - lo
   }
 }
 
@@ -309,7 +311,7 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
         const int begin = int(w) * kBitsPerWord, end = std::min(oc, begin + kBitsPerWord);
         BitWord word = 0;
         for (int o = begin; o < end; ++o)
-          word |= BitWord((acc[o] < bit_below_[o]) | (acc[o] >= bit_from_[o])) << (o - begin);
+          word |= BitWord(acc[o] * bit_dir_[o] < bit_limit_[o]) << (o - begin);
         bits[w] = word;
       }
       continue;

@@ -122,8 +122,8 @@ class BConv2d {
 
   // Epilogue constants per output channel (absent parameters filled in).
   std::vector<float> pow2_shift_, scale_, bias_;
-  // kBits without residual: bit = acc < bit_below_[o] || acc >= bit_from_[o].
-  std::vector<std::int32_t> bit_below_, bit_from_;
+  // kBits without residual: bit = acc * bit_dir_[o] < bit_limit_[o].
+  std::vector<std::int32_t> bit_dir_, bit_limit_;
 };
 
 }  // namespace irnet
