@@ -150,7 +150,7 @@ void check_case(Rng& rng, const Conv2dGeometry& g, PadValue pad, const BConv2dOu
   CHECK_EQ(layer.output_rows(), rows);
   std::size_t begin = 0;
   while (begin < rows) {
-    const std::size_t end = uniform_int(rng, 0, 2) == 0 ? rows : std::min(rows, begin + 1 + rng() % rows);
+    const std::size_t end = uniform_int(rng, 0, 2) == 0 ? rows : std::min<std::size_t>(rows, begin + 1 + rng() % rows);
     std::vector<BitWord> scratch(layer.scratch_bytes(end - begin) / sizeof(BitWord) + 1);
     layer.run_rows(begin, end, input.data(), res, got.i32.data(), got.f32.data(), got.bits.data(),
                    scratch.data());
