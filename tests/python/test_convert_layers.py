@@ -261,3 +261,56 @@ def test_option_a_shortcut_slice_and_channel_pad(tmp_path):
     assert [n.op for n in model.nodes] == ["Slice", "Pad"]
     assert model.nodes[0].attrs["steps"] == [1, 2, 2, 1] and model.nodes[1].attrs["pads"] == [0, 0, 0, 2, 0, 0, 0, 2]
     assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 3, 7, 6)))
+
+
+def test_float_op_zoo(tmp_path):
+    """Pools with padding, Concat on channels, BN+Relu, PRelu, per-channel Add, Identity/Dropout,
+    ReduceMean(keepdims=0) and MatMul+Add, all in one graph."""
+    rng = np.random.default_rng(7)
+    inits = {"g": rng.uniform(0.5, 2, 8).astype(np.float32), "be": rng.standard_normal(8).astype(np.float32),
+             "m": rng.standard_normal(8).astype(np.float32), "v": rng.uniform(0.5, 2, 8).astype(np.float32),
+             "slope": rng.uniform(0, 0.3, (8, 1, 1)).astype(np.float32),
+             "cb": rng.standard_normal((1, 8, 1, 1)).astype(np.float32),
+             "mm": rng.standard_normal((8, 5)).astype(np.float32), "mb": rng.standard_normal(5).astype(np.float32)}
+    nodes = [helper.make_node("Identity", ["x"], ["i"], name="id"),
+             helper.make_node("MaxPool", ["i"], ["a"], name="maxpool", kernel_shape=[3, 3], strides=[2, 2],
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("AveragePool", ["x"], ["b"], name="avgpool", kernel_shape=[2, 2], strides=[2, 2],
+                              pads=[0, 0, 1, 1], count_include_pad=1),
+             helper.make_node("Concat", ["a", "b"], ["c"], name="cat", axis=1),
+             helper.make_node("BatchNormalization", ["c", "g", "be", "m", "v"], ["n"], name="bn"),
+             helper.make_node("Relu", ["n"], ["d"], name="relu"),
+             helper.make_node("PRelu", ["d", "slope"], ["e"], name="prelu"),
+             helper.make_node("Add", ["e", "cb"], ["f"], name="addc"),
+             helper.make_node("Dropout", ["f"], ["h0"], name="drop"),
+             helper.make_node("ReduceMean", ["h0"], ["h"], name="mean", axes=[2, 3], keepdims=0),
+             helper.make_node("MatMul", ["h", "mm"], ["mo"], name="matmul"),
+             helper.make_node("Add", ["mo", "mb"], ["y"], name="bias")]
+    onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (2, 4, 6, 6), 13)
+    convert(onnx_path, tmp_path / "m.irb")
+    assert ops_of(tmp_path / "m.irb") == ["MaxPool", "AveragePool", "Concat", "ChannelAffine", "PRelu", "Add",
+                                          "GlobalAveragePool", "Reshape", "Gemm"]
+    assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 4, 6, 6)))
+
+
+@pytest.mark.parametrize("negative_gamma", [False, True])
+def test_bn_after_maxpool_moves_only_when_exact(tmp_path, negative_gamma):
+    """VGG-Small: bconv → MaxPool → BN. The BN moves into the conv only if every scale is > 0."""
+    rng = np.random.default_rng(8)
+    gamma = rng.uniform(0.5, 2, 6)
+    if negative_gamma:
+        gamma[2] = -0.7
+    inits = {"w": np.where(rng.standard_normal((6, 5, 3, 3)) < 0, -1.0, 1.0).astype(np.float32),
+             "g": gamma.astype(np.float32), "be": rng.standard_normal(6).astype(np.float32),
+             "m": rng.standard_normal(6).astype(np.float32), "v": rng.uniform(0.5, 2, 6).astype(np.float32),
+             "lo": np.array(-1, np.float32), "hi": np.array(1, np.float32)}
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"),
+             helper.make_node("Conv", ["s", "w"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("MaxPool", ["c"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("BatchNormalization", ["p", "g", "be", "m", "v"], ["n"], name="bn"),
+             helper.make_node("Clip", ["n", "lo", "hi"], ["y"], name="hardtanh")]
+    onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (2, 5, 8, 6), 13)
+    convert(onnx_path, tmp_path / "m.irb")
+    expected = ["SignPack", "BinaryConv2d", "MaxPool"] + (["ChannelAffine"] if negative_gamma else ["Clip"])
+    assert ops_of(tmp_path / "m.irb") == expected
+    assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 5, 8, 6)))

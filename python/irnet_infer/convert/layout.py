@@ -26,7 +26,7 @@ def engine_shape(onnx_shape: Sequence[int]) -> List[int]:
 def engine_axis(axis: int, rank: int) -> int:
     """Position in the engine layout of ONNX axis `axis` (negative allowed)."""
     axis = axis + rank if axis < 0 else axis
-    return NHWC_TO_NCHW.index(axis) if is_spatial(rank) else axis
+    return NCHW_TO_NHWC.index(axis) if is_spatial(rank) else axis
 
 
 def engine_per_axis(values: Sequence, rank: int) -> list:

@@ -104,17 +104,19 @@ def check_order(model: onnx.ModelProto) -> None:
                 raise ConvertError(f"node '{n.name}' ({n.op_type}) reads tensor '{i}', which no node, "
                                    "input or initializer produces")
     ordered = []
-    while pending:
-        ready = [n for n in pending if all(i in available for i in n.input)]
-        if not ready:
-            names = ", ".join(f"'{n.name}' ({n.op_type})" for n in pending[:8])
-            raise ConvertError(f"the graph has a cycle: {len(pending)} nodes can never run, "
+    while pending:   # one pass keeps an already sorted graph in its order
+        waiting = []
+        for n in pending:
+            if all(i in available for i in n.input):
+                ordered.append(n)
+                available.update(n.output)
+            else:
+                waiting.append(n)
+        if len(waiting) == len(pending):
+            names = ", ".join(f"'{n.name}' ({n.op_type})" for n in waiting[:8])
+            raise ConvertError(f"the graph has a cycle: {len(waiting)} nodes can never run, "
                                f"among them {names}")
-        ready_ids = {id(n) for n in ready}
-        pending = [n for n in pending if id(n) not in ready_ids]
-        for n in ready:
-            available.update(n.output)
-        ordered.extend(ready)
+        pending = waiting
     copies = [onnx.NodeProto() for _ in ordered]
     for c, n in zip(copies, ordered):
         c.CopyFrom(n)
