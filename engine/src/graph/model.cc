@@ -53,7 +53,7 @@ std::size_t TensorInfo::element_count() const {
 struct Model::Impl {
   explicit Impl(IrbFile file, int threads)
       : pool(threads), graph(std::move(file)),
-        parallel_for([this](std::size_t n, const ThreadPool::Body& fn) { pool.parallel_for(n, fn); }) {
+        parallel_for([this](std::size_t n, ChunkFn fn) { pool.parallel_for(n, fn); }) {
     for (std::uint32_t id : graph.input_ids()) inputs.push_back(user_info(graph.tensors()[id]));
     for (std::uint32_t id : graph.output_ids()) outputs.push_back(user_info(graph.tensors()[id]));
   }

@@ -28,7 +28,7 @@ void ThreadPool::run_chunk(const Body& fn, std::size_t n, std::size_t chunks, st
   if (begin < end) fn(begin, end);
 }
 
-void ThreadPool::parallel_for(std::size_t n, const Body& fn) {
+void ThreadPool::parallel_for(std::size_t n, Body fn) {
   if (n == 0) return;
   const std::size_t chunks = std::min<std::size_t>(n, static_cast<std::size_t>(threads_));
   std::unique_lock<std::mutex> serving(busy_, std::try_to_lock);

@@ -14,16 +14,17 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "graph/op.h"
 
 namespace irnet {
 
 class ThreadPool {
  public:
-  using Body = std::function<void(std::size_t begin, std::size_t end)>;
+  using Body = ChunkFn;
 
   explicit ThreadPool(int threads);  // threads >= 1; threads - 1 workers are started
   ~ThreadPool();
@@ -31,7 +32,7 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int threads() const { return threads_; }
-  void parallel_for(std::size_t n, const Body& fn);
+  void parallel_for(std::size_t n, Body fn);
 
  private:
   void worker_loop(int worker_index);

@@ -58,16 +58,14 @@ class BinaryConvOp final : public Op {
         break;
     }
     auto* scratch = static_cast<std::uint8_t*>(ctx.scratch);
-    // Captured by one reference so the std::function holding it needs no heap.
-    const auto task_range = [&](std::size_t begin, std::size_t end) {
+    (*ctx.parallel_for)(tasks_, [&](std::size_t begin, std::size_t end) {
       for (std::size_t t = begin; t < end; ++t) {
         const std::size_t row_begin = t * rows_per_task_;
         const std::size_t row_end = std::min(rows_, row_begin + rows_per_task_);
         conv_.run_rows(row_begin, row_end, input, residual, out_i32, out_f32, out_bits,
                        scratch + t * slot_bytes_);
       }
-    };
-    (*ctx.parallel_for)(tasks_, [&task_range](std::size_t b, std::size_t e) { task_range(b, e); });
+    });
   }
 
   OpStats stats() const override {

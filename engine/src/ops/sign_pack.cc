@@ -23,13 +23,12 @@ class SignPackOp final : public Op {
     const auto* x = static_cast<const float*>(ctx.inputs[0]);
     auto* out = static_cast<BitWord*>(ctx.outputs[0]);
     const std::size_t tasks = (rows_ + kMinRowsPerTask - 1) / kMinRowsPerTask;
-    const auto pack_tasks = [&](std::size_t begin, std::size_t end) {
+    (*ctx.parallel_for)(tasks, [&](std::size_t begin, std::size_t end) {
       const std::size_t row_begin = begin * kMinRowsPerTask;
       const std::size_t row_end = std::min(rows_, end * kMinRowsPerTask);
       pack_signs(x + row_begin * channels_, row_end - row_begin, channels_,
                  out + row_begin * packed_words(channels_));
-    };
-    (*ctx.parallel_for)(tasks, [&pack_tasks](std::size_t b, std::size_t e) { pack_tasks(b, e); });
+    });
   }
   std::string kernel_name() const override { return kernel_; }
 
