@@ -317,10 +317,11 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
       continue;
     }
     float* y = want_float ? out_f32 + row * oc : y_row;
-    for (int o = 0; o < oc; ++o) y[o] = transform(acc[o], pow2_shift_[o], scale_[o], bias_[o]);
-    if (out_.has_residual) {
+    if (out_.has_residual) {  // residual may alias out_f32: read each value before writing it
       const float* res = residual + row * oc;
-      for (int o = 0; o < oc; ++o) y[o] = y[o] + res[o];
+      for (int o = 0; o < oc; ++o) y[o] = transform(acc[o], pow2_shift_[o], scale_[o], bias_[o]) + res[o];
+    } else {
+      for (int o = 0; o < oc; ++o) y[o] = transform(acc[o], pow2_shift_[o], scale_[o], bias_[o]);
     }
     if (out_.has_clamp)
       for (int o = 0; o < oc; ++o) y[o] = clamp_to(y[o], out_.clamp_lo, out_.clamp_hi);

@@ -79,7 +79,8 @@ class BConv2d {
   std::size_t output_rows() const;
   // Bytes of scratch one call of run_rows needs for `rows` rows (8-byte aligned).
   std::size_t scratch_bytes(std::size_t rows) const;
-  // Computes output rows [row_begin, row_end). Same buffers as bconv2d_ref.
+  // Computes output rows [row_begin, row_end). Same buffers as bconv2d_ref;
+  // `residual` may be the same buffer as `out_f32` (in-place residual add).
   void run_rows(std::size_t row_begin, std::size_t row_end, const BitWord* input,
                 const float* residual, std::int32_t* out_i32, float* out_f32,
                 BitWord* out_bits, void* scratch) const;

@@ -43,6 +43,11 @@ void Conv2dGeometry::validate() const {
                   " are not divisible by groups ", groups);
   IRNET_CHECK_ARG(out_c % groups == 0, "conv: output channels ", out_c,
                   " are not divisible by groups ", groups);
+  // Padded extents must fit in int: every tap coordinate the convolutions
+  // compute (o*stride - pad_before + tap*dilation) then stays in int range.
+  IRNET_CHECK_ARG(std::int64_t(in_h) + pad_top + pad_bottom <= INT32_MAX &&
+                      std::int64_t(in_w) + pad_left + pad_right <= INT32_MAX,
+                  "conv: padded input size overflows");
   const std::int64_t span_h = conv_span(in_h, pad_top, pad_bottom, kernel_h, dilation_h);
   const std::int64_t span_w = conv_span(in_w, pad_left, pad_right, kernel_w, dilation_w);
   IRNET_CHECK_ARG(span_h >= 0 && span_w >= 0, "conv: dilated kernel ",
