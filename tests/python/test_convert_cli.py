@@ -113,6 +113,7 @@ def test_dynamic_input_needs_input_shape(tmp_path, capsys):
 def test_keep_float_unknown_node(tmp_path, capsys):
     path = binary_conv_model(tmp_path / "m.onnx", 3, 4)
     assert "not nodes of the model" in failing(tmp_path, capsys, path, "--keep-float", "nope")
+    assert "'sign' (Sign): only Conv, Gemm and MatMul" in failing(tmp_path, capsys, path, "--keep-float", "sign")
 
 
 def test_exit_codes_of_the_real_entry_point(tmp_path):

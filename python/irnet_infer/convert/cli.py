@@ -24,9 +24,14 @@ def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = Tr
             keep_float=()):
     """Converts one file; returns the Report. Raises ConvertError; writes only on success."""
     graph = load_graph(onnx_path, parse_input_shapes(input_shapes or []))
-    unknown = sorted(set(keep_float) - {n.name for n in graph.nodes})
+    layers = {n.name: n.op for n in graph.nodes}
+    unknown = sorted(set(keep_float) - set(layers))
     if unknown:
         raise ConvertError(f"--keep-float names {unknown}, which are not nodes of the model")
+    not_layers = sorted(f"'{k}' ({layers[k]})" for k in keep_float if layers[k] not in ("Conv", "Gemm", "MatMul"))
+    if not_layers:
+        raise ConvertError(f"--keep-float names {', '.join(not_layers)}: only Conv, Gemm and MatMul "
+                           "nodes can be kept float")
     writer, report = lower(graph, Options(bit_shift=bit_shift, keep_float=set(keep_float)))
     writer.metadata["producer"] = f"irnet-convert {__version__}"
     writer.metadata["source"] = os.path.basename(onnx_path)
