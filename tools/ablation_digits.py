@@ -62,7 +62,8 @@ def main(argv=None) -> int:
              "1W/1A), trained with the recipe of `tools/train_digits.py` "
              f"for {args.epochs} epochs per run, seeds {', '.join(map(str, args.seeds))}; "
              "test accuracy on the fixed 360-image split.", "",
-             f"Command (about {minutes:.0f} min on one CPU thread): `{command.strip()}`", "",
+             f"Command (one training thread; {minutes:.0f} min wall time on the shared "
+             f"development machine): `{command.strip()}`", "",
              "| variant | weights / gradient | test accuracy (mean ± std) | per seed |",
              "|---|---|---|---|"]
     for variant, description in VARIANTS:
