@@ -3,10 +3,10 @@
 
     .venv/bin/python tools/digits_demo.py --irb out/irnet_digits.irb [--out out]
 
-(scripts/demo.sh converts the model first, then calls this.)  Runs the whole
+(scripts/demo.sh converts the models first, then calls this.)  Runs the whole
 fixed test split (360 images, models/digits_test.npz) one image at a time
 through ``irnet_infer.Model``, through onnxruntime on the same ONNX file, and
-the float32 twin through onnxruntime; prints accuracies, prediction agreement,
+the float32 twin through onnxruntime (and irnet-infer with --float-irb); prints accuracies, prediction agreement,
 model sizes and latency per image, and writes out/report.md and out/report.png
 (sample digits with predictions + confusion matrix).
 
@@ -61,7 +61,8 @@ def _run_each(name: str, run_one, images: np.ndarray) -> Predictions:
     return Predictions(name, np.stack(outputs), np.asarray(times))
 
 
-def run_engine(irb_path: str, images: np.ndarray, threads: int = 1) -> Predictions:
+def run_engine(irb_path: str, images: np.ndarray, threads: int = 1,
+               name: str = "irnet-infer") -> Predictions:
     import irnet_infer
     if not hasattr(irnet_infer, "Model"):
         raise ImportError("irnet_infer.Model is not available: the compiled engine is missing")
@@ -70,7 +71,7 @@ def run_engine(irb_path: str, images: np.ndarray, threads: int = 1) -> Predictio
     def run_one(x):
         y = model.run(x)
         return y[0] if isinstance(y, (list, tuple)) else y
-    return _run_each("irnet-infer", run_one, images)
+    return _run_each(name, run_one, images)
 
 
 def run_onnxruntime(onnx_path: str, images: np.ndarray, name: str) -> Predictions:
@@ -136,6 +137,7 @@ def main(argv=None) -> int:
     parser.add_argument("--irb", required=True, help="converted binary model (.irb)")
     parser.add_argument("--onnx", default=BINARY_ONNX, help="the ONNX file it was converted from")
     parser.add_argument("--float-onnx", default=FLOAT_ONNX, help="the float32 twin (ONNX)")
+    parser.add_argument("--float-irb", help="the float32 twin converted to .irb (optional)")
     parser.add_argument("--out", default=os.path.join(ROOT, "out"))
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
@@ -144,6 +146,8 @@ def main(argv=None) -> int:
     images = preprocess(raw)
     try:
         engine = run_engine(args.irb, images, args.threads)
+        twin_engine = None if args.float_irb is None else \
+            run_engine(args.float_irb, images, args.threads, "float32 twin (irnet-infer)")
     except ImportError as exc:
         print(f"error: {exc} (scripts/bootstrap.sh builds and installs irnet-infer)", file=sys.stderr)
         return 2
@@ -155,6 +159,7 @@ def main(argv=None) -> int:
         print(f"note: onnxruntime is not installed, comparison skipped ({TRAIN_EXTRA_HINT})")
         reference, others = None, []
 
+    others += [] if twin_engine is None else [twin_engine]
     rows = [(p.name, p.accuracy(truth), p.median_ms()) for p in [engine] + others]
     lines = ["# irnet-infer digits demo", "",
              f"Test split: {len(truth)} images (sklearn digits, fixed seed), batch 1, "
@@ -162,7 +167,10 @@ def main(argv=None) -> int:
              "| backend | accuracy | median latency / image |", "|---|---|---|"]
     lines += [f"| {n} | {100 * a:.2f} % | {ms:.3f} ms |" for n, a, ms in rows]
     sizes = [("ONNX (binary model)", os.path.getsize(args.onnx)),
-             (".irb (converted)", os.path.getsize(args.irb))]
+             (".irb (converted)", os.path.getsize(args.irb)),
+             ("ONNX (float32 twin)", os.path.getsize(args.float_onnx))]
+    if args.float_irb is not None:
+        sizes.append((".irb (float32 twin)", os.path.getsize(args.float_irb)))
     lines += ["", "| file | size |", "|---|---|"]
     lines += [f"| {n} | {b / 1024:.1f} KiB |" for n, b in sizes]
     if reference is not None:
