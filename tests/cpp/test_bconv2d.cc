@@ -200,6 +200,26 @@ TEST(matches_reference_resnet_like_3x3) {
       }
 }
 
+TEST(matches_reference_1x1_unpadded) {
+  // BinaryGemm (1x1 kernel on a 1x1 image, batch = GEMM rows) and 1x1 convs:
+  // the path where the input pixels are the bgemm rows without im2col.
+  Rng rng(7);
+  const std::vector<std::string> kernels = supported_variants("bgemm");
+  std::size_t case_index = 0;
+  for (int in_c : kInChannels)
+    for (BConv2dOutput::Mode mode : kModes) {
+      Conv2dGeometry g;
+      g.in_c = in_c;
+      g.out_c = uniform_int(rng, 1, 70);
+      const bool gemm = uniform_int(rng, 0, 1) == 0;
+      g.batch = gemm ? uniform_int(rng, 1, 9) : 2;
+      g.in_h = gemm ? 1 : uniform_int(rng, 1, 6);
+      g.in_w = gemm ? 1 : uniform_int(rng, 1, 6);
+      ForcedKernel forced("bgemm", kernels[case_index++ % kernels.size()]);
+      check_case(rng, g, PadValue::kZero, random_output(rng, mode, g));
+    }
+}
+
 TEST(zero_padding_equals_float_convolution_of_signs) {
   // Independent of the bit conventions: float x and W, y = conv2d(sign(x)
   // zero-padded, sign(W) * 2^-k) in plain float loops, sign(0) := +1.

@@ -9,6 +9,9 @@
 //      group starts at a bit offset inside a word and its bits are extracted
 //      with a funnel shift of two neighbouring words.
 //   2. bgemm: counts[r][o] = popcount(cols[r] XOR weights[o]) over K words.
+//   (A 1x1 / stride 1 / unpadded / ungrouped conv, e.g. BinaryGemm, skips
+//   im2col: its input pixels, whose tail bits are 0 by the packing
+//   convention, already are the bgemm rows.)
 //   3. epilogue: with k_bits = kh*kw*in_c/groups valid bits and P the count,
 //      the xor-popcount identity gives the dot product over all taps,
 //      filled ones included:  dot_filled = k_bits - 2P.
@@ -143,6 +146,9 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
   k_words_ = std::size_t(g_.kernel_h) * g_.kernel_w * group_words_;
   k_bits_ = static_cast<std::int32_t>(k_bits);
   out_words_ = packed_words(oc);
+  pixels_are_rows_ = g_.kernel_h == 1 && g_.kernel_w == 1 && g_.stride_h == 1 && g_.stride_w == 1 &&
+                    g_.pad_top == 0 && g_.pad_left == 0 && g_.pad_bottom == 0 && g_.pad_right == 0 &&
+                    g_.groups == 1;
   const std::size_t row_bytes = k_words_ * sizeof(BitWord);
   block_rows_ = std::clamp<std::size_t>(kBlockBytes / row_bytes / 8 * 8, 8, 512);
   const int tail_bits = in_c_group_ % kBitsPerWord;
@@ -345,6 +351,12 @@ void BConv2d::run_rows(std::size_t row_begin, std::size_t row_end, const BitWord
   const std::size_t group_weight_words = std::size_t(out_c_group_) * k_words_;
   for (std::size_t r0 = row_begin; r0 < row_end; r0 += block) {
     const std::size_t rows = std::min(block, row_end - r0);
+    if (pixels_are_rows_) {  // 1x1, stride 1, no padding, one group: input rows are the A rows
+      bgemm_(rows, g_.out_c, k_words_, input + r0 * in_words_, in_words_, weights_, k_words_, counts,
+             g_.out_c);
+      epilogue(r0, rows, counts, y_row, residual, out_i32, out_f32, out_bits);
+      continue;
+    }
     for (int grp = 0; grp < g_.groups; ++grp) {
       im2col_group(r0, rows, grp, input, cols);
       bgemm_(rows, out_c_group_, k_words_, cols, k_words_, weights_ + grp * group_weight_words, k_words_,
