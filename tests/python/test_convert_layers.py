@@ -37,7 +37,7 @@ def pad_node(name, inp, out, pads_tlbr, value, opset, inits):
 
 
 def binary_conv_model(path, cin, cout, k=3, stride=1, dilation=1, conv_pads=(0, 0, 0, 0),
-                      pad=None, alphas=None, bias=True, opset=13, hw=(9, 8), seed=0):
+                      pad=None, alphas=None, bias=True, opset=13, hw=(9, 8), seed=0, groups=1):
     """x → [Pad] → Sign → [Pad] → Conv(±α_o weights, bias) → y.
 
     pad = (where, pads_tlbr, value) with where "before" or "after" the Sign.
@@ -45,7 +45,8 @@ def binary_conv_model(path, cin, cout, k=3, stride=1, dilation=1, conv_pads=(0, 
     rng = np.random.default_rng(seed)
     if alphas is None:
         alphas = rng.uniform(0.05, 2.0, cout)
-    w = np.where(rng.standard_normal((cout, cin, k, k)) < 0, -1.0, 1.0) * np.asarray(alphas).reshape(-1, 1, 1, 1)
+    signs = np.where(rng.standard_normal((cout, cin // groups, k, k)) < 0, -1.0, 1.0)
+    w = signs * np.asarray(alphas).reshape(-1, 1, 1, 1)
     inits = {"w": w.astype(np.float32)}
     nodes, cur = [], "x"
     if pad and pad[0] == "before":
@@ -61,7 +62,8 @@ def binary_conv_model(path, cin, cout, k=3, stride=1, dilation=1, conv_pads=(0, 
         inits["b"] = rng.standard_normal(cout).astype(np.float32)
         conv_in.append("b")
     nodes.append(helper.make_node("Conv", conv_in, ["y"], name="conv", kernel_shape=[k, k],
-                                  strides=[stride] * 2, dilations=[dilation] * 2, pads=list(conv_pads)))
+                                  strides=[stride] * 2, dilations=[dilation] * 2, pads=list(conv_pads),
+                                  group=groups))
     return save_model(path, nodes, inits, (2, cin) + tuple(hw), opset)
 
 
@@ -108,6 +110,13 @@ def test_pad_node_forms(tmp_path, opset, where, value, expected):
     assert node.attrs["pad_value"] == [expected] and node.attrs["pads"] == [1, 2, 1, 0]
     assert "Pad" not in ops_of(tmp_path / "m.irb")
     assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 65, 9, 8)))
+
+
+def test_grouped_binary_conv(tmp_path):
+    onnx_path = binary_conv_model(tmp_path / "m.onnx", 130, 6, conv_pads=(1, 1, 1, 1), groups=2)
+    convert(onnx_path, tmp_path / "m.irb")
+    assert binary_node(tmp_path / "m.irb").attrs["groups"] == [2]
+    assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 130, 9, 8)))
 
 
 def test_pad_node_plus_conv_zero_pads(tmp_path):
@@ -259,7 +268,8 @@ def test_option_a_shortcut_slice_and_channel_pad(tmp_path):
     convert(onnx_path, tmp_path / "m.irb")
     model = read_irb(tmp_path / "m.irb")
     assert [n.op for n in model.nodes] == ["Slice", "Pad"]
-    assert model.nodes[0].attrs["steps"] == [1, 2, 2, 1] and model.nodes[1].attrs["pads"] == [0, 0, 0, 2, 0, 0, 0, 2]
+    assert model.nodes[0].attrs["steps"] == [1, 2, 2, 1]                 # NHWC order
+    assert model.nodes[1].attrs["pads"] == [0, 0, 0, 2, 0, 0, 0, 2]
     assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 3, 7, 6)))
 
 

@@ -21,7 +21,7 @@ def _act(y, attrs):
     act = attrs.get("act", "none")
     if act == "relu":
         return np.maximum(y, F32(0))
-    if act == "clip" or (act == "none" and "clip" in attrs and False):
+    if act == "clip":
         lo, hi = attrs["clip"]
         return np.clip(y, F32(lo), F32(hi))
     return y
@@ -132,7 +132,8 @@ def op_average_pool(ins, attrs):
     if attrs.get("count_include_pad", [0])[0]:
         count = np.float64(np.prod(attrs["kernel"]))
     else:
-        count = _pool(np.ones_like(x[:1, :, :, :1]), attrs, lambda win: win.astype(np.float64).sum(axis=(3, 4)), F32(0))
+        count = _pool(np.ones_like(x[:1, :, :, :1]), attrs,
+                      lambda win: win.astype(np.float64).sum(axis=(3, 4)), F32(0))
     return [(total / count).astype(F32)]
 
 
@@ -250,7 +251,8 @@ def test_epilogue_order_and_modes():
     scale = np.array([2.0, -1.0], dtype=F32)
     bias = np.array([0.25, 0.5], dtype=F32)
     residual = np.array([[-4.0, 0.0]], dtype=F32)
-    y, bits = _epilogue(dot, [None, None, shift, scale, bias, residual], {"mode": "float+bits", "clip": [-1.0, 1.0]})
+    y, bits = _epilogue(dot, [None, None, shift, scale, bias, residual],
+                        {"mode": "float+bits", "clip": [-1.0, 1.0]})
     # (3/2)*2+0.25-4 = -0.75 ; (-5/4)*-1+0.5+0 = 1.75 → clipped to 1
     np.testing.assert_array_equal(y, np.array([[-0.75, 1.0]], dtype=F32))
     np.testing.assert_array_equal(bits, np.array([[-1.0, 1.0]], dtype=F32))

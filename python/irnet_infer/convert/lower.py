@@ -17,7 +17,7 @@ import numpy as np
 from ..irb import IrbWriter, pack_bits
 from . import layout
 from .graph import ConvertError, Graph, Node
-from .patterns import (BinaryData, BinaryWeight, Epilogue, binary_weight, conv_pads,
+from .patterns import (BinaryData, BinaryWeight, Epilogue, binary_weight, clip_bounds, conv_pads,
                        match_binary_data, match_epilogue, require, sign_zero_risk)
 from .report import LayerInfo, Report
 
@@ -155,12 +155,22 @@ class Lowering:
                 p.mode = "bits"
             elif any(id(u) in candidates for u in users):     # its signs feed a binary op
                 p.mode = "float+bits"
+        # A Clip(lo < 0 < hi) read only by vanishing Signs changes no sign: its input's bits serve.
+        for n in g.nodes:
+            if n.op != "Clip" or id(n) in self.emit_at or n.outputs[0] in g.outputs:
+                continue
+            users = g.users(n.outputs[0])
+            if users and all(id(u) in absorbed for u in users):
+                bounds = clip_bounds(g, n)
+                if bounds is not None and bounds[0] < 0 < bounds[1]:
+                    self.same_as[id(n)] = n.inputs[0]
 
     def _plan_binary(self, n: Node) -> Optional[BinaryPlan]:
         g = self.g
         spatial = n.op == "Conv"
         w = g.const(n.inputs[1])
-        if len(g.shape(n.inputs[0])) != (4 if spatial else 2) or (w is not None and w.ndim != (4 if spatial else 2)):
+        rank = 4 if spatial else 2
+        if len(g.shape(n.inputs[0])) != rank or (w is not None and w.ndim != rank):
             return None      # 1-D/3-D convs and batched matmuls have no binary op
         if n.op == "Gemm":
             ok = w is not None and w.ndim == 2 and not n.attrs.get("transA", 0)
@@ -202,11 +212,13 @@ class Lowering:
             self.new_f32(name)
         for n in g.nodes:
             nid = id(n)
+            if nid in self.skipped:          # absorbed, or fused by a handler that ran before
+                continue
             if nid in self.same_as:
                 self.values[n.outputs[0]] = self.values[self.same_as[nid]]
             elif nid in self.emit_at:
                 self.emit_binary(self.emit_at[nid])
-            elif nid not in self.skipped:
+            else:
                 HANDLERS[n.op](self, n)
         outputs = []
         for name in g.outputs:

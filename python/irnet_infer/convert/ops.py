@@ -87,7 +87,8 @@ def gemm_like(lw, n: Node) -> None:
         if len(n.inputs) > 2 and n.inputs[2]:
             c = g.const(n.inputs[2])
             require(c is not None and c.size in (1, w.shape[0]), n, "C must be a constant of shape [M] or [1]")
-            bias = np.broadcast_to(c.astype(np.float64).reshape(-1), (w.shape[0],)) * float(n.attrs.get("beta", 1.0))
+            beta = float(n.attrs.get("beta", 1.0))
+            bias = np.broadcast_to(c.astype(np.float64).reshape(-1), (w.shape[0],)) * beta
     else:
         w = w.T
         user = g.sole_user(out)
@@ -216,8 +217,8 @@ def reduce_mean(lw, n: Node) -> None:
     axes = n.attrs.get("axes")
     if axes is None and len(n.inputs) > 1 and n.inputs[1]:
         axes = g.const(n.inputs[1])
-    require(len(shape) == 4 and axes is not None and sorted(int(a) % 4 for a in np.asarray(axes).reshape(-1)) == [2, 3],
-            n, "only a mean over the spatial axes (2, 3) of a rank-4 tensor is supported")
+    spatial = axes is not None and sorted(int(a) % 4 for a in np.asarray(axes).reshape(-1)) == [2, 3]
+    require(len(shape) == 4 and spatial, n, "only a mean over the spatial axes (2, 3) of a rank-4 tensor is supported")
     x = lw.f32_of(n.inputs[0], n)
     if n.attrs.get("keepdims", 1):
         lw.w.add_node("GlobalAveragePool", n.name, [x], [lw.new_f32(n.outputs[0])])
