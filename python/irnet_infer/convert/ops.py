@@ -218,7 +218,8 @@ def reduce_mean(lw, n: Node) -> None:
     if axes is None and len(n.inputs) > 1 and n.inputs[1]:
         axes = g.const(n.inputs[1])
     spatial = axes is not None and sorted(int(a) % 4 for a in np.asarray(axes).reshape(-1)) == [2, 3]
-    require(len(shape) == 4 and spatial, n, "only a mean over the spatial axes (2, 3) of a rank-4 tensor is supported")
+    require(len(shape) == 4 and spatial, n,
+            "only a mean over the spatial axes (2, 3) of a rank-4 tensor is supported")
     x = lw.f32_of(n.inputs[0], n)
     if n.attrs.get("keepdims", 1):
         lw.w.add_node("GlobalAveragePool", n.name, [x], [lw.new_f32(n.outputs[0])])
