@@ -57,7 +57,7 @@ std::unique_ptr<Op> make_concat(const NodeView& node) {
     out_shape[axis] += t.shape[axis];
     shapes.push_back(t.shape);
   }
-  tensor_bytes(first.dtype, out_shape);  // throws if the result is too large
+  check_output_fits(node, first.dtype, out_shape);
   return std::make_unique<ConcatOp>(first.dtype, std::move(shapes), out_shape, axis, elem_size);
 }
 

@@ -46,6 +46,17 @@ std::size_t element_count(const Shape& shape) {
   return n;
 }
 
+void check_output_fits(const NodeView& node, DType dtype, const Shape& shape) {
+  const std::uint64_t limit = std::numeric_limits<std::size_t>::max() / 8;
+  std::uint64_t count = 1;
+  for (std::int64_t d : shape) {
+    if (d < 1 || static_cast<std::uint64_t>(d) > limit / count)
+      node.fail(str_cat("output shape ", shape_str(shape), " is empty or too large"));
+    count *= static_cast<std::uint64_t>(d);
+  }
+  tensor_bytes(dtype, shape);
+}
+
 std::size_t element_size(const NodeView& node, DType dtype, const char* what) {
   switch (dtype) {
     case DType::kF32:
@@ -77,7 +88,7 @@ std::vector<std::int64_t> read_ints(const NodeView& node, const std::string& key
 }
 
 void parallel_chunks(const RunContext& ctx, std::size_t total, std::size_t grain,
-                     const std::function<void(std::size_t, std::size_t)>& fn) {
+                     ChunkFn fn) {
   const std::size_t chunks = (total + grain - 1) / grain;
   (*ctx.parallel_for)(chunks, [&](std::size_t begin, std::size_t end) {
     fn(begin * grain, std::min(total, end * grain));

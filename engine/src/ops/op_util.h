@@ -26,6 +26,9 @@ void check_arity(const NodeView& node, std::size_t min_inputs, std::size_t max_i
 int checked_int(const NodeView& node, std::int64_t value, const char* what);
 // Product of the dims (shapes are validated by the loader: dims >= 1, product fits).
 std::size_t element_count(const Shape& shape);
+// Fails unless a tensor of this shape (computed by the op, e.g. a padded or
+// concatenated output) has dims >= 1 and fits in memory, in 64-bit math.
+void check_output_fits(const NodeView& node, DType dtype, const Shape& shape);
 // Bytes per element of a non-packed dtype; fails for bits (which data-movement
 // ops cannot index per element) naming `what`.
 std::size_t element_size(const NodeView& node, DType dtype, const char* what);
@@ -40,7 +43,7 @@ std::vector<std::int64_t> read_ints(const NodeView& node, const std::string& key
 // context's thread pool. Chunk boundaries never change results for the
 // element-wise loops that use it.
 void parallel_chunks(const RunContext& ctx, std::size_t total, std::size_t grain,
-                     const std::function<void(std::size_t, std::size_t)>& fn);
+                     ChunkFn fn);
 
 // The same clamp as the sgemm epilogue: min(max(y, lo), hi).
 inline float apply_clamp(float y, FloatClamp c) { return std::min(std::max(y, c.lo), c.hi); }

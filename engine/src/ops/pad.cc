@@ -47,7 +47,7 @@ std::unique_ptr<Op> make_pad(const NodeView& node) {
   const float value = node.float_attr("value", 0.f);
   Shape out_shape(rank);
   for (std::size_t k = 0; k < rank; ++k) out_shape[k] = x.shape[k] + pads[k] + pads[rank + k];
-  tensor_bytes(DType::kF32, out_shape);  // throws if the padded tensor is too large
+  check_output_fits(node, DType::kF32, out_shape);
   StridedView out_view{0, contiguous_strides(out_shape)};
   for (std::size_t k = 0; k < rank; ++k) out_view.base += pads[k] * out_view.strides[k];
   return std::make_unique<PadOp>(x.shape, out_shape, out_view, value);

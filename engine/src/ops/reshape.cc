@@ -1,5 +1,6 @@
 // Reshape: the same elements in the same order under a new logical shape (a copy).
 // A bits tensor may be reshaped only when its packed last axis is unchanged.
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -32,13 +33,14 @@ std::unique_ptr<Op> make_reshape(const NodeView& node) {
   if (!node.has_attr("shape")) node.fail("attribute 'shape' is required");
   const Shape shape = node.ints("shape", {});
   if (shape.empty()) node.fail("attribute 'shape' must not be empty");
-  const std::size_t total = element_count(x.shape);
-  std::size_t count = 1;
+  // 64-bit counts (size_t may be 32-bit) compared without overflow.
+  const std::uint64_t total = element_count(x.shape);
+  std::uint64_t count = 1;
   for (std::int64_t d : shape) {
     if (d < 1) node.fail(str_cat("attribute 'shape' ", shape_str(shape), " has a dim < 1"));
-    if (static_cast<std::size_t>(d) > total / count)  // count * d > total, without overflow
+    if (static_cast<std::uint64_t>(d) > total / count)  // count * d > total
       node.fail(str_cat("shape ", shape_str(shape), " has more elements than input ", shape_str(x.shape)));
-    count *= static_cast<std::size_t>(d);
+    count *= static_cast<std::uint64_t>(d);
   }
   if (count != element_count(x.shape))
     node.fail(str_cat("shape ", shape_str(shape), " does not have the ", element_count(x.shape),

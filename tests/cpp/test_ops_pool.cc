@@ -1,0 +1,165 @@
+// MaxPool, AveragePool (count_include_pad 0/1, pads, ceil_mode) and
+// GlobalAveragePool against per-tap references, plus attribute validation.
+#include <limits>
+
+#include "op_test_util.h"
+
+using namespace irnet_test;
+
+namespace {
+
+struct PoolCase {
+  Shape x;  // N, H, W, C
+  std::int64_t kh, kw, sh, sw, pt, pl, pb, pr, dh, dw;
+  bool ceil_mode;
+};
+
+// Output size by definition: the number of window starts o*s - p_begin that
+// begin at or before the last padded position a full window fits in (floor),
+// or (ceil) that begin inside the input or the begin padding.
+std::int64_t out_size(std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t pb, std::int64_t pe,
+                      std::int64_t d, bool ceil_mode) {
+  const std::int64_t extent = d * (k - 1) + 1;
+  std::int64_t n = 0;
+  for (std::int64_t o = 0;; ++o) {
+    const std::int64_t start = o * s - pb;
+    const bool fits = start + extent <= in + pe;
+    const bool ceil_ok = ceil_mode && start < in && o * s < in + pb + pe - extent + s;
+    if (!(fits || ceil_ok)) break;
+    n = o + 1;
+  }
+  return n;
+}
+
+FakeNode pool_node(const char* op, const PoolCase& c) {
+  FakeNode node(op);
+  node.input(DType::kF32, c.x)
+      .attr("kernel", std::vector<std::int64_t>{c.kh, c.kw})
+      .attr("strides", std::vector<std::int64_t>{c.sh, c.sw})
+      .attr("pads", std::vector<std::int64_t>{c.pt, c.pl, c.pb, c.pr})
+      .attr("ceil_mode", std::vector<std::int64_t>{c.ceil_mode ? 1 : 0});
+  if (c.dh != 1 || c.dw != 1) node.attr("dilations", std::vector<std::int64_t>{c.dh, c.dw});
+  return node;
+}
+
+// mode 0: max; 1: average without padding; 2: average counting explicit padding.
+std::vector<float> pool_ref(const PoolCase& c, const std::vector<float>& x, int mode, Shape* out_shape) {
+  const std::int64_t N = c.x[0], H = c.x[1], W = c.x[2], C = c.x[3];
+  const std::int64_t OH = out_size(H, c.kh, c.sh, c.pt, c.pb, c.dh, c.ceil_mode);
+  const std::int64_t OW = out_size(W, c.kw, c.sw, c.pl, c.pr, c.dw, c.ceil_mode);
+  *out_shape = {N, OH, OW, C};
+  std::vector<float> y;
+  for (std::int64_t n = 0; n < N; ++n)
+    for (std::int64_t oh = 0; oh < OH; ++oh)
+      for (std::int64_t ow = 0; ow < OW; ++ow)
+        for (std::int64_t ch = 0; ch < C; ++ch) {
+          float m = -std::numeric_limits<float>::infinity(), sum = 0.f;
+          int inside = 0, in_padded = 0;
+          for (std::int64_t i = 0; i < c.kh; ++i)
+            for (std::int64_t j = 0; j < c.kw; ++j) {
+              const std::int64_t ih = oh * c.sh - c.pt + i * c.dh, iw = ow * c.sw - c.pl + j * c.dw;
+              if (ih >= -c.pt && ih < H + c.pb && iw >= -c.pl && iw < W + c.pr) ++in_padded;
+              if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+              const float v = x[((n * H + ih) * W + iw) * C + ch];
+              m = std::max(m, v);
+              sum += v;
+              ++inside;
+            }
+          y.push_back(mode == 0 ? m : sum / static_cast<float>(mode == 1 ? inside : in_padded));
+        }
+  return y;
+}
+
+}  // namespace
+
+TEST(pools_match_reference_over_shape_matrix) {
+  std::mt19937 rng(11);
+  // x, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, ceil
+  const PoolCase cases[] = {
+      {{1, 8, 8, 16}, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false},   // ResNet max pool
+      {{2, 7, 9, 3}, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true},
+      {{1, 5, 5, 1}, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, true},     // last ceil window dropped
+      {{1, 6, 7, 65}, 2, 3, 1, 2, 0, 2, 1, 0, 1, 1, false},   // asymmetric pads
+      {{1, 6, 7, 65}, 2, 3, 1, 2, 0, 2, 1, 0, 1, 1, true},
+      {{2, 8, 8, 64}, 8, 8, 1, 1, 0, 0, 0, 0, 1, 1, false},   // ResNet-20 average pool 8
+      {{1, 4, 4, 130}, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, true},
+      {{1, 1, 1, 5}, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, false},    // tiny
+      {{1, 9, 8, 16}, 3, 2, 2, 1, 3, 0, 2, 1, 2, 1, false},   // dilation (MaxPool only)
+      {{1, 9, 8, 16}, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, true},
+  };
+  for (const PoolCase& c : cases) {
+    const std::vector<float> x = random_floats(count_of(c.x), rng);
+    Shape ref_shape;
+    const std::vector<float> max_ref = pool_ref(c, x, 0, &ref_shape);
+    const auto max_op = make_op(pool_node("MaxPool", c));
+    CHECK(max_op->outputs()[0].shape == ref_shape);
+    CHECK_CLOSE(run_op(*max_op, {x.data()}), max_ref, 0.f, "MaxPool");
+    if (c.dh != 1 || c.dw != 1) continue;
+    for (int include_pad : {0, 1}) {
+      FakeNode node = pool_node("AveragePool", c);
+      node.attr("count_include_pad", std::vector<std::int64_t>{include_pad});
+      const auto avg_op = make_op(node);
+      CHECK(avg_op->outputs()[0].shape == ref_shape);
+      CHECK_CLOSE(run_op(*avg_op, {x.data()}), pool_ref(c, x, 1 + include_pad, &ref_shape), 0.f,
+                  include_pad ? "AveragePool count_include_pad=1" : "AveragePool count_include_pad=0");
+    }
+  }
+}
+
+TEST(ceil_mode_output_sizes_follow_pytorch) {
+  // PyTorch: MaxPool2d(2, 2, padding=1, ceil_mode=True) on 5x5 gives 3x3 (the
+  // fourth window would start in the end padding); on 6x6 it gives 4x4.
+  for (auto [in, expected] : {std::pair<std::int64_t, std::int64_t>{5, 3}, {6, 4}}) {
+    FakeNode node = pool_node("MaxPool", {{1, in, in, 2}, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, true});
+    CHECK(make_op(node)->outputs()[0].shape == (Shape{1, expected, expected, 2}));
+  }
+}
+
+TEST(global_average_pool_matches_reference) {
+  std::mt19937 rng(12);
+  for (const Shape& shape : {Shape{1, 7, 7, 512}, Shape{2, 3, 5, 3}, Shape{1, 1, 1, 1}}) {
+    const std::vector<float> x = random_floats(count_of(shape), rng);
+    std::vector<float> ref;
+    const std::int64_t HW = shape[1] * shape[2], C = shape[3];
+    for (std::int64_t n = 0; n < shape[0]; ++n)
+      for (std::int64_t c = 0; c < C; ++c) {
+        float sum = 0.f;
+        for (std::int64_t p = 0; p < HW; ++p) sum += x[(n * HW + p) * C + c];
+        ref.push_back(sum / static_cast<float>(HW));
+      }
+    FakeNode node("GlobalAveragePool");
+    node.input(DType::kF32, shape);
+    const auto op = make_op(node);
+    CHECK(op->outputs()[0].shape == (Shape{shape[0], 1, 1, C}));
+    CHECK_CLOSE(run_op(*op, {x.data()}), ref, 0.f, "GlobalAveragePool");
+  }
+}
+
+TEST(pools_reject_bad_attributes) {
+  const PoolCase base = {{1, 8, 8, 4}, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false};
+  FakeNode no_kernel("MaxPool");
+  no_kernel.input(DType::kF32, {1, 8, 8, 4});
+  CHECK_THROWS(make_op(no_kernel), "'kernel' [kh, kw] is required");
+  FakeNode big_pad = pool_node("MaxPool", base);
+  big_pad.attr("pads", std::vector<std::int64_t>{3, 0, 0, 0});
+  CHECK_THROWS(make_op(big_pad), "must be smaller than the window extent 3");
+  FakeNode zero_stride = pool_node("AveragePool", base);
+  zero_stride.attr("strides", std::vector<std::int64_t>{0, 1});
+  CHECK_THROWS(make_op(zero_stride), "'strides' value 0 must be >= 1");
+  FakeNode too_big = pool_node("MaxPool", {{1, 2, 2, 4}, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, false});
+  CHECK_THROWS(make_op(too_big), "larger than the padded height");
+  FakeNode cip = pool_node("AveragePool", base);
+  cip.attr("count_include_pad", std::vector<std::int64_t>{2});
+  CHECK_THROWS(make_op(cip), "'count_include_pad' must be 0 or 1");
+  FakeNode dil = pool_node("AveragePool", base);
+  dil.attr("dilations", std::vector<std::int64_t>{2, 2});
+  CHECK_THROWS(make_op(dil), "'dilations' is not supported");
+  FakeNode ceil = pool_node("MaxPool", base);
+  ceil.attr("ceil_mode", std::vector<std::int64_t>{3});
+  CHECK_THROWS(make_op(ceil), "'ceil_mode' must be 0 or 1");
+  FakeNode rank("GlobalAveragePool");
+  rank.input(DType::kF32, {4, 4});
+  CHECK_THROWS(make_op(rank), "rank 4");
+}
+
+int main() { return irnet_test::run_all(); }
