@@ -159,35 +159,45 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
     pad_fill_.back() = tail_mask_;
   }
 
-  if (pad_ == PadValue::kZero) {
-    // tap_sum[o][tap] = sum over the group's channels of w in {-1,+1}.
-    const int taps = g_.kernel_h * g_.kernel_w;
-    std::vector<std::int32_t> tap_sum(std::size_t(oc) * taps);
-    for (int o = 0; o < oc; ++o)
-      for (int t = 0; t < taps; ++t) {
-        const BitWord* w = weights_ + (std::size_t(o) * taps + t) * group_words_;
-        int negatives = 0;
-        for (std::size_t k = 0; k < group_words_; ++k)
-          negatives += __builtin_popcountll(k + 1 == group_words_ ? w[k] & tail_mask_ : w[k]);
-        tap_sum[std::size_t(o) * taps + t] = in_c_group_ - 2 * negatives;
-      }
-    std::vector<std::vector<char>> row_patterns, col_patterns;
-    classify_axis(out_h_, g_.in_h, g_.stride_h, g_.pad_top, g_.kernel_h, g_.dilation_h, row_class_,
-                  row_patterns);
-    classify_axis(out_w_, g_.in_w, g_.stride_w, g_.pad_left, g_.kernel_w, g_.dilation_w, col_class_,
-                  col_patterns);
-    n_col_classes_ = static_cast<int>(col_patterns.size());
-    correction_.assign(row_patterns.size() * col_patterns.size() * oc, 0);
-    for (std::size_t rc = 0; rc < row_patterns.size(); ++rc)
-      for (std::size_t cc = 0; cc < col_patterns.size(); ++cc) {
-        std::int32_t* corr = &correction_[(rc * col_patterns.size() + cc) * oc];
-        for (int i = 0; i < g_.kernel_h; ++i)
-          for (int j = 0; j < g_.kernel_w; ++j)
-            if (!(row_patterns[rc][i] && col_patterns[cc][j]))
-              for (int o = 0; o < oc; ++o) corr[o] += tap_sum[std::size_t(o) * taps + i * g_.kernel_w + j];
-      }
-  }
+  if (pad_ == PadValue::kZero) init_zero_padding_correction();
+  init_epilogue_constants();
+}
 
+void BConv2d::init_zero_padding_correction() {
+  const int oc = g_.out_c;
+  // tap_sum[o][tap] = sum over the group's channels of w in {-1,+1}.
+  const int taps = g_.kernel_h * g_.kernel_w;
+  std::vector<std::int32_t> tap_sum(std::size_t(oc) * taps);
+  for (int o = 0; o < oc; ++o)
+    for (int t = 0; t < taps; ++t) {
+      const BitWord* w = weights_ + (std::size_t(o) * taps + t) * group_words_;
+      int negatives = 0;
+      for (std::size_t k = 0; k < group_words_; ++k)
+        negatives += __builtin_popcountll(k + 1 == group_words_ ? w[k] & tail_mask_ : w[k]);
+      tap_sum[std::size_t(o) * taps + t] = in_c_group_ - 2 * negatives;
+    }
+  std::vector<std::vector<char>> row_patterns, col_patterns;
+  classify_axis(out_h_, g_.in_h, g_.stride_h, g_.pad_top, g_.kernel_h, g_.dilation_h, row_class_,
+                row_patterns);
+  classify_axis(out_w_, g_.in_w, g_.stride_w, g_.pad_left, g_.kernel_w, g_.dilation_w, col_class_,
+                col_patterns);
+  n_col_classes_ = static_cast<int>(col_patterns.size());
+  correction_.assign(row_patterns.size() * col_patterns.size() * oc, 0);
+  for (std::size_t rc = 0; rc < row_patterns.size(); ++rc)
+    for (std::size_t cc = 0; cc < col_patterns.size(); ++cc) {
+      std::int32_t* corr = &correction_[(rc * col_patterns.size() + cc) * oc];
+      for (int i = 0; i < g_.kernel_h; ++i)
+        for (int j = 0; j < g_.kernel_w; ++j)
+          if (!(row_patterns[rc][i] && col_patterns[cc][j]))
+            for (int o = 0; o < oc; ++o) corr[o] += tap_sum[std::size_t(o) * taps + i * g_.kernel_w + j];
+    }
+  // No padded tap anywhere (or all their sums zero): nothing to correct.
+  if (std::all_of(correction_.begin(), correction_.end(), [](std::int32_t c) { return c == 0; }))
+    correction_.clear();
+}
+
+void BConv2d::init_epilogue_constants() {
+  const int oc = g_.out_c;
   pow2_shift_.resize(oc);
   scale_.resize(oc);
   bias_.resize(oc);
@@ -202,7 +212,7 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
       if (out_.has_clamp) y = clamp_to(y, out_.clamp_lo, out_.clamp_hi);
       return y < 0.f;
     };
-    // bit = acc * bit_dir_[o] < bit_limit_[o], see the header comment.
+    // bit = acc * bit_dir_[o] < bit_limit_[o] (see the comment at the top of this file).
     if (scale_[o] == 0.f) {
       bit_dir_[o] = 0;
       bit_limit_[o] = negative(0) ? 1 : 0;

@@ -88,6 +88,8 @@ class BConv2d {
   const char* kernel_name() const;
 
  private:
+  void init_zero_padding_correction();
+  void init_epilogue_constants();
   void check_buffers(const BitWord* input, const float* residual, const std::int32_t* out_i32,
                      const float* out_f32, const BitWord* out_bits) const;
   void im2col_group(std::size_t row_begin, std::size_t rows, int group, const BitWord* input,
