@@ -105,12 +105,10 @@ class Lowering:
             self.w.add_node("SignPack", name + ":signpack", [v.f32], [v.bits])
         return v.bits
 
-    def set_f32(self, onnx_name: str, tid: int, **kw) -> None:
-        self.values[onnx_name] = Value(self.g.shape(onnx_name), f32=tid, **kw)
-
     def new_f32(self, onnx_name: str) -> int:
+        """Declares the float engine tensor that holds ONNX tensor `onnx_name`."""
         tid = self.activation_tensor(onnx_name, "f32", self.g.shape(onnx_name))
-        self.set_f32(onnx_name, tid)
+        self.values[onnx_name] = Value(self.g.shape(onnx_name), f32=tid)
         return tid
 
     # -- planning -------------------------------------------------------------
@@ -229,26 +227,39 @@ class Lowering:
         self.w.set_io([self.values[i].f32 for i in g.inputs], outputs)
         return self.w
 
-    def emit_binary(self, p: BinaryPlan) -> None:
-        g, n, ep, bw = self.g, p.node, p.epilogue, p.weight
-        x_bits = self.bits_of(p.data.source, n)
-        out_channels = bw.alpha.size
-        alpha = bw.alpha.astype(np.float64)
-        mantissa, exponent = np.frexp(alpha)
+    def epilogue_constants(self, p: BinaryPlan):
+        """(shift int32 or None, scale float64, bias float64 or None) of a binary op.
+
+        y = α_o·dot + b_o, then the folded BN: g_o·y + h_o. α_o = 2^−k (k ≥ 0) for
+        every channel becomes shift k (unless --no-bit-shift); otherwise it goes
+        into the scale together with g_o.
+        """
+        n, ep = p.node, p.epilogue
+        out_channels = p.weight.alpha.size
+        alpha = p.weight.alpha.astype(np.float64)
+        mantissa, exponent = np.frexp(alpha)          # alpha = mantissa · 2^exponent
         use_shift = self.opts.bit_shift and np.all(mantissa == 0.5) and np.all(exponent <= 1) \
             and np.any(alpha != 1)
         shift = (1 - exponent).astype(np.int32) if use_shift else None
         scale = np.ones(out_channels) if use_shift else alpha
         bias = None
         if len(n.inputs) > 2 and n.inputs[2]:
-            c = g.const(n.inputs[2])
-            require(c is not None, n, "bias must be a constant")
+            c = self.g.const(n.inputs[2])
+            require(c is not None and c.size in (1, out_channels), n,
+                    "the bias must be a constant with one value per output channel")
             bias = np.broadcast_to(np.asarray(c, dtype=np.float64).reshape(-1), (out_channels,)).copy()
             if n.op == "Gemm":
                 bias *= float(n.attrs.get("beta", 1.0))
         if ep.scale is not None:
             bias = ep.shift + (0 if bias is None else bias * ep.scale)
             scale = scale * ep.scale
+        return shift, scale, bias
+
+    def emit_binary(self, p: BinaryPlan) -> None:
+        g, n, ep, bw = self.g, p.node, p.epilogue, p.weight
+        x_bits = self.bits_of(p.data.source, n)
+        out_channels = bw.alpha.size
+        shift, scale, bias = self.epilogue_constants(p)
         inputs: List[Optional[int]] = [x_bits]
         attrs: Dict[str, object] = {"mode": p.mode}
         if n.op == "Conv":
@@ -286,11 +297,12 @@ class Lowering:
         k = int(np.prod(w.shape[1:]))
         fused = [x.op for x in ep.fused] + (["BatchNormalization (moved before MaxPool)"]
                                             if ep.bn_after_pool is not None else [])
+        fused_text = " + ".join(fused) if fused else "nothing"
         detail = (f"shift {sorted(set(shift.tolist()))}" if shift is not None
                   else "scale" if inputs[3] is not None else "no scale")
         self.report.layer(LayerInfo(
             n.name, op, True, int(np.prod(out_shape)) * k, w.size, "",
-            f"{detail}; pad_value {attrs.get('pad_value', 0)}; mode {p.mode}; fused {fused or 'nothing'}"))
+            f"{detail}; pad_value {attrs.get('pad_value', 0)}; mode {p.mode}; fused {fused_text}"))
 
 
 from .ops import HANDLERS  # noqa: E402  (the float op handlers use Lowering's helpers)
