@@ -122,3 +122,20 @@ def test_exit_codes_of_the_real_entry_point(tmp_path):
     assert rc == 1 and err.startswith("irnet-convert: error:") and out == ""
     rc, _out, err = run_cli()                       # usage error
     assert rc == 2 and "usage:" in err
+
+
+def test_external_weight_data(tmp_path):
+    """Weights stored beside the .onnx file (how large exports are saved) are loaded."""
+    path = binary_conv_model(tmp_path / "m.onnx", 16, 8, conv_pads=(1, 1, 1, 1))
+    model = onnx.load(path)
+    onnx.save(model, str(tmp_path / "ext.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+              location="ext.data", size_threshold=0)
+    assert (tmp_path / "ext.data").exists()
+    assert main([str(tmp_path / "ext.onnx"), "-o", str(tmp_path / "ext.irb")]) == 0
+    assert main([path, "-o", str(tmp_path / "inline.irb")]) == 0
+    from irnet_infer.irb import read_irb
+    ext, inline = read_irb(tmp_path / "ext.irb"), read_irb(tmp_path / "inline.irb")
+    assert [n.op for n in ext.nodes] == [n.op for n in inline.nodes] == ["SignPack", "BinaryConv2d"]
+    for a, b in zip(ext.tensors, inline.tensors):
+        assert a.shape == b.shape and (a.data is None) == (b.data is None)
+        assert a.data is None or np.array_equal(a.data, b.data)

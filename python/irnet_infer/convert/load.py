@@ -6,10 +6,12 @@ node concerned; nothing here writes a file.
 """
 from __future__ import annotations
 
+import os
 from typing import Dict, List, Optional, Sequence
 
 import onnx
 from onnx import numpy_helper, shape_inference
+from onnx.external_data_helper import load_external_data_for_model, uses_external_data
 
 from .fold import fold_constants
 from .graph import ConvertError, Graph, Node
@@ -33,6 +35,11 @@ def read_model(path: str) -> onnx.ModelProto:
         raise ConvertError(f"'{path}' is not an ONNX model (protobuf parse failed: {e})") from None
     if model.ir_version < 1 or not model.HasField("graph") or not model.graph.node:
         raise ConvertError(f"'{path}' is not an ONNX model (no ir_version or no graph nodes)")
+    if any(uses_external_data(t) for t in model.graph.initializer):
+        try:
+            load_external_data_for_model(model, os.path.dirname(os.path.abspath(path)))
+        except Exception as e:
+            raise ConvertError(f"'{path}': cannot load its external weight data: {e}") from None
     return model
 
 
