@@ -324,3 +324,14 @@ def test_bn_after_maxpool_moves_only_when_exact(tmp_path, negative_gamma):
     expected = ["SignPack", "BinaryConv2d", "MaxPool"] + (["ChannelAffine"] if negative_gamma else ["Clip"])
     assert ops_of(tmp_path / "m.irb") == expected
     assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 5, 8, 6)))
+
+
+def test_identity_as_graph_output(tmp_path):
+    inits = {"w": np.where(np.random.default_rng(9).standard_normal((4, 4, 3, 3)) < 0, -1.0, 1.0).astype(np.float32)}
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"),
+             helper.make_node("Conv", ["s", "w"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Identity", ["c"], ["y"], name="id")]
+    onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (2, 4, 5, 5), 13)
+    convert(onnx_path, tmp_path / "m.irb")
+    assert ops_of(tmp_path / "m.irb") == ["SignPack", "BinaryConv2d", "Reshape"]
+    assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 4, 5, 5)))

@@ -261,6 +261,12 @@ def reshape(lw, n: Node) -> None:
                   {"shape": layout.engine_shape(out_shape)})
 
 
+def identity(lw, n: Node) -> None:
+    """An Identity/Dropout that produces a graph output (the others are removed at load): a copy."""
+    lw.w.add_node("Reshape", n.name, [lw.f32_of(n.inputs[0], n)], [lw.new_f32(n.outputs[0])],
+                  {"shape": layout.engine_shape(lw.g.shape(n.outputs[0]))})
+
+
 def _ints_from(lw, n: Node, index: int, attr: str):
     if attr in n.attrs:
         return [int(v) for v in n.attrs[attr]]
@@ -322,6 +328,6 @@ HANDLERS: Dict[str, Callable] = {
     "Add": add, "Clip": clip, "Relu": relu, "PRelu": prelu, "Sign": sign,
     "MaxPool": max_pool, "AveragePool": average_pool, "GlobalAveragePool": global_average_pool,
     "ReduceMean": reduce_mean, "Flatten": reshape, "Reshape": reshape, "Squeeze": reshape,
-    "Unsqueeze": reshape, "Slice": slice_, "Pad": pad, "Concat": concat,
+    "Unsqueeze": reshape, "Identity": identity, "Dropout": identity, "Slice": slice_, "Pad": pad, "Concat": concat,
     "Softmax": softmax, "LogSoftmax": softmax,
 }
