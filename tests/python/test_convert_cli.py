@@ -139,3 +139,14 @@ def test_external_weight_data(tmp_path):
     for a, b in zip(ext.tensors, inline.tensors):
         assert a.shape == b.shape and (a.data is None) == (b.data is None)
         assert a.data is None or np.array_equal(a.data, b.data)
+
+
+def test_truncated_models_fail_cleanly(tmp_path, capsys):
+    """Every truncation of a valid file either converts or fails with exit 1 and a message."""
+    blob = open(binary_conv_model(tmp_path / "m.onnx", 16, 8, conv_pads=(1, 1, 1, 1)), "rb").read()
+    for cut in (1, 7, 40, len(blob) // 3, len(blob) // 2, len(blob) - 9, len(blob) - 1):
+        (tmp_path / "cut.onnx").write_bytes(blob[:cut])
+        out = tmp_path / "cut.irb"
+        rc = main([str(tmp_path / "cut.onnx"), "-o", str(out)])
+        err = capsys.readouterr().err
+        assert rc == 1 and err.startswith("irnet-convert: error:") and not out.exists(), (cut, rc, err)
