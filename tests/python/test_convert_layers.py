@@ -335,3 +335,17 @@ def test_identity_as_graph_output(tmp_path):
     convert(onnx_path, tmp_path / "m.irb")
     assert ops_of(tmp_path / "m.irb") == ["SignPack", "BinaryConv2d", "Reshape"]
     assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 4, 5, 5)))
+
+
+@pytest.mark.parametrize("auto_pad,stride", [("SAME_UPPER", 2), ("SAME_LOWER", 2), ("SAME_UPPER", 1), ("VALID", 2)])
+def test_auto_pad(tmp_path, auto_pad, stride):
+    path = binary_conv_model(tmp_path / "m.onnx", 5, 4, k=4 if stride == 1 else 3, stride=stride)
+    model = onnx.load(path)
+    conv = model.graph.node[-1]
+    conv.attribute.remove(next(a for a in conv.attribute if a.name == "pads"))
+    conv.attribute.append(helper.make_attribute("auto_pad", auto_pad))
+    onnx.save(model, str(tmp_path / "auto.onnx"))
+    convert(tmp_path / "auto.onnx", tmp_path / "m.irb")
+    pads = binary_node(tmp_path / "m.irb").attrs["pads"]
+    assert (pads == [0, 0, 0, 0]) == (auto_pad == "VALID")
+    assert_matches_ort(tmp_path / "auto.onnx", tmp_path / "m.irb", random_input((2, 5, 9, 8)))
