@@ -150,3 +150,11 @@ def test_truncated_models_fail_cleanly(tmp_path, capsys):
         rc = main([str(tmp_path / "cut.onnx"), "-o", str(out)])
         err = capsys.readouterr().err
         assert rc == 1 and err.startswith("irnet-convert: error:") and not out.exists(), (cut, rc, err)
+
+
+def test_non_float_input(tmp_path, capsys):
+    nodes = [helper.make_node("Cast", ["x"], ["y"], name="cast", to=TensorProto.FLOAT)]
+    graph = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.INT64, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_operatorsetid("", 13)]), str(tmp_path / "m.onnx"))
+    assert "'x' has element type INT64" in failing(tmp_path, capsys, tmp_path / "m.onnx")

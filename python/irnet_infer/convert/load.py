@@ -196,6 +196,11 @@ def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -
     consts = {t.name: numpy_helper.to_array(t) for t in g.initializer}
     nodes = [Node(n.op_type, n.name or f"{n.op_type}_{k}", list(n.input), list(n.output), _decode_attrs(n))
              for k, n in enumerate(g.node)]
+    for vi in list(g.input) + list(g.output):
+        elem = vi.type.tensor_type.elem_type
+        if vi.name not in consts and elem != onnx.TensorProto.FLOAT:
+            raise ConvertError(f"graph input/output '{vi.name}' has element type "
+                               f"{onnx.TensorProto.DataType.Name(elem)}; the engine takes and returns float32")
     inputs = [i.name for i in g.input if i.name not in consts]
     outputs = [o.name for o in g.output]
     for o in outputs:
