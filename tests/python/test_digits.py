@@ -77,3 +77,14 @@ def test_engine_matches_onnxruntime_on_the_whole_test_split(tmp_path, split, onn
     assert agree >= 0.995, f"engine and onnxruntime agree on only {100 * agree:.2f} % of images"
     gap = 100 * abs(engine.accuracy(labels) - onnxruntime_binary.accuracy(labels))
     assert gap <= 0.3, f"accuracy differs by {gap:.2f} points"
+
+
+def test_engine_runs_the_float_twin_like_onnxruntime(tmp_path, split):
+    from irnet_infer.convert import convert
+    images, labels = split
+    irb = str(tmp_path / "float_digits.irb")
+    convert(demo.FLOAT_ONNX, irb)
+    engine = demo.run_engine(irb, images)
+    reference = demo.run_onnxruntime(demo.FLOAT_ONNX, images, "onnxruntime")
+    assert demo.agreement(engine, reference) >= 0.995
+    np.testing.assert_allclose(engine.logits, reference.logits, atol=1e-3)

@@ -19,11 +19,13 @@ import sys
 import warnings
 
 import numpy as np
-import torch
-import torch.nn as nn
 
+# .layers first: without torch it raises an ImportError that names the extra to install
 from .layers import ABLATION_CONFIGS, IRNET, BinaryConfig
 from .models import MODELS, build_model
+
+import torch
+import torch.nn as nn
 
 __all__ = ["export", "verify_with_onnxruntime", "randomize_batchnorm", "main"]
 

@@ -42,7 +42,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import torch
+try:
+    import torch
+except ImportError as exc:  # the runtime never needs torch; only these tools do
+    raise ImportError("tools.irnet_torch needs PyTorch: install the training extra, "
+                      "pip install '.[train]' (pins torch==2.13.0)") from exc
 import torch.nn as nn
 import torch.nn.functional as F
 
