@@ -1,0 +1,106 @@
+"""Exact guest instruction counts of a cross-built program under qemu-user.
+
+    from qemu_count import count_instructions
+    r = count_instructions("build/neon-arm64/count_bconv", ["56", "64", "1"], "arm64",
+                           symbols=True)
+    r.total, r.per_symbol["_ZN5irnet..."]
+
+Uses the TCG plugin tools/qemu/insn_count.c (built on demand with the host C
+compiler into build/qemu-plugin/). Each executed guest instruction is counted
+once, so counts are exact and identical from run to run for a deterministic,
+single-threaded program. Raises QemuCountError with the reason when qemu, the
+sysroot, the compiler or the plugin is missing, or when the program fails.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN_SOURCE_DIR = ROOT / "tools" / "qemu"
+PLUGIN_BUILD_DIR = ROOT / "build" / "qemu-plugin"
+PLUGIN_PATH = PLUGIN_BUILD_DIR / "libinsn_count.so"
+
+# arch -> (qemu executable, sysroot passed with -L)
+ARCHES = {
+    "arm64": ("qemu-aarch64", "/usr/aarch64-linux-gnu"),
+    "arm32": ("qemu-arm", "/usr/arm-linux-gnueabihf"),
+}
+
+
+class QemuCountError(RuntimeError):
+    pass
+
+
+@dataclasses.dataclass
+class CountResult:
+    total: int
+    per_symbol: dict[str, int]  # empty unless symbols=True
+    stdout: str
+
+    def matching(self, predicate) -> int:
+        """Sum of the counts of the symbols whose name satisfies predicate(name)."""
+        return sum(c for name, c in self.per_symbol.items() if predicate(name))
+
+
+def build_plugin() -> Path:
+    """Builds the plugin if it is missing or older than its sources; returns its path."""
+    sources = [PLUGIN_SOURCE_DIR / "insn_count.c", PLUGIN_SOURCE_DIR / "qemu_plugin_api.h"]
+    if PLUGIN_PATH.exists() and all(PLUGIN_PATH.stat().st_mtime >= s.stat().st_mtime for s in sources):
+        return PLUGIN_PATH
+    if shutil.which("make") is None or shutil.which(os.environ.get("CC", "cc")) is None:
+        raise QemuCountError("building the qemu plugin needs `make` and a host C compiler (cc)")
+    proc = subprocess.run(["make", "-C", str(PLUGIN_SOURCE_DIR), f"BUILD={PLUGIN_BUILD_DIR}"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise QemuCountError(f"building the qemu plugin failed:\n{proc.stdout}{proc.stderr}")
+    return PLUGIN_PATH
+
+
+def parse_report(text: str) -> tuple[int, dict[str, int]]:
+    total = None
+    per_symbol: dict[str, int] = {}
+    for line in text.splitlines():
+        fields = line.split(" ", 2)
+        if fields[0] == "total" and len(fields) == 2:
+            total = int(fields[1])
+        elif fields[0] == "symbol" and len(fields) == 3:
+            per_symbol[fields[2]] = int(fields[1])
+        else:
+            raise QemuCountError(f"unexpected line in the plugin report: {line!r}")
+    if total is None:
+        raise QemuCountError("the plugin report has no total (did qemu load the plugin?)")
+    return total, per_symbol
+
+
+def count_instructions(binary, args=(), arch="arm64", symbols=False, env=None) -> CountResult:
+    """Runs `binary args...` under qemu for `arch` ("arm64" or "arm32") and
+    returns the number of guest instructions it executed (per symbol too if
+    `symbols`). `env` adds environment variables for the guest."""
+    if arch not in ARCHES:
+        raise QemuCountError(f"unknown arch {arch!r}; expected one of {sorted(ARCHES)}")
+    qemu, sysroot = ARCHES[arch]
+    if shutil.which(qemu) is None:
+        raise QemuCountError(f"{qemu} not found (Debian package qemu-user)")
+    if not Path(sysroot).is_dir():
+        raise QemuCountError(f"sysroot {sysroot} not found (Debian cross g++ packages)")
+    binary = Path(binary)
+    if not binary.is_file():
+        raise QemuCountError(f"program {binary} does not exist (build it first)")
+    plugin = build_plugin()
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "counts.txt"
+        plugin_arg = f"{plugin},out={report},symbols={'on' if symbols else 'off'}"
+        cmd = [qemu, "-L", sysroot, "-plugin", plugin_arg, str(binary), *map(str, args)]
+        proc = subprocess.run(cmd, capture_output=True, text=True,
+                              env={**os.environ, **(env or {})})
+        if proc.returncode != 0:
+            raise QemuCountError(f"{' '.join(cmd)} exited with {proc.returncode}:\n{proc.stderr}")
+        if not report.exists():
+            raise QemuCountError(f"qemu wrote no plugin report; stderr:\n{proc.stderr}")
+        total, per_symbol = parse_report(report.read_text())
+    return CountResult(total, per_symbol, proc.stdout)
