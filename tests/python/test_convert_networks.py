@@ -40,14 +40,18 @@ def trained_like(model, seed=0):
 
 
 class IRNetPair(torch.nn.Module):
-    """hardtanh → [bconv 3×3 → BN → +x → hardtanh] → [bconv 3×3/2 → BN → hardtanh]."""
+    """hardtanh → [bconv 3×3 → BN → +x → hardtanh] → [bconv 3×3/2 → BN → hardtanh].
+
+    The dynamo exporter folds the small conv1 (BN fused in: ±α_o weights, α_o arbitrary)
+    but keeps the Libra-PB subgraph and a separate BN for the large conv2: one model
+    with both forms."""
 
     def __init__(self):
         super().__init__()
         self.conv1 = L.BinaryConv2d(16, 16, 3, 1, 1)
         self.bn1 = torch.nn.BatchNorm2d(16)
-        self.conv2 = L.BinaryConv2d(16, 24, 3, 2, 1)
-        self.bn2 = torch.nn.BatchNorm2d(24)
+        self.conv2 = L.BinaryConv2d(16, 512, 3, 2, 1)
+        self.bn2 = torch.nn.BatchNorm2d(512)
 
     def forward(self, x):
         x = torch.nn.functional.hardtanh(x)
@@ -71,7 +75,12 @@ def test_irnet_layers_all_exporters(tmp_path, dynamo, opset):
     assert first.attrs["mode"] == "bits" and second.attrs["mode"] == "float"   # only conv2 reads it
     assert first.inputs[5] is not None and first.attrs["clip"] == [-1.0, 1.0]   # residual, hardtanh
     tensors = read_irb(tmp_path / "m.irb").tensors
-    if not dynamo:   # the Libra-PB subgraph folds to sign·s_o with s_o ∈ {1, ½, ¼}: shifts, BN in the scale
+    # The Libra-PB subgraph folds to sign·s_o with s_o ∈ {1, ½, ¼}: shifts, BN in the scale;
+    # dynamo's pre-folded conv1 has ±α_o weights with α_o = s_o·γ/σ: a scale, no shift.
+    assert set(tensors[second.inputs[2]].data.tolist()) == {0, 1, 2}
+    if dynamo:
+        assert first.inputs[2] is None and first.inputs[3] is not None
+    else:
         assert set(tensors[first.inputs[2]].data.tolist()) == {0, 1, 2}
     assert len([x for x in report.layers if x.binary]) == 2
     x = np.random.default_rng(2).standard_normal((2, 16, 10, 9)).astype(np.float32)
