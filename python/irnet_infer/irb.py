@@ -12,8 +12,8 @@ tail bits 0.
 from __future__ import annotations
 
 import os
+import secrets
 import struct
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Union
@@ -289,11 +289,17 @@ class IrbWriter:
         return bytes(out)
 
     def save(self, path) -> None:
-        """Writes the file atomically: a temp file beside it, fsync, then rename."""
+        """Writes the file atomically: a temp file beside it, fsync, then rename.
+
+        The temp file is created with mode 0666 & ~umask (as open() would), so
+        the model gets the usual permissions; on any error it is removed and an
+        existing file at `path` is left untouched.
+        """
         blob = self.to_bytes()
         path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".irb-", suffix=".tmp", dir=directory)
+        tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(blob)

@@ -109,6 +109,9 @@ def test_layout_alignment_and_crc(tmp_path):
 def test_atomic_save_leaves_no_temp(tmp_path):
     _small_model(tmp_path)
     assert sorted(os.listdir(tmp_path)) == ["m.irb"]
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (tmp_path / "m.irb").stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's 0600
 
 
 def test_save_failure_keeps_old_file(tmp_path):
