@@ -15,6 +15,12 @@
 #include "irb_test_writer.h"
 #include "irnet/model.h"
 
+// The replacements below pair operator new with malloc and operator delete
+// with free, which is correct; GCC cannot see that after inlining and warns.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 namespace {
 std::atomic<long> g_allocations{0};
 }
