@@ -6,9 +6,10 @@
 (scripts/demo.sh converts the models first, then calls this.)  Runs the whole
 fixed test split (360 images, models/digits_test.npz) one image at a time
 through ``irnet_infer.Model``, through onnxruntime on the same ONNX file, and
-the float32 twin through onnxruntime (and irnet-infer with --float-irb); prints accuracies, prediction agreement,
-model sizes and latency per image, and writes out/report.md and out/report.png
-(sample digits with predictions + confusion matrix).
+the float32 twin through onnxruntime (and irnet-infer with --float-irb); prints
+accuracies, prediction agreement, model sizes, latency per image and a
+per-layer profile, and writes out/report.md and out/report.png (sample digits
+with predictions + confusion matrix).
 
 Needs numpy and the built engine; onnxruntime and matplotlib are optional
 (``pip install '.[train]'``): without them their parts are skipped with a note.
@@ -81,6 +82,21 @@ def run_onnxruntime(onnx_path: str, images: np.ndarray, name: str) -> Prediction
     session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
     return _run_each(name, lambda x: session.run(None, {input_name: x})[0], images)
+
+
+def layer_profile(irb_path: str, images: np.ndarray, threads: int = 1) -> list[str]:
+    """Markdown lines: median wall time of every engine layer over ``images`` (batch 1)."""
+    import irnet_infer
+    model = irnet_infer.Model(irb_path, threads=threads)
+    seconds = np.array([model.profile(images[i:i + 1])[1] for i in range(len(images))])
+    median = np.median(seconds, axis=0)
+    lines = [f"Per layer (median over {len(images)} images; CPU: {irnet_infer.cpu_description()}):",
+             "", "| layer | op | kernel | binary MACs | float MACs | time |", "|---|---|---|---|---|---|"]
+    for layer, t in zip(model.summary_dict()["layers"], median):
+        lines.append(f"| `{layer['name']}` | {layer['op']} | {layer['kernel']} | "
+                     f"{layer['binary_macs']:,} | {layer['float_macs']:,} | {1e6 * t:.1f} µs |")
+    lines.append(f"| total | | | | | {1e6 * median.sum():.1f} µs |")
+    return lines
 
 
 def agreement(a: Predictions, b: Predictions) -> float:
@@ -179,6 +195,7 @@ def main(argv=None) -> int:
                       f"{100 * agreement(engine, reference):.2f} % "
                       f"({len(disagree)} of {len(truth)} images differ); max |logit difference| "
                       f"{np.abs(engine.logits - reference.logits).max():.3g}."]
+    lines += [""] + layer_profile(args.irb, images, args.threads)
     os.makedirs(args.out, exist_ok=True)
     png = os.path.join(args.out, "report.png")
     figure_written = write_figure(png, raw, truth, engine)
