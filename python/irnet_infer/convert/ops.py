@@ -125,6 +125,8 @@ def _per_channel(c: np.ndarray, shape) -> "np.ndarray | None":
     """A constant that broadcasts as one value per channel (axis 1) or a scalar, flattened."""
     if c.size == 1:
         return c.reshape(1)
+    if len(shape) < 2:
+        return None
     expected = [1] * len(shape)
     expected[1] = shape[1]
     if c.ndim <= len(shape) and [1] * (len(shape) - c.ndim) + list(c.shape) == expected:
