@@ -19,6 +19,7 @@ from . import layout
 from .graph import ConvertError, Graph, Node
 from .patterns import (BinaryData, BinaryWeight, Epilogue, binary_weight, clip_bounds, conv_pads,
                        match_binary_data, match_epilogue, require, sign_zero_risk)
+from .ops import HANDLERS
 from .report import LayerInfo, Report
 
 
@@ -303,9 +304,6 @@ class Lowering:
         self.report.layer(LayerInfo(
             n.name, op, True, int(np.prod(out_shape)) * k, w.size, "",
             f"{detail}; pad_value {attrs.get('pad_value', 0)}; mode {p.mode}; fused {fused_text}"))
-
-
-from .ops import HANDLERS  # noqa: E402  (the float op handlers use Lowering's helpers)
 
 
 def lower(graph: Graph, options: Options):
