@@ -11,7 +11,9 @@
 // shift/scale/bias, residual, clamp, float+bits output; --mode changes it). binary GMAC/s = out_h*out_w*
 // out_c*9*in_c / time, median of the runs. The peak is a plain loop of
 // popcount(a[i] ^ b[i]) with 4 accumulators over two 2 KiB arrays (L1
-// resident), 64 binary MACs per word, measured in the same process.
+// resident), 64 binary MACs per word, timed in chunks interleaved with the
+// layer runs. The "bgemm" column is the micro-kernel alone on the same shape,
+// so layer vs bgemm shows the im2col + epilogue cost.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "bconv/bconv2d.h"
+#include "cpu/kernel_registry.h"
 #include "irnet/kernels.h"
 
 namespace {
@@ -59,20 +62,22 @@ std::uint64_t xor_popcount_loop(const std::uint64_t* a, const std::uint64_t* b, 
   return s0 + s1 + s2 + s3;
 }
 
-// Binary GMAC/s of the xor-popcount loop: median of `runs` timings.
-double peak_gmacs(int runs) {
-  const std::size_t n = 256, repeats = 20000;
-  std::vector<std::uint64_t> a(n), b(n);
-  std::mt19937_64 rng(7);
-  for (std::size_t i = 0; i < n; ++i) a[i] = rng(), b[i] = rng();
-  std::vector<double> t;
-  volatile std::uint64_t sink = 0;
-  for (int r = 0; r < runs; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    sink = sink + xor_popcount_loop(a.data(), b.data(), n, repeats);
-    t.push_back(seconds_since(t0));
+// The peak loop's data: two 2 KiB arrays, L1 resident.
+struct PeakData {
+  std::vector<std::uint64_t> a, b;
+  PeakData() : a(256), b(256) {
+    std::mt19937_64 rng(7);
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] = rng(), b[i] = rng();
   }
-  return double(n) * repeats * 64 / median(t) * 1e-9;
+};
+
+// Seconds and binary MACs of one timed chunk of the xor-popcount loop.
+double time_peak_chunk(const PeakData& d, std::size_t repeats, double* macs) {
+  static volatile std::uint64_t sink = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  sink = sink + xor_popcount_loop(d.a.data(), d.b.data(), d.a.size(), repeats);
+  *macs = double(d.a.size()) * repeats * 64;
+  return seconds_since(t0);
 }
 
 struct LayerSetup {
@@ -114,8 +119,16 @@ LayerSetup make_layer(const Layer& layer, irnet::BConv2dOutput::Mode mode) {
   return s;
 }
 
-// Median seconds of one layer pass (or exactly `runs` passes with no warm-up when exact).
-double time_layer(LayerSetup& s, int runs, bool exact) {
+struct Timing {
+  double layer_s = 0, bgemm_s = 0, peak_gmacs = 0;
+};
+
+// Medians over `runs` of: one layer pass, the same bgemm alone (M = output
+// pixels, N = out_c, K = 9*in_c/64 words, in the layer's row blocks, random
+// data: a bgemm's time does not depend on the bits), and a chunk of the peak
+// loop. The three are interleaved run by run, so a busy machine slows them alike.
+// With `exact`, only the layer runs, exactly `runs` times, without warm-up.
+Timing time_layer(LayerSetup& s, int runs, bool exact) {
   const irnet::BConv2d conv(s.g, irnet::PadValue::kZero, s.params, s.weights.data());
   const std::size_t rows = conv.output_rows();
   std::vector<std::uint64_t> scratch(conv.scratch_bytes(rows) / 8 + 1);
@@ -123,14 +136,41 @@ double time_layer(LayerSetup& s, int runs, bool exact) {
     conv.run_rows(0, rows, s.input.data(), s.residual.data(), s.out_i32.data(), s.out.data(), s.bits.data(),
                   scratch.data());
   };
-  if (!exact) pass();  // warm-up
-  std::vector<double> t;
-  for (int r = 0; r < runs; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    pass();
-    t.push_back(seconds_since(t0));
+  Timing timing;
+  if (exact) {
+    for (int r = 0; r < runs; ++r) pass();
+    return timing;
   }
-  return median(t);
+  const std::size_t k_words = 9 * irnet::packed_words(s.g.in_c), block = 224;
+  std::vector<std::uint64_t> cols(rows * k_words);
+  std::mt19937_64 rng(3);
+  for (auto& w : cols) w = rng();
+  std::vector<std::int32_t> counts(rows * s.g.out_c);
+  const auto bgemm = irnet::selected_kernel_fn<irnet::BgemmFn>("bgemm");
+  auto bgemm_only = [&] {
+    for (std::size_t r0 = 0; r0 < rows; r0 += block)
+      bgemm(std::min(block, rows - r0), s.g.out_c, k_words, cols.data() + r0 * k_words, k_words,
+            s.weights.data(), k_words, counts.data() + r0 * s.g.out_c, s.g.out_c);
+  };
+  const PeakData peak;
+  pass();  // warm-up
+  bgemm_only();
+  std::vector<double> layer_t, bgemm_t, peak_rate;
+  for (int r = 0; r < runs; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    pass();
+    layer_t.push_back(seconds_since(t0));
+    t0 = std::chrono::steady_clock::now();
+    bgemm_only();
+    bgemm_t.push_back(seconds_since(t0));
+    double macs = 0;
+    const double sec = time_peak_chunk(peak, 1000, &macs);
+    peak_rate.push_back(macs / sec * 1e-9);
+  }
+  timing.layer_s = median(layer_t);
+  timing.bgemm_s = median(bgemm_t);
+  timing.peak_gmacs = median(peak_rate);
+  return timing;
 }
 
 [[noreturn]] void usage() {
@@ -179,20 +219,20 @@ int main(int argc, char** argv) {
       time_layer(s, exact, true);
       return 0;
     }
-    const double peak = peak_gmacs(runs);
     std::printf("cpu: %s\n", irnet::cpu_description().c_str());
-    std::printf("xor-popcount peak (L1, scalar popcount loop): %.1f binary GMAC/s\n", peak);
-    std::printf("%-10s %-20s %10s %12s %8s\n", "layer", "kernel", "ms", "GMAC/s", "of peak");
+    std::printf("binary GMAC/s, medians of %d interleaved runs; peak = xor-popcount loop on L1 data\n", runs);
+    std::printf("%-10s %-18s %9s %9s %9s %9s %8s\n", "layer", "kernel", "layer ms", "layer", "bgemm",
+                "peak", "layer/peak");
     for (int l = 0; l < 4; ++l) {
       if (only_layer >= 0 && l != only_layer) continue;
       for (const std::string& k : kernels) {
         irnet::force_kernel("bgemm", k);
         LayerSetup s = make_layer(kLayers[l], mode);
-        const double sec = time_layer(s, runs, false);
+        const Timing t = time_layer(s, runs, false);
         const double macs = double(s.g.out_h()) * s.g.out_w() * s.g.out_c * 9 * s.g.in_c;
-        const double gmacs = macs / sec * 1e-9;
-        std::printf("%-10s %-20s %10.3f %12.1f %7.0f%%\n", kLayers[l].name, k.c_str(), sec * 1e3, gmacs,
-                    100 * gmacs / peak);
+        const double layer = macs / t.layer_s * 1e-9, bgemm = macs / t.bgemm_s * 1e-9;
+        std::printf("%-10s %-18s %9.3f %9.1f %9.1f %9.1f %7.0f%%\n", kLayers[l].name, k.c_str(),
+                    t.layer_s * 1e3, layer, bgemm, t.peak_gmacs, 100 * layer / t.peak_gmacs);
       }
     }
   } catch (const std::exception& e) {

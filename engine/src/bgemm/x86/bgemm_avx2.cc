@@ -5,9 +5,11 @@
 // per byte), and vpsadbw against zero adds the 8 byte counts of each 64-bit
 // lane into that lane. Each of the 2×4 outputs owns one accumulator of four
 // u64 lanes (8 independent dependency chains); the lanes are summed at the
-// end. Register budget: 8 accumulators + 2 A + 1 B + table + mask + temps <= 16.
-// A K tail of 1-3 words (e.g. K = 9 for 3x3 x 64 channels) is counted with
-// the scalar popcnt instruction, cheaper than a partly empty vector step.
+// end with a 4x4 transpose-and-add (one vector of 4 sums per A row, no
+// spills). Register budget: 8 accumulators + 2 A + 1 B + table + mask + temps
+// <= 16. A K tail of 1-3 words (K = 9 for 3x3 x 64 channels) is counted with
+// scalar popcnt (cheaper than a mostly empty vector step; vpmaskmovq is also
+// slow on AMD) and added to those sums.
 #include <immintrin.h>
 
 #include "bgemm/bgemm_tiles.h"
@@ -22,9 +24,15 @@ inline __m256i popcount_bytes(__m256i x, __m256i lut, __m256i low_nibbles) {
   return _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
 }
 
-inline std::int64_t sum_lanes(__m256i v) {
-  const __m128i s = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  return _mm_cvtsi128_si64(s) + _mm_extract_epi64(s, 1);
+// The four u64 lane sums of a0..a3 as four int32 (each sum < 2^31):
+// [sum(a0), sum(a1), sum(a2), sum(a3)] by a 4x4 transpose-and-add.
+inline __m128i sum_lanes_x4(__m256i a0, __m256i a1, __m256i a2, __m256i a3) {
+  const __m256i s01 = _mm256_add_epi64(_mm256_unpacklo_epi64(a0, a1), _mm256_unpackhi_epi64(a0, a1));
+  const __m256i s23 = _mm256_add_epi64(_mm256_unpacklo_epi64(a2, a3), _mm256_unpackhi_epi64(a2, a3));
+  const __m256i sums = _mm256_add_epi64(_mm256_permute2x128_si256(s01, s23, 0x20),
+                                        _mm256_permute2x128_si256(s01, s23, 0x31));
+  const __m256i low_halves = _mm256_permutevar8x32_epi32(sums, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+  return _mm256_castsi256_si128(low_halves);
 }
 
 struct Avx2Kernel {
@@ -51,13 +59,24 @@ struct Avx2Kernel {
         }
       }
     }
-    for (int m = 0; m < MR; ++m)
-      for (int n = 0; n < NR; ++n) {
-        std::int64_t sum = sum_lanes(acc[m][n]);
-        for (std::size_t t = k; t < K; ++t)  // 0-3 tail words: scalar popcnt
-          sum += _mm_popcnt_u64(A[m * lda + t] ^ B[n * ldb + t]);
-        C[m * ldc + n] = static_cast<std::int32_t>(sum);
+    alignas(16) std::int32_t tail[MR][4] = {};  // 0-3 tail words: scalar popcnt
+    for (; k < K; ++k)
+      for (int m = 0; m < MR; ++m)
+        for (int n = 0; n < NR; ++n)
+          tail[m][n] += static_cast<std::int32_t>(_mm_popcnt_u64(A[m * lda + k] ^ B[n * ldb + k]));
+    for (int m = 0; m < MR; ++m) {
+      const __m128i tail_m = _mm_load_si128(reinterpret_cast<const __m128i*>(tail[m]));
+      if constexpr (NR == 4) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(C + m * ldc),
+                         _mm_add_epi32(sum_lanes_x4(acc[m][0], acc[m][1], acc[m][2], acc[m][3]), tail_m));
+      } else {
+        alignas(16) std::int32_t sums[4];
+        for (int n = 0; n < NR; ++n) {
+          _mm_store_si128(reinterpret_cast<__m128i*>(sums), sum_lanes_x4(acc[m][n], zero, zero, zero));
+          C[m * ldc + n] = sums[0] + tail[m][n];
+        }
       }
+    }
   }
 };
 
