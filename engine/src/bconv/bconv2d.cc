@@ -323,13 +323,12 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
     }
     BitWord* bits = want_bits ? out_bits + row * out_words_ : nullptr;
     if (bits_by_threshold) {
-      for (std::size_t w = 0; w < out_words_; ++w) {
-        const int begin = int(w) * kBitsPerWord, end = std::min(oc, begin + kBitsPerWord);
-        BitWord word = 0;
-        for (int o = begin; o < end; ++o)
-          word |= BitWord(acc[o] * bit_dir_[o] < bit_limit_[o]) << (o - begin);
-        bits[w] = word;
-      }
+      // acc * dir < limit  <=>  float(acc * dir - limit) < 0: int -> float
+      // conversion keeps the sign (|value| <= 2^25 + 1, rounding never
+      // crosses 0) and maps 0 to +0, so the bitpack kernel's x < 0 gives
+      // exactly the threshold bits.
+      for (int o = 0; o < oc; ++o) y_row[o] = static_cast<float>(acc[o] * bit_dir_[o] - bit_limit_[o]);
+      pack_signs_(y_row, 1, oc, bits);
       continue;
     }
     float* y = want_float ? out_f32 + row * oc : y_row;
