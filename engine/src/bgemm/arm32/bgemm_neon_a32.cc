@@ -34,11 +34,18 @@ constexpr int kTileRows = 4;
 constexpr int kTileCols = 2;
 constexpr std::size_t kChunkWords = 62;  // 31 steps of 128 bits: 31 * 8 <= 255
 
-inline uint8x16_t load_q(const BitWord* p) { return vreinterpretq_u8_u64(vld1q_u64(p)); }
+// Loads the step at *p (2 words) and advances p past it.
+inline uint8x16_t load_q(const BitWord*& p) {
+  const uint8x16_t v = vreinterpretq_u8_u64(vld1q_u64(p));
+  p += 2;
+  return v;
+}
 
-// One word in the low half, zeros above: popcount of the high half is 0.
-inline uint8x16_t load_half_q(const BitWord* p) {
-  return vreinterpretq_u8_u64(vcombine_u64(vld1_u64(p), vdup_n_u64(0)));
+// The odd last word in the low half, zeros above: popcount of the high half is 0.
+inline uint8x16_t load_half_q(const BitWord*& p) {
+  const uint8x16_t v = vreinterpretq_u8_u64(vcombine_u64(vld1_u64(p), vdup_n_u64(0)));
+  p += 1;
+  return v;
 }
 
 inline uint8x16_t xor_count(uint8x16_t a, uint8x16_t b) { return vcntq_u8(veorq_u8(a, b)); }
@@ -46,14 +53,16 @@ inline uint8x16_t xor_count(uint8x16_t a, uint8x16_t b) { return vcntq_u8(veorq_
 using Accumulators = uint8x16_t[kTileRows][kTileCols];
 
 // One 128-bit step for every pair of the tile: acc[m][n] (+)= cnt(a_m ^ b_n).
-// The first step of a chunk assigns instead of adding.
+// The first step of a chunk assigns instead of adding. The row pointers
+// advance past the step (ARMv7 loads have no base + index form, but do have
+// post-increment, which this pattern compiles to).
 template <int MR, int NR, bool kFirst, typename Load>
-inline void step(const BitWord* const* a_rows, const BitWord* const* b_rows, std::size_t k,
-                 Load load, Accumulators& acc) {
+inline void step(const BitWord* (&a_rows)[MR], const BitWord* (&b_rows)[NR], Load load,
+                 Accumulators& acc) {
   uint8x16_t a[MR];
-  for (int m = 0; m < MR; ++m) a[m] = load(a_rows[m] + k);
+  for (int m = 0; m < MR; ++m) a[m] = load(a_rows[m]);
   for (int n = 0; n < NR; ++n) {
-    const uint8x16_t w = load(b_rows[n] + k);
+    const uint8x16_t w = load(b_rows[n]);
     for (int m = 0; m < MR; ++m) {
       const uint8x16_t count = xor_count(a[m], w);
       acc[m][n] = kFirst ? count : vaddq_u8(acc[m][n], count);
@@ -61,18 +70,19 @@ inline void step(const BitWord* const* a_rows, const BitWord* const* b_rows, std
   }
 }
 
-// Accumulates words [k, k + words) (1 <= words <= kChunkWords) into acc.
+// Accumulates the next `words` words (1 <= words <= kChunkWords) of each row
+// into acc, advancing the row pointers by 2 words per full step.
 template <int MR, int NR>
-inline void accumulate_chunk(const BitWord* const* a_rows, const BitWord* const* b_rows,
-                             std::size_t k, std::size_t words, Accumulators& acc) {
-  const std::size_t end = k + words;
-  if (words == 1) {
-    step<MR, NR, true>(a_rows, b_rows, k, load_half_q, acc);
+inline void accumulate_chunk(const BitWord* (&a_rows)[MR], const BitWord* (&b_rows)[NR],
+                             std::size_t words, Accumulators& acc) {
+  std::size_t steps = words / 2;
+  if (steps == 0) {
+    step<MR, NR, true>(a_rows, b_rows, load_half_q, acc);
     return;
   }
-  step<MR, NR, true>(a_rows, b_rows, k, load_q, acc);
-  for (k += 2; k + 2 <= end; k += 2) step<MR, NR, false>(a_rows, b_rows, k, load_q, acc);
-  if (k < end) step<MR, NR, false>(a_rows, b_rows, k, load_half_q, acc);
+  step<MR, NR, true>(a_rows, b_rows, load_q, acc);
+  while (--steps != 0) step<MR, NR, false>(a_rows, b_rows, load_q, acc);
+  if (words % 2 != 0) step<MR, NR, false>(a_rows, b_rows, load_half_q, acc);
 }
 
 // The reduction tree of the header comment: total[0] += rows 0-1, total[1] += rows 2-3.
@@ -107,7 +117,7 @@ struct NeonA32Kernel {
       for (int m = 0; m < kTileRows; ++m)
         for (int n = 0; n < kTileCols; ++n)
           if (m >= MR || n >= NR) acc[m][n] = vdupq_n_u8(0);
-      accumulate_chunk<MR, NR>(a_rows, b_rows, k, words, acc);
+      accumulate_chunk<MR, NR>(a_rows, b_rows, words, acc);
       reduce_into(acc, total);
     }
     for (int m = 0; m < MR; ++m) {
