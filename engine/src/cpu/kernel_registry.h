@@ -46,7 +46,7 @@
 // (plain aggregates of pointers, as above), so there is no static-init order issue.
 //
 // A new family (e.g. the float engineer's "sgemm"): declare its tables below,
-// define them, and add one row to kFamilies in kernel_registry.cc.
+// define them, and add one row to family_tables() in kernel_registry.cc.
 #pragma once
 
 #include <cstddef>
@@ -56,7 +56,7 @@
 namespace irnet {
 
 // A type-erased kernel function pointer. Converting a function pointer to
-// another function pointer type and back is well-defined; kernel_fn<Fn>()
+// another function pointer type and back is well-defined; selected_kernel_fn<Fn>()
 // converts back to the family's real signature.
 using AnyKernelFn = void (*)();
 
