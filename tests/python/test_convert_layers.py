@@ -163,7 +163,7 @@ def test_non_binary_weights_stay_float(tmp_path):
              helper.make_node("Conv", ["s", "w"], ["y"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1])]
     onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (2, 3, 9, 8), 13)
     report = convert(onnx_path, tmp_path / "m.irb")
-    assert ops_of(tmp_path / "m.irb") == ["Sign", "Conv2d"]
+    assert ops_of(tmp_path / "m.irb") == ["SignPack", "BinaryConv2d", "Conv2d"]   # ±1, then float
     assert "not ±α" in report.render("m.irb", 0)
     assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 3, 9, 8)))
 
@@ -171,7 +171,7 @@ def test_non_binary_weights_stay_float(tmp_path):
 def test_keep_float_and_one_w_32a(tmp_path):
     onnx_path = binary_conv_model(tmp_path / "m.onnx", 8, 4, conv_pads=(1, 1, 1, 1))
     report = convert(onnx_path, tmp_path / "m.irb", keep_float=["conv"])
-    assert ops_of(tmp_path / "m.irb") == ["Sign", "Conv2d"]
+    assert ops_of(tmp_path / "m.irb") == ["SignPack", "BinaryConv2d", "Conv2d"]   # ±1, then float
     assert "--keep-float" in report.render("m.irb", 0)
     assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 8, 9, 8)))
 
@@ -184,6 +184,18 @@ def test_keep_float_and_one_w_32a(tmp_path):
     assert ops_of(tmp_path / "w1a32.irb") == ["Conv2d"]
     assert "1W/32A" in report.render("x", 0)
     assert_matches_ort(tmp_path / "w1a32.onnx", tmp_path / "w1a32.irb", random_input((2, 8, 9, 8)))
+
+
+def test_keep_float_gemm(tmp_path):
+    """A kept-float binary Gemm: sign(x) of a rank-2 tensor as ±1 floats, then a float Gemm."""
+    rng = np.random.default_rng(10)
+    inits = {"w": (np.where(rng.standard_normal((6, 70)) < 0, -1.0, 1.0) * 0.25).astype(np.float32)}
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"),
+             helper.make_node("Gemm", ["s", "w"], ["y"], name="fc", transB=1)]
+    onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (3, 70), 13)
+    convert(onnx_path, tmp_path / "m.irb", keep_float=["fc"])
+    assert ops_of(tmp_path / "m.irb") == ["SignPack", "Reshape", "BinaryConv2d", "Reshape", "Gemm"]
+    assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((3, 70)))
 
 
 def test_binary_gemm_with_bn_and_clip(tmp_path):
@@ -216,8 +228,8 @@ def test_sign_after_relu_warns(tmp_path):
 
 
 def test_sign_shared_by_binary_and_float_conv(tmp_path):
-    """One Sign feeds a binary conv and a conv kept float: the float Sign stays, the
-    binary conv reads its own SignPack of the same source, the residual Add stays float."""
+    """One Sign feeds a binary conv and a conv kept float: both read one SignPack of the
+    source, the kept conv through a ±1 float view."""
     rng = np.random.default_rng(4)
     inits = {"w1": np.where(rng.standard_normal((8, 8, 3, 3)) < 0, -0.5, 0.5).astype(np.float32),
              "w2": np.where(rng.standard_normal((8, 8, 3, 3)) < 0, -2.0, 2.0).astype(np.float32)}
@@ -228,7 +240,10 @@ def test_sign_shared_by_binary_and_float_conv(tmp_path):
     onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (2, 8, 6, 5), 13)
     convert(onnx_path, tmp_path / "m.irb", keep_float=["kept"])
     ops = ops_of(tmp_path / "m.irb")
-    assert sorted(ops) == ["BinaryConv2d", "Conv2d", "Sign", "SignPack"]   # the Add is the residual
+    # one SignPack; ±1 floats for the kept conv; the binary conv fuses the Add (residual)
+    assert ops == ["SignPack", "BinaryConv2d", "Conv2d", "BinaryConv2d"]
+    model = read_irb(tmp_path / "m.irb")
+    assert model.nodes[1].attrs["groups"] == [8] and model.nodes[3].inputs[5] is not None
     assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((2, 8, 6, 5)))
 
 

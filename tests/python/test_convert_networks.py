@@ -146,6 +146,6 @@ def test_network_structure(network):
         # hardtanh after a pool only feeds sign(): dropped, except the last one (it feeds fc)
         assert ops_of(irb_path).count("Clip") == 1
     if name.startswith("digits_1w32a"):
-        assert text.count("1W/32A:") == 6 and "Sign" not in ops_of(irb_path)
+        assert text.count("1W/32A:") == 6 and "SignPack" not in ops_of(irb_path)
     if name.startswith("resnet18_float"):
         assert "BinaryConv2d" not in ops_of(irb_path) and "ChannelAffine" not in ops_of(irb_path)

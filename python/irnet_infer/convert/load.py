@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Dict, List, Optional, Sequence
 
+import numpy as np
 import onnx
 from onnx import numpy_helper, shape_inference
 from onnx.external_data_helper import load_external_data_for_model, uses_external_data
@@ -131,6 +132,32 @@ def check_order(model: onnx.ModelProto) -> None:
     g.node.extend(copies)
 
 
+def check_arity(model: onnx.ModelProto, opset: int) -> None:
+    """Refuses nodes with fewer or more inputs/outputs than their ONNX schema allows
+    (shape inference does not check this for every op). Ops without a schema are left
+    to the lowering, which names them as unsupported."""
+    for n in model.graph.node:
+        try:
+            schema = onnx.defs.get_schema(n.op_type, opset, "")
+        except onnx.defs.SchemaError:
+            continue
+        for kind, names, lo, hi in (("inputs", n.input, schema.min_input, schema.max_input),
+                                    ("outputs", n.output, schema.min_output, schema.max_output)):
+            if not lo <= len(names) <= hi:
+                raise ConvertError(f"node '{n.name}' ({n.op_type}) has {len(names)} {kind}; opset {opset} "
+                                   f"allows {lo}..{hi}")
+
+
+def _decode_initializers(g: onnx.GraphProto) -> Dict[str, np.ndarray]:
+    consts = {}
+    for t in g.initializer:
+        try:
+            consts[t.name] = numpy_helper.to_array(t)
+        except Exception as e:  # data size/dims/type mismatch in a malformed file
+            raise ConvertError(f"initializer '{t.name}' cannot be decoded: {e}") from None
+    return consts
+
+
 def infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
     try:
         return shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
@@ -151,15 +178,24 @@ def _static_shapes(model: onnx.ModelProto) -> Dict[str, tuple]:
 def _decode_attrs(node: onnx.NodeProto) -> dict:
     attrs = {}
     for a in node.attribute:
-        v = onnx.helper.get_attribute_value(a)
-        if isinstance(v, bytes):
-            v = v.decode("utf-8")
-        elif isinstance(v, onnx.TensorProto):
-            v = numpy_helper.to_array(v)
-        elif isinstance(v, (list, tuple)):
-            v = [x.decode("utf-8") if isinstance(x, bytes) else x for x in v]
+        try:
+            v = _decode_attr(a)
+        except Exception as e:  # a value of the wrong type or undecodable bytes/tensor
+            raise ConvertError(f"node '{node.name}' ({node.op_type}): attribute '{a.name}' cannot be "
+                               f"decoded: {e}") from None
         attrs[a.name] = v
     return attrs
+
+
+def _decode_attr(a: onnx.AttributeProto):
+    v = onnx.helper.get_attribute_value(a)
+    if isinstance(v, bytes):
+        v = v.decode("utf-8")
+    elif isinstance(v, onnx.TensorProto):
+        v = numpy_helper.to_array(v)
+    elif isinstance(v, (list, tuple)):
+        v = [x.decode("utf-8") if isinstance(x, bytes) else x for x in v]
+    return v
 
 
 def remove_identities(graph: Graph) -> None:
@@ -187,13 +223,14 @@ def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -
                                f"default ONNX domain is supported")
     apply_input_shapes(model, dict(input_shapes or {}))
     check_order(model)
+    check_arity(model, opset)
     model = infer_shapes(model)
     model = fold_constants(model, _static_shapes(model), opset)
     model = infer_shapes(model)
     shapes = _static_shapes(model)
 
     g = model.graph
-    consts = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    consts = _decode_initializers(g)
     nodes = [Node(n.op_type, n.name or f"{n.op_type}_{k}", list(n.input), list(n.output), _decode_attrs(n))
              for k, n in enumerate(g.node)]
     for vi in list(g.input) + list(g.output):

@@ -10,6 +10,7 @@ from typing import Callable, Dict
 
 import numpy as np
 
+from ..irb import pack_bits
 from . import layout
 from .graph import Node
 from .patterns import activation, bn_affine, clip_bounds, conv_pads, pad_spec, require
@@ -175,9 +176,32 @@ def prelu(lw, n: Node) -> None:
 
 
 def sign(lw, n: Node) -> None:
-    """A Sign that also feeds float ops (e.g. a --keep-float conv): the float Sign op."""
-    lw.report.warn(f"{n.describe()} feeds float ops and stays a float Sign (sign(0) = 0)")
-    lw.w.add_node("Sign", n.name, [lw.f32_of(n.inputs[0], n)], [lw.new_f32(n.outputs[0])])
+    """A Sign that also feeds float ops (e.g. a conv kept float) as ±1 floats.
+
+    The catalog has no float sign; a depthwise 1×1 BinaryConv2d with +1 weights in
+    float mode turns the packed signs back into ±1 exactly (dot = the one input bit).
+    Rank-2 tensors go through it as [N, 1, 1, C]. sign(0) is +1 here, 0 in ONNX.
+    """
+    shape = lw.g.shape(n.inputs[0])
+    require(len(shape) in (2, 4), n, f"only rank-2 and rank-4 inputs are supported, got {shape}")
+    lw.report.warn(f"{n.describe()} also feeds float ops: its ±1 output comes from the packed signs, "
+                   "so an exact 0 input gives +1 (ONNX: 0)")
+    channels = shape[1]
+    bits = lw.bits_of(n.inputs[0], n)
+    as_nhwc = (shape[0], channels, 1, 1)          # ONNX-order shape of the rank-4 view
+    if len(shape) == 2:
+        view = lw.activation_tensor(n.inputs[0] + ":bits4d", "bits", as_nhwc)
+        lw.w.add_node("Reshape", n.name + ":to4d", [bits], [view], {"shape": layout.engine_shape(as_nhwc)})
+        bits = view
+    ones = lw.constant(n.name + ".ones", "bits", [channels, 1, 1, 1], pack_bits(np.ones((channels, 1, 1, 1))))
+    attrs = {"kernel": [1, 1], "groups": channels, "mode": "float"}
+    inputs = [bits, ones, None, None, None, None]
+    if len(shape) == 4:
+        lw.w.add_node("BinaryConv2d", n.name, inputs, [lw.new_f32(n.outputs[0])], attrs)
+        return
+    y4 = lw.activation_tensor(n.outputs[0] + ":4d", "f32", as_nhwc)
+    lw.w.add_node("BinaryConv2d", n.name, inputs, [y4], attrs)
+    lw.w.add_node("Reshape", n.name + ":to2d", [y4], [lw.new_f32(n.outputs[0])], {"shape": list(shape)})
 
 
 def _pool_attrs(lw, n: Node):
