@@ -138,8 +138,14 @@ def check_arity(model: onnx.ModelProto, opset: int) -> None:
     to the lowering, which names them as unsupported."""
     for n in model.graph.node:
         try:
+            known = onnx.defs.has(n.op_type)
+        except TypeError:  # an op_type that is not valid text
+            known = False
+        if not known:
+            continue
+        try:
             schema = onnx.defs.get_schema(n.op_type, opset, "")
-        except onnx.defs.SchemaError:
+        except onnx.defs.SchemaError:  # the op exists only in later opsets
             continue
         for kind, names, lo, hi in (("inputs", n.input, schema.min_input, schema.max_input),
                                     ("outputs", n.output, schema.min_output, schema.max_output)):

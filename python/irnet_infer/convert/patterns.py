@@ -155,6 +155,8 @@ def bn_affine(g: Graph, bn: Node) -> Optional[Tuple[np.ndarray, np.ndarray]]:
     if len(params) != 4 or any(p is None for p in params):
         return None
     gamma, beta, mean, var = (np.asarray(p, dtype=np.float64).reshape(-1) for p in params)
+    require(gamma.size == beta.size == mean.size == var.size, bn,
+            f"scale, B, mean and var must have one size, got {gamma.size}, {beta.size}, {mean.size}, {var.size}")
     scale = gamma / np.sqrt(var + float(bn.attrs.get("epsilon", 1e-5)))
     return scale, beta - mean * scale
 
