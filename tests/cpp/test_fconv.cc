@@ -114,15 +114,16 @@ TEST(sgemm_micro_kernels_match_reference_on_partial_tiles) {
       const std::vector<float> A = random_floats(mr * K, rng);      // [mr][K]
       const std::vector<float> W = random_floats(nr * K, rng);      // [nr][K]
       const std::vector<float> bias = random_floats(nr, rng);
-      std::vector<float> a_panel(K * mr);
+      const std::size_t kp = kernel->padded_k(K);
+      std::vector<float> a_panel(kp * mr, 0.f);
       for (std::size_t r = 0; r < mr; ++r)
-        for (std::size_t k = 0; k < K; ++k) a_panel[k * mr + r] = A[r * K + k];
-      const std::vector<float> b_panel = sgemm_pack_b(W.data(), K, K, nr, nr);
+        for (std::size_t k = 0; k < K; ++k) a_panel[kernel->a_index(r, k, kp)] = A[r * K + k];
+      const std::vector<float> b_panel = sgemm_pack_b(W.data(), K, K, kp, nr, nr);
       for (std::size_t rows : {mr, mr - 1, std::size_t{1}})
         for (std::size_t cols : {nr, nr - 1, std::size_t{1}}) {
           const std::size_t ldc = nr + 3;
           std::vector<float> C(mr * ldc, 42.f), ref(mr * ldc, 42.f);
-          kernel->micro(K, a_panel.data(), b_panel.data(), bias.data(), -0.5f, 0.75f, C.data(), ldc, rows, cols);
+          kernel->micro(kp, a_panel.data(), b_panel.data(), bias.data(), -0.5f, 0.75f, C.data(), ldc, rows, cols);
           sgemm_ref(rows, cols, K, A.data(), K, W.data(), K, bias.data(), -0.5f, 0.75f, ref.data(), ldc);
           for (std::size_t i = 0; i < C.size(); ++i) {
             const bool ok = is_portable(*kernel) ? C[i] == ref[i] : std::fabs(C[i] - ref[i]) <= 1e-5f * K;

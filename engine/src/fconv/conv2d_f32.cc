@@ -51,48 +51,78 @@ FloatConv2d::FloatConv2d(const Conv2dGeometry& g, const float* weights, const fl
   const std::size_t cg = g_.in_c_per_group(), og = g_.out_c_per_group();
   const std::size_t mr = kernel_->mr, nr = kernel_->nr;
   k_ = static_cast<std::size_t>(g_.kernel_h) * g_.kernel_w * cg;
+  kp_ = kernel_->padded_k(k_);
   panels_per_group_ = (og + nr - 1) / nr;
   row_panels_ = (rows_ + mr - 1) / mr;
   slots_ = std::min(row_panels_, kMaxSlots);
-  slot_bytes_ = (k_ * mr * sizeof(float) + 63) / 64 * 64;
+  panel_bytes_ = (kp_ * mr * sizeof(float) + 63) / 64 * 64;
+  block_panels_ = std::max<std::size_t>(1, std::min(kMaxBlockPanels, kBlockBytes / panel_bytes_));
+  slot_bytes_ = block_panels_ * panel_bytes_;
 
   for (int group = 0; group < g_.groups; ++group) {
-    const std::vector<float> w = sgemm_pack_b(weights + group * og * k_, k_, k_, og, nr);
+    const std::vector<float> w = sgemm_pack_b(weights + group * og * k_, k_, k_, kp_, og, nr);
     packed_w_.insert(packed_w_.end(), w.begin(), w.end());
     const std::vector<float> b = sgemm_pack_bias(bias != nullptr ? bias + group * og : nullptr, og, nr);
     packed_bias_.insert(packed_bias_.end(), b.begin(), b.end());
   }
 }
 
-void FloatConv2d::pack_a(std::size_t row0, int group, const float* x, float* a_panel) const {
+template <bool kContiguousK>
+void FloatConv2d::pack_a_layout(std::size_t row0, int group, const float* x, float* a_panel) const {
   const std::size_t mr = kernel_->mr;
   const std::size_t cg = g_.in_c_per_group();
   const std::size_t pixels = static_cast<std::size_t>(out_h_) * out_w_;
+  const std::size_t tap_row = static_cast<std::size_t>(g_.kernel_w) * cg;  // k values per kernel row
+  // Consecutive k of one row are `step` floats apart in the panel: 1 for a
+  // row-major panel (compile-time, so the copies below become vector code).
+  const std::size_t step = kContiguousK ? 1 : mr;
+  const auto zero = [step](float* __restrict dst, std::size_t n) {
+    for (std::size_t t = 0; t < n; ++t) dst[t * step] = 0.f;
+  };
+  const auto copy = [step](float* __restrict dst, const float* __restrict src, std::size_t n) {
+    for (std::size_t t = 0; t < n; ++t) dst[t * step] = src[t];
+  };
   for (std::size_t r = 0; r < mr; ++r) {
-    float* dst = a_panel + r;  // column r of the panel: element k at dst[k * mr]
+    float* dst = a_panel + kernel_->a_index(r, 0, kp_);  // A[r][k] at dst[k * step]
+    zero(dst + k_ * step, kp_ - k_);
     const std::size_t m = row0 + r;
     if (m >= rows_) {
-      for (std::size_t k = 0; k < k_; ++k) dst[k * mr] = 0.f;
+      zero(dst, k_);
       continue;
     }
     const std::size_t n = m / pixels, pix = m % pixels;
     const int ih0 = static_cast<int>(pix / out_w_) * g_.stride_h - g_.pad_top;
     const int iw0 = static_cast<int>(pix % out_w_) * g_.stride_w - g_.pad_left;
+    // Kernel columns j in [j_begin, j_end) read inside the input (iw0 + j*dw in [0, in_w)).
+    const int dw = g_.dilation_w;
+    const int j_begin = iw0 >= 0 ? 0 : std::min(g_.kernel_w, (-iw0 + dw - 1) / dw);
+    const int j_end = iw0 >= g_.in_w ? j_begin
+                                     : std::max(j_begin, std::min(g_.kernel_w, (g_.in_w - 1 - iw0) / dw + 1));
     const float* image = x + n * g_.in_h * g_.in_w * g_.in_c + group * cg;
-    for (int i = 0; i < g_.kernel_h; ++i) {
+    for (int i = 0; i < g_.kernel_h; ++i, dst += tap_row * step) {
       const int ih = ih0 + i * g_.dilation_h;
-      const bool row_inside = ih >= 0 && ih < g_.in_h;
-      for (int j = 0; j < g_.kernel_w; ++j, dst += cg * mr) {
-        const int iw = iw0 + j * g_.dilation_w;
-        if (row_inside && iw >= 0 && iw < g_.in_w) {
-          const float* src = image + (static_cast<std::size_t>(ih) * g_.in_w + iw) * g_.in_c;
-          for (std::size_t c = 0; c < cg; ++c) dst[c * mr] = src[c];
-        } else {
-          for (std::size_t c = 0; c < cg; ++c) dst[c * mr] = 0.f;
-        }
+      if (ih < 0 || ih >= g_.in_h) {
+        zero(dst, tap_row);
+        continue;
       }
+      zero(dst, j_begin * cg);
+      const float* src = image + (static_cast<std::size_t>(ih) * g_.in_w + iw0 + j_begin * dw) * g_.in_c;
+      float* run = dst + j_begin * cg * step;
+      if (dw == 1 && cg == static_cast<std::size_t>(g_.in_c)) {
+        copy(run, src, (j_end - j_begin) * cg);  // the valid taps are contiguous in x
+      } else {
+        for (int j = j_begin; j < j_end; ++j, src += dw * g_.in_c, run += cg * step) copy(run, src, cg);
+      }
+      zero(dst + j_end * cg * step, (g_.kernel_w - j_end) * cg);
     }
   }
+}
+
+void FloatConv2d::pack_a(std::size_t row0, int group, const float* x, float* a_panel) const {
+  if (kernel_->a_layout == SgemmALayout::kRowMajor)
+    pack_a_layout<true>(row0, group, x, a_panel);
+  else
+    pack_a_layout<false>(row0, group, x, a_panel);
 }
 
 void FloatConv2d::run_slots(std::size_t slot_begin, std::size_t slot_end, const float* x,
@@ -101,19 +131,26 @@ void FloatConv2d::run_slots(std::size_t slot_begin, std::size_t slot_end, const 
   const std::size_t og = g_.out_c_per_group();
   const std::size_t ldc = g_.out_c;
   for (std::size_t s = slot_begin; s < slot_end; ++s) {
-    float* a_panel = reinterpret_cast<float*>(static_cast<char*>(scratch) + s * slot_bytes_);
+    char* block = static_cast<char*>(scratch) + s * slot_bytes_;
     const std::size_t p_begin = s * row_panels_ / slots_, p_end = (s + 1) * row_panels_ / slots_;
-    for (std::size_t p = p_begin; p < p_end; ++p) {
-      const std::size_t row0 = p * mr;
-      const std::size_t rows = std::min(mr, rows_ - row0);
+    for (std::size_t b0 = p_begin; b0 < p_end; b0 += block_panels_) {
+      const std::size_t b1 = std::min(p_end, b0 + block_panels_);
       for (int group = 0; group < g_.groups; ++group) {
-        pack_a(row0, group, x, a_panel);
+        // Pack the block's A micro-panels, then sweep each B panel over all of
+        // them, so that the B panel stays in L1 while A streams from L1/L2.
+        for (std::size_t p = b0; p < b1; ++p)
+          pack_a(p * mr, group, x, reinterpret_cast<float*>(block + (p - b0) * panel_bytes_));
         for (std::size_t q = 0; q < panels_per_group_; ++q) {
           const std::size_t panel = group * panels_per_group_ + q;
           const std::size_t col0 = group * og + q * nr;
-          kernel_->micro(k_, a_panel, packed_w_.data() + panel * k_ * nr,
-                         packed_bias_.data() + panel * nr, clamp_.lo, clamp_.hi,
-                         y + row0 * ldc + col0, ldc, rows, std::min(nr, og - q * nr));
+          const float* b_panel = packed_w_.data() + panel * kp_ * nr;
+          const float* bias_panel = packed_bias_.data() + panel * nr;
+          for (std::size_t p = b0; p < b1; ++p) {
+            const std::size_t row0 = p * mr;
+            kernel_->micro(kp_, reinterpret_cast<const float*>(block + (p - b0) * panel_bytes_), b_panel,
+                           bias_panel, clamp_.lo, clamp_.hi, y + row0 * ldc + col0, ldc,
+                           std::min(mr, rows_ - row0), std::min(nr, og - q * nr));
+          }
         }
       }
     }

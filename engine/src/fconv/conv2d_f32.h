@@ -10,8 +10,9 @@
 // pixels, K = kh*kw*Cg, N = out_c/groups. The weights rows are exactly the
 // packed-B source (one row of K values per output channel), packed into panels
 // at construction. The activations are im2col'd straight into packed A
-// micro-panels (padding taps become zeros), one micro-panel of mr output
-// pixels at a time, so the scratch is K*mr floats per worker slot.
+// micro-panels (padding taps become zeros), a block of a few micro-panels
+// (<= kBlockBytes) at a time; each B panel then sweeps the whole block while
+// it stays in L1. The scratch is one block per worker slot.
 //
 // Threads: the output pixels are split into at most kMaxSlots contiguous
 // slots of whole micro-panels; each slot has its own scratch slice and writes
@@ -43,6 +44,10 @@ void conv2d_f32_ref(const Conv2dGeometry& g, const float* x, const float* w, con
 class FloatConv2d {
  public:
   static constexpr std::size_t kMaxSlots = 64;
+  // A slot packs up to kMaxBlockPanels A micro-panels (within kBlockBytes) and
+  // then runs each B panel over all of them: the B panel stays in L1.
+  static constexpr std::size_t kBlockBytes = 32 * 1024;
+  static constexpr std::size_t kMaxBlockPanels = 16;
 
   // Validates the geometry and packs weights/bias (both copied; bias may be
   // nullptr). `kernel` defaults to the registry's selected sgemm kernel.
@@ -61,6 +66,8 @@ class FloatConv2d {
  private:
   // im2col of output pixels [row0, row0 + mr) for one group into an A micro-panel.
   void pack_a(std::size_t row0, int group, const float* x, float* a_panel) const;
+  template <bool kContiguousK>
+  void pack_a_layout(std::size_t row0, int group, const float* x, float* a_panel) const;
 
   Conv2dGeometry g_;
   const SgemmKernel* kernel_;
@@ -68,11 +75,14 @@ class FloatConv2d {
   int out_h_ = 0, out_w_ = 0;
   std::size_t rows_ = 0;              // N * out_h * out_w
   std::size_t k_ = 0;                 // kh * kw * in_c/groups
+  std::size_t kp_ = 0;                // k_ rounded up to the kernel's k_align
   std::size_t panels_per_group_ = 0;  // ceil((out_c/groups) / nr)
   std::size_t row_panels_ = 0;        // ceil(rows_ / mr)
   std::size_t slots_ = 0;
-  std::size_t slot_bytes_ = 0;
-  std::vector<float> packed_w_;     // groups * panels_per_group_ panels of k_*nr
+  std::size_t panel_bytes_ = 0;   // one A micro-panel, 64-byte rounded
+  std::size_t block_panels_ = 0;  // A micro-panels packed together (see kBlockBytes)
+  std::size_t slot_bytes_ = 0;    // block_panels_ * panel_bytes_
+  std::vector<float> packed_w_;     // groups * panels_per_group_ panels of kp_*nr
   std::vector<float> packed_bias_;  // groups * panels_per_group_ panels of nr
 };
 

@@ -10,8 +10,13 @@
 // multiply-add and differ from it by rounding only.
 //
 // Both operands are packed so that the micro-kernel streams them linearly:
-//   A micro-panel: mr rows of A, k-major:       a_panel[k*mr + r] = A[m0 + r][k]
 //   B panel:       nr columns of B, k-major:    b_panel[k*nr + j] = B[k][n0 + j]
+//   A micro-panel: mr rows of A, in the kernel's layout:
+//     kKMajor      a_panel[k*mr + r]    = A[m0 + r][k]   (broadcast-style kernels)
+//     kRowMajor    a_panel[r*Kp + k]    = A[m0 + r][k]   (kernels that load 4
+//                  consecutive k of a row into one vector and use its lanes)
+// Kp is K rounded up to the kernel's k_align; the micro-kernel is called with
+// Kp and both panels hold zeros for k in [K, Kp), which add exact zeros.
 // Rows past M and columns past N are zero in the panels; the micro-kernel
 // computes the full mr×nr tile and stores only rows × cols of it.
 //
@@ -32,12 +37,22 @@ using SgemmMicroKernelFn = void (*)(std::size_t K, const float* a_panel, const f
                                     const float* bias_panel, float lo, float hi, float* C,
                                     std::size_t ldc, std::size_t rows, std::size_t cols);
 
+enum class SgemmALayout { kKMajor, kRowMajor };
+
 // One micro-kernel and its tile, defined next to the kernel's code.
 struct SgemmKernel {
-  const char* name;  // e.g. "sgemm_6x16_avx2"; tile rows × cols, then the ISA
-  std::size_t mr;    // rows of the C tile
-  std::size_t nr;    // columns of the C tile
+  const char* name;       // e.g. "sgemm_6x16_avx2"; tile rows × cols, then the ISA
+  std::size_t mr;         // rows of the C tile
+  std::size_t nr;         // columns of the C tile
+  std::size_t k_align;    // the kernel's K must be a multiple of this
+  SgemmALayout a_layout;  // layout of the A micro-panel
   SgemmMicroKernelFn micro;
+
+  std::size_t padded_k(std::size_t K) const { return (K + k_align - 1) / k_align * k_align; }
+  // Index of A[r][k] inside a micro-panel for a K of padded_k(K) = kp.
+  std::size_t a_index(std::size_t r, std::size_t k, std::size_t kp) const {
+    return a_layout == SgemmALayout::kKMajor ? k * mr + r : r * kp + k;
+  }
 };
 
 // The kernel registry's family "sgemm" stores, for each variant, a function
@@ -51,9 +66,9 @@ const SgemmKernel& selected_sgemm_kernel();
 std::vector<const SgemmKernel*> supported_sgemm_kernels();
 
 // Packs B[k][n] = w[n*ldw + k] (the weights as stored: one row of K values per
-// output column n) into ceil(N/nr) panels of K*nr floats, zero-padded.
-std::vector<float> sgemm_pack_b(const float* w, std::size_t ldw, std::size_t K, std::size_t N,
-                                std::size_t nr);
+// output column n) into ceil(N/nr) panels of kp*nr floats (kp >= K), zero-padded.
+std::vector<float> sgemm_pack_b(const float* w, std::size_t ldw, std::size_t K, std::size_t kp,
+                                std::size_t N, std::size_t nr);
 // Copies bias[0..N) (nullptr = zeros) into ceil(N/nr) panels of nr floats.
 std::vector<float> sgemm_pack_bias(const float* bias, std::size_t N, std::size_t nr);
 

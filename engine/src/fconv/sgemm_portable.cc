@@ -25,7 +25,7 @@ void sgemm_4x8_portable(std::size_t K, const float* a, const float* b, const flo
       C[r * ldc + j] = std::min(std::max(acc[r][j] + bias[j], lo), hi);
 }
 
-const SgemmKernel kKernel4x8 = {"sgemm_4x8_portable", kMr, kNr, &sgemm_4x8_portable};
+const SgemmKernel kKernel4x8 = {"sgemm_4x8_portable", kMr, kNr, 1, SgemmALayout::kKMajor, &sgemm_4x8_portable};
 const SgemmKernel* get_4x8_portable() { return &kKernel4x8; }
 
 const KernelVariant kVariants[] = {

@@ -52,7 +52,7 @@ void sgemm_4x8_neon_a32(std::size_t K, const float* a, const float* b, const flo
     for (std::size_t j = 0; j < cols; ++j) C[r * ldc + j] = tile[r * kNr + j];
 }
 
-const SgemmKernel kKernel = {"sgemm_4x8_neon_a32", kMr, kNr, &sgemm_4x8_neon_a32};
+const SgemmKernel kKernel = {"sgemm_4x8_neon_a32", kMr, kNr, 1, SgemmALayout::kKMajor, &sgemm_4x8_neon_a32};
 const SgemmKernel* get_kernel() { return &kKernel; }
 
 const KernelVariant kVariants[] = {

@@ -24,7 +24,7 @@ void sgemm_6x16_avx2(std::size_t K, const float* a, const float* b, const float*
   sgemm_tile_x86<Avx2, 6, 2>(K, a, b, bias, lo, hi, C, ldc, rows, cols);
 }
 
-const SgemmKernel kKernel = {"sgemm_6x16_avx2", 6, 16, &sgemm_6x16_avx2};
+const SgemmKernel kKernel = {"sgemm_6x16_avx2", 6, 16, 1, SgemmALayout::kKMajor, &sgemm_6x16_avx2};
 
 }  // namespace
 

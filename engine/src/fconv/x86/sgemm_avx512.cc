@@ -25,7 +25,7 @@ void sgemm_12x32_avx512(std::size_t K, const float* a, const float* b, const flo
   sgemm_tile_x86<Avx512, 12, 2>(K, a, b, bias, lo, hi, C, ldc, rows, cols);
 }
 
-const SgemmKernel kKernel = {"sgemm_12x32_avx512", 12, 32, &sgemm_12x32_avx512};
+const SgemmKernel kKernel = {"sgemm_12x32_avx512", 12, 32, 1, SgemmALayout::kKMajor, &sgemm_12x32_avx512};
 
 }  // namespace
 

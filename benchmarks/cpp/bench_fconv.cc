@@ -1,0 +1,101 @@
+// Float convolution throughput on the ResNet-18 float layers (the 7x7/2 stem
+// and the three 1x1/2 downsample convs) and the fc, per sgemm kernel variant.
+//
+//   bench_fconv                        all layers x all supported sgemm variants
+//   bench_fconv --layer 0 --kernel sgemm_6x16_avx2 --runs 21
+//   bench_fconv --layer 0 --exact 1    run layer 0 exactly once, no warm-up
+//                                      (for instruction counting under qemu)
+//
+// A pass is FloatConv2d::run_slots over all slots on one thread (im2col +
+// sgemm + bias/clamp epilogue). GFLOP/s = 2 * MACs / time, median of the runs.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fconv/conv2d_f32.h"
+#include "fconv/sgemm.h"
+
+namespace {
+
+struct Layer {
+  const char* name;
+  int hw, in_c, out_c, kernel, stride, pad;
+};
+// ResNet-18 at 224x224: stem, the three downsample shortcuts, the fc as a 1x1 conv.
+const Layer kLayers[] = {
+    {"stem 7x7/2 224x224x3->64", 224, 3, 64, 7, 2, 3},
+    {"down 1x1/2 56x56x64->128", 56, 64, 128, 1, 2, 0},
+    {"down 1x1/2 28x28x128->256", 28, 128, 256, 1, 2, 0},
+    {"down 1x1/2 14x14x256->512", 14, 256, 512, 1, 2, 0},
+    {"fc 512->1000", 1, 512, 1000, 1, 1, 0},
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int only_layer = -1, runs = 15, exact = 0;
+  std::string only_kernel;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--layer") only_layer = std::atoi(argv[i + 1]);
+    else if (flag == "--kernel") only_kernel = argv[i + 1];
+    else if (flag == "--runs") runs = std::max(1, std::atoi(argv[i + 1]));
+    else if (flag == "--exact") exact = std::atoi(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "unknown flag %s (--layer N, --kernel NAME, --runs N, --exact N)\n", argv[i]);
+      return 2;
+    }
+  }
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  std::printf("%-28s %-22s %10s %10s\n", "layer", "kernel", "ms", "GFLOP/s");
+  for (int li = 0; li < static_cast<int>(std::size(kLayers)); ++li) {
+    if (only_layer >= 0 && li != only_layer) continue;
+    const Layer& L = kLayers[li];
+    irnet::Conv2dGeometry g;
+    g.in_h = g.in_w = L.hw;
+    g.in_c = L.in_c;
+    g.out_c = L.out_c;
+    g.kernel_h = g.kernel_w = L.kernel;
+    g.stride_h = g.stride_w = L.stride;
+    g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = L.pad;
+    std::vector<float> x(static_cast<std::size_t>(L.hw) * L.hw * L.in_c), w(static_cast<std::size_t>(L.out_c) * L.kernel * L.kernel * L.in_c), b(L.out_c);
+    for (float& v : x) v = dist(rng);
+    for (float& v : w) v = dist(rng);
+    for (float& v : b) v = dist(rng);
+    std::vector<float> y(static_cast<std::size_t>(g.out_h()) * g.out_w() * L.out_c);
+    const double macs = static_cast<double>(y.size()) * L.kernel * L.kernel * L.in_c;
+    for (const irnet::SgemmKernel* kernel : irnet::supported_sgemm_kernels()) {
+      if (!only_kernel.empty() && only_kernel != kernel->name) continue;
+      const irnet::FloatConv2d conv(g, w.data(), b.data(), irnet::FloatClamp{-1.f, 1.f}, kernel);
+      std::vector<std::uint8_t> scratch(conv.scratch_bytes() + 64);
+      void* aligned = scratch.data() + (64 - reinterpret_cast<std::uintptr_t>(scratch.data()) % 64) % 64;
+      const auto pass = [&] { conv.run_slots(0, conv.num_slots(), x.data(), y.data(), aligned); };
+      if (exact > 0) {
+        for (int r = 0; r < exact; ++r) pass();
+        std::printf("%-28s %-22s ran %d time(s)\n", L.name, kernel->name, exact);
+        continue;
+      }
+      pass();  // warm-up
+      std::vector<double> ms;
+      for (int r = 0; r < runs; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        pass();
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      }
+      const double t = median(ms);
+      std::printf("%-28s %-22s %10.3f %10.2f\n", L.name, kernel->name, t, 2.0 * macs / (t * 1e6));
+    }
+  }
+  return 0;
+}
