@@ -1,0 +1,65 @@
+// libFuzzer target for the .irb loader: parse_irb() on arbitrary bytes, then
+// Graph construction (op catalog, attribute and shape checks, memory plan),
+// then one execution of every graph small enough to run quickly.
+//
+// Contract under test (docs/errors.md): whatever the bytes, the engine either
+// accepts the model or throws irnet::Error. Anything else -- another exception
+// type, a crash, an ASan/UBSan report, a timeout -- is a bug. Inputs are filled
+// with a fixed pattern that includes 0, -0, NaN and +-Inf, so the run also
+// covers the binarization edge cases.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "format/irb_file.h"
+#include "graph/graph.h"
+#include "irnet/error.h"
+
+namespace {
+
+// Graphs needing more than this much arena or work are parsed and built but not run:
+// the fuzzer looks for memory errors, not for slow-but-valid models.
+constexpr std::size_t kMaxRunArenaBytes = std::size_t{8} << 20;
+constexpr std::int64_t kMaxRunMacs = std::int64_t{20} << 20;
+
+void fill_input(float* data, std::size_t count) {
+  const float pattern[] = {0.5f, -0.0f, 0.0f, -1.25f, std::numeric_limits<float>::quiet_NaN(),
+                           3.0f, std::numeric_limits<float>::infinity(), -2.0f,
+                           -std::numeric_limits<float>::infinity(), 1e-30f};
+  for (std::size_t i = 0; i < count; ++i) data[i] = pattern[i % (sizeof pattern / sizeof *pattern)];
+}
+
+void run_once(const irnet::Graph& graph) {
+  if (graph.arena_bytes() > kMaxRunArenaBytes) return;
+  std::int64_t macs = 0;
+  for (const irnet::GraphNode& n : graph.nodes()) {
+    const irnet::OpStats s = n.op->stats();
+    macs += s.binary_macs / 64 + s.float_macs;
+  }
+  if (macs > kMaxRunMacs) return;
+  irnet::Arena arena(graph);
+  for (std::uint32_t id : graph.input_ids()) {
+    const irnet::GraphTensor& t = graph.tensors()[id];
+    if (t.dtype == irnet::DType::kF32)
+      fill_input(reinterpret_cast<float*>(arena.base() + t.arena_offset), t.bytes / sizeof(float));
+    else
+      std::memset(arena.base() + t.arena_offset, 0xA5, t.bytes);
+  }
+  const irnet::ParallelFor serial = [](std::size_t n, irnet::ChunkFn fn) { fn(0, n); };
+  graph.execute(arena, serial, nullptr);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  irnet::AlignedBuffer bytes(size);
+  if (size > 0) std::memcpy(bytes.data(), data, size);
+  try {
+    irnet::Graph graph(irnet::parse_irb(std::move(bytes), "fuzz.irb"));
+    run_once(graph);
+  } catch (const irnet::Error&) {
+    // The documented way to refuse a bad file.
+  }
+  return 0;
+}
