@@ -132,16 +132,21 @@ NpyArray read_npy(const std::string& path) {
     if (pos >= dims.size()) break;
     char* end = nullptr;
     const long long d = std::strtoll(dims.c_str() + pos, &end, 10);
-    if (end == dims.c_str() + pos || d < 0 || d > (1LL << 40)) npy_error(path, "malformed shape (" + dims + ")");
+    if (end == dims.c_str() + pos || d < 0) npy_error(path, "malformed shape (" + dims + ")");
     arr.shape.push_back(d);
-    if (d != 0 && count > (std::size_t{1} << 40) / static_cast<std::size_t>(d)) npy_error(path, "array too large");
+    // The data must be in the file, so the element count is bounded by its size:
+    // checking against it keeps every product below, and fits size_t on 32-bit.
+    if (static_cast<unsigned long long>(d) > bytes.size() ||
+        (d != 0 && count > bytes.size() / static_cast<std::size_t>(d)))
+      npy_error(path, "shape (" + dims + ") needs more data than the file holds");
     count *= static_cast<std::size_t>(d);
     pos = static_cast<std::size_t>(end - dims.c_str());
   }
   const std::size_t data_start = header_start + header_len;
-  if (bytes.size() - data_start != count * item)
-    npy_error(path, "data has " + std::to_string(bytes.size() - data_start) + " bytes, shape needs " +
-                        std::to_string(count * item));
+  const std::size_t data_bytes = bytes.size() - data_start;
+  if (data_bytes % item != 0 || data_bytes / item != count)
+    npy_error(path, "data has " + std::to_string(data_bytes) + " bytes, shape (" + dims + ") needs " +
+                        std::to_string(count) + " values of " + std::to_string(item) + " bytes");
   arr.values.resize(count);
   const char* p = bytes.data() + data_start;
   for (std::size_t i = 0; i < count; ++i) {
