@@ -26,8 +26,23 @@ class Node:
     outputs: List[str]
     attrs: Dict[str, object] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # protobuf hands out bytes for strings that are not valid UTF-8
+        for text in [self.op, self.name] + list(self.inputs) + list(self.outputs):
+            if not isinstance(text, str):
+                raise ConvertError(f"a {self.op!r} node has a name or tensor name that is not valid "
+                                   f"UTF-8: {text!r}")
+
     def describe(self) -> str:
         return f"node '{self.name}' ({self.op})"
+
+    def ints(self, key: str, default: List[int]) -> List[int]:
+        """An integer-list attribute, or `default` when absent; anything else is an error."""
+        value = self.attrs.get(key, default)
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) for v in value):
+            raise ConvertError(f"{self.describe()}: attribute '{key}' must be a list of integers, "
+                               f"got {value!r}")
+        return [int(v) for v in value]
 
 
 @dataclass

@@ -17,7 +17,8 @@ import numpy as np
 from ..irb import IrbWriter, pack_bits
 from . import layout
 from .graph import ConvertError, Graph, Node
-from .patterns import (BinaryData, BinaryWeight, Epilogue, binary_weight, clip_bounds, conv_pads,
+from .geometry import conv_attrs
+from .patterns import (BinaryData, BinaryWeight, Epilogue, binary_weight, clip_bounds,
                        match_binary_data, match_epilogue, require, sign_zero_risk)
 from .ops import HANDLERS
 from .report import LayerInfo, Report
@@ -69,18 +70,31 @@ class Lowering:
         self.names.add(name)
         return name
 
+    @staticmethod
+    def _check_shape(name: str, shape: Sequence[int]) -> List[int]:
+        """Engine limits: every dim in [1, 2^31) and at most 2^40 elements."""
+        dims = [int(d) for d in shape]
+        if any(not 1 <= d < 2 ** 31 for d in dims) or np.prod(dims, dtype=object) > 2 ** 40:
+            raise ConvertError(f"tensor '{name}' has shape {dims}, beyond the engine's limits "
+                               "(each dim in [1, 2^31), at most 2^40 elements)")
+        return dims
+
     def activation_tensor(self, name: str, dtype: str, onnx_shape: Sequence[int]) -> int:
         lay = "nhwc" if layout.is_spatial(len(onnx_shape)) else "plain"
-        return self.w.add_tensor(self._unique(name), dtype, layout.engine_shape(onnx_shape), lay)
+        dims = self._check_shape(name, layout.engine_shape(onnx_shape))
+        return self.w.add_tensor(self._unique(name), dtype, dims, lay)
 
     def plain_tensor(self, name: str, shape: Sequence[int]) -> int:
-        return self.w.add_tensor(self._unique(name), "f32", list(shape), "plain")
+        return self.w.add_tensor(self._unique(name), "f32", self._check_shape(name, shape), "plain")
 
     def constant(self, name: str, dtype: str, shape: Sequence[int], data) -> int:
-        return self.w.add_constant(self._unique(name), dtype, list(shape), data)
+        return self.w.add_constant(self._unique(name), dtype, self._check_shape(name, shape), data)
 
     def f32_const(self, name: str, data: np.ndarray) -> int:
         data = np.ascontiguousarray(np.asarray(data, dtype=np.float32))
+        if not np.all(np.isfinite(data)):
+            raise ConvertError(f"constant '{name}' has non-finite values (after folding, e.g. a "
+                               "BatchNormalization with var + epsilon <= 0 or huge weights)")
         return self.constant(name, "f32", data.shape, data)
 
     def value(self, name: str, node: Node) -> Value:
@@ -176,6 +190,8 @@ class Lowering:
             w = (w if n.attrs.get("transB", 0) else w.T) * float(n.attrs.get("alpha", 1.0)) if ok else None
         elif n.op == "MatMul":
             w = w.T if w is not None and w.ndim == 2 else None
+        if not spatial and w is not None and w.shape[1] != g.shape(n.inputs[0])[1]:
+            return None      # K mismatch: the float Gemm handler reports it
         data = match_binary_data(g, n.inputs[0], spatial)
         why = ""
         bw = None
@@ -264,15 +280,10 @@ class Lowering:
         inputs: List[Optional[int]] = [x_bits]
         attrs: Dict[str, object] = {"mode": p.mode}
         if n.op == "Conv":
+            attrs.update(conv_attrs(n, g.shape(n.inputs[0]), g.shape(n.outputs[0]), bw.negative.shape))
+            attrs["pads"] = [a + b for a, b in zip(attrs["pads"], p.data.pads)]   # + absorbed Pad node
+            attrs["pad_value"] = p.data.pad_value if any(p.data.pads) else 0
             w = bw.negative.transpose(0, 2, 3, 1)
-            kernel = list(w.shape[1:3])
-            strides = [int(s) for s in n.attrs.get("strides", [1, 1])]
-            dilations = [int(d) for d in n.attrs.get("dilations", [1, 1])]
-            pads = conv_pads(n, g.shape(n.inputs[0]), kernel, strides, dilations)
-            pads = [a + b for a, b in zip(pads, p.data.pads)]
-            groups = int(n.attrs.get("group", 1))
-            attrs.update(kernel=kernel, strides=strides, dilations=dilations, pads=pads, groups=groups,
-                         pad_value=p.data.pad_value if any(p.data.pads) else 0)
             op = "BinaryConv2d"
         else:
             w = bw.negative

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..irb import pack_bits
 from . import layout
+from .geometry import check_window, conv_attrs
 from .graph import Node
 from .patterns import activation, bn_affine, clip_bounds, conv_pads, pad_spec, require
 from .report import LayerInfo
@@ -43,6 +44,7 @@ def conv(lw, n: Node) -> None:
     require(len(x_shape) == 4, n, f"only 2-D convolution (rank-4 input) is supported, got shape {x_shape}")
     w = g.const(n.inputs[1])
     require(w is not None, n, "the weight must be a constant")
+    require(w.ndim == 4, n, f"only 2-D convolution is supported, the weight has shape {list(w.shape)}")
     w = w.astype(np.float64)
     out_c = w.shape[0]
     bias = np.zeros(out_c)
@@ -56,13 +58,9 @@ def conv(lw, n: Node) -> None:
         w = w * affine[0].reshape(-1, 1, 1, 1)
         bias = bias * affine[0] + affine[1]
         has_bias = True
+    geometry = conv_attrs(n, x_shape, g.shape(n.outputs[0]), w.shape)
     attrs, out = _fuse_act(lw, out)
-    kernel = list(w.shape[2:])
-    strides = [int(s) for s in n.attrs.get("strides", [1, 1])]
-    dilations = [int(d) for d in n.attrs.get("dilations", [1, 1])]
-    attrs.update(kernel=kernel, strides=strides, dilations=dilations,
-                 pads=conv_pads(n, x_shape, kernel, strides, dilations),
-                 groups=int(n.attrs.get("group", 1)))
+    attrs.update(geometry)
     inputs = [lw.f32_of(n.inputs[0], n), lw.f32_const(n.name + ".w", layout.conv_weight_ohwi(w)),
               lw.f32_const(n.name + ".bias", bias) if has_bias else None]
     y = lw.new_f32(out)
@@ -100,6 +98,8 @@ def gemm_like(lw, n: Node) -> None:
                 bias = np.broadcast_to(c.astype(np.float64).reshape(-1), (w.shape[0],))
                 lw.skipped.add(id(user))
                 out = user.outputs[0]
+    require(w.shape[1] == x_shape[1], n, f"the weight is [M, K] = {list(w.shape)} but the input is "
+            f"{list(x_shape)}: K differs")
     src = lw.value(n.inputs[0], n)
     if src.flatten_chw is not None:
         w = layout.gemm_weight_for_nhwc_flatten(w, *src.flatten_chw)
@@ -205,13 +205,16 @@ def sign(lw, n: Node) -> None:
 
 
 def _pool_attrs(lw, n: Node):
-    """(attrs common to both pools, dilations) of a MaxPool/AveragePool node."""
-    kernel = [int(k) for k in n.attrs["kernel_shape"]]
-    strides = [int(s) for s in n.attrs.get("strides", [1] * len(kernel))]
-    dilations = [int(d) for d in n.attrs.get("dilations", [1] * len(kernel))]
-    attrs = {"kernel": kernel, "strides": strides,
-             "pads": conv_pads(n, lw.g.shape(n.inputs[0]), kernel, strides, dilations),
-             "ceil_mode": int(n.attrs.get("ceil_mode", 0))}
+    """(attrs common to both pools, dilations) of a MaxPool/AveragePool node, geometry checked."""
+    require("kernel_shape" in n.attrs, n, "attribute 'kernel_shape' is required")
+    kernel = n.ints("kernel_shape", [])
+    strides = n.ints("strides", [1] * len(kernel))
+    dilations = n.ints("dilations", [1] * len(kernel))
+    in_shape = lw.g.shape(n.inputs[0])
+    pads = conv_pads(n, in_shape, kernel, strides, dilations)
+    ceil_mode = int(n.attrs.get("ceil_mode", 0))
+    check_window(n, in_shape, lw.g.shape(n.outputs[0]), kernel, strides, dilations, pads, ceil_mode)
+    attrs = {"kernel": kernel, "strides": strides, "pads": pads, "ceil_mode": ceil_mode}
     return attrs, dilations
 
 

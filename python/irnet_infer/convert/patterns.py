@@ -94,8 +94,10 @@ def conv_pads(node: Node, in_shape, kernel, strides, dilations) -> List[int]:
     """ONNX Conv/Pool padding as [top, left, bottom, right], auto_pad resolved."""
     auto = node.attrs.get("auto_pad", "NOTSET")
     if auto in ("NOTSET", ""):
-        p = [int(v) for v in node.attrs.get("pads", [0, 0, 0, 0])]
-        return [p[0], p[1], p[2], p[3]]
+        p = node.ints("pads", [0, 0, 0, 0])
+        if len(p) != 4:
+            raise ConvertError(f"{node.describe()}: pads {p} must have 4 values for a 2-D window")
+        return p
     if auto == "VALID":
         return [0, 0, 0, 0]
     begin, end = [], []
