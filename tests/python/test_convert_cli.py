@@ -158,3 +158,33 @@ def test_non_float_input(tmp_path, capsys):
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_operatorsetid("", 13)]), str(tmp_path / "m.onnx"))
     assert "'x' has element type INT64" in failing(tmp_path, capsys, tmp_path / "m.onnx")
+
+
+def test_window_larger_than_padded_input(tmp_path, capsys):
+    nodes = [helper.make_node("MaxPool", ["x"], ["y"], name="mp", kernel_shape=[5, 5])]
+    graph = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 3, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 1, 4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_operatorsetid("", 13)])
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    err = failing(tmp_path, capsys, tmp_path / "m.onnx")
+    assert "mp" in err and ("does not fit" in err or "shape inference" in err)
+
+
+def test_kernel_shape_disagrees_with_weight(tmp_path, capsys):
+    path = binary_conv_model(tmp_path / "m.onnx", 4, 4, k=3)
+    model = onnx.load(path)
+    conv = model.graph.node[-1]
+    conv.attribute.append(helper.make_attribute("kernel_shape", [2, 2]))
+    onnx.save(model, str(tmp_path / "bad.onnx"))
+    err = failing(tmp_path, capsys, tmp_path / "bad.onnx")
+    assert "conv" in err and ("kernel_shape" in err or "shape inference" in err)
+
+
+def test_non_finite_batchnorm(tmp_path, capsys):
+    inits = {"w": np.ones((4, 3, 1, 1), np.float32), "g": np.ones(4, np.float32), "b": np.zeros(4, np.float32),
+             "m": np.zeros(4, np.float32), "v": np.array([1, 1, -1, 1], np.float32)}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[1, 1]),
+             helper.make_node("BatchNormalization", ["c", "g", "b", "m", "v"], ["y"], name="bn", epsilon=0.0)]
+    path = save_model(tmp_path / "m.onnx", nodes, inits, (1, 3, 4, 4), 13)
+    err = failing(tmp_path, capsys, path)
+    assert "non-finite" in err and "conv" in err

@@ -159,7 +159,8 @@ def bn_affine(g: Graph, bn: Node) -> Optional[Tuple[np.ndarray, np.ndarray]]:
     gamma, beta, mean, var = (np.asarray(p, dtype=np.float64).reshape(-1) for p in params)
     require(gamma.size == beta.size == mean.size == var.size, bn,
             f"scale, B, mean and var must have one size, got {gamma.size}, {beta.size}, {mean.size}, {var.size}")
-    scale = gamma / np.sqrt(var + float(bn.attrs.get("epsilon", 1e-5)))
+    with np.errstate(invalid="ignore", divide="ignore"):   # var + eps <= 0: non-finite, refused on emit
+        scale = gamma / np.sqrt(var + float(bn.attrs.get("epsilon", 1e-5)))
     return scale, beta - mean * scale
 
 
