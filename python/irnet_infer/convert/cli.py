@@ -36,7 +36,10 @@ def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = Tr
     writer.metadata["producer"] = f"irnet-convert {__version__}"
     writer.metadata["source"] = os.path.basename(onnx_path)
     writer.metadata["bit_shift"] = "1" if bit_shift else "0"
-    writer.save(output)
+    try:
+        writer.save(output)
+    except OSError as e:  # missing directory, output is a directory, disk full, no permission
+        raise ConvertError(f"cannot write '{output}': {e.strerror}") from None
     return report
 
 
