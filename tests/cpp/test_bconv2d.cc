@@ -200,6 +200,25 @@ TEST(matches_reference_resnet_like_3x3) {
       }
 }
 
+TEST(matches_reference_kernel_larger_than_input) {
+  // Every tap pattern at once: a 7x7 (and dilated 3x3) kernel over a 2x3 image
+  // with padding just large enough; most taps of every output are padding.
+  Rng rng(8);
+  for (PadValue pad : kPads)
+    for (BConv2dOutput::Mode mode : kModes)
+      for (int dilated = 0; dilated < 2; ++dilated) {
+        Conv2dGeometry g;
+        g.in_h = 2;
+        g.in_w = 3;
+        g.in_c = 65;
+        g.out_c = 9;
+        g.kernel_h = g.kernel_w = dilated ? 3 : 7;
+        g.dilation_h = g.dilation_w = dilated ? 3 : 1;
+        g.pad_top = 3, g.pad_bottom = 3, g.pad_left = 1, g.pad_right = 4;  // 2x2 outputs
+        check_case(rng, g, pad, random_output(rng, mode, g));
+      }
+}
+
 TEST(matches_reference_1x1_unpadded) {
   // BinaryGemm (1x1 kernel on a 1x1 image, batch = GEMM rows) and 1x1 convs:
   // the path where the input pixels are the bgemm rows without im2col.
