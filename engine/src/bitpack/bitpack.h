@@ -32,7 +32,8 @@ using PackSignsFn = void (*)(const float* x, std::size_t rows, std::size_t chann
 // The plain reference: one comparison per bit.
 void pack_signs_ref(const float* x, std::size_t rows, std::size_t channels, BitWord* out);
 
-// The fastest variant this CPU supports (see cpu/kernel_registry.h).
+// Runs the selected "bitpack" variant: the fastest this CPU supports unless
+// overridden (force_kernel / IRNET_KERNELS, see cpu/kernel_registry.h).
 void pack_signs(const float* x, std::size_t rows, std::size_t channels, BitWord* out);
 
 }  // namespace irnet
