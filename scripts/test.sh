@@ -5,6 +5,9 @@
 #   scripts/test.sh arm64      C++ tests cross-built for aarch64, run under qemu-aarch64
 #   scripts/test.sh arm32      C++ tests cross-built for armv7 NEON, run under qemu-arm
 #   scripts/test.sh python     pytest (bindings, format, converter vs onnxruntime, demo check)
+#   scripts/test.sh asan       C++ tests, native build with AddressSanitizer + UBSan
+#   scripts/test.sh fuzz       short libFuzzer pass on the .irb loader + converter mutation fuzz
+#                              (FUZZ_SECONDS, default 60; see docs/hardening.md)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -12,7 +15,7 @@ cd "$ROOT"
 export PATH="$ROOT/.venv/bin:$PATH"
 JOBS="${JOBS:-$(nproc)}"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(native arm64 arm32 python)
+[ ${#suites[@]} -eq 0 ] && suites=(native arm64 arm32 python asan fuzz)
 
 ctest_suite() {  # name, extra cmake args...
   local name="$1"; shift
@@ -37,6 +40,27 @@ irnet_run_cross_check() {  # name, emulator...: the cross-built irnet-run agrees
   python tests/python/test_runtime.py --cross "$* build/$name/irnet-run"
 }
 
+fuzz_suite() {  # libFuzzer on the loader (clang, ASan + UBSan), then the converter loop
+  local seconds="${FUZZ_SECONDS:-60}"
+  echo "=== fuzz: .irb loader (libFuzzer, ${seconds} s) ==="
+  cmake -S tests/fuzz -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >/dev/null
+  cmake --build build/fuzz -j "$JOBS" --target irb_loader_fuzzer
+  mkdir -p build/fuzz/corpus build/fuzz/artifacts
+  # The first directory collects new inputs; the committed seeds are only read. Any crash,
+  # sanitizer report, leak, 10 s timeout or 2 GB of RSS makes libFuzzer exit non-zero.
+  local log=build/fuzz/irb_loader_fuzzer.log
+  if ! build/fuzz/irb_loader_fuzzer -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+       -artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1 \
+       build/fuzz/corpus tests/fuzz/corpus/irb >"$log" 2>&1; then
+    tail -n 80 "$log"
+    echo "fuzz: the .irb loader fuzzer failed (log $log, reproducer in build/fuzz/artifacts/)" >&2
+    return 1
+  fi
+  grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::average_exec_per_sec)" "$log"
+  echo "=== fuzz: irnet-convert on mutated ONNX ($((seconds / 2)) s) ==="
+  python tests/fuzz/convert_fuzz.py --seconds "$((seconds / 2))" --crash-dir build/fuzz/convert-crashes
+}
+
 for suite in "${suites[@]}"; do
   case "$suite" in
     native) ctest_suite native; example_check ;;
@@ -45,6 +69,8 @@ for suite in "${suites[@]}"; do
     arm32)  ctest_suite arm32 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/arm-linux-gnueabihf.cmake
             irnet_run_cross_check arm32 qemu-arm -L /usr/arm-linux-gnueabihf ;;
     python) echo "=== Python tests ==="; python -m pytest -q tests/python ;;
-    *) echo "unknown suite '$suite' (native, arm64, arm32, python)" >&2; exit 2 ;;
+    asan)   ctest_suite asan -DIRNET_SANITIZE=ON -DIRNET_BUILD_TOOLS=OFF ;;
+    fuzz)   fuzz_suite ;;
+    *) echo "unknown suite '$suite' (native, arm64, arm32, python, asan, fuzz)" >&2; exit 2 ;;
   esac
 done
