@@ -62,6 +62,7 @@ py::dict summary_dict(const irnet::ModelSummary& s) {
     d["binary_macs"] = l.binary_macs;
     d["float_macs"] = l.float_macs;
     d["param_bytes"] = l.param_bytes;
+    d["scratch_bytes"] = l.scratch_bytes;
     layers.append(d);
   }
   py::dict d;

@@ -297,11 +297,17 @@ def test_summary(resnet):
     b1 = s["layers"][2]
     assert b1["binary_macs"] == N * H * W * C1 * 9 * C1
     assert b1["output_shape"] == (N, H, W, C1)
+    assert b1["scratch_bytes"] > 0 and s["layers"][9]["scratch_bytes"] == 0  # Reshape needs none
+    assert s["scratch_bytes"] == max(layer["scratch_bytes"] for layer in s["layers"])
     # weights 16*9 rows of 1 word + shift/scale/bias (3 x 16 x 4 bytes)
     assert b1["param_bytes"] == C1 * 9 * 8 + 3 * C1 * 4
     assert s["binary_macs"] == N * H * W * C1 * 9 * C1 * 2 + N * (H // 2) * (W // 2) * C2 * 9 * C1
-    assert s["peak_activation_bytes"] > 0
-    # Liveness reuse: the arena is smaller than all activations together.
+    # Liveness reuse: the arena holds less than all activations and scratches together.
+    from irnet_infer.irb import packed_size, read_irb
+    f = read_irb(path)
+    everything = sum(packed_size(t.dtype, t.shape) for t in f.tensors if not t.is_constant)
+    everything += sum(layer["scratch_bytes"] for layer in s["layers"])
+    assert s["scratch_bytes"] < s["peak_activation_bytes"] < everything
     assert "BinaryConv2d" in m.summary() and "peak activation memory" in m.summary()
 
 

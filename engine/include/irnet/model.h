@@ -41,6 +41,7 @@ struct LayerInfo {
   std::int64_t binary_macs = 0;
   std::int64_t float_macs = 0;
   std::int64_t param_bytes = 0;  // bytes of the node's constant inputs in the file
+  std::size_t scratch_bytes = 0;  // the layer's working memory inside the arena
 };
 
 struct ModelSummary {

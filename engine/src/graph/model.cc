@@ -149,6 +149,7 @@ ModelSummary Model::summary() const {
     l.binary_macs = st.binary_macs;
     l.float_macs = st.float_macs;
     l.param_bytes = n.param_bytes;
+    l.scratch_bytes = n.scratch_bytes;
     s.binary_macs += l.binary_macs;
     s.float_macs += l.float_macs;
     s.param_bytes += l.param_bytes;
@@ -164,12 +165,13 @@ std::string ModelSummary::to_string() const {
   std::ostringstream os;
   os << std::left << std::setw(28) << "layer" << std::setw(19) << "op" << std::setw(22) << "output (stored)"
      << std::right << std::setw(14) << "binary MACs" << std::setw(13) << "float MACs" << std::setw(12)
-     << "params B" << "  kernel\n";
+     << "params B" << std::setw(11) << "scratch B" << "  kernel\n";
   for (const LayerInfo& l : layers) {
     std::string name = l.name.size() > 27 ? l.name.substr(0, 24) + "..." : l.name;
     os << std::left << std::setw(28) << name << std::setw(18) << l.op << " " << std::setw(22)
        << shape_str(l.output_shape) << std::right << std::setw(14) << l.binary_macs << std::setw(13)
-       << l.float_macs << std::setw(12) << l.param_bytes << "  " << l.kernel << "\n";
+       << l.float_macs << std::setw(12) << l.param_bytes << std::setw(11) << l.scratch_bytes << "  " << l.kernel
+       << "\n";
   }
   os << "total: " << layers.size() << " layers, " << binary_macs << " binary MACs, " << float_macs
      << " float MACs, " << param_bytes << " parameter bytes\n"

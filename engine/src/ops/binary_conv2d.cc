@@ -10,10 +10,12 @@ namespace irnet {
 namespace {
 
 // Output rows (pixels) are split into tasks of at least kMinRowsPerTask rows,
-// at most kMaxTasks of them. Each task has its own scratch slot, so any
-// grouping of tasks onto threads computes the same thing.
+// at most kMaxTasks of them. Each task has its own scratch slot (BConv2d
+// needs scratch for at most one of its internal row blocks), so any grouping
+// of tasks onto threads computes the same thing; the scratch total is
+// bounded by kMaxTasks slots. 16 tasks keep up to 16 threads busy.
 constexpr std::size_t kMinRowsPerTask = 32;
-constexpr std::size_t kMaxTasks = 64;
+constexpr std::size_t kMaxTasks = 16;
 constexpr std::size_t kSlotAlign = 64;
 
 class BinaryConvOp final : public Op {
