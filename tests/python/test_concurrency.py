@@ -21,6 +21,7 @@ import pytest
 
 import irnet_infer
 from irnet_infer.convert import convert
+from irnet_infer.irb import IrbWriter, pack_bits
 from test_model import H, N, W, build_resnet_like, make_params
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -108,8 +109,24 @@ def test_open_run_close_does_not_leak(models):
     assert growth < 10 * 2**20, f"RSS grew by {growth / 2**20:.1f} MB over 1,000 open/run/close cycles"
 
 
-def measure_speedup(path, runs=200):
-    """Wall time of `runs` calls from 1 Python thread vs the same calls split over 2."""
+def build_heavy_conv(path, channels=256, size=32):
+    """SignPack -> one 3x3 BinaryConv2d, channels -> channels on size x size: enough work
+    per run (~0.6 G binary MACs) that the GIL-holding part of run() is negligible."""
+    rng = np.random.default_rng(4)
+    w = IrbWriter()
+    x = w.add_tensor("x", "f32", [1, size, size, channels], layout="nhwc")
+    xb = w.add_tensor("xb", "bits", [1, size, size, channels], layout="nhwc")
+    w.add_node("SignPack", "sign", [x], [xb])
+    k = w.add_constant("w", "bits", [channels, 3, 3, channels], pack_bits(rng.standard_normal((channels, 3, 3, channels))))
+    y = w.add_tensor("y", "f32", [1, size, size, channels], layout="nhwc")
+    w.add_node("BinaryConv2d", "conv", [xb, k], [y], {"kernel": [3, 3], "pads": [1, 1, 1, 1], "mode": "float"})
+    w.set_io([x], [y])
+    w.save(path)
+
+
+def measure_speedup(path, runs):
+    """Wall time of `runs` calls from 1 Python thread vs the same calls split over 2,
+    and each phase's process CPU time / wall time."""
     m = irnet_infer.Model(path, threads=1)
     x = random_inputs(m, 1, seed=3)[0]
     for _ in range(20):
@@ -119,27 +136,29 @@ def measure_speedup(path, runs=200):
         for _ in range(count):
             m.run(x)
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     work(runs)
-    one = time.perf_counter() - t0
+    one, one_cpu = time.perf_counter() - t0, time.process_time() - c0
     threads = [threading.Thread(target=work, args=(runs // 2,)) for _ in range(2)]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    two = time.perf_counter() - t0
-    return one, two
+    two, two_cpu = time.perf_counter() - t0, time.process_time() - c0
+    # CPU time / wall time above 1 means both threads computed at the same moment,
+    # which they can only do if run() releases the GIL.
+    return one, two, one_cpu / one, two_cpu / two
 
 
 if __name__ == "__main__" and "--speedup" in sys.argv:
     import tempfile
     with tempfile.TemporaryDirectory() as d:
-        digits = os.path.join(d, "digits.irb")
-        convert(DIGITS_ONNX, digits)
-        build_resnet_like(os.path.join(d, "resnet_like.irb"), make_params())
-        for name in ("digits.irb", "resnet_like.irb"):
+        convert(DIGITS_ONNX, os.path.join(d, "digits.irb"))
+        build_heavy_conv(os.path.join(d, "conv256.irb"))
+        print(f"os.cpu_count()={os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
+        for name, runs in (("digits.irb", 400), ("conv256.irb", 40)):
             for _ in range(3):
-                one, two = measure_speedup(os.path.join(d, name))
-                print(f"{name}: 200 runs, 1 Python thread {one * 1e3:.0f} ms, 2 Python threads "
-                      f"{two * 1e3:.0f} ms: speed-up x{one / two:.2f} (os.cpu_count()={os.cpu_count()})")
+                one, two, busy1, busy2 = measure_speedup(os.path.join(d, name), runs)
+                print(f"{name}: {runs} runs, 1 Python thread {one * 1e3:.0f} ms (cpu/wall {busy1:.2f}), "
+                      f"2 Python threads {two * 1e3:.0f} ms (cpu/wall {busy2:.2f}): speed-up x{one / two:.2f}")
