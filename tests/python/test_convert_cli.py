@@ -188,3 +188,15 @@ def test_non_finite_batchnorm(tmp_path, capsys):
     path = save_model(tmp_path / "m.onnx", nodes, inits, (1, 3, 4, 4), 13)
     err = failing(tmp_path, capsys, path)
     assert "non-finite" in err and "conv" in err
+
+
+def test_attribute_of_the_wrong_type(tmp_path, capsys):
+    path = binary_conv_model(tmp_path / "m.onnx", 4, 4)
+    model = onnx.load(path)
+    conv = model.graph.node[-1]
+    strides = next(a for a in conv.attribute if a.name == "strides")
+    conv.attribute.remove(strides)
+    conv.attribute.append(helper.make_attribute("strides", [1.0, 1.0]))
+    onnx.save(model, str(tmp_path / "bad.onnx"))
+    err = failing(tmp_path, capsys, tmp_path / "bad.onnx")
+    assert "node 'conv' (Conv): attribute 'strides' has type FLOATS" in err and "requires INTS" in err

@@ -134,8 +134,9 @@ def check_order(model: onnx.ModelProto) -> None:
 
 def check_arity(model: onnx.ModelProto, opset: int) -> None:
     """Refuses nodes with fewer or more inputs/outputs than their ONNX schema allows
-    (shape inference does not check this for every op). Ops without a schema are left
-    to the lowering, which names them as unsupported."""
+    (shape inference does not check this for every op), or an attribute whose type is not
+    the schema's (e.g. float kernel_shape). Ops without a schema are left to the lowering,
+    which names them as unsupported."""
     for n in model.graph.node:
         try:
             known = onnx.defs.has(n.op_type)
@@ -152,6 +153,13 @@ def check_arity(model: onnx.ModelProto, opset: int) -> None:
             if not lo <= len(names) <= hi:
                 raise ConvertError(f"node '{n.name}' ({n.op_type}) has {len(names)} {kind}; opset {opset} "
                                    f"allows {lo}..{hi}")
+        for a in n.attribute:
+            spec = schema.attributes.get(a.name)
+            if spec is not None and int(a.type) != int(spec.type):
+                raise ConvertError(
+                    f"node '{n.name}' ({n.op_type}): attribute '{a.name}' has type "
+                    f"{onnx.AttributeProto.AttributeType.Name(a.type)}, opset {opset} requires "
+                    f"{onnx.AttributeProto.AttributeType.Name(int(spec.type))}")
 
 
 def _decode_initializers(g: onnx.GraphProto) -> Dict[str, np.ndarray]:
