@@ -220,3 +220,23 @@ def test_export_cli_writes_a_verified_w1a32_model(tmp_path, capsys):
     assert "Relu" in ops and "Pad" in ops and "Slice" in ops     # ReLU, option-A shortcut
     with pytest.raises(SystemExit):
         main(["--model", "nope", "--out", str(out)])
+
+
+def test_train_loop_advances_ede_and_learns(capsys):
+    import io
+    from tools.irnet_torch.train import ProgressBar, TrainConfig, train
+    gen = np.random.default_rng(0)
+    # two separable classes: bright top half vs bright bottom half
+    y = gen.integers(0, 2, 128)
+    x = np.full((128, 1, 16, 16), -1.0, np.float32)
+    for i, label in enumerate(y):
+        x[i, 0, 8 * label:8 * label + 8] = 1.0
+    model = M.birealnet_digits(widths=(8, 16), convs_per_stage=(1, 1))
+    result = train(model, x, y, x, y, TrainConfig(epochs=8, batch_size=16, seed=0, progress=False))
+    assert result["train_acc"] >= 0.95
+    conv = model.blocks[0].conv
+    assert (conv.k, conv.t) == pytest.approx(L.ede_parameters(7, 8))   # last epoch's schedule
+    stream = io.StringIO()
+    bar = ProgressBar(4, "fit", width=8, stream=stream)
+    bar.update(2, loss=0.5)
+    assert stream.getvalue().startswith("fit [####----] 2/4 loss=0.5 ")
