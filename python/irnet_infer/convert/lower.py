@@ -282,6 +282,8 @@ class Lowering:
         if n.op == "Conv":
             attrs.update(conv_attrs(n, g.shape(n.inputs[0]), g.shape(n.outputs[0]), bw.negative.shape))
             attrs["pads"] = [a + b for a, b in zip(attrs["pads"], p.data.pads)]   # + absorbed Pad node
+            require(max(attrs["pads"]) < 2 ** 31, n, f"padding {attrs['pads']} (with the Pad node's) "
+                    "is beyond the engine's limit 2^31 - 1")
             attrs["pad_value"] = p.data.pad_value if any(p.data.pads) else 0
             w = bw.negative.transpose(0, 2, 3, 1)
             op = "BinaryConv2d"
