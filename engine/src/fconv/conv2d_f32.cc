@@ -54,10 +54,12 @@ FloatConv2d::FloatConv2d(const Conv2dGeometry& g, const float* weights, const fl
   kp_ = kernel_->padded_k(k_);
   panels_per_group_ = (og + nr - 1) / nr;
   row_panels_ = (rows_ + mr - 1) / mr;
-  slots_ = std::min(row_panels_, kMaxSlots);
   panel_bytes_ = (kp_ * mr * sizeof(float) + 63) / 64 * 64;
   block_panels_ = std::max<std::size_t>(1, std::min(kMaxBlockPanels, kBlockBytes / panel_bytes_));
   slot_bytes_ = block_panels_ * panel_bytes_;
+  // As many slots as useful for load balancing, within the scratch budget.
+  const std::size_t affordable = std::max(kMinSlots, kScratchBudget / slot_bytes_);
+  slots_ = std::min({row_panels_, kMaxSlots, affordable});
 
   for (int group = 0; group < g_.groups; ++group) {
     const std::vector<float> w = sgemm_pack_b(weights + group * og * k_, k_, k_, kp_, og, nr);

@@ -43,7 +43,11 @@ void conv2d_f32_ref(const Conv2dGeometry& g, const float* x, const float* w, con
 
 class FloatConv2d {
  public:
+  // Slots: at most kMaxSlots, and no more than fit kScratchBudget bytes of
+  // scratch (but at least kMinSlots, for a few threads, if the rows allow).
   static constexpr std::size_t kMaxSlots = 64;
+  static constexpr std::size_t kMinSlots = 8;
+  static constexpr std::size_t kScratchBudget = std::size_t{8} << 20;
   // A slot packs up to kMaxBlockPanels A micro-panels (within kBlockBytes) and
   // then runs each B panel over all of them: the B panel stays in L1.
   static constexpr std::size_t kBlockBytes = 32 * 1024;
