@@ -12,6 +12,7 @@
 #include "common/check.h"
 #include "fconv/conv2d_f32.h"
 #include "fconv/sgemm.h"
+#include "irnet/kernels.h"
 
 using namespace irnet;
 
@@ -104,6 +105,23 @@ TEST(every_platform_has_a_portable_and_a_selected_sgemm_kernel) {
   for (const SgemmKernel* k : kernels) has_portable |= is_portable(*k);
   CHECK(has_portable);
   CHECK(selected_sgemm_kernel().micro == kernels.front()->micro);
+}
+
+TEST(forcing_an_sgemm_kernel_by_name_selects_it_for_new_layers) {
+  for (const SgemmKernel* kernel : supported_sgemm_kernels()) {
+    force_kernel("sgemm", kernel->name);
+    CHECK_EQ(std::string(selected_sgemm_kernel().name), std::string(kernel->name));
+    const std::vector<float> w(4 * 9 * 2, 0.5f);
+    Conv2dGeometry g;
+    g.in_h = g.in_w = 5;
+    g.in_c = 2;
+    g.out_c = 4;
+    g.kernel_h = g.kernel_w = 3;
+    CHECK_EQ(std::string(FloatConv2d(g, w.data(), nullptr, FloatClamp{}).kernel_name()), std::string(kernel->name));
+  }
+  CHECK_THROWS(force_kernel("sgemm", "sgemm_99x99_imaginary"), "sgemm_4x8_portable");
+  force_kernel("sgemm", "auto");
+  CHECK(selected_sgemm_kernel().micro == supported_sgemm_kernels().front()->micro);
 }
 
 TEST(sgemm_micro_kernels_match_reference_on_partial_tiles) {
