@@ -175,7 +175,7 @@ TEST(matches_reference_over_shape_matrix) {
     for (PadValue pad : kPads)
       for (BConv2dOutput::Mode mode : kModes)
         for (int rep = 0; rep < 3; ++rep) {
-          const Conv2dGeometry g = random_geometry(rng, in_c, 400000);
+          const Conv2dGeometry g = random_geometry(rng, in_c, 150000);
           const BConv2dOutput out = random_output(rng, mode, g);
           ForcedKernel forced("bgemm", kernels[case_index++ % kernels.size()]);
           check_case(rng, g, pad, out);
@@ -245,7 +245,7 @@ TEST(zero_padding_equals_float_convolution_of_signs) {
   Rng rng(6);
   std::uniform_real_distribution<float> value(-1.f, 1.f);
   for (int trial = 0; trial < 24; ++trial) {
-    const Conv2dGeometry g = random_geometry(rng, kInChannels[trial % 8], 200000);
+    const Conv2dGeometry g = random_geometry(rng, kInChannels[trial % 8], 100000);
     const int cin_g = g.in_c_per_group(), cout_g = g.out_c_per_group();
     std::vector<float> x(std::size_t(g.batch) * g.in_h * g.in_w * g.in_c);
     std::vector<float> w(std::size_t(g.out_c) * g.kernel_h * g.kernel_w * cin_g);
