@@ -331,6 +331,22 @@ TEST(graph_validation_errors) {
     w.io({x}, {y});
     CHECK_THROWS(irnet::Model::load(save(w, "attrval"), 1), bad.second);
   }
+  {  // float attributes written as integers: exact ones accepted, others refused
+    for (const std::int64_t hi : {std::int64_t{1}, std::int64_t{1} << 25}) {
+      IrbTestWriter w;
+      const auto x = w.tensor("x", kF32, {4});
+      const auto y = w.tensor("y", kF32, {4});
+      w.node("Clip", "c", {x}, {y}, {ints_attr("clip", {0, hi})});
+      w.io({x}, {y});
+      if (hi == 1) {
+        const irnet::Model m = irnet::Model::load(save(w, "intclip"), 1);
+        CHECK(run(m, {-2.f, 0.5f, 3.f, -0.f}) == std::vector<float>({0.f, 0.5f, 1.f, 0.f}));
+      } else {
+        CHECK_THROWS(irnet::Model::load(save(w, "intclip"), 1),
+                     "attribute 'clip' value 33554432 is not exactly representable as float");
+      }
+    }
+  }
   {  // shift out of range, residual of the wrong shape
     IrbTestWriter w;
     const auto x = w.tensor("x", kF32, {1, 4, 4, 64}, 1);
@@ -356,7 +372,7 @@ TEST(graph_validation_errors) {
                  "residual shape [1, 4, 4, 64] differs from the output shape [1, 4, 4, 2]");
   }
   for (const char* f : {"ok", "order", "cycle", "unknown", "shape", "twice", "input_write", "const_write", "noprod",
-                        "bitsin", "constin", "attrtype", "attrval", "shift", "residual"})
+                        "bitsin", "constin", "attrtype", "attrval", "intclip", "shift", "residual"})
     std::remove(("test_graph_" + std::string(f) + ".irb").c_str());
 }
 

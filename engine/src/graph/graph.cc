@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <cstring>
 
 #include "common/check.h"
 #include "graph/memory_plan.h"
@@ -55,17 +53,17 @@ class IrbNodeView final : public NodeView {
     return a->ints;
   }
   // Float attributes may have been written as integers (e.g. clip [-1, 1]);
-  // they are accepted when exactly representable as float.
+  // they are accepted within +-2^24, where every integer is an exact float.
   std::vector<float> floats(const std::string& key, std::vector<float> dflt) const override {
     const IrbAttr* a = find(key);
     if (a == nullptr) return dflt;
     if (a->type == AttrType::kInts) {
+      constexpr std::int64_t kExactFloatInt = std::int64_t{1} << 24;
       std::vector<float> out;
       for (std::int64_t v : a->ints) {
-        const auto f = static_cast<float>(v);
-        if (static_cast<std::int64_t>(f) != v || std::fabs(f) > 16777216.f)
+        if (v < -kExactFloatInt || v > kExactFloatInt)
           fail(str_cat("attribute '", key, "' value ", v, " is not exactly representable as float"));
-        out.push_back(f);
+        out.push_back(static_cast<float>(v));
       }
       return out;
     }

@@ -8,7 +8,8 @@
 // Several callers (e.g. Python threads running one Model) may call
 // parallel_for concurrently: the pool serves one loop at a time, and a caller
 // that finds it busy runs its whole loop on its own thread instead of waiting.
-// No heap allocation happens per call.
+// No heap allocation happens per call. fn must not throw (op run() never
+// does: ops validate everything when they are built).
 #pragma once
 
 #include <atomic>
