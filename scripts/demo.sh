@@ -9,10 +9,10 @@ cd "$ROOT"
 "$ROOT/scripts/bootstrap.sh"
 export PATH="$ROOT/.venv/bin:$PATH"
 mkdir -p out
-echo "=== irnet-convert models/irnet_digits.onnx -o out/irnet_digits.irb ==="
-irnet-convert models/irnet_digits.onnx -o out/irnet_digits.irb
-echo "=== irnet-convert models/float_digits.onnx -o out/float_digits.irb (the float32 twin) ==="
-irnet-convert models/float_digits.onnx -o out/float_digits.irb | tail -n 1
+echo "=== irnet-convert models/irnet_digits.onnx out/irnet_digits.irb ==="
+irnet-convert models/irnet_digits.onnx out/irnet_digits.irb
+echo "=== irnet-convert models/float_digits.onnx out/float_digits.irb (the float32 twin) ==="
+irnet-convert models/float_digits.onnx out/float_digits.irb | tail -n 1
 echo "=== running the digits test split ==="
 python tools/digits_demo.py --irb out/irnet_digits.irb --float-irb out/float_digits.irb \
   --out out --threads "${THREADS:-1}"

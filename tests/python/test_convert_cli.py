@@ -33,6 +33,15 @@ def test_success_prints_summary(tmp_path):
     assert f"{os.path.getsize(tmp_path / 'm.irb'):,} bytes" in out
 
 
+def test_positional_output(tmp_path):
+    onnx_path = binary_conv_model(tmp_path / "m.onnx", 4, 4)
+    assert main([str(onnx_path), str(tmp_path / "out.irb")]) == 0
+    assert (tmp_path / "out.irb").exists()
+    with pytest.raises(SystemExit) as e:  # argparse usage error: exit 2
+        main([str(onnx_path), str(tmp_path / "a.irb"), "-o", str(tmp_path / "b.irb")])
+    assert e.value.code == 2
+
+
 def test_default_output_name(tmp_path, capsys):
     onnx_path = binary_conv_model(tmp_path / "m.onnx", 4, 4)
     assert main([onnx_path]) == 0

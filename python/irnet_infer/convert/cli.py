@@ -1,7 +1,8 @@
 """irnet-convert: ONNX model → .irb model for irnet-infer.
 
-    irnet-convert model.onnx -o model.irb [--input-shape x=1,3,32,32]
+    irnet-convert model.onnx model.irb [--input-shape x=1,3,32,32]
                   [--no-bit-shift] [--keep-float NODE ...]
+    (the output may also be given as -o model.irb; default: model.irb beside the input)
 
 Exit status: 0 on success, 1 when the model cannot be converted (the message
 names the node and the reason), 2 for bad command-line usage. On failure no
@@ -46,7 +47,9 @@ def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = Tr
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="irnet-convert", description=__doc__.split("\n")[0])
     ap.add_argument("model", help="the ONNX file")
-    ap.add_argument("-o", "--output", help="the .irb file to write (default: MODEL with .irb suffix)")
+    ap.add_argument("output_pos", nargs="?", metavar="output", help="the .irb file to write "
+                    "(default: MODEL with .irb suffix)")
+    ap.add_argument("-o", "--output", help="the .irb file to write (same as the positional output)")
     ap.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                     help="static shape for an input with dynamic dims (repeatable; NAME= may be "
                          "omitted for a single-input model)")
@@ -55,7 +58,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--keep-float", action="append", default=[], metavar="NODE",
                     help="leave this ONNX Conv/Gemm node in float even if it is binary (repeatable)")
     args = ap.parse_args(argv)
-    output = args.output or os.path.splitext(args.model)[0] + ".irb"
+    if args.output and args.output_pos and args.output != args.output_pos:
+        ap.error(f"two different outputs given: {args.output_pos!r} and -o {args.output!r}")
+    output = args.output or args.output_pos or os.path.splitext(args.model)[0] + ".irb"
     try:
         report = convert(args.model, output, args.input_shape, not args.no_bit_shift, args.keep_float)
     except ConvertError as e:
