@@ -63,6 +63,33 @@ inline float transform(std::int32_t acc, float pow2_shift, float scale, float bi
 
 inline float clamp_to(float y, float lo, float hi) { return y < lo ? lo : (y > hi ? hi : y); }
 
+// On x86-64 the float epilogue is also compiled for AVX2 (8 lanes instead of
+// SSE2's 4) and picked at load time by the dynamic linker (ifunc). The
+// operations are the same element-wise IEEE ones, so the result is identical.
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#define IRNET_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+#else
+#define IRNET_AVX2_CLONE
+#endif
+
+// One output row of the float epilogue:
+//   y[o] = clamp(((float(acc[o]) * pow2[o]) * scale[o] + bias[o]) + res[o])
+// with the residual add skipped when res is null and the clamp when !clamp.
+// res may alias y: each res[o] is read before y[o] is written.
+IRNET_AVX2_CLONE
+void float_epilogue_row(int n, const std::int32_t* acc, const float* pow2, const float* scale,
+                        const float* bias, const float* res, bool clamp, float lo, float hi, float* y) {
+  if (res != nullptr && clamp) {
+    for (int o = 0; o < n; ++o) y[o] = clamp_to(transform(acc[o], pow2[o], scale[o], bias[o]) + res[o], lo, hi);
+  } else if (res != nullptr) {
+    for (int o = 0; o < n; ++o) y[o] = transform(acc[o], pow2[o], scale[o], bias[o]) + res[o];
+  } else if (clamp) {
+    for (int o = 0; o < n; ++o) y[o] = clamp_to(transform(acc[o], pow2[o], scale[o], bias[o]), lo, hi);
+  } else {
+    for (int o = 0; o < n; ++o) y[o] = transform(acc[o], pow2[o], scale[o], bias[o]);
+  }
+}
+
 // Copies `n_words` words holding bits [bit_offset, bit_offset + 64*n_words) of
 // `src` (which has `src_words` words) into dst, then masks the last word.
 inline void extract_bits(const BitWord* src, std::size_t src_words, std::size_t bit_offset,
@@ -332,14 +359,9 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
       continue;
     }
     float* y = want_float ? out_f32 + row * oc : y_row;
-    if (out_.has_residual) {  // residual may alias out_f32: read each value before writing it
-      const float* res = residual + row * oc;
-      for (int o = 0; o < oc; ++o) y[o] = transform(acc[o], pow2_shift_[o], scale_[o], bias_[o]) + res[o];
-    } else {
-      for (int o = 0; o < oc; ++o) y[o] = transform(acc[o], pow2_shift_[o], scale_[o], bias_[o]);
-    }
-    if (out_.has_clamp)
-      for (int o = 0; o < oc; ++o) y[o] = clamp_to(y[o], out_.clamp_lo, out_.clamp_hi);
+    float_epilogue_row(oc, acc, pow2_shift_.data(), scale_.data(), bias_.data(),
+                       out_.has_residual ? residual + row * oc : nullptr, out_.has_clamp, out_.clamp_lo,
+                       out_.clamp_hi, y);
     if (bits != nullptr) pack_signs_(y, 1, oc, bits);  // bit = y < 0, as everywhere
   }
 }
