@@ -10,21 +10,26 @@
 // Overflow: one step adds at most 8 to each byte lane, so a u8 lane is safe for
 // floor(255 / 8) = 31 steps (248). K is therefore processed in chunks of at most
 // 31 steps = 62 words; after each chunk the sixteen accumulators are reduced
-// horizontally into u16 sums and widened into u32 totals. A final odd word is
-// loaded into the low half of a q register with a zero high half and counts as
-// one step.
+// horizontally into u16 sums and widened into u32 totals.
 //
 // Horizontal reduction of the 16 accumulators acc[i], i = 4*m + n, of a chunk
-// of s steps. Pairwise adds (addp) stay in u8 as long as the lane bound allows:
-//   level 1 in u8 if 2 * 8s <= 255 (s <= 15), level 2 too if 4 * 8s <= 255 (s <= 7),
+// of s full steps. Pairwise adds (addp) stay in u8 as long as the lane bound
+// allows, including the odd last word (below), which adds at most 8 per lane at
+// level 1 (16 at level 2):
+//   level 1 in u8 if 2*8s + 8 <= 255 (s <= 15), level 2 too if 4*8s + 16 <= 255 (s <= 7),
 // the remaining levels widen once (uaddlp) and continue in u16, where a full
 // sum is at most 16 * 248 < 2^16. Every addp keeps lanes in order, so after
 // log2(16) = 4 levels in total, s0 lane t = sum of acc[t] and s1 lane t = sum
 // of acc[8 + t]: s0 holds tile rows 0-1 (4 columns each), s1 rows 2-3.
 //
 // The full 4x4 tile with K >= 2 runs the hand-scheduled assembly routine below
-// (the hot path of every binary convolution); edge tiles (MR or NR < 4) and
-// K = 1 run the same arithmetic written with intrinsics.
+// (the hot path of every binary convolution). Its odd last word is not a
+// half-empty step: a_m's word is duplicated into both halves of a q register
+// and the words of b0|b1 and b2|b3 are paired, so 8 eor/cnt count all 16 pairs,
+// and each result joins the first reduction level, whose lanes 0-7 / 8-15 hold
+// exactly those two pairs. Edge tiles (MR or NR < 4) and K = 1 run the same
+// arithmetic written with intrinsics, where an odd last word is loaded into the
+// low half of a q register (zero high half) and counts as one more step.
 #include "bgemm/arm64/bgemm_neon_a64.h"
 
 #include <arm_neon.h>
@@ -43,9 +48,10 @@
 //
 // Registers: x0, x5-x7 activation rows, x2, x8-x10 weight rows, x13-x16 C rows,
 // x1 byte offset of the chunk, x3 words left, x4 words of the chunk, x11 byte
-// offset of the next step, x12 step counter, x17 = 0 in the first chunk. v0-v3 activation data, v4-v7 weight data,
-// v8-v15 eor/cnt temporaries (pair p uses v(8 + p % 8)), v16-v31 the sixteen
-// u8 accumulators (pair p = 4m + n in v(16 + p)).
+// offset of the next step, x12 step counter, x17 = 0 in the first chunk.
+// v0-v3 activation data, v4-v7 weight data, v8-v15 eor/cnt temporaries (pair
+// p uses v(8 + p % 8)), v16-v31 the sixteen u8 accumulators (pair p = 4m + n
+// in v(16 + p)). d8-d15 are callee-saved and restored on return.
 //
 // Schedule (Cortex-A53 is in order, q-register eor/cnt/add results arrive
 // several cycles later): within a step, pair p is xor-ed in slot p, counted in
@@ -55,8 +61,8 @@
 // followed by a drain). The next step's registers are loaded as soon as the
 // current step has read them for the last time (a_m after slot 4m + 3, b_n
 // after slot 12 + n), so loads overlap with computation and never read past
-// the last word: the last step loads nothing, the one before an odd last word
-// loads it as d registers (upper half zeroed).
+// the last word: the last full step loads nothing, and an odd last word is
+// read with 64-bit loads (irnet_a64_odd_word).
 asm(R"(
 .macro irnet_a64_load enabled, reg, row
 .if \enabled
