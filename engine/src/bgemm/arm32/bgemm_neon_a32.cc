@@ -4,8 +4,8 @@
 // 128-bit step and per (activation row m, weight row n) pair of the tile,
 // vcnt.8(a_m ^ b_n) (each byte 0..8) is added to a u8x16 accumulator, three
 // NEON instructions per 128 binary MACs. ARMv7 has 16 q registers, so the tile
-// is 4x2: 8 accumulators + 4 activation registers + 1 weight register + the
-// eor/vcnt temporaries. Nothing depends on the channel count being a multiple
+// is 4x2: 8 accumulators + 4 activation + 2 weight registers + 2 eor/vcnt
+// temporaries. Nothing depends on the channel count being a multiple
 // of anything: 64 channels (K = 9 words for a 3x3 conv) run at full speed.
 //
 // Overflow: a step adds at most 8 per byte lane, so K is processed in chunks of
@@ -20,12 +20,209 @@
 //   f[k] = vpadd.u16(e[2k], e[2k+1])          lane t = full sum of acc[4k + t], <= 16*248
 // f[0] holds tile rows 0-1 (two columns each), f[1] rows 2-3; both are widened
 // into u32x4 totals. Unused accumulators of edge tiles stay zero.
+//
+// The full 4x2 tile with K >= 2 runs the assembly routine below; edge tiles
+// (MR < 4 or NR < 2) and K = 1 run the same arithmetic with intrinsics.
 #include "bgemm/arm32/bgemm_neon_a32.h"
 
 #include <arm_neon.h>
 
 #include "bgemm/bgemm_tiles.h"
 #include "cpu/kernel_registry.h"
+
+// void irnet_bgemm4x2_tile_neon_a32(const BitWord* a, size_t lda_bytes,
+//                                   const BitWord* b, size_t ldb_bytes,
+//                                   size_t K, int32_t* c, size_t ldc_bytes);   K >= 2
+// The full 4x2 tile in assembly (gcc's code for it from intrinsics spilled row
+// pointers and computed addresses with NEON multiplies). Chunks of 2..62 words
+// (a chunk that would leave a single word behind takes 61); per full step the
+// six rows are loaded with post-increment and the 8 pairs take eor, vcnt and
+// vadd (the first step of a chunk counts straight into the accumulators); an
+// odd last word runs the same on d registers into the accumulators' low
+// halves. The reduction is the tree of the header, widened into C (stored by
+// the first chunk, added to by the next ones).
+// Registers: r0, r4-r6 activation rows, r2, r7 weight rows, r1 = c, r3 = ldc,
+// r8 words left, r9 words of the chunk, r10 step counter, r11 = 0 in the first
+// chunk. q0-q3 activation data, q4-q5 weight data, q6-q7 temporaries, q8-q15
+// the accumulators (pair 2m + n in q(8 + 2m + n)). Only unconditional or
+// branch-based instructions, so the routine assembles the same in ARM and
+// Thumb-2 state, whichever the compiler uses.
+asm(R"(
+  .text
+  .p2align 4
+  .global irnet_bgemm4x2_tile_neon_a32
+  .hidden irnet_bgemm4x2_tile_neon_a32
+  .type irnet_bgemm4x2_tile_neon_a32, %function
+irnet_bgemm4x2_tile_neon_a32:
+  push {r4-r11, lr}
+  vpush {d8-d15}
+  add r4, r0, r1
+  add r5, r4, r1
+  add r6, r5, r1
+  add r7, r2, r3
+  ldr r8, [sp, #100]
+  ldr r1, [sp, #104]
+  ldr r3, [sp, #108]
+  mov r11, #0
+.Lirnet_a32_chunk:
+  mov r9, r8
+  cmp r8, #62
+  bls .Lirnet_a32_sized
+  mov r9, #62
+  sub lr, r8, #62
+  cmp lr, #1
+  bne .Lirnet_a32_sized
+  mov r9, #61
+.Lirnet_a32_sized:
+  lsr r10, r9, #1
+  vld1.64 {d0-d1}, [r0]!
+  vld1.64 {d8-d9}, [r2]!
+  vld1.64 {d2-d3}, [r4]!
+  vld1.64 {d4-d5}, [r5]!
+  vld1.64 {d6-d7}, [r6]!
+  vld1.64 {d10-d11}, [r7]!
+  veor q6, q0, q4
+  veor q7, q1, q4
+  vcnt.8 q8, q6
+  veor q6, q2, q4
+  vcnt.8 q10, q7
+  veor q7, q3, q4
+  vcnt.8 q12, q6
+  veor q6, q0, q5
+  vcnt.8 q14, q7
+  veor q7, q1, q5
+  vcnt.8 q9, q6
+  veor q6, q2, q5
+  vcnt.8 q11, q7
+  veor q7, q3, q5
+  vcnt.8 q13, q6
+  vcnt.8 q15, q7
+  subs r10, r10, #1
+  beq .Lirnet_a32_full_done
+.Lirnet_a32_step:
+  vld1.64 {d0-d1}, [r0]!
+  vld1.64 {d8-d9}, [r2]!
+  vld1.64 {d2-d3}, [r4]!
+  vld1.64 {d4-d5}, [r5]!
+  vld1.64 {d6-d7}, [r6]!
+  vld1.64 {d10-d11}, [r7]!
+  veor q6, q0, q4
+  veor q7, q1, q4
+  vcnt.8 q6, q6
+  vcnt.8 q7, q7
+  vadd.i8 q8, q8, q6
+  veor q6, q2, q4
+  vadd.i8 q10, q10, q7
+  veor q7, q3, q4
+  vcnt.8 q6, q6
+  vcnt.8 q7, q7
+  vadd.i8 q12, q12, q6
+  veor q6, q0, q5
+  vadd.i8 q14, q14, q7
+  veor q7, q1, q5
+  vcnt.8 q6, q6
+  vcnt.8 q7, q7
+  vadd.i8 q9, q9, q6
+  veor q6, q2, q5
+  vadd.i8 q11, q11, q7
+  veor q7, q3, q5
+  vcnt.8 q6, q6
+  vcnt.8 q7, q7
+  vadd.i8 q13, q13, q6
+  vadd.i8 q15, q15, q7
+  subs r10, r10, #1
+  bne .Lirnet_a32_step
+.Lirnet_a32_full_done:
+  tst r9, #1
+  beq .Lirnet_a32_reduce
+  vld1.64 {d0}, [r0]!
+  vld1.64 {d8}, [r2]!
+  vld1.64 {d2}, [r4]!
+  vld1.64 {d4}, [r5]!
+  vld1.64 {d6}, [r6]!
+  vld1.64 {d10}, [r7]!
+  veor d12, d0, d8
+  veor d14, d2, d8
+  vcnt.8 d12, d12
+  vcnt.8 d14, d14
+  vadd.i8 d16, d16, d12
+  veor d12, d4, d8
+  vadd.i8 d20, d20, d14
+  veor d14, d6, d8
+  vcnt.8 d12, d12
+  vcnt.8 d14, d14
+  vadd.i8 d24, d24, d12
+  veor d12, d0, d10
+  vadd.i8 d28, d28, d14
+  veor d14, d2, d10
+  vcnt.8 d12, d12
+  vcnt.8 d14, d14
+  vadd.i8 d18, d18, d12
+  veor d12, d4, d10
+  vadd.i8 d22, d22, d14
+  veor d14, d6, d10
+  vcnt.8 d12, d12
+  vcnt.8 d14, d14
+  vadd.i8 d26, d26, d12
+  vadd.i8 d30, d30, d14
+.Lirnet_a32_reduce:
+  vpaddl.u8 q8, q8
+  vpaddl.u8 q9, q9
+  vpaddl.u8 q10, q10
+  vpaddl.u8 q11, q11
+  vpaddl.u8 q12, q12
+  vpaddl.u8 q13, q13
+  vpaddl.u8 q14, q14
+  vpaddl.u8 q15, q15
+  vadd.i16 d16, d16, d17
+  vadd.i16 d18, d18, d19
+  vadd.i16 d20, d20, d21
+  vadd.i16 d22, d22, d23
+  vadd.i16 d24, d24, d25
+  vadd.i16 d26, d26, d27
+  vadd.i16 d28, d28, d29
+  vadd.i16 d30, d30, d31
+  vpadd.i16 d0, d16, d18
+  vpadd.i16 d1, d20, d22
+  vpadd.i16 d2, d24, d26
+  vpadd.i16 d3, d28, d30
+  vpadd.i16 d4, d0, d1
+  vpadd.i16 d5, d2, d3
+  cmp r11, #0
+  bne .Lirnet_a32_add_to_c
+  vmovl.u16 q0, d4
+  vmovl.u16 q1, d5
+  b .Lirnet_a32_store
+.Lirnet_a32_add_to_c:
+  vld1.32 {d0}, [r1]
+  add ip, r1, r3
+  vld1.32 {d1}, [ip]
+  add ip, ip, r3
+  vld1.32 {d2}, [ip]
+  add ip, ip, r3
+  vld1.32 {d3}, [ip]
+  vaddw.u16 q0, q0, d4
+  vaddw.u16 q1, q1, d5
+.Lirnet_a32_store:
+  vst1.32 {d0}, [r1]
+  add ip, r1, r3
+  vst1.32 {d1}, [ip]
+  add ip, ip, r3
+  vst1.32 {d2}, [ip]
+  add ip, ip, r3
+  vst1.32 {d3}, [ip]
+  mov r11, #1
+  subs r8, r8, r9
+  bne .Lirnet_a32_chunk
+  vpop {d8-d15}
+  pop {r4-r11, pc}
+  .size irnet_bgemm4x2_tile_neon_a32, .-irnet_bgemm4x2_tile_neon_a32
+)");
+
+extern "C" void irnet_bgemm4x2_tile_neon_a32(const irnet::BitWord* a, std::size_t lda_bytes,
+                                             const irnet::BitWord* b, std::size_t ldb_bytes,
+                                             std::size_t K, std::int32_t* c,
+                                             std::size_t ldc_bytes);
 
 namespace irnet {
 namespace {
@@ -103,6 +300,11 @@ struct NeonA32Kernel {
   template <int MR, int NR>
   static void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
                    std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+    if (MR == kTileRows && NR == kTileCols && K >= 2) {
+      irnet_bgemm4x2_tile_neon_a32(A, lda * sizeof(BitWord), B, ldb * sizeof(BitWord), K, C,
+                                   ldc * sizeof(std::int32_t));
+      return;
+    }
     const BitWord* a_rows[MR];
     const BitWord* b_rows[NR];
     for (int m = 0; m < MR; ++m) a_rows[m] = A + m * lda;
