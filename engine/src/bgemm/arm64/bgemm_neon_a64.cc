@@ -440,8 +440,10 @@ uint16x8x2_t chunk_sums(const BitWord* const* a_rows, const BitWord* const* b_ro
 
 // The MR x NR tile for bgemm_tiled (bgemm/bgemm_tiles.h): 1 <= MR, NR <= 4.
 struct NeonA64Kernel {
+  // Inlined into the blocking loop, where the full tile is one call of the
+  // assembly routine.
   template <int MR, int NR>
-  static void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
+  __attribute__((always_inline)) static inline void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
                    std::size_t ldb, std::int32_t* C, std::size_t ldc) {
     if (MR == 4 && NR == 4 && K >= 2) {
       irnet_bgemm4x4_tile_neon_a64(A, lda * sizeof(BitWord), B, ldb * sizeof(BitWord), K, C,
