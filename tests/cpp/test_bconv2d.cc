@@ -382,6 +382,22 @@ TEST(geometry_output_size) {
   CHECK_EQ(g.out_w(), 27);  // (55 + 1 - 2 - 1) / 2 + 1
   g.dilation_h = 2;
   CHECK_EQ(g.out_h(), 27);  // (56 + 1 - 4 - 1) / 2 + 1
+
+  Conv2dGeometry bad = g;
+  bad.pad_top = 2147483647;
+  CHECK_THROWS(bad.validate(), "padded input size overflows");
+  bad = g;
+  bad.out_c = 10;
+  bad.groups = 4;
+  bad.in_c = 64;
+  CHECK_THROWS(bad.validate(), "output channels 10 are not divisible by groups 4");
+  bad = g;
+  bad.batch = 1 << 30;
+  bad.in_c = 1 << 30;
+  CHECK_THROWS(bad.validate(), "tensor sizes overflow 64-bit indexing");
+  bad = g;
+  bad.kernel_w = 0;
+  CHECK_THROWS(bad.validate(), "kernel must be >= 1x1, got 3x0");
 }
 
 int main() { return irnet_test::run_all(); }
