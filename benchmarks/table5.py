@@ -68,7 +68,7 @@ def machine_info() -> dict:
         import irnet_infer
         info["irnet_infer"] = irnet_infer.__version__
         info["cpu_features"] = irnet_infer.cpu_description()
-        info["kernels"] = {f: irnet_infer.selected_kernel(f) for f in irnet_infer.kernel_families()}
+        info["kernels"] = {f: irnet_infer.selected_kernel(f) for f in irnet_infer.kernels()}
     except Exception as e:  # report, do not fail: the table is still useful
         info["irnet_infer"] = f"unavailable: {e}"
     for mod in ("onnxruntime", "ncnn", "torch", "numpy"):
@@ -84,21 +84,22 @@ def machine_info() -> dict:
     return info
 
 
-def host_latency(files, threads: int, runs: int, warmup: int, work_dir: str, with_peers: bool):
-    """One interleaved timing run of every contender at `threads` threads."""
+def host_latency(files, threads: int, runs: int, warmup: int, work_dir: str, all_peers: bool):
+    """One interleaved timing run of every contender at `threads` threads
+    (onnxruntime always; ncnn, whose conversion takes a while, with all_peers)."""
     x = np.random.default_rng(0).standard_normal(model_zoo.INPUT_SHAPE).astype(np.float32)
     contenders, skipped = {}, {}
     for key in ("fp32", "irnet_noshift", "irnet"):
         contenders[f"irnet:{key}"] = peers.irnet(files[key].irb, x, threads)
-    if with_peers:
-        for name, make in (("onnxruntime:fp32", lambda: peers.onnxruntime(files["fp32"].onnx, x, threads)),
-                           ("ncnn:fp32", lambda: peers.ncnn_fp32(model_zoo.torch_fp_model(), x, threads,
-                                                                 work_dir))):
-            try:
-                contenders[name] = make()
-            except peers.PeerUnavailable as e:
-                skipped[name] = str(e)
+    makers = {"onnxruntime:fp32": lambda: peers.onnxruntime(files["fp32"].onnx, x, threads)}
+    if all_peers:
+        makers["ncnn:fp32"] = lambda: peers.ncnn_fp32(model_zoo.torch_fp_model(), x, threads, work_dir)
         skipped["ncnn:int8"] = peers.NCNN_INT8_REASON
+    for name, make in makers.items():
+        try:
+            contenders[name] = make()
+        except peers.PeerUnavailable as e:
+            skipped[name] = str(e)
     results = measure_interleaved(contenders, runs=runs, warmup=warmup)
     return {name: lat.as_dict() for name, lat in results.items()}, skipped
 
@@ -201,16 +202,19 @@ def write_chart(result: dict, path: str) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.table5", description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="< 1 minute: 5 runs, host only, no peers but onnxruntime")
+    ap.add_argument("--quick", action="store_true",
+                    help="< 1 minute: 5 runs, host only, onnxruntime as the only peer, output in the work dir")
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", default="1", help="comma-separated thread counts, e.g. 1,2,4")
     ap.add_argument("--work-dir", default=os.path.join(ROOT, "build", "bench"))
-    ap.add_argument("--out-dir", default=os.path.join(ROOT, "docs"))
+    ap.add_argument("--out-dir", help="where benchmarks.{md,json,png} go (default: docs/, or the work "
+                    "dir with --quick)")
     ap.add_argument("--no-qemu", action="store_true", help="skip the qemu instruction counts")
     args = ap.parse_args(argv)
     if args.quick:
         args.runs, args.warmup, args.no_qemu = 5, 1, True
+    out_dir = args.out_dir or (args.work_dir if args.quick else os.path.join(ROOT, "docs"))
     threads = [int(t) for t in args.threads.split(",")]
 
     files = model_zoo.build(args.work_dir)
@@ -225,7 +229,7 @@ def main(argv=None) -> int:
                                 "fp_params": f.fp_params, "binary_params": f.binary_params}
     for t in threads:
         print(f"[table5] host latency, {t} thread(s), {args.runs} runs ...", flush=True)
-        host, skipped = host_latency(files, t, args.runs, args.warmup, args.work_dir, with_peers=True)
+        host, skipped = host_latency(files, t, args.runs, args.warmup, args.work_dir, all_peers=not args.quick)
         result["host"][str(t)] = host
         result["skipped"].update(skipped)
     result["load_and_first_run_ms"] = load_and_first_run_ms(files["irnet"].irb)
@@ -233,14 +237,13 @@ def main(argv=None) -> int:
         from . import arm_table
         result["qemu"], result["a53"], result["a53_method"] = arm_table.measure(files, args.work_dir)
 
-    os.makedirs(args.out_dir, exist_ok=True)
-    stem = "benchmarks_quick" if args.quick else "benchmarks"
-    with open(os.path.join(args.out_dir, stem + ".json"), "w") as f:
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "benchmarks.json"), "w") as f:
         json.dump(result, f, indent=1, default=str)
     markdown = render_markdown(result)
-    with open(os.path.join(args.out_dir, stem + ".md"), "w") as f:
+    with open(os.path.join(out_dir, "benchmarks.md"), "w") as f:
         f.write(markdown)
-    write_chart(result, os.path.join(args.out_dir, stem + ".png"))
+    write_chart(result, os.path.join(out_dir, "benchmarks.png"))
     print(markdown)
     return 0
 

@@ -51,10 +51,10 @@ def disassemble(source: Path, function: str, tmp: Path) -> list[tuple[int, str]]
     return insns
 
 
-def hottest_loop(insns: list[tuple[int, str]]) -> list[str]:
+def hottest_loop(insns: list[tuple[int, str]], marker: str = "cnt") -> list[str]:
     """Among the innermost loops (a backward branch with no other branch in its
-    body), the one with the most cnt instructions; its branch is rewritten to a
-    label so llvm-mca can parse it."""
+    body), the one with the most `marker` instructions (cnt for xor-popcount,
+    fmla for an sgemm); its branch is rewritten to a label so llvm-mca can parse it."""
     index = {addr: i for i, (addr, _) in enumerate(insns)}
     best = None
     for j, (addr, text) in enumerate(insns):
@@ -65,11 +65,11 @@ def hottest_loop(insns: list[tuple[int, str]]) -> list[str]:
         if any(BRANCH.match(t) for _, t in insns[i:j]):
             continue
         body = [t for _, t in insns[i:j]] + [f"{m.group(1)} {m.group(2)}loop_top"]
-        cnts = sum(t.startswith("cnt") for t in body)
+        cnts = sum(t.split()[0] == marker for t in body)
         if best is None or cnts > best[0] or (cnts == best[0] and len(body) < len(best[1])):
             best = (cnts, body)
     if best is None or best[0] == 0:
-        sys.exit("a53_loop: no loop with cnt instructions in this function")
+        sys.exit(f"a53_loop: no loop with {marker} instructions in this function")
     return ["loop_top:", *best[1]]
 
 

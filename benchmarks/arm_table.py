@@ -1,0 +1,97 @@
+"""The ARM columns of Table 5: exact qemu instruction counts and a Cortex-A53 estimate.
+
+Instruction counts: irnet-run, cross-built for aarch64 and armv7, runs each
+model under qemu with the counting plugin (tools/qemu) for 1 and for 2 timed
+passes (no warm-up); the difference is exactly one forward pass, without
+process start-up, model load and printing. Per-function counts come from the
+same two runs.
+
+Cortex-A53 @ 1.2 GHz estimate (an ESTIMATE, not a measurement):
+    cycles = sum over functions of  instructions(f) x CPI(f)
+with CPI(f) from llvm-mca -mcpu=cortex-a53 on the inner loop of the hot
+kernels (the bgemm and sgemm micro-kernels; tools/mca), and, for every other
+instruction, CPI = 1.85, the effective CPI the A53 achieved on daBNN's whole
+forward pass (BRIEF section 5: 170 M instructions in ~314 M cycles). llvm-mca
+assumes L1 hits, so the kernels' share is optimistic; the allowance for the
+rest is taken from real hardware and is pessimistic for straight-line NEON code.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+from .mca_kernels import KERNELS, kernel_cpis
+from .qemu_count import ROOT, QemuCountError, count_instructions
+
+TOOLCHAINS = {
+    "arm64": os.path.join(ROOT, "cmake/toolchains/aarch64-linux-gnu.cmake"),
+    "arm32": os.path.join(ROOT, "cmake/toolchains/arm-linux-gnueabihf.cmake"),
+}
+ARCH_LABEL = {"arm64": "aarch64", "arm32": "armv7"}
+A53_HZ = 1.2e9
+REST_CPI = 314.0 / 170.0  # daBNN on the Pi 3B: cycles / instructions (BRIEF section 5)
+
+
+def cross_build(arch: str, target: str, build_dir: str | None = None) -> str:
+    """Configures (once) and builds `target` for `arch`; returns the binary's path."""
+    build_dir = build_dir or os.path.join(ROOT, "build", arch)
+    if not os.path.exists(os.path.join(build_dir, "build.ninja")):
+        subprocess.run(["cmake", "-S", ROOT, "-B", build_dir, "-G", "Ninja",
+                        f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAINS[arch]}"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", build_dir, "-j2", "--target", target], check=True,
+                   stdout=subprocess.DEVNULL)
+    return os.path.join(build_dir, target)
+
+
+def count_per_pass(binary: str, irb: str, arch: str) -> dict:
+    """Exact instructions of one forward pass (2 passes minus 1 pass), per function too."""
+    runs, seconds = {}, {}
+    for passes in (1, 2):
+        start = time.perf_counter()
+        runs[passes] = count_instructions(binary, [irb, "--runs", str(passes), "--warmup", "0"], arch,
+                                          symbols=True)
+        seconds[passes] = time.perf_counter() - start
+    one, two = runs[1], runs[2]
+    per_symbol = {name: two.per_symbol.get(name, 0) - one.per_symbol.get(name, 0)
+                  for name in two.per_symbol}
+    per_symbol = {k: v for k, v in per_symbol.items() if v > 0}
+    top = sorted(per_symbol.items(), key=lambda kv: -kv[1])
+    by_family = {family: sum(v for k, v in per_symbol.items() if spec[3].search(k))
+                 for family, spec in KERNELS.items()}
+    return {"per_pass": two.total - one.total,
+            "emulated_ms": (seconds[2] - seconds[1]) * 1e3,
+            "top_symbols": top[:12],
+            "kernel_instructions": by_family}
+
+
+def a53_estimate_ms(counts: dict, cpis: dict) -> float:
+    """Kernel instructions at their llvm-mca CPI, everything else at REST_CPI."""
+    kernels = counts["kernel_instructions"]
+    rest = counts["per_pass"] - sum(kernels.values())
+    cycles = sum(n * cpis[family][0] for family, n in kernels.items()) + rest * REST_CPI
+    return cycles / A53_HZ * 1e3
+
+
+def measure(files, work_dir: str):
+    """Returns (qemu results by arch label, A53 estimates by model key, method text)."""
+
+    qemu: dict = {}
+    for arch in ("arm64", "arm32"):
+        label = ARCH_LABEL[arch]
+        try:
+            binary = cross_build(arch, "irnet-run")
+            qemu[label] = {key: count_per_pass(binary, f.irb, arch) for key, f in files.items()}
+        except (QemuCountError, subprocess.CalledProcessError, OSError) as e:
+            qemu[label] = {"skipped": str(e)}
+    estimates, method = {}, "skipped"
+    try:
+        cpis = kernel_cpis()
+        if "skipped" not in qemu["aarch64"]:
+            estimates = {key: a53_estimate_ms(c, cpis) for key, c in qemu["aarch64"].items()}
+        used = "; ".join(f"{family} CPI {cpi:.3f} ({detail})" for family, (cpi, detail) in cpis.items())
+        method = (__doc__.split("Cortex-A53 @ 1.2 GHz estimate")[1].strip() +
+                  f"\n\nUsed: {used}; everything else CPI {REST_CPI:.2f}.")
+    except Exception as e:  # llvm-mca missing or the kernel loop not found: a skipped column
+        method = f"skipped: {e}"
+    return qemu, estimates, method
