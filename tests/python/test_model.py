@@ -333,5 +333,12 @@ def test_binary_gemm_and_int32_mode(tmp_path):
     xv[0, :5] = 0.0  # sign(0) maps to +1 in the engine
     dot = (np.where(xv < 0, -1, 1) @ np.where(wf < 0, -1, 1).T)
     ref = binary_epilogue(dot[:, :, None, None], shift, scale, bias)[:, :, 0, 0]
-    got = irnet_infer.Model(tmp_path / "gemm.irb").run(xv)
-    np.testing.assert_array_equal(got, ref)
+    model = irnet_infer.Model(tmp_path / "gemm.irb")
+    np.testing.assert_array_equal(model.run(xv), ref)
+    # Binarization of special values (docs/errors.md): NaN -> +1, +-Inf by sign.
+    special = xv.copy()
+    special[1, :3] = [np.nan, np.inf, -np.inf]
+    same = xv.copy()
+    same[1, :3] = [1.0, 1.0, -1.0]
+    np.testing.assert_array_equal(model.run(special), model.run(same))
+    assert not np.array_equal(model.run(same), model.run(-same))
