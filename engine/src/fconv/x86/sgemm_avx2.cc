@@ -1,4 +1,5 @@
-// AVX2 + FMA sgemm micro-kernel: 6 rows × 16 columns (12 ymm accumulators).
+// AVX2 + FMA sgemm micro-kernel: 6 rows × 16 columns (12 ymm accumulators),
+// row-major A panel (the conv's im2col copies contiguous runs into it).
 #include "fconv/sgemm.h"
 #include "fconv/x86/sgemm_tile_x86.h"
 
@@ -21,10 +22,10 @@ struct Avx2 {
 
 void sgemm_6x16_avx2(std::size_t K, const float* a, const float* b, const float* bias, float lo,
                      float hi, float* C, std::size_t ldc, std::size_t rows, std::size_t cols) {
-  sgemm_tile_x86<Avx2, 6, 2>(K, a, b, bias, lo, hi, C, ldc, rows, cols);
+  sgemm_tile_x86<Avx2, 6, 2, true>(K, a, b, bias, lo, hi, C, ldc, rows, cols);
 }
 
-const SgemmKernel kKernel = {"sgemm_6x16_avx2", 6, 16, 1, SgemmALayout::kKMajor, &sgemm_6x16_avx2};
+const SgemmKernel kKernel = {"sgemm_6x16_avx2", 6, 16, 1, SgemmALayout::kRowMajor, &sgemm_6x16_avx2};
 
 }  // namespace
 

@@ -22,7 +22,7 @@ struct Avx512 {
 void sgemm_12x32_avx512(std::size_t K, const float* a, const float* b, const float* bias,
                         float lo, float hi, float* C, std::size_t ldc, std::size_t rows,
                         std::size_t cols) {
-  sgemm_tile_x86<Avx512, 12, 2>(K, a, b, bias, lo, hi, C, ldc, rows, cols);
+  sgemm_tile_x86<Avx512, 12, 2, false>(K, a, b, bias, lo, hi, C, ldc, rows, cols);
 }
 
 const SgemmKernel kKernel = {"sgemm_12x32_avx512", 12, 32, 1, SgemmALayout::kKMajor, &sgemm_12x32_avx512};
