@@ -13,27 +13,6 @@
 #include "ops/strided_copy.h"
 
 namespace irnet {
-namespace {
-
-class SliceOp final : public Op {
- public:
-  SliceOp(DType dtype, Shape out_shape, StridedView in_view, std::size_t elem_size)
-      : dtype_(dtype), out_shape_(std::move(out_shape)), in_view_(std::move(in_view)), elem_size_(elem_size) {}
-  std::vector<TensorDesc> outputs() const override { return {{dtype_, out_shape_, nullptr}}; }
-  void run(const RunContext& ctx) const override {
-    strided_copy(ctx.inputs[0], in_view_, ctx.outputs[0], {0, contiguous_strides(out_shape_)}, out_shape_,
-                 elem_size_);
-  }
-
- private:
-  DType dtype_;
-  Shape out_shape_;
-  StridedView in_view_;
-  std::size_t elem_size_;
-};
-
-}  // namespace
-
 std::unique_ptr<Op> make_slice(const NodeView& node) {
   check_arity(node, 1, 1);
   if (node.input(0) == nullptr) node.fail("input 0 is required");
@@ -63,7 +42,7 @@ std::unique_ptr<Op> make_slice(const NodeView& node) {
     in_view.base += start * in_strides[k];
     in_view.strides[k] = step * in_strides[k];
   }
-  return std::make_unique<SliceOp>(x.dtype, out_shape, in_view, elem_size);
+  return make_view_copy_op(x.dtype, out_shape, in_view, elem_size);
 }
 
 }  // namespace irnet

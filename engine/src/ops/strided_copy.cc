@@ -48,4 +48,29 @@ void strided_copy(const void* in, const StridedView& in_view, void* out, const S
     copy_typed<std::uint8_t>(in, in_view, out, out_view, dims);
 }
 
+namespace {
+
+class ViewCopyOp final : public Op {
+ public:
+  ViewCopyOp(DType dtype, Shape out_shape, StridedView in_view, std::size_t elem_size)
+      : dtype_(dtype), out_shape_(std::move(out_shape)), in_view_(std::move(in_view)), elem_size_(elem_size) {}
+  std::vector<TensorDesc> outputs() const override { return {{dtype_, out_shape_, nullptr}}; }
+  void run(const RunContext& ctx) const override {
+    strided_copy(ctx.inputs[0], in_view_, ctx.outputs[0], {0, contiguous_strides(out_shape_)}, out_shape_,
+                 elem_size_);
+  }
+
+ private:
+  DType dtype_;
+  Shape out_shape_;
+  StridedView in_view_;
+  std::size_t elem_size_;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> make_view_copy_op(DType dtype, Shape out_shape, StridedView in_view, std::size_t elem_size) {
+  return std::make_unique<ViewCopyOp>(dtype, std::move(out_shape), std::move(in_view), elem_size);
+}
+
 }  // namespace irnet

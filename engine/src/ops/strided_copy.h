@@ -10,7 +10,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
+
+#include "graph/op.h"
 
 namespace irnet {
 
@@ -25,5 +28,9 @@ std::vector<std::int64_t> contiguous_strides(const std::vector<std::int64_t>& di
 // elem_size is 1 or 4 bytes (the non-packed dtypes).
 void strided_copy(const void* in, const StridedView& in_view, void* out, const StridedView& out_view,
                   const std::vector<std::int64_t>& dims, std::size_t elem_size);
+
+// The op whose output (contiguous, out_shape) reads its single input through
+// in_view: Slice and Transpose are both this, with different views.
+std::unique_ptr<Op> make_view_copy_op(DType dtype, Shape out_shape, StridedView in_view, std::size_t elem_size);
 
 }  // namespace irnet
