@@ -174,6 +174,12 @@ TEST(conv_shape_matrix_all_kernels) {
       {1, 1, 1, 512, 10, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},       // fc-like
       {1, 2, 2, 3, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},          // tiny, all border
       {1, 3, 3, 4, 4, 3, 3, 3, 3, 1, 1, 0, 0, 0, 0, 1},          // output 1x1
+      // Row-major im2col interior path: patches fully inside, kernel-row runs of
+      // 147/8/16/7 floats (block copies with an overlapping last block, or scalar).
+      {1, 15, 15, 3, 64, 7, 7, 2, 2, 1, 1, 0, 0, 0, 0, 1},       // stem, no padding
+      {1, 12, 11, 4, 8, 3, 2, 1, 1, 2, 1, 1, 0, 2, 1, 1},        // dilation_h 2 only, run 8
+      {1, 9, 10, 4, 17, 2, 4, 1, 2, 1, 1, 0, 1, 0, 0, 1},        // run 16
+      {1, 8, 9, 1, 5, 3, 7, 1, 1, 3, 1, 0, 0, 0, 0, 1},          // run 7, dilation_h 3
   };
   for (const ConvCase& c : cases) {
     check_conv_case(c, none, true, rng);

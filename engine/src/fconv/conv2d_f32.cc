@@ -1,6 +1,7 @@
 #include "fconv/conv2d_f32.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "common/check.h"
 
@@ -69,53 +70,93 @@ FloatConv2d::FloatConv2d(const Conv2dGeometry& g, const float* weights, const fl
   }
 }
 
+namespace {
+
+// Copies n contiguous floats (row-major A panel: a kernel row's taps are one
+// run, 21 floats for the 7x7x3 stem) in blocks of 8. The last block is moved
+// back to end exactly at n and overlaps the previous one (same values written
+// twice): no scalar tail, no read or write outside [0, n).
+void copy_run(float* __restrict dst, const float* __restrict src, std::size_t n) {
+  constexpr std::size_t kBlock = 8;
+  const auto copy_block = [&](std::size_t at) {
+    std::memcpy(dst + at, src + at, kBlock * sizeof(float));  // fixed size: inline vector moves
+  };
+  if (n < kBlock) {
+    for (std::size_t t = 0; t < n; ++t) dst[t] = src[t];
+    return;
+  }
+  for (std::size_t at = 0; at + kBlock < n; at += kBlock) copy_block(at);
+  copy_block(n - kBlock);
+}
+
+}  // namespace
+
 template <bool kContiguousK>
 void FloatConv2d::pack_a_layout(std::size_t row0, int group, const float* x, float* a_panel) const {
-  const std::size_t mr = kernel_->mr;
-  const std::size_t cg = g_.in_c_per_group();
-  const std::size_t pixels = static_cast<std::size_t>(out_h_) * out_w_;
-  const std::size_t tap_row = static_cast<std::size_t>(g_.kernel_w) * cg;  // k values per kernel row
+  // Local copies: the geometry then stays in registers across the stores and
+  // memset calls below instead of being reloaded from *this.
+  const Conv2dGeometry g = g_;
+  const std::size_t mr = kernel_->mr, k = k_, kp = kp_, rows = rows_;
+  const int out_w = out_w_;
+  const std::size_t cg = g.in_c_per_group();
+  const std::size_t pixels = static_cast<std::size_t>(out_h_) * out_w;
+  const std::size_t tap_row = static_cast<std::size_t>(g.kernel_w) * cg;  // k values per kernel row
   // Consecutive k of one row are `step` floats apart in the panel: 1 for a
   // row-major panel (compile-time, so the copies below become vector code).
   const std::size_t step = kContiguousK ? 1 : mr;
   const auto zero = [step](float* __restrict dst, std::size_t n) {
+    if (n == 0) return;  // the common case inside the image: no call into memset
     for (std::size_t t = 0; t < n; ++t) dst[t * step] = 0.f;
   };
   const auto copy = [step](float* __restrict dst, const float* __restrict src, std::size_t n) {
     for (std::size_t t = 0; t < n; ++t) dst[t * step] = src[t];
   };
   for (std::size_t r = 0; r < mr; ++r) {
-    float* dst = a_panel + kernel_->a_index(r, 0, kp_);  // A[r][k] at dst[k * step]
-    zero(dst + k_ * step, kp_ - k_);
+    float* dst = a_panel + kernel_->a_index(r, 0, kp);  // A[r][k] at dst[k * step]
+    zero(dst + k * step, kp - k);
     const std::size_t m = row0 + r;
-    if (m >= rows_) {
-      zero(dst, k_);
+    if (m >= rows) {
+      zero(dst, k);
       continue;
     }
     const std::size_t n = m / pixels, pix = m % pixels;
-    const int ih0 = static_cast<int>(pix / out_w_) * g_.stride_h - g_.pad_top;
-    const int iw0 = static_cast<int>(pix % out_w_) * g_.stride_w - g_.pad_left;
+    const int ih0 = static_cast<int>(pix / out_w) * g.stride_h - g.pad_top;
+    const int iw0 = static_cast<int>(pix % out_w) * g.stride_w - g.pad_left;
     // Kernel columns j in [j_begin, j_end) read inside the input (iw0 + j*dw in [0, in_w)).
-    const int dw = g_.dilation_w;
-    const int j_begin = iw0 >= 0 ? 0 : std::min(g_.kernel_w, (-iw0 + dw - 1) / dw);
-    const int j_end = iw0 >= g_.in_w ? j_begin
-                                     : std::max(j_begin, std::min(g_.kernel_w, (g_.in_w - 1 - iw0) / dw + 1));
-    const float* image = x + n * g_.in_h * g_.in_w * g_.in_c + group * cg;
-    for (int i = 0; i < g_.kernel_h; ++i, dst += tap_row * step) {
-      const int ih = ih0 + i * g_.dilation_h;
-      if (ih < 0 || ih >= g_.in_h) {
+    const int dw = g.dilation_w;
+    const int j_begin = iw0 >= 0 ? 0 : std::min(g.kernel_w, (-iw0 + dw - 1) / dw);
+    const int j_end = iw0 >= g.in_w ? j_begin
+                                     : std::max(j_begin, std::min(g.kernel_w, (g.in_w - 1 - iw0) / dw + 1));
+    const float* image = x + n * g.in_h * g.in_w * g.in_c + group * cg;
+    const bool contiguous_taps = g.dilation_w == 1 && cg == static_cast<std::size_t>(g.in_c);
+    if (kContiguousK && contiguous_taps && j_begin == 0 && j_end == g.kernel_w && ih0 >= 0 &&
+        ih0 + (g.kernel_h - 1) * g.dilation_h < g.in_h) {
+      // The whole patch is inside the image (the common case): each kernel
+      // row is one run of tap_row floats, no bounds to check.
+      const std::size_t src_step = static_cast<std::size_t>(g.dilation_h) * g.in_w * g.in_c;
+      const float* src = image + (static_cast<std::size_t>(ih0) * g.in_w + iw0) * g.in_c;
+      for (int i = 0; i < g.kernel_h; ++i, dst += tap_row, src += src_step) copy_run(dst, src, tap_row);
+      continue;
+    }
+    for (int i = 0; i < g.kernel_h; ++i, dst += tap_row * step) {
+      const int ih = ih0 + i * g.dilation_h;
+      if (ih < 0 || ih >= g.in_h) {
         zero(dst, tap_row);
         continue;
       }
       zero(dst, j_begin * cg);
-      const float* src = image + (static_cast<std::size_t>(ih) * g_.in_w + iw0 + j_begin * dw) * g_.in_c;
+      const float* src = image + (static_cast<std::size_t>(ih) * g.in_w + iw0 + j_begin * dw) * g.in_c;
       float* run = dst + j_begin * cg * step;
-      if (dw == 1 && cg == static_cast<std::size_t>(g_.in_c)) {
-        copy(run, src, (j_end - j_begin) * cg);  // the valid taps are contiguous in x
+      if (contiguous_taps) {
+        // The valid taps are contiguous in x.
+        if (kContiguousK)
+          copy_run(run, src, (j_end - j_begin) * cg);
+        else
+          copy(run, src, (j_end - j_begin) * cg);
       } else {
-        for (int j = j_begin; j < j_end; ++j, src += dw * g_.in_c, run += cg * step) copy(run, src, cg);
+        for (int j = j_begin; j < j_end; ++j, src += dw * g.in_c, run += cg * step) copy(run, src, cg);
       }
-      zero(dst + j_end * cg * step, (g_.kernel_w - j_end) * cg);
+      zero(dst + j_end * cg * step, (g.kernel_w - j_end) * cg);
     }
   }
 }
