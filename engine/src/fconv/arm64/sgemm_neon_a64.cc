@@ -76,8 +76,9 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
   constexpr std::size_t kRows = 8;
   // The k loop is assembly: the intrinsic version needs all 32 registers and
   // GCC then adds moves to it. Accumulators: v0-v15 (row r in v(2r), v(2r+1));
-  // A rows: v16-v23, loaded at a + r*K; B: v24-v31. Per iteration (4 k steps):
-  // 8 ldr + 1 add + 4 ldp + 64 fmla + subs + b.ne = 79 instructions, 256 MACs.
+  // A rows: v16-v23, loaded at a + r*K (row 0 with post-increment, so the
+  // other rows' offsets o_r are r*K*4 - 16); B: v24-v31. Per iteration (4 k
+  // steps): 8 ldr + 4 ldp + 64 fmla + subs + b.ne = 78 instructions, 256 MACs.
   alignas(16) float acc[kRows * kNr];
   const std::size_t row_bytes = K * sizeof(float);
   std::size_t iterations = K / 4;
@@ -100,7 +101,7 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "movi v15.4s, #0\n"
       "cbz %[n], 2f\n"
       "1:\n"
-      "ldr q16, [%[a]]\n"
+      "ldr q16, [%[a]], #16\n"
       "ldr q17, [%[a], %[o1]]\n"
       "ldr q18, [%[a], %[o2]]\n"
       "ldr q19, [%[a], %[o3]]\n"
@@ -108,7 +109,6 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "ldr q21, [%[a], %[o5]]\n"
       "ldr q22, [%[a], %[o6]]\n"
       "ldr q23, [%[a], %[o7]]\n"
-      "add %[a], %[a], #16\n"
       "ldp q24, q25, [%[b]], #32\n"
       "ldp q26, q27, [%[b]], #32\n"
       "ldp q28, q29, [%[b]], #32\n"
@@ -189,7 +189,7 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "stp q12, q13, [%[acc], #192]\n"
       "stp q14, q15, [%[acc], #224]\n"
       : [a] "+r"(a), [b] "+r"(b), [n] "+r"(iterations)
-      : [o1] "r"(1 * row_bytes), [o2] "r"(2 * row_bytes), [o3] "r"(3 * row_bytes), [o4] "r"(4 * row_bytes), [o5] "r"(5 * row_bytes), [o6] "r"(6 * row_bytes), [o7] "r"(7 * row_bytes), [acc] "r"(acc)
+      : [o1] "r"(1 * row_bytes - 16), [o2] "r"(2 * row_bytes - 16), [o3] "r"(3 * row_bytes - 16), [o4] "r"(4 * row_bytes - 16), [o5] "r"(5 * row_bytes - 16), [o6] "r"(6 * row_bytes - 16), [o7] "r"(7 * row_bytes - 16), [acc] "r"(acc)
       : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31");
   // Epilogue: + bias, then clamp to [lo, hi] (same order as the reference).
   const float32x4_t bias0 = vld1q_f32(bias), bias1 = vld1q_f32(bias + 4);
