@@ -23,7 +23,7 @@ const char* attr_type_name(AttrType t) {
 // attributes looked up by key with type checks.
 class IrbNodeView final : public NodeView {
  public:
-  IrbNodeView(const IrbNode& node, const std::vector<GraphTensor>& tensors) : node_(node) {
+  IrbNodeView(const IrbNode& node, const std::vector<GraphTensor>& tensors) : node_(node), tensors_(tensors) {
     descs_.reserve(node.inputs.size());
     for (std::uint32_t id : node.inputs) {
       TensorDesc d;
@@ -43,6 +43,9 @@ class IrbNodeView final : public NodeView {
     return &descs_[i];
   }
   std::size_t num_outputs() const override { return node_.outputs.size(); }
+  const Shape* declared_output_shape(std::size_t i) const override {
+    return i < node_.outputs.size() ? &tensors_[node_.outputs[i]].shape : nullptr;
+  }
 
   bool has_attr(const std::string& key) const override { return find(key) != nullptr; }
 
@@ -89,6 +92,7 @@ class IrbNodeView final : public NodeView {
                    attr_type_name(a.type)));
   }
   const IrbNode& node_;
+  const std::vector<GraphTensor>& tensors_;
   std::vector<TensorDesc> descs_;
 };
 

@@ -49,6 +49,12 @@ class NodeView {
   virtual std::size_t num_inputs() const = 0;
   virtual const TensorDesc* input(std::size_t i) const = 0;
   virtual std::size_t num_outputs() const = 0;
+  // The shape the file declares for output i, or nullptr where unknown (test
+  // doubles). Factories whose construction cost grows with the output size
+  // (BinaryConv2d's padding-correction classes) compare it first, so a corrupt
+  // attribute cannot make the loader build a huge op before the graph-level
+  // inferred-vs-declared check runs.
+  virtual const Shape* declared_output_shape(std::size_t /*i*/) const { return nullptr; }
 
   // Attributes. The default is returned when the key is absent; a present key
   // with the wrong type or count throws (naming node, op and key).

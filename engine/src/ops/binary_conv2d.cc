@@ -191,6 +191,12 @@ std::unique_ptr<Op> make_binary_conv2d(const NodeView& node) {
     node.fail(str_cat("weights have shape ", shape_str(w.shape), ", the attributes and input need ",
                       shape_str(expected_w)));
   const Shape out_shape = {g.batch, g.out_h(), g.out_w(), g.out_c};
+  // Before BConv2d sizes its per-position tables by the output plane: a corrupt
+  // pad or stride must not cost time and memory proportional to a bogus output.
+  const Shape* declared = node.declared_output_shape(0);
+  if (declared != nullptr && *declared != out_shape)
+    node.fail(str_cat("output 0 is declared ", shape_str(*declared), " but the input and attributes give ",
+                      shape_str(out_shape)));
   return make_binary_conv_op(node, g, static_cast<PadValue>(pad_value), out_shape, true);
 }
 
