@@ -79,7 +79,15 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
   // A rows: v16-v23, loaded at a + r*K (row 0 with post-increment, so the
   // other rows' offsets o_r are r*K*4 - 16); B: v24-v31. Per iteration (4 k
   // steps): 8 ldr + 4 ldp + 64 fmla + subs + b.ne = 78 instructions, 256 MACs.
-  alignas(16) float acc[kRows * kNr];
+  // The epilogue (bias, clamp, store) stays in the same asm block, on the
+  // accumulator registers.
+  // A full tile goes straight to C, a partial one through `tile`.
+  float tile[kRows * kNr];
+  const bool full = rows == kRows && cols == kNr;
+  float* dst = full ? C : tile;
+  const std::size_t dst_step = (full ? ldc : kNr) * sizeof(float);
+  const float lohi[2] = {lo, hi};
+  const float* lohi_ptr = lohi;
   const std::size_t row_bytes = K * sizeof(float);
   std::size_t iterations = K / 4;
   asm volatile(
@@ -180,27 +188,77 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "subs %[n], %[n], #1\n"
       "b.ne 1b\n"
       "2:\n"
-      "stp q0, q1, [%[acc], #0]\n"
-      "stp q2, q3, [%[acc], #32]\n"
-      "stp q4, q5, [%[acc], #64]\n"
-      "stp q6, q7, [%[acc], #96]\n"
-      "stp q8, q9, [%[acc], #128]\n"
-      "stp q10, q11, [%[acc], #160]\n"
-      "stp q12, q13, [%[acc], #192]\n"
-      "stp q14, q15, [%[acc], #224]\n"
-      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(iterations)
-      : [o1] "r"(1 * row_bytes - 16), [o2] "r"(2 * row_bytes - 16), [o3] "r"(3 * row_bytes - 16), [o4] "r"(4 * row_bytes - 16), [o5] "r"(5 * row_bytes - 16), [o6] "r"(6 * row_bytes - 16), [o7] "r"(7 * row_bytes - 16), [acc] "r"(acc)
+      // Epilogue: + bias, then clamp to [lo, hi] (same order as the reference),
+      // then row r stored at dst + r*dst_step.
+      "ldp q24, q25, [%[bias]]\n"
+      "ld1r {v26.4s}, [%[lohi]], #4\n"
+      "ld1r {v27.4s}, [%[lohi]]\n"
+      "fadd v0.4s, v0.4s, v24.4s\n"
+      "fadd v1.4s, v1.4s, v25.4s\n"
+      "fadd v2.4s, v2.4s, v24.4s\n"
+      "fadd v3.4s, v3.4s, v25.4s\n"
+      "fadd v4.4s, v4.4s, v24.4s\n"
+      "fadd v5.4s, v5.4s, v25.4s\n"
+      "fadd v6.4s, v6.4s, v24.4s\n"
+      "fadd v7.4s, v7.4s, v25.4s\n"
+      "fadd v8.4s, v8.4s, v24.4s\n"
+      "fadd v9.4s, v9.4s, v25.4s\n"
+      "fadd v10.4s, v10.4s, v24.4s\n"
+      "fadd v11.4s, v11.4s, v25.4s\n"
+      "fadd v12.4s, v12.4s, v24.4s\n"
+      "fadd v13.4s, v13.4s, v25.4s\n"
+      "fadd v14.4s, v14.4s, v24.4s\n"
+      "fadd v15.4s, v15.4s, v25.4s\n"
+      "fmax v0.4s, v0.4s, v26.4s\n"
+      "fmax v1.4s, v1.4s, v26.4s\n"
+      "fmax v2.4s, v2.4s, v26.4s\n"
+      "fmax v3.4s, v3.4s, v26.4s\n"
+      "fmax v4.4s, v4.4s, v26.4s\n"
+      "fmax v5.4s, v5.4s, v26.4s\n"
+      "fmax v6.4s, v6.4s, v26.4s\n"
+      "fmax v7.4s, v7.4s, v26.4s\n"
+      "fmax v8.4s, v8.4s, v26.4s\n"
+      "fmax v9.4s, v9.4s, v26.4s\n"
+      "fmax v10.4s, v10.4s, v26.4s\n"
+      "fmax v11.4s, v11.4s, v26.4s\n"
+      "fmax v12.4s, v12.4s, v26.4s\n"
+      "fmax v13.4s, v13.4s, v26.4s\n"
+      "fmax v14.4s, v14.4s, v26.4s\n"
+      "fmax v15.4s, v15.4s, v26.4s\n"
+      "fmin v0.4s, v0.4s, v27.4s\n"
+      "fmin v1.4s, v1.4s, v27.4s\n"
+      "fmin v2.4s, v2.4s, v27.4s\n"
+      "fmin v3.4s, v3.4s, v27.4s\n"
+      "fmin v4.4s, v4.4s, v27.4s\n"
+      "fmin v5.4s, v5.4s, v27.4s\n"
+      "fmin v6.4s, v6.4s, v27.4s\n"
+      "fmin v7.4s, v7.4s, v27.4s\n"
+      "fmin v8.4s, v8.4s, v27.4s\n"
+      "fmin v9.4s, v9.4s, v27.4s\n"
+      "fmin v10.4s, v10.4s, v27.4s\n"
+      "fmin v11.4s, v11.4s, v27.4s\n"
+      "fmin v12.4s, v12.4s, v27.4s\n"
+      "fmin v13.4s, v13.4s, v27.4s\n"
+      "fmin v14.4s, v14.4s, v27.4s\n"
+      "fmin v15.4s, v15.4s, v27.4s\n"
+      "stp q0, q1, [%[dst]]\n"
+      "add %[dst], %[dst], %[dst_step]\n"
+      "stp q2, q3, [%[dst]]\n"
+      "add %[dst], %[dst], %[dst_step]\n"
+      "stp q4, q5, [%[dst]]\n"
+      "add %[dst], %[dst], %[dst_step]\n"
+      "stp q6, q7, [%[dst]]\n"
+      "add %[dst], %[dst], %[dst_step]\n"
+      "stp q8, q9, [%[dst]]\n"
+      "add %[dst], %[dst], %[dst_step]\n"
+      "stp q10, q11, [%[dst]]\n"
+      "add %[dst], %[dst], %[dst_step]\n"
+      "stp q12, q13, [%[dst]]\n"
+      "add %[dst], %[dst], %[dst_step]\n"
+      "stp q14, q15, [%[dst]]\n"
+      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(iterations), [dst] "+r"(dst), [lohi] "+r"(lohi_ptr)
+      : [o1] "r"(1 * row_bytes - 16), [o2] "r"(2 * row_bytes - 16), [o3] "r"(3 * row_bytes - 16), [o4] "r"(4 * row_bytes - 16), [o5] "r"(5 * row_bytes - 16), [o6] "r"(6 * row_bytes - 16), [o7] "r"(7 * row_bytes - 16), [bias] "r"(bias), [dst_step] "r"(dst_step)
       : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31");
-  // Epilogue: + bias, then clamp to [lo, hi] (same order as the reference).
-  const float32x4_t bias0 = vld1q_f32(bias), bias1 = vld1q_f32(bias + 4);
-  const float32x4_t lo_v = vdupq_n_f32(lo), hi_v = vdupq_n_f32(hi);
-  float tile[kRows * kNr];
-  const bool full = rows == kRows && cols == kNr;
-  for (std::size_t r = 0; r < kRows; ++r) {
-    float* dst = full ? C + r * ldc : tile + r * kNr;
-    vst1q_f32(dst, vminq_f32(vmaxq_f32(vaddq_f32(vld1q_f32(acc + r * kNr), bias0), lo_v), hi_v));
-    vst1q_f32(dst + 4, vminq_f32(vmaxq_f32(vaddq_f32(vld1q_f32(acc + r * kNr + 4), bias1), lo_v), hi_v));
-  }
   if (full) return;
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t j = 0; j < cols; ++j) C[r * ldc + j] = tile[r * kNr + j];
