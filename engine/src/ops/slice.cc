@@ -4,6 +4,7 @@
 //   step > 0: 0 <= start < end <= dim;     step < 0: -1 <= end < start <= dim - 1
 // and the output dim is ceil(|end - start| / |step|) >= 1.
 // ResNet-20's option-A shortcut is a Slice with steps 2 on H and W.
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -30,11 +31,14 @@ std::unique_ptr<Op> make_slice(const NodeView& node) {
   Shape out_shape(rank);
   StridedView in_view{0, std::vector<std::int64_t>(rank)};
   for (std::size_t k = 0; k < rank; ++k) {
-    const std::int64_t dim = x.shape[k], start = starts[k], end = ends[k], step = steps[k];
+    const std::int64_t dim = x.shape[k], start = starts[k], end = ends[k];
+    // A step longer than the axis takes one element either way; clamping it to
+    // [-dim, dim] keeps step * stride (and |step|) inside int64.
+    const std::int64_t step = std::clamp(steps[k], -dim, dim);
     const bool ok = step > 0 ? (0 <= start && start < end && end <= dim)
                              : (step < 0 && -1 <= end && end < start && start <= dim - 1);
     if (!ok)
-      node.fail(str_cat("axis ", k, " (dim ", dim, "): start ", start, ", end ", end, ", step ", step,
+      node.fail(str_cat("axis ", k, " (dim ", dim, "): start ", start, ", end ", end, ", step ", steps[k],
                         " is not a clamped, non-empty slice (need step != 0 and 0 <= start < end <= dim"
                         " for step > 0, -1 <= end < start < dim for step < 0)"));
     const std::int64_t magnitude = std::llabs(step);
