@@ -1,7 +1,10 @@
 """Writes the fuzzers' seed corpus (tests/fuzz/corpus/): tiny .irb models that
-together use every op of the catalog with non-trivial attributes, and tiny ONNX
-models for the converter fuzz loop. Deterministic: re-running rewrites the same
-bytes. Usage: python tests/fuzz/make_seeds.py"""
+together use every op the engine implements, with non-trivial attributes, and
+a tiny ONNX model for the converter fuzz loop. Deterministic: re-running
+rewrites the same bytes. (corpus/irb/regress_*.irb are not generated here:
+they are the fuzzer's reproducers of fixed bugs.)
+
+    python tests/fuzz/make_seeds.py"""
 import os
 import sys
 
