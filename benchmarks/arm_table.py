@@ -18,10 +18,12 @@ rest is taken from real hardware and is pessimistic for straight-line NEON code.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import time
 
-from .mca_kernels import KERNELS, kernel_cpis
+from .mca_kernels import kernel_cpis
 from .qemu_count import ROOT, QemuCountError, count_instructions
 
 TOOLCHAINS = {
@@ -44,6 +46,36 @@ def cross_build(arch: str, target: str, build_dir: str | None = None) -> str:
     return os.path.join(build_dir, target)
 
 
+# Where a pass's instructions go, by (demangled) function name; first match wins.
+BREAKDOWN = [
+    ("binary: bgemm kernel", re.compile(r"bgemm")),
+    ("binary: im2col", re.compile(r"BConv2d::im2col")),
+    ("binary: epilogue", re.compile(r"BConv2d::epilogue")),
+    ("sign packing", re.compile(r"pack_signs")),
+    ("float: sgemm kernel", re.compile(r"sgemm")),
+    ("float: im2col / packing", re.compile(r"FloatConv2d")),
+]
+
+
+def demangle(names: list[str]) -> list[str]:
+    """C++ symbol names made readable with c++filt (binutils); unchanged if it is missing."""
+    if not names or shutil.which("c++filt") is None:
+        return names
+    out = subprocess.run(["c++filt"], input="\n".join(names), capture_output=True, text=True).stdout
+    lines = out.split("\n")
+    return lines[:len(names)] if len(lines) >= len(names) else names
+
+
+def breakdown(per_symbol: dict[str, int]) -> dict[str, int]:
+    classes = {label: 0 for label, _ in BREAKDOWN}
+    classes["other (pools, adds, layout, runtime)"] = 0
+    for name, count in per_symbol.items():
+        label = next((label for label, pattern in BREAKDOWN if pattern.search(name)),
+                     "other (pools, adds, layout, runtime)")
+        classes[label] += count
+    return classes
+
+
 def count_per_pass(binary: str, irb: str, arch: str) -> dict:
     """Exact instructions of one forward pass (2 passes minus 1 pass), per function too."""
     runs, seconds = {}, {}
@@ -56,20 +88,23 @@ def count_per_pass(binary: str, irb: str, arch: str) -> dict:
     per_symbol = {name: two.per_symbol.get(name, 0) - one.per_symbol.get(name, 0)
                   for name in two.per_symbol}
     per_symbol = {k: v for k, v in per_symbol.items() if v > 0}
+    per_symbol = dict(zip(demangle(list(per_symbol)), per_symbol.values()))
     top = sorted(per_symbol.items(), key=lambda kv: -kv[1])
-    by_family = {family: sum(v for k, v in per_symbol.items() if spec[3].search(k))
-                 for family, spec in KERNELS.items()}
     return {"per_pass": two.total - one.total,
             "emulated_ms": (seconds[2] - seconds[1]) * 1e3,
             "top_symbols": top[:12],
-            "kernel_instructions": by_family}
+            "breakdown": breakdown(per_symbol)}
+
+
+# Breakdown rows whose instructions run at a kernel's llvm-mca CPI (mca_kernels.KERNELS).
+KERNEL_ROWS = {"binary: bgemm kernel": "bgemm", "float: sgemm kernel": "sgemm"}
 
 
 def a53_estimate_ms(counts: dict, cpis: dict) -> float:
     """Kernel instructions at their llvm-mca CPI, everything else at REST_CPI."""
-    kernels = counts["kernel_instructions"]
+    kernels = {row: counts["breakdown"][row] for row in KERNEL_ROWS}
     rest = counts["per_pass"] - sum(kernels.values())
-    cycles = sum(n * cpis[family][0] for family, n in kernels.items()) + rest * REST_CPI
+    cycles = sum(n * cpis[KERNEL_ROWS[row]][0] for row, n in kernels.items()) + rest * REST_CPI
     return cycles / A53_HZ * 1e3
 
 
@@ -90,7 +125,7 @@ def measure(files, work_dir: str):
         if "skipped" not in qemu["aarch64"]:
             estimates = {key: a53_estimate_ms(c, cpis) for key, c in qemu["aarch64"].items()}
         used = "; ".join(f"{family} CPI {cpi:.3f} ({detail})" for family, (cpi, detail) in cpis.items())
-        method = (__doc__.split("Cortex-A53 @ 1.2 GHz estimate")[1].strip() +
+        method = ("Cortex-A53 @ 1.2 GHz " + __doc__.split("Cortex-A53 @ 1.2 GHz ")[1].strip() +
                   f"\n\nUsed: {used}; everything else CPI {REST_CPI:.2f}.")
     except Exception as e:  # llvm-mca missing or the kernel loop not found: a skipped column
         method = f"skipped: {e}"

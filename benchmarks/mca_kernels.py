@@ -8,7 +8,6 @@ memory): an ESTIMATE.
 """
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -19,12 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools" / "mca"))
 import a53_loop  # noqa: E402
 
-# family -> (source, function symbol, marker instruction, symbol regex of the family in qemu counts)
+# family -> (source, function symbol (None: look it up by name), marker instruction)
 KERNELS = {
-    "bgemm": (ROOT / "engine/src/bgemm/arm64/bgemm_neon_a64.cc", "irnet_bgemm4x4_tile_neon_a64", "cnt",
-              re.compile(r"bgemm|Kernel\d*tile")),
-    "sgemm": (ROOT / "engine/src/fconv/arm64/sgemm_neon_a64.cc", None, "fmla",
-              re.compile(r"sgemm")),
+    "bgemm": (ROOT / "engine/src/bgemm/arm64/bgemm_neon_a64.cc", "irnet_bgemm4x4_tile_neon_a64", "cnt"),
+    "sgemm": (ROOT / "engine/src/fconv/arm64/sgemm_neon_a64.cc", None, "fmla"),
 }
 
 
@@ -43,7 +40,7 @@ def _mangled(source: Path, name_part: str, tmp: Path) -> str:
 
 def loop_cpi(family: str) -> tuple[float, str]:
     """(cycles per instruction of the family's inner loop, description)."""
-    source, function, marker, _ = KERNELS[family]
+    source, function, marker = KERNELS[family]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         function = function or _mangled(source, "sgemm_8x8_neon_a64", tmp)

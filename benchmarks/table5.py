@@ -112,6 +112,17 @@ def load_and_first_run_ms(irb_path: str) -> float:
     return (time.perf_counter() - start) * 1e3
 
 
+def model_macs(files) -> dict:
+    """Binary and float MACs per forward pass of each model, from the engine's summary."""
+    import irnet_infer
+    out = {}
+    for key, f in files.items():
+        summary = irnet_infer.Model(f.irb).summary_dict()
+        out[key] = {"binary": summary["binary_macs"], "float": summary["float_macs"],
+                    "peak_activation_bytes": summary["peak_activation_bytes"]}
+    return out
+
+
 def render_markdown(result: dict) -> str:
     host = result["host"].get("1", {})
     ms = lambda k: host.get(k, {}).get("median_ms")  # noqa: E731
@@ -137,7 +148,7 @@ def render_markdown(result: dict) -> str:
         host_ms = ms(f"irnet:{key}")
         count = counts.get(key, {}).get("per_pass")
         lines.append(
-            f"| {method} | {wa} | {paper_mb if paper_mb is not None else '—'} | "
+            f"| {method} | {wa} | {f'{paper_mb:.2f}' if paper_mb is not None else '—'} | "
             f"{f'{size:.2f}' if size else '—'} | {paper_ms} | "
             f"{f'{host_ms:.2f}' if host_ms else '—'} | "
             f"{f'{count / 1e6:.1f} M' if count else '—'} | "
@@ -169,13 +180,34 @@ def render_markdown(result: dict) -> str:
         if "skipped" in per_model:
             lines.append(f"skipped: {per_model['skipped']}")
             continue
-        lines += ["| model | instructions/pass | emulated wall ms/pass (not hardware time) | top functions |",
-                  "|---|---|---|---|"]
-        for key, c in per_model.items():
-            top = ", ".join(f"{n} {v / 1e6:.1f} M" for n, v in c["top_symbols"][:4])
-            lines.append(f"| {key} | {c['per_pass'] / 1e6:.2f} M | {c['emulated_ms']:.0f} | {top} |")
-        if arch == "aarch64":
-            lines.append(f"| daBNN (BRIEF, same shape) | {DABNN_AARCH64_INSTRUCTIONS / 1e6:.1f} M | | |")
+        keys = list(per_model)
+        lines += ["| | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+        lines.append("| **total per pass** | " + " | ".join(f"**{per_model[k]['per_pass'] / 1e6:.2f} M**"
+                                                          for k in keys) + " |")
+        for row in per_model[keys[0]]["breakdown"]:
+            lines.append(f"| {row} | " + " | ".join(f"{per_model[k]['breakdown'][row] / 1e6:.2f} M"
+                                                   for k in keys) + " |")
+        lines.append("| emulated wall ms per pass (qemu, not hardware time) | " +
+                     " | ".join(f"{per_model[k]['emulated_ms']:.0f}" for k in keys) + " |")
+        macs = result.get("macs", {}).get("irnet")
+        irnet = per_model.get("irnet")
+        if macs and irnet:
+            b = irnet["breakdown"]
+            binary_layers = sum(b[r] for r in ("binary: bgemm kernel", "binary: im2col", "binary: epilogue",
+                                               "sign packing"))
+            float_convs = b["float: sgemm kernel"] + b["float: im2col / packing"]
+            lines += ["", f"IR-Net ResNet-18 on {arch}: {macs['binary'] / b['binary: bgemm kernel']:.1f} binary "
+                      f"MACs per bgemm-kernel instruction, {macs['binary'] / binary_layers:.1f} per instruction of "
+                      f"the binary layers (bgemm + im2col + epilogue + sign packing); "
+                      f"{macs['float'] / float_convs:.2f} float MACs per instruction of the float convs "
+                      f"(sgemm + im2col/packing)."]
+        if arch == "aarch64" and irnet:
+            lines.append(f"daBNN, same model shape (BRIEF): {DABNN_AARCH64_INSTRUCTIONS / 1e6:.1f} M per pass "
+                         f"(this engine: {DABNN_AARCH64_INSTRUCTIONS / irnet['per_pass']:.2f}× fewer).")
+        lines += ["", "Largest functions (IR-Net): " + "; ".join(
+            f"`{name[:60]}` {count / 1e6:.1f} M" for name, count in (irnet or per_model[keys[0]])["top_symbols"][:6])]
+    lines += ["", f"Load + first inference of the IR-Net .irb (host, Python API): "
+                  f"{result['load_and_first_run_ms']:.1f} ms."]
     if result.get("a53_method"):
         lines += ["", "## Cortex-A53 estimate (not a measurement)", "", result["a53_method"]]
     return "\n".join(lines) + "\n"
@@ -233,6 +265,7 @@ def main(argv=None) -> int:
         result["host"][str(t)] = host
         result["skipped"].update(skipped)
     result["load_and_first_run_ms"] = load_and_first_run_ms(files["irnet"].irb)
+    result["macs"] = model_macs(files)
     if not args.no_qemu:
         from . import arm_table
         result["qemu"], result["a53"], result["a53_method"] = arm_table.measure(files, args.work_dir)
