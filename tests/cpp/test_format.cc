@@ -12,7 +12,7 @@ using irnet_test::IrbTestWriter;
 namespace {
 
 irnet::IrbFile parse(const std::vector<std::uint8_t>& bytes) {
-  irnet::AlignedBuffer buf(bytes.size());
+  irnet::AlignedBuffer buf(bytes.size(), "the test file");
   if (!bytes.empty()) std::memcpy(buf.data(), bytes.data(), bytes.size());
   return irnet::parse_irb(std::move(buf), "test.irb");
 }

@@ -57,7 +57,7 @@ void run_once(const irnet::Graph& graph) {
 }
 
 void load_and_run(const std::uint8_t* data, std::size_t size, bool seal) {
-  irnet::AlignedBuffer bytes(size);
+  irnet::AlignedBuffer bytes(size, "the fuzz input");
   if (size > 0) std::memcpy(bytes.data(), data, size);
   constexpr std::size_t kTrailer = 8;  // u32 crc32, "IEND"
   if (seal && size >= irnet::kIrbHeaderSize + kTrailer) {

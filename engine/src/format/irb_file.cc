@@ -11,10 +11,14 @@
 
 namespace irnet {
 
-AlignedBuffer::AlignedBuffer(std::size_t size)
+AlignedBuffer::AlignedBuffer(std::size_t size, const char* what)
     : data_(static_cast<std::uint8_t*>(
-          ::operator new(size == 0 ? 1 : size, std::align_val_t{kIrbConstAlign}))),
-      size_(size) {}
+          ::operator new(size == 0 ? 1 : size, std::align_val_t{kIrbConstAlign}, std::nothrow))),
+      size_(size) {
+  // Sizes come from (validated but untrusted) model files: running out of
+  // memory is a reportable error, not a std::bad_alloc escaping the API.
+  if (!data_) fail(ErrorKind::kInvalidArgument, "cannot allocate ", size, " bytes for ", what);
+}
 
 void AlignedBuffer::Free::operator()(std::uint8_t* p) const {
   ::operator delete(p, std::align_val_t{kIrbConstAlign});
@@ -345,7 +349,7 @@ IrbFile read_irb_file(const std::string& path) {
   if (!in) fail(ErrorKind::kIo, "cannot open model file '", path, "'");
   const std::streamoff size = in.tellg();
   if (size < 0) fail(ErrorKind::kIo, "cannot determine the size of '", path, "'");
-  AlignedBuffer buf(static_cast<std::size_t>(size));
+  AlignedBuffer buf(static_cast<std::size_t>(size), "the model file");
   in.seekg(0);
   if (size > 0 && !in.read(reinterpret_cast<char*>(buf.data()), size))
     fail(ErrorKind::kIo, "failed to read ", size, " bytes from '", path, "'");

@@ -33,7 +33,8 @@ constexpr std::size_t kIrbMaxRank = 6;
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;
-  explicit AlignedBuffer(std::size_t size);
+  // Throws irnet::Error (kInvalidArgument) naming `what` when the memory is not available.
+  AlignedBuffer(std::size_t size, const char* what);
   std::uint8_t* data() { return data_.get(); }
   const std::uint8_t* data() const { return data_.get(); }
   std::size_t size() const { return size_; }

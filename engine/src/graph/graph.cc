@@ -269,7 +269,7 @@ void Graph::plan() {
   output_start_.push_back(out_total);
 }
 
-Arena::Arena(const Graph& graph) : buffer_(graph.arena_bytes()) {
+Arena::Arena(const Graph& graph) : buffer_(graph.arena_bytes(), "the model's activation memory") {
   const std::vector<GraphTensor>& tensors = graph.tensors();
   auto address = [&](std::uint32_t id) -> void* {
     const GraphTensor& t = tensors[id];
