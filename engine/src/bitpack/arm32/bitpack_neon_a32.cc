@@ -14,8 +14,8 @@
 
 #include <arm_neon.h>
 
-#include <cstring>
 
+#include "bitpack/bitpack_rows.h"
 #include "cpu/kernel_registry.h"
 
 namespace irnet {
@@ -44,17 +44,7 @@ inline BitWord pack_64(const float* x) {
 }  // namespace
 
 void pack_signs_neon_a32(const float* x, std::size_t rows, std::size_t channels, BitWord* out) {
-  const std::size_t full_words = channels / kBitsPerWord;
-  const std::size_t tail = channels % kBitsPerWord;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* row = x + r * channels;
-    for (std::size_t w = 0; w < full_words; ++w) *out++ = pack_64(row + w * kBitsPerWord);
-    if (tail != 0) {
-      float padded[kBitsPerWord] = {};  // +0 packs to bit 0
-      std::memcpy(padded, row + full_words * kBitsPerWord, tail * sizeof(float));
-      *out++ = pack_64(padded);
-    }
-  }
+  pack_rows_by_word(x, rows, channels, out, pack_64);
 }
 
 namespace {
