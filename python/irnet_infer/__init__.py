@@ -44,9 +44,9 @@ def _as_float32(x, info: dict, index: int) -> np.ndarray:
     """Validates one input and returns it as a C-contiguous float32 array."""
     name = info["name"]
     a = np.asarray(x)
-    if a.dtype.kind != "f":
-        raise TypeError(f"input {index} '{name}' must be a float array (float32 preferred), "
-                        f"got dtype {a.dtype}")
+    if a.dtype.kind not in "fiu":  # real numbers only: bool, complex, object, text, dates are mistakes
+        raise TypeError(f"input {index} '{name}' must be a real (float or integer) array, float32 "
+                        f"preferred; got dtype {a.dtype}")
     expected = tuple(info["shape"])
     if a.ndim != len(expected):
         raise ValueError(f"input {index} '{name}' must have rank {len(expected)} "

@@ -243,12 +243,22 @@ def test_input_conversions(resnet):
     np.testing.assert_array_equal(m.run(x[..., ::-1][..., ::-1]), y)
 
 
-@pytest.mark.parametrize("bad", [np.int32, np.int64, np.bool_, np.complex64, object])
+@pytest.mark.parametrize("bad", [np.bool_, np.complex64, object])
 def test_input_dtype_errors(resnet, bad):
     path, _ = resnet
     m = irnet_infer.Model(path)
-    with pytest.raises(TypeError, match="must be a float array"):
+    with pytest.raises(TypeError, match="must be a real"):
         m.run(np.zeros((N, 3, H, W), dtype=bad))
+
+
+@pytest.mark.parametrize("real", [np.float64, np.int32, np.int64, np.uint8])
+def test_other_real_dtypes_are_converted(resnet, real):
+    path, _ = resnet
+    m = irnet_infer.Model(path)
+    x = np.random.default_rng(3).integers(-3, 4, (N, 3, H, W))
+    if np.issubdtype(real, np.unsignedinteger):
+        x = np.abs(x)
+    np.testing.assert_array_equal(m.run(x.astype(real)), m.run(x.astype(np.float32)))
 
 
 def test_input_shape_errors(resnet):
