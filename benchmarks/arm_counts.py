@@ -23,13 +23,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from qemu_count import ROOT, QemuCountError, count_instructions  # noqa: E402
+from qemu_count import ROOT, TOOLCHAINS, QemuCountError, count_instructions, cross_build  # noqa: E402
 
 LAYERS = [(56, 64), (28, 128), (14, 256), (7, 512)]
-TOOLCHAINS = {
-    "arm64": ROOT / "cmake/toolchains/aarch64-linux-gnu.cmake",
-    "arm32": ROOT / "cmake/toolchains/arm-linux-gnueabihf.cmake",
-}
 # Symbol classes: the bgemm entry point and every Kernel::tile<MR, NR> instantiation.
 CLASSES = {
     "bgemm": re.compile(r"bgemm|Kernel\d*tile"),
@@ -37,16 +33,6 @@ CLASSES = {
     "epilogue": re.compile(r"epilogue"),
 }
 DABNN_MACS_PER_INSN_56x64 = 22.5
-
-
-def build(arch: str, build_dir: Path) -> Path:
-    if not (build_dir / "build.ninja").exists():
-        subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build_dir), "-G", "Ninja",
-                        f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAINS[arch]}", "-DIRNET_BUILD_TOOLS=ON"],
-                       check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", str(build_dir), "-j2", "--target", "count_bconv"],
-                   check=True, stdout=subprocess.DEVNULL)
-    return build_dir / "count_bconv"
 
 
 def per_pass(binary: Path, arch: str, size: int, channels: int, env: dict) -> dict:
@@ -73,7 +59,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|---|")
     try:
         for arch in args.arch or ["arm64", "arm32"]:
-            binary = build(arch, args.build_root / f"neon-{arch}")
+            binary = cross_build(arch, "count_bconv", args.build_root / f"neon-{arch}")
             for size, channels in LAYERS:
                 macs = size * size * channels * 9 * channels
                 r = per_pass(binary, arch, size, channels, env)

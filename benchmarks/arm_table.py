@@ -17,33 +17,17 @@ rest is taken from real hardware and is pessimistic for straight-line NEON code.
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import time
 
 from .mca_kernels import kernel_cpis
-from .qemu_count import ROOT, QemuCountError, count_instructions
+from .qemu_count import ROOT, QemuCountError, count_instructions, cross_build
 
-TOOLCHAINS = {
-    "arm64": os.path.join(ROOT, "cmake/toolchains/aarch64-linux-gnu.cmake"),
-    "arm32": os.path.join(ROOT, "cmake/toolchains/arm-linux-gnueabihf.cmake"),
-}
 ARCH_LABEL = {"arm64": "aarch64", "arm32": "armv7"}
 A53_HZ = 1.2e9
 REST_CPI = 314.0 / 170.0  # daBNN on the Pi 3B: cycles / instructions (BRIEF section 5)
-
-
-def cross_build(arch: str, target: str, build_dir: str | None = None) -> str:
-    """Configures (once) and builds `target` for `arch`; returns the binary's path."""
-    build_dir = build_dir or os.path.join(ROOT, "build", arch)
-    if not os.path.exists(os.path.join(build_dir, "build.ninja")):
-        subprocess.run(["cmake", "-S", ROOT, "-B", build_dir, "-G", "Ninja",
-                        f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAINS[arch]}"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", build_dir, "-j2", "--target", target], check=True,
-                   stdout=subprocess.DEVNULL)
-    return os.path.join(build_dir, target)
 
 
 # Where a pass's instructions go, by (demangled) function name; first match wins.
@@ -115,7 +99,7 @@ def measure(files, work_dir: str):
     for arch in ("arm64", "arm32"):
         label = ARCH_LABEL[arch]
         try:
-            binary = cross_build(arch, "irnet-run")
+            binary = cross_build(arch, "irnet-run", ROOT / "build" / arch)
             qemu[label] = {key: count_per_pass(binary, f.irb, arch) for key, f in files.items()}
         except (QemuCountError, subprocess.CalledProcessError, OSError) as e:
             qemu[label] = {"skipped": str(e)}

@@ -32,8 +32,26 @@ ARCHES = {
 }
 
 
+# arch -> CMake toolchain file of the cross build that qemu then runs
+TOOLCHAINS = {
+    "arm64": ROOT / "cmake/toolchains/aarch64-linux-gnu.cmake",
+    "arm32": ROOT / "cmake/toolchains/arm-linux-gnueabihf.cmake",
+}
+
+
 class QemuCountError(RuntimeError):
     pass
+
+
+def cross_build(arch: str, target: str, build_dir: Path) -> Path:
+    """Configures build_dir once for `arch` and builds `target` in it; returns the binary.
+    Raises subprocess.CalledProcessError when configuring or building fails."""
+    if not (build_dir / "build.ninja").exists():
+        subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build_dir), "-G", "Ninja",
+                        f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAINS[arch]}"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", str(build_dir), "-j2", "--target", target], check=True,
+                   stdout=subprocess.DEVNULL)
+    return build_dir / target
 
 
 @dataclasses.dataclass
