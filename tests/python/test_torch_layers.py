@@ -1,5 +1,4 @@
 """IR-Net PyTorch layers (tools/irnet_torch): Libra-PB math, EDE gradient, models, export."""
-import math
 import os
 import sys
 
