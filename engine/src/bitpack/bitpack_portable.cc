@@ -6,29 +6,18 @@
 // vectorize. The comparison is the same predicate as the reference, so
 // -0.0 and NaN give bit 0 there too.
 #include "bitpack/bitpack.h"
+#include "bitpack/bitpack_rows.h"
 #include "cpu/kernel_registry.h"
 
 namespace irnet {
 namespace {
 
 void pack_signs_portable(const float* x, std::size_t rows, std::size_t channels, BitWord* out) {
-  const std::size_t full_words = channels / kBitsPerWord;
-  const std::size_t tail = channels % kBitsPerWord;
-  const std::size_t words = packed_words(channels);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* src = x + r * channels;
-    BitWord* dst = out + r * words;
-    for (std::size_t w = 0; w < full_words; ++w, src += kBitsPerWord) {
-      BitWord word = 0;
-      for (int b = 0; b < kBitsPerWord; ++b) word |= BitWord(src[b] < 0.0f) << b;
-      dst[w] = word;
-    }
-    if (tail != 0) {
-      BitWord word = 0;
-      for (std::size_t b = 0; b < tail; ++b) word |= BitWord(src[b] < 0.0f) << b;
-      dst[full_words] = word;
-    }
-  }
+  pack_rows_by_word(x, rows, channels, out, [](const float* src) {
+    BitWord word = 0;
+    for (int b = 0; b < kBitsPerWord; ++b) word |= BitWord(src[b] < 0.0f) << b;
+    return word;
+  });
 }
 
 const KernelVariant kVariants[] = {

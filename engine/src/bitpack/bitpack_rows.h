@@ -1,5 +1,5 @@
 // The row loop shared by the packers whose core turns exactly 64 floats into
-// one word (the NEON ones): full words straight from the row, the tail word
+// one word (portable, AVX2, NEON): full words straight from the row, the tail word
 // through a zero-filled copy, since +0 packs to bit 0 and tail bits must be 0.
 #pragma once
 
