@@ -114,3 +114,29 @@ def measure(files, work_dir: str):
     except Exception as e:  # llvm-mca missing or the kernel loop not found: a skipped column
         method = f"skipped: {e}"
     return qemu, estimates, method
+
+
+def main(argv=None) -> int:
+    """Per-pass counts of one model: `python -m benchmarks.arm_table model.irb [--arch arm64]`."""
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="Exact qemu instructions of one forward pass of an .irb, "
+                                                 "with the per-part breakdown and the hottest functions.")
+    parser.add_argument("irb")
+    parser.add_argument("--arch", choices=sorted(ARCH_LABEL), default="arm64")
+    parser.add_argument("--build-dir", type=Path, help="cross build directory (default build/<arch>)")
+    args = parser.parse_args(argv)
+    binary = cross_build(args.arch, "irnet-run", args.build_dir or ROOT / "build" / args.arch)
+    counts = count_per_pass(str(binary), args.irb, args.arch)
+    print(f"{ARCH_LABEL[args.arch]}: {counts['per_pass'] / 1e6:.2f} M instructions per pass")
+    for label, n in counts["breakdown"].items():
+        print(f"  {label:40s} {n / 1e6:8.2f} M")
+    print("hottest functions:")
+    for name, n in counts["top_symbols"]:
+        print(f"  {n / 1e6:8.2f} M  {name[:100]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
