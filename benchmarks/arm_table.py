@@ -36,7 +36,7 @@ BREAKDOWN = [
     ("binary: im2col", re.compile(r"BConv2d::im2col")),
     ("binary: epilogue", re.compile(r"BConv2d::epilogue")),
     ("sign packing", re.compile(r"pack_signs")),
-    ("float: sgemm kernel", re.compile(r"sgemm")),
+    ("float: sgemm kernel", re.compile(r"sgemm|sconv")),
     ("float: im2col / packing", re.compile(r"FloatConv2d")),
 ]
 

@@ -1,5 +1,6 @@
 // Float convolution throughput on the ResNet-18 float layers (the 7x7/2 stem
-// and the three 1x1/2 downsample convs) and the fc, per sgemm kernel variant.
+// and the three 1x1/2 downsample convs) and the fc, per sgemm kernel variant
+// (im2col path) and, where the build has one, the direct column-phase kernel.
 //
 //   bench_fconv                        all layers x all supported sgemm variants
 //   bench_fconv --layer 0 --kernel sgemm_6x16_avx2 --runs 21
@@ -7,18 +8,21 @@
 //                                      (for instruction counting under qemu)
 //
 // A pass is FloatConv2d::run_slots over all slots on one thread (im2col +
-// sgemm + bias/clamp epilogue). GFLOP/s = 2 * MACs / time, median of the runs;
+// sgemm + bias/clamp epilogue, or phase planes + direct kernel).
+// GFLOP/s = 2 * MACs / time, median of the runs;
 // "min ms" is the fastest run (on a shared machine the least disturbed one).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "fconv/conv2d_f32.h"
+#include "fconv/phase_conv.h"
 #include "fconv/sgemm.h"
 
 namespace {
@@ -76,15 +80,25 @@ int main(int argc, char** argv) {
     for (float& v : b) v = dist(rng);
     std::vector<float> y(static_cast<std::size_t>(g.out_h()) * g.out_w() * L.out_c);
     const double macs = static_cast<double>(y.size()) * L.kernel * L.kernel * L.in_c;
-    for (const irnet::SgemmKernel* kernel : irnet::supported_sgemm_kernels()) {
-      if (!only_kernel.empty() && only_kernel != kernel->name) continue;
-      const irnet::FloatConv2d conv(g, w.data(), b.data(), irnet::FloatClamp{-1.f, 1.f}, kernel);
+    // Every sgemm variant (im2col path), then the default algorithm when it is
+    // the direct kernel.
+    std::vector<std::unique_ptr<irnet::FloatConv2d>> convs;
+    for (const irnet::SgemmKernel* kernel : irnet::supported_sgemm_kernels())
+      convs.push_back(std::make_unique<irnet::FloatConv2d>(g, w.data(), b.data(), irnet::FloatClamp{-1.f, 1.f},
+                                                           kernel, irnet::FloatConvAlgo::kIm2col));
+    auto automatic = std::make_unique<irnet::FloatConv2d>(g, w.data(), b.data(), irnet::FloatClamp{-1.f, 1.f});
+    if (irnet::phase_conv_kernel() != nullptr && automatic->kernel_name() == std::string(irnet::phase_conv_kernel()->name))
+      convs.push_back(std::move(automatic));
+    for (const auto& conv_ptr : convs) {
+      const irnet::FloatConv2d& conv = *conv_ptr;
+      const char* kernel_name = conv.kernel_name();
+      if (!only_kernel.empty() && only_kernel != kernel_name) continue;
       std::vector<std::uint8_t> scratch(conv.scratch_bytes() + 64);
       void* aligned = scratch.data() + (64 - reinterpret_cast<std::uintptr_t>(scratch.data()) % 64) % 64;
       const auto pass = [&] { conv.run_slots(0, conv.num_slots(), x.data(), y.data(), aligned); };
       if (exact > 0) {
         for (int r = 0; r < exact; ++r) pass();
-        std::printf("%-28s %-22s ran %d time(s)\n", L.name, kernel->name, exact);
+        std::printf("%-28s %-22s ran %d time(s)\n", L.name, kernel_name, exact);
         continue;
       }
       pass();  // warm-up
@@ -95,7 +109,7 @@ int main(int argc, char** argv) {
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       }
       const double t = median(ms);
-      std::printf("%-28s %-22s %10.3f %10.2f %10.3f\n", L.name, kernel->name, t, 2.0 * macs / (t * 1e6),
+      std::printf("%-28s %-22s %10.3f %10.2f %10.3f\n", L.name, kernel_name, t, 2.0 * macs / (t * 1e6),
                   *std::min_element(ms.begin(), ms.end()));
     }
   }

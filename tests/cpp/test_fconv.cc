@@ -11,6 +11,7 @@
 #include "check.h"
 #include "common/check.h"
 #include "fconv/conv2d_f32.h"
+#include "fconv/phase_conv.h"
 #include "fconv/sgemm.h"
 #include "irnet/kernels.h"
 
@@ -52,6 +53,12 @@ std::string describe(const ConvCase& c) {
                  c.pb, ",", c.pr, " g", c.groups);
 }
 
+// The geometries the direct kernel handles (phase_conv.h): 7 wide, column
+// stride 2, no dilation, one group.
+bool uses_phase_kernel(const ConvCase& c) {
+  return c.kw == kPhaseKernelW && c.sw == kPhaseStrideW && c.dh == 1 && c.dw == 1 && c.groups == 1;
+}
+
 // Runs the layer with its slots split into `parts` calls, last part first
 // (what any thread interleaving could do).
 std::vector<float> run_conv(const FloatConv2d& conv, const std::vector<float>& x, std::size_t parts) {
@@ -77,22 +84,34 @@ void check_conv_case(const ConvCase& c, FloatClamp clamp, bool with_bias, std::m
   conv2d_f32_ref(g, abs_of(x).data(), abs_of(w).data(), with_bias ? abs_b.data() : nullptr,
                  FloatClamp{}, magnitude.data());
 
-  for (const SgemmKernel* kernel : supported_sgemm_kernels()) {
-    const FloatConv2d conv(g, w.data(), bias, clamp, kernel);
-    CHECK_EQ(std::string(conv.kernel_name()), std::string(kernel->name));
+  // Compares a layer's output with the reference (bit-exact or within the
+  // rounding bound of a K-term sum) and checks that any split of its slots over
+  // calls (threads) gives identical bits.
+  const auto check_layer = [&](const FloatConv2d& conv, bool exact) {
     const std::vector<float> y = run_conv(conv, x, 1);
     std::size_t bad = 0;
     for (std::size_t i = 0; i < y.size(); ++i) {
-      const bool ok = is_portable(*kernel) ? y[i] == ref[i]
-                                           : std::fabs(y[i] - ref[i]) <= 1e-5f * magnitude[i] + 1e-7f;
+      const bool ok = exact ? y[i] == ref[i] : std::fabs(y[i] - ref[i]) <= 1e-5f * magnitude[i] + 1e-7f;
       if (!ok && bad++ < 3)
         irnet_test::report(__FILE__, __LINE__,
-                           str_cat(kernel->name, " ", describe(c), " at ", i, ": ", y[i], " vs ref ", ref[i]));
+                           str_cat(conv.kernel_name(), " ", describe(c), " at ", i, ": ", y[i], " vs ref ", ref[i]));
     }
     CHECK_EQ(bad, std::size_t{0});
-    // Any split of the slots over calls (threads) gives identical bits.
     CHECK(run_conv(conv, x, 3) == y);
     CHECK(run_conv(conv, x, conv.num_slots()) == y);
+  };
+  for (const SgemmKernel* kernel : supported_sgemm_kernels()) {
+    const FloatConv2d conv(g, w.data(), bias, clamp, kernel, FloatConvAlgo::kIm2col);
+    CHECK_EQ(std::string(conv.kernel_name()), std::string(kernel->name));
+    check_layer(conv, is_portable(*kernel));
+  }
+  // The default algorithm: the direct column-phase kernel where it applies.
+  const FloatConv2d conv(g, w.data(), bias, clamp);
+  if (const PhaseConvKernel* phase = phase_conv_kernel(); phase != nullptr && uses_phase_kernel(c)) {
+    CHECK_EQ(std::string(conv.kernel_name()), std::string(phase->name));
+    check_layer(conv, false);
+  } else {
+    CHECK_EQ(std::string(conv.kernel_name()), std::string(selected_sgemm_kernel().name));
   }
 }
 
@@ -180,6 +199,33 @@ TEST(conv_shape_matrix_all_kernels) {
       {1, 12, 11, 4, 8, 3, 2, 1, 1, 2, 1, 1, 0, 2, 1, 1},        // dilation_h 2 only, run 8
       {1, 9, 10, 4, 17, 2, 4, 1, 2, 1, 1, 0, 1, 0, 0, 1},        // run 16
       {1, 8, 9, 1, 5, 3, 7, 1, 1, 3, 1, 0, 0, 0, 0, 1},          // run 7, dilation_h 3
+  };
+  for (const ConvCase& c : cases) {
+    check_conv_case(c, none, true, rng);
+    check_conv_case(c, relu, false, rng);
+    check_conv_case(c, clip, true, rng);
+  }
+}
+
+TEST(phase_kernel_shape_matrix) {
+  // 7-wide, column-stride-2 convs (the direct kernel where the build has one;
+  // im2col + sgemm elsewhere, also checked): partial pixel tiles (out_w not a
+  // multiple of 16, and < 16), partial channel tiles (out_c 1, 3, 5, 63, 65,
+  // 130), channels 1/3/63/64/65, kernel heights 1/3/7, row strides 1/2/3,
+  // asymmetric pads 0-3, inputs narrower than the kernel, batch 2.
+  std::mt19937 rng(3);
+  const FloatClamp none{}, relu{0.f}, clip{-1.f, 1.f};
+  // batch, h, w, in_c, out_c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups
+  const ConvCase cases[] = {
+      {1, 40, 70, 3, 64, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},    // stem; out_w 35 = 16 + 16 + 3
+      {2, 23, 37, 3, 5, 7, 7, 2, 2, 1, 1, 0, 1, 2, 3, 1},     // asymmetric pads, batch 2
+      {1, 9, 13, 1, 1, 7, 7, 2, 2, 1, 1, 3, 0, 0, 3, 1},      // one channel in and out
+      {1, 11, 49, 63, 65, 3, 7, 1, 2, 1, 1, 1, 2, 1, 0, 1},   // kernel 3x7, row stride 1
+      {1, 8, 31, 64, 130, 1, 7, 3, 2, 1, 1, 0, 3, 2, 3, 1},   // kernel 1x7, row stride 3
+      {1, 12, 20, 65, 3, 7, 7, 2, 2, 1, 1, 2, 2, 2, 2, 1},
+      {1, 3, 2, 3, 63, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},      // input narrower than the kernel
+      {2, 7, 7, 3, 4, 7, 7, 2, 2, 1, 1, 0, 0, 0, 0, 1},       // output 1x1
+      {1, 5, 90, 2, 8, 5, 7, 1, 2, 1, 1, 1, 3, 1, 1, 1},      // out_w 45
   };
   for (const ConvCase& c : cases) {
     check_conv_case(c, none, true, rng);

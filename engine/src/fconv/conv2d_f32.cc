@@ -40,7 +40,7 @@ void conv2d_f32_ref(const Conv2dGeometry& g, const float* x, const float* w, con
 }
 
 FloatConv2d::FloatConv2d(const Conv2dGeometry& g, const float* weights, const float* bias,
-                         FloatClamp clamp, const SgemmKernel* kernel)
+                         FloatClamp clamp, const SgemmKernel* kernel, FloatConvAlgo algo)
     : g_(g), kernel_(kernel != nullptr ? kernel : &selected_sgemm_kernel()), clamp_(clamp) {
   g_.validate();
   IRNET_CHECK_ARG(weights != nullptr, "float conv: weights are missing");
@@ -49,9 +49,18 @@ FloatConv2d::FloatConv2d(const Conv2dGeometry& g, const float* weights, const fl
   out_h_ = g_.out_h();
   out_w_ = g_.out_w();
   rows_ = static_cast<std::size_t>(g_.batch) * out_h_ * out_w_;
-  const std::size_t cg = g_.in_c_per_group(), og = g_.out_c_per_group();
+  k_ = static_cast<std::size_t>(g_.kernel_h) * g_.kernel_w * g_.in_c_per_group();
+  if (algo == FloatConvAlgo::kAuto && phase_conv_kernel() != nullptr && phase_fits(g_)) {
+    phase_ = phase_conv_kernel();
+    setup_phase(weights, bias);
+  } else {
+    setup_im2col(weights, bias);
+  }
+}
+
+void FloatConv2d::setup_im2col(const float* weights, const float* bias) {
+  const std::size_t og = g_.out_c_per_group();
   const std::size_t mr = kernel_->mr, nr = kernel_->nr;
-  k_ = static_cast<std::size_t>(g_.kernel_h) * g_.kernel_w * cg;
   kp_ = kernel_->padded_k(k_);
   panels_per_group_ = (og + nr - 1) / nr;
   row_panels_ = (rows_ + mr - 1) / mr;
@@ -67,6 +76,102 @@ FloatConv2d::FloatConv2d(const Conv2dGeometry& g, const float* weights, const fl
     packed_w_.insert(packed_w_.end(), w.begin(), w.end());
     const std::vector<float> b = sgemm_pack_bias(bias != nullptr ? bias + group * og : nullptr, og, nr);
     packed_bias_.insert(packed_bias_.end(), b.begin(), b.end());
+  }
+}
+
+const PhaseConvKernel* phase_conv_kernel() {
+#if defined(IRNET_ARCH_arm64)
+  return &kPhaseConvKernelArm64;
+#else
+  return nullptr;
+#endif
+}
+
+bool FloatConv2d::phase_fits(const Conv2dGeometry& g) {
+  return g.groups == 1 && g.kernel_w == kPhaseKernelW && g.stride_w == kPhaseStrideW &&
+         g.dilation_w == 1 && g.dilation_h == 1;
+}
+
+void FloatConv2d::setup_phase(const float* weights, const float* bias) {
+  const std::size_t tp = kPhaseTilePixels, tc = kPhaseTileChannels;
+  // Every tile's loads end before plane index ow0 + 16 + 3 (phase_conv.h).
+  plane_w_ = (static_cast<std::size_t>(out_w_) + tp - 1) / tp * tp + 3;
+  // Bands of at most 16 output rows, but at least kMinSlots bands if the rows allow.
+  const std::size_t all_rows = static_cast<std::size_t>(g_.batch) * out_h_;
+  band_rows_ = std::clamp<std::size_t>((all_rows + kMinSlots - 1) / kMinSlots, 1, 16);
+  band_rows_ = std::min<std::size_t>(band_rows_, out_h_);
+  const std::size_t bands_per_image = (out_h_ + band_rows_ - 1) / band_rows_;
+  slots_ = g_.batch * bands_per_image;
+  const std::size_t plane_rows = (band_rows_ - 1) * g_.stride_h + g_.kernel_h;
+  slot_bytes_ = (plane_rows * g_.in_c * 2 * plane_w_ * sizeof(float) + 63) / 64 * 64;
+
+  const std::size_t steps = static_cast<std::size_t>(g_.kernel_h) * g_.in_c;
+  const std::size_t tiles = (g_.out_c + tc - 1) / tc;
+  packed_w_.assign(tiles * steps * kPhaseKernelW * tc, 0.f);
+  for (std::size_t o = 0; o < static_cast<std::size_t>(g_.out_c); ++o)
+    for (int i = 0; i < g_.kernel_h; ++i)
+      for (int c = 0; c < g_.in_c; ++c)
+        for (int t = 0; t < kPhaseKernelW; ++t) {
+          const std::size_t s = static_cast<std::size_t>(i) * g_.in_c + c;
+          packed_w_[((o / tc * steps + s) * kPhaseKernelW + t) * tc + o % tc] =
+              weights[(o * g_.kernel_h + i) * g_.kernel_w * g_.in_c + kPhaseTapOrder[t] * g_.in_c + c];
+        }
+  packed_bias_ = sgemm_pack_bias(bias, g_.out_c, tc);
+}
+
+void FloatConv2d::pack_phase_planes(const float* image, int oh0, int oh1, float* planes) const {
+  const Conv2dGeometry& g = g_;
+  const std::size_t pw = plane_w_, cn = g.in_c;
+  const int rows = (oh1 - oh0 - 1) * g.stride_h + g.kernel_h;
+  for (int r = 0; r < rows; ++r) {
+    const int ih = oh0 * g.stride_h + r - g.pad_top;
+    for (std::size_t c = 0; c < cn; ++c)
+      for (int phase = 0; phase < 2; ++phase) {
+        float* dst = planes + ((static_cast<std::size_t>(r) * cn + c) * 2 + phase) * pw;
+        // plane[q] = x[ih][2q + phase - pad_left][c]: inside the input for q in [q_begin, q_end).
+        const int first = g.pad_left - phase;  // 2q >= first
+        const std::size_t q_begin = std::min<std::size_t>(pw, first <= 0 ? 0 : (first + 1) / 2);
+        const int last = g.in_w - 1 + g.pad_left - phase;  // 2q <= last
+        std::size_t q_end = last < 0 ? 0 : std::min<std::size_t>(pw, last / 2 + 1);
+        if (ih < 0 || ih >= g.in_h) q_end = 0;
+        q_end = std::max(q_end, q_begin);
+        std::fill(dst, dst + q_begin, 0.f);
+        if (q_end > q_begin) {
+          const std::size_t iw = 2 * q_begin + phase - g.pad_left;  // input column of q_begin
+          const float* src = image + (static_cast<std::size_t>(ih) * g.in_w + iw) * cn + c;
+          for (std::size_t q = q_begin; q < q_end; ++q, src += 2 * cn) dst[q] = *src;
+        }
+        std::fill(dst + q_end, dst + pw, 0.f);
+      }
+  }
+}
+
+void FloatConv2d::run_phase_slots(std::size_t slot_begin, std::size_t slot_end, const float* x,
+                                  float* y, void* scratch) const {
+  const Conv2dGeometry& g = g_;
+  const std::size_t tp = kPhaseTilePixels, tc = kPhaseTileChannels;
+  const std::size_t bands_per_image = slots_ / g.batch;
+  const std::size_t steps = static_cast<std::size_t>(g.kernel_h) * g.in_c;
+  const std::size_t tile_w = steps * kPhaseKernelW * tc;
+  const std::size_t pair_floats = 2 * plane_w_;  // one (row, c) pair of planes
+  const std::size_t ldc = g.out_c;
+  for (std::size_t s = slot_begin; s < slot_end; ++s) {
+    auto* planes = reinterpret_cast<float*>(static_cast<char*>(scratch) + s * slot_bytes_);
+    const std::size_t n = s / bands_per_image;
+    const int oh0 = static_cast<int>(s % bands_per_image * band_rows_);
+    const int oh1 = std::min(out_h_, oh0 + static_cast<int>(band_rows_));
+    pack_phase_planes(x + n * g.in_h * g.in_w * g.in_c, oh0, oh1, planes);
+    for (int oh = oh0; oh < oh1; ++oh) {
+      const float* x_row = planes + static_cast<std::size_t>(oh - oh0) * g.stride_h * g.in_c * pair_floats;
+      float* y_row = y + (n * out_h_ + oh) * out_w_ * ldc;
+      for (std::size_t ow0 = 0; ow0 < static_cast<std::size_t>(out_w_); ow0 += tp) {
+        const std::size_t pixels = std::min<std::size_t>(tp, out_w_ - ow0);
+        for (std::size_t o0 = 0; o0 < ldc; o0 += tc)
+          phase_->fn(x_row + ow0, steps, plane_w_, packed_w_.data() + o0 / tc * tile_w,
+                     packed_bias_.data() + o0, clamp_.lo, clamp_.hi, y_row + ow0 * ldc + o0, ldc,
+                     pixels, std::min(tc, ldc - o0));
+      }
+    }
   }
 }
 
@@ -170,6 +275,10 @@ void FloatConv2d::pack_a(std::size_t row0, int group, const float* x, float* a_p
 
 void FloatConv2d::run_slots(std::size_t slot_begin, std::size_t slot_end, const float* x,
                             float* y, void* scratch) const {
+  if (phase_ != nullptr) {
+    run_phase_slots(slot_begin, slot_end, x, y, scratch);
+    return;
+  }
   const std::size_t mr = kernel_->mr, nr = kernel_->nr;
   const std::size_t og = g_.out_c_per_group();
   const std::size_t ldc = g_.out_c;

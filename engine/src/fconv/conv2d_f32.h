@@ -6,7 +6,12 @@
 // with g = o / (out_c/groups), Cg = in_c/groups, taps outside the input skipped
 // (zero padding), the sum in (i, j, c) order starting from 0.
 //
-// Fast path (FloatConv2d): per group, an sgemm with M = N*out_h*out_w output
+// Direct path (FloatConv2d, when the build has a kernel for it: 7-wide kernels
+// with column stride 2, groups 1, no dilation, e.g. the ResNet stem): the input
+// rows of a band of output rows are split into column-phase planes and a
+// direct kernel reads its taps from them (fconv/phase_conv.h). No im2col.
+//
+// im2col path (FloatConv2d, every other conv): per group, an sgemm with M = N*out_h*out_w output
 // pixels, K = kh*kw*Cg, N = out_c/groups. The weights rows are exactly the
 // packed-B source (one row of K values per output channel), packed into panels
 // at construction. The activations are im2col'd straight into packed A
@@ -26,6 +31,7 @@
 #include <vector>
 
 #include "common/conv_geometry.h"
+#include "fconv/phase_conv.h"
 #include "fconv/sgemm.h"
 
 namespace irnet {
@@ -41,6 +47,10 @@ struct FloatClamp {
 void conv2d_f32_ref(const Conv2dGeometry& g, const float* x, const float* w, const float* bias,
                     FloatClamp clamp, float* y);
 
+// kAuto: the direct column-phase kernel when this build has one that fits the
+// geometry, else im2col + sgemm; kIm2col: always im2col + sgemm.
+enum class FloatConvAlgo { kAuto, kIm2col };
+
 class FloatConv2d {
  public:
   // Slots: at most kMaxSlots, and no more than fit kScratchBudget bytes of
@@ -54,12 +64,12 @@ class FloatConv2d {
   static constexpr std::size_t kMaxBlockPanels = 16;
 
   // Validates the geometry and packs weights/bias (both copied; bias may be
-  // nullptr). `kernel` defaults to the registry's selected sgemm kernel.
+  // nullptr). `kernel` (im2col path) defaults to the registry's selected sgemm kernel.
   FloatConv2d(const Conv2dGeometry& g, const float* weights, const float* bias, FloatClamp clamp,
-              const SgemmKernel* kernel = nullptr);
+              const SgemmKernel* kernel = nullptr, FloatConvAlgo algo = FloatConvAlgo::kAuto);
 
   const Conv2dGeometry& geometry() const { return g_; }
-  const char* kernel_name() const { return kernel_->name; }
+  const char* kernel_name() const { return phase_ != nullptr ? phase_->name : kernel_->name; }
   std::size_t num_slots() const { return slots_; }
   std::size_t scratch_bytes() const { return slots_ * slot_bytes_; }
   // Computes the output pixels of slots [slot_begin, slot_end). scratch has
@@ -72,9 +82,20 @@ class FloatConv2d {
   void pack_a(std::size_t row0, int group, const float* x, float* a_panel) const;
   template <bool kContiguousK>
   void pack_a_layout(std::size_t row0, int group, const float* x, float* a_panel) const;
+  void setup_im2col(const float* weights, const float* bias);
+
+  // Direct path: can `phase` run this geometry; packs the weights; splits the
+  // padded input rows that output rows [oh0, oh1) of one image read into
+  // column-phase planes; runs the slots (one band of output rows each).
+  static bool phase_fits(const Conv2dGeometry& g);
+  void setup_phase(const float* weights, const float* bias);
+  void pack_phase_planes(const float* image, int oh0, int oh1, float* planes) const;
+  void run_phase_slots(std::size_t slot_begin, std::size_t slot_end, const float* x, float* y,
+                       void* scratch) const;
 
   Conv2dGeometry g_;
   const SgemmKernel* kernel_;
+  const PhaseConvKernel* phase_ = nullptr;  // non-null: the direct path
   FloatClamp clamp_;
   int out_h_ = 0, out_w_ = 0;
   std::size_t rows_ = 0;              // N * out_h * out_w
@@ -86,8 +107,13 @@ class FloatConv2d {
   std::size_t panel_bytes_ = 0;   // one A micro-panel, 64-byte rounded
   std::size_t block_panels_ = 0;  // A micro-panels packed together (see kBlockBytes)
   std::size_t slot_bytes_ = 0;    // block_panels_ * panel_bytes_
-  std::vector<float> packed_w_;     // groups * panels_per_group_ panels of kp_*nr
-  std::vector<float> packed_bias_;  // groups * panels_per_group_ panels of nr
+  // Direct path: one band = band_rows_ output rows of one image at most.
+  std::size_t plane_w_ = 0;    // floats per phase plane
+  std::size_t band_rows_ = 0;  // output rows per slot
+  // im2col path: groups * panels_per_group_ panels of kp_*nr (bias: of nr);
+  // direct path: ceil(out_c/4) tiles of kernel_h*in_c*7*4 (bias: of 4).
+  std::vector<float> packed_w_;
+  std::vector<float> packed_bias_;
 };
 
 }  // namespace irnet

@@ -1,0 +1,132 @@
+// AArch64 NEON direct kernel for 7-wide, column-stride-2 float convolutions on
+// column-phase planes (layout and math: fconv/phase_conv.h).
+//
+// One call: 16 output pixels x 4 output channels. Accumulators v0-v15:
+// acc(pv, o) = v(4*pv + o) holds channel o of pixels 4*pv .. 4*pv+3. Per tap,
+// the 16 inputs of the 16 pixels are one 4-register load (ld1 {4 regs}), the 4
+// channels' weights one register, and 16 by-element FMAs do 64 MACs:
+//   acc(pv, o) += x[pv] * w.s[o]
+// Per (i, c) pair of 7 taps: 7 input loads (post-incremented along the plane
+// walk), 2 weight loads, 112 fmla, subs + b.ne = 123 instructions for 448 MACs
+// (3.64 MACs per instruction). The input loads alternate between two register
+// quads (v16-v19, v20-v23) so each load has 16 FMAs to complete; the weights
+// of the 7 taps sit in v24-v30.
+// Epilogue: + bias (an FMA with 1.0, which rounds exactly like an add), clamp,
+// and 16 `st4` lane stores: pixel 4*pv + l's 4 channels are lane l of
+// v(4pv) .. v(4pv+3), 16 contiguous bytes of y.
+#include "fconv/phase_conv.h"
+
+namespace irnet {
+namespace {
+
+// The 16 FMAs of one tap: inputs in registers X0..X0+3, weights in W.
+#define IRNET_TAP(x0, x1, x2, x3, w)                                                       \
+  "fmla v0.4s, " x0 ".4s, " w ".s[0]\n"                                                    \
+  "fmla v1.4s, " x0 ".4s, " w ".s[1]\n"                                                    \
+  "fmla v2.4s, " x0 ".4s, " w ".s[2]\n"                                                    \
+  "fmla v3.4s, " x0 ".4s, " w ".s[3]\n"                                                    \
+  "fmla v4.4s, " x1 ".4s, " w ".s[0]\n"                                                    \
+  "fmla v5.4s, " x1 ".4s, " w ".s[1]\n"                                                    \
+  "fmla v6.4s, " x1 ".4s, " w ".s[2]\n"                                                    \
+  "fmla v7.4s, " x1 ".4s, " w ".s[3]\n"                                                    \
+  "fmla v8.4s, " x2 ".4s, " w ".s[0]\n"                                                    \
+  "fmla v9.4s, " x2 ".4s, " w ".s[1]\n"                                                    \
+  "fmla v10.4s, " x2 ".4s, " w ".s[2]\n"                                                   \
+  "fmla v11.4s, " x2 ".4s, " w ".s[3]\n"                                                   \
+  "fmla v12.4s, " x3 ".4s, " w ".s[0]\n"                                                   \
+  "fmla v13.4s, " x3 ".4s, " w ".s[1]\n"                                                   \
+  "fmla v14.4s, " x3 ".4s, " w ".s[2]\n"                                                   \
+  "fmla v15.4s, " x3 ".4s, " w ".s[3]\n"
+#define IRNET_TAP_A(w) IRNET_TAP("v16", "v17", "v18", "v19", w)
+#define IRNET_TAP_B(w) IRNET_TAP("v20", "v21", "v22", "v23", w)
+// One epilogue op on all 16 accumulators.
+#define IRNET_ALL(op, arg)                                                                 \
+  op " v0.4s, v0.4s, " arg "\n" op " v1.4s, v1.4s, " arg "\n" op " v2.4s, v2.4s, " arg "\n" \
+  op " v3.4s, v3.4s, " arg "\n" op " v4.4s, v4.4s, " arg "\n" op " v5.4s, v5.4s, " arg "\n" \
+  op " v6.4s, v6.4s, " arg "\n" op " v7.4s, v7.4s, " arg "\n" op " v8.4s, v8.4s, " arg "\n" \
+  op " v9.4s, v9.4s, " arg "\n" op " v10.4s, v10.4s, " arg "\n"                            \
+  op " v11.4s, v11.4s, " arg "\n" op " v12.4s, v12.4s, " arg "\n"                          \
+  op " v13.4s, v13.4s, " arg "\n" op " v14.4s, v14.4s, " arg "\n"                          \
+  op " v15.4s, v15.4s, " arg "\n"
+// Lane l of a quad of accumulators = one pixel's 4 channels.
+#define IRNET_STORE_QUAD(a, b, c, d)                                                       \
+  "st4 {" a ".s, " b ".s, " c ".s, " d ".s}[0], [%[dst]], %[dst_step]\n"                   \
+  "st4 {" a ".s, " b ".s, " c ".s, " d ".s}[1], [%[dst]], %[dst_step]\n"                   \
+  "st4 {" a ".s, " b ".s, " c ".s, " d ".s}[2], [%[dst]], %[dst_step]\n"                   \
+  "st4 {" a ".s, " b ".s, " c ".s, " d ".s}[3], [%[dst]], %[dst_step]\n"
+
+void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plane_w,
+                             const float* w, const float* bias, float lo, float hi, float* y,
+                             std::size_t ldc, std::size_t pixels, std::size_t channels) {
+  // A full tile goes straight to y, a partial one through `tile`.
+  float tile[kPhaseTilePixels * kPhaseTileChannels];
+  const bool full = pixels == kPhaseTilePixels && channels == kPhaseTileChannels;
+  float* dst = full ? y : tile;
+  const std::size_t dst_step = (full ? ldc : kPhaseTileChannels) * sizeof(float);
+  const float lohi[2] = {lo, hi};
+  const float* lohi_ptr = lohi;
+  // Post-increments of the input pointer: next tap of the same phase (one
+  // float), phase 0 q+3 -> phase 1 q+0, phase 1 q+2 -> next (i, c) pair q+0.
+  const std::size_t next_tap = sizeof(float);
+  const std::size_t to_phase1 = (plane_w - 3) * sizeof(float);
+  const std::size_t to_next_pair = (plane_w - 2) * sizeof(float);
+  asm volatile(
+      "movi v0.4s, #0\n" "movi v1.4s, #0\n" "movi v2.4s, #0\n" "movi v3.4s, #0\n"
+      "movi v4.4s, #0\n" "movi v5.4s, #0\n" "movi v6.4s, #0\n" "movi v7.4s, #0\n"
+      "movi v8.4s, #0\n" "movi v9.4s, #0\n" "movi v10.4s, #0\n" "movi v11.4s, #0\n"
+      "movi v12.4s, #0\n" "movi v13.4s, #0\n" "movi v14.4s, #0\n" "movi v15.4s, #0\n"
+      "1:\n"
+      // One (i, c) pair: weights of its 7 taps, then taps j = 0, 2, 4, 6 (phase 0)
+      // and j = 1, 3, 5 (phase 1), each load issued one tap ahead.
+      "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[w]], #64\n"
+      "ld1 {v28.4s, v29.4s, v30.4s}, [%[w]], #48\n"
+      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[x]], %[next_tap]\n"
+      "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[x]], %[next_tap]\n"
+      IRNET_TAP_A("v24")
+      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[x]], %[next_tap]\n"
+      IRNET_TAP_B("v25")
+      "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[x]], %[to_phase1]\n"
+      IRNET_TAP_A("v26")
+      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[x]], %[next_tap]\n"
+      IRNET_TAP_B("v27")
+      "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[x]], %[next_tap]\n"
+      IRNET_TAP_A("v28")
+      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[x]], %[to_next_pair]\n"
+      IRNET_TAP_B("v29")
+      IRNET_TAP_A("v30")
+      "subs %[n], %[n], #1\n"
+      "b.ne 1b\n"
+      // Epilogue: + bias (acc += 1.0 * bias[o]), clamp to [lo, hi], store.
+      "ldr q24, [%[bias]]\n"
+      "fmov v25.4s, #1.0\n"
+      IRNET_TAP("v25", "v25", "v25", "v25", "v24")
+      "ld1r {v26.4s}, [%[lohi]], #4\n"
+      "ld1r {v27.4s}, [%[lohi]]\n"
+      IRNET_ALL("fmax", "v26.4s")
+      IRNET_ALL("fmin", "v27.4s")
+      IRNET_STORE_QUAD("v0", "v1", "v2", "v3")
+      IRNET_STORE_QUAD("v4", "v5", "v6", "v7")
+      IRNET_STORE_QUAD("v8", "v9", "v10", "v11")
+      IRNET_STORE_QUAD("v12", "v13", "v14", "v15")
+      : [x] "+r"(x), [w] "+r"(w), [n] "+r"(steps), [dst] "+r"(dst), [lohi] "+r"(lohi_ptr)
+      : [next_tap] "r"(next_tap), [to_phase1] "r"(to_phase1), [to_next_pair] "r"(to_next_pair),
+        [bias] "r"(bias), [dst_step] "r"(dst_step)
+      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
+        "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24",
+        "v25", "v26", "v27", "v28", "v29", "v30");
+  if (full) return;
+  for (std::size_t p = 0; p < pixels; ++p)
+    for (std::size_t o = 0; o < channels; ++o) y[p * ldc + o] = tile[p * kPhaseTileChannels + o];
+}
+
+#undef IRNET_TAP
+#undef IRNET_TAP_A
+#undef IRNET_TAP_B
+#undef IRNET_ALL
+#undef IRNET_STORE_QUAD
+
+}  // namespace
+
+extern const PhaseConvKernel kPhaseConvKernelArm64 = {"sconv_7x2_4x16_neon_a64", &sconv_7x2_4x16_neon_a64};
+
+}  // namespace irnet

@@ -1,0 +1,67 @@
+// Direct float convolution for 7-wide, column-stride-2 kernels (the ResNet
+// stem, 7x7/2 over 3 channels) on column-phase planes: no im2col.
+//
+// For such a conv the im2col matrix (K = 7*7*3 = 147 floats per output pixel)
+// costs as much to write as the kernel costs to read it. Instead, the input
+// rows are split once into column phases, per channel:
+//
+//   plane(row, c, phase)[q] = x_padded[row][2q + phase][c]     q in [0, plane_w)
+//
+// (x_padded: the input with the conv's zero padding around it). Output pixel
+// ow, kernel tap (i, j) reads padded column 2*ow + j, which is
+//   j even: plane(row, c, 0)[ow + j/2]        j odd: plane(row, c, 1)[ow + (j-1)/2]
+// so for 16 consecutive output pixels and one tap the 16 inputs are 16
+// CONSECUTIVE floats of one plane: one vector load. The output pixels are the
+// vector lanes and the weights are the broadcast operand:
+//
+//   y[ow0 + p][o] = clamp(sum_{i, c, j} plane(...)[ow0 + p + j/2] * w[o][i][j][c] + bias[o])
+//
+// A kernel call computes one tile of kPhaseTilePixels output pixels (one output
+// row) by kPhaseTileChannels output channels. Memory layout of the planes: for
+// each padded row, for each channel c, phase 0 then phase 1 (plane_w floats
+// each), so a (row, c) pair is 2*plane_w floats and the pairs (i, c) of one
+// output pixel's taps are consecutive: (i, c) -> (i, c+1) -> ... -> (i+1, 0)
+// is a constant step of 2*plane_w floats. A call walks `steps` = kernel_h * C
+// such pairs; within one pair it reads the taps in the order
+// j = 0, 2, 4, 6 (phase 0, q + 0..3), then j = 1, 3, 5 (phase 1, q + 0..2).
+//
+// Weights, packed at load per tile of 4 output channels, in the same order:
+//   w_tile[(s * 7 + t) * 4 + o] = w[o0 + o][i][kPhaseTapOrder[t]][c],  s = i*C + c
+// (zero for channels past out_c). The sum runs in that (i, c, t) order, with
+// fused multiply-adds, then + bias, then the clamp: the result differs from
+// conv2d_f32_ref (which sums in (i, j, c) order) by rounding only.
+#pragma once
+
+#include <cstddef>
+
+namespace irnet {
+
+constexpr std::size_t kPhaseTilePixels = 16;   // output pixels per tile (4 vectors of 4)
+constexpr std::size_t kPhaseTileChannels = 4;  // output channels per tile (one vector's lanes)
+constexpr int kPhaseKernelW = 7;
+constexpr int kPhaseStrideW = 2;
+// Kernel column j of the t-th tap read within one (i, c) pair.
+constexpr int kPhaseTapOrder[kPhaseKernelW] = {0, 2, 4, 6, 1, 3, 5};
+
+// Computes one tile: x points at plane(row of tap i = 0, c = 0, phase 0)[ow0];
+// plane_w is the length of one phase plane (>= ow0 + 16 + 3 for every tile, so
+// that every load stays inside the planes); w_tile / bias_tile are the tile's
+// packed weights (steps * 7 * 4 floats) and 4 biases. Stores the first
+// `pixels` pixels x `channels` channels of the tile at y[p * ldc + o].
+using PhaseConvFn = void (*)(const float* x, std::size_t steps, std::size_t plane_w,
+                             const float* w_tile, const float* bias_tile, float lo, float hi,
+                             float* y, std::size_t ldc, std::size_t pixels, std::size_t channels);
+
+struct PhaseConvKernel {
+  const char* name;  // e.g. "sconv_7x2_4x16_neon_a64"
+  PhaseConvFn fn;
+};
+
+// The direct kernel this build has (nullptr: none; convs then use im2col + sgemm).
+const PhaseConvKernel* phase_conv_kernel();
+
+#if defined(IRNET_ARCH_arm64)
+extern const PhaseConvKernel kPhaseConvKernelArm64;  // fconv/arm64/sconv_neon_a64.cc
+#endif
+
+}  // namespace irnet
