@@ -6,11 +6,12 @@
 // the 16 inputs of the 16 pixels are one 4-register load (ld1 {4 regs}), the 4
 // channels' weights one register, and 16 by-element FMAs do 64 MACs:
 //   acc(pv, o) += x[pv] * w.s[o]
-// Per (i, c) pair of 7 taps: 7 input loads (post-incremented along the plane
-// walk), 2 weight loads, 112 fmla, subs + b.ne = 123 instructions for 448 MACs
-// (3.64 MACs per instruction). The input loads alternate between two register
-// quads (v16-v19, v20-v23) so each load has 16 FMAs to complete; the weights
-// of the 7 taps sit in v24-v30.
+// Per (i, c) pair of 7 taps: 7 input loads (one pointer per tap), 2 weight
+// loads, 112 fmla, 7 pointer adds, subs + b.ne = 130 instructions for 448 MACs
+// (3.45 MACs per instruction; llvm-mca Cortex-A53: 152 cycles, 2.95 MACs per
+// cycle). The input loads alternate between two register quads (v16-v19,
+// v20-v23) so each load has 16 FMAs to complete; the weights of the 7 taps
+// sit in v24-v30.
 // Epilogue: + bias (an FMA with 1.0, which rounds exactly like an add), clamp,
 // and 16 `st4` lane stores: pixel 4*pv + l's 4 channels are lane l of
 // v(4pv) .. v(4pv+3), 16 contiguous bytes of y.
@@ -65,11 +66,19 @@ void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plan
   const std::size_t dst_step = (full ? ldc : kPhaseTileChannels) * sizeof(float);
   const float lohi[2] = {lo, hi};
   const float* lohi_ptr = lohi;
-  // Post-increments of the input pointer: next tap of the same phase (one
-  // float), phase 0 q+3 -> phase 1 q+0, phase 1 q+2 -> next (i, c) pair q+0.
-  const std::size_t next_tap = sizeof(float);
-  const std::size_t to_phase1 = (plane_w - 3) * sizeof(float);
-  const std::size_t to_next_pair = (plane_w - 2) * sizeof(float);
+  // One input pointer per tap of an (i, c) pair (phase 0: q + 0..3, phase 1:
+  // q + 0..2), all advanced by one pair (2 * plane_w floats) per iteration.
+  // Seven plain loads + seven adds: on llvm-mca's Cortex-A53 model a
+  // post-incremented ld1 {4 regs} stalls the in-order pipeline (193 cycles
+  // per pair against 152 this way, for 7 more instructions).
+  const float* p0 = x;
+  const float* p1 = x + 1;
+  const float* p2 = x + 2;
+  const float* p3 = x + 3;
+  const float* p4 = x + plane_w;
+  const float* p5 = x + plane_w + 1;
+  const float* p6 = x + plane_w + 2;
+  const std::size_t pair_bytes = 2 * plane_w * sizeof(float);
   asm volatile(
       "movi v0.4s, #0\n" "movi v1.4s, #0\n" "movi v2.4s, #0\n" "movi v3.4s, #0\n"
       "movi v4.4s, #0\n" "movi v5.4s, #0\n" "movi v6.4s, #0\n" "movi v7.4s, #0\n"
@@ -80,20 +89,27 @@ void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plan
       // and j = 1, 3, 5 (phase 1), each load issued one tap ahead.
       "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[w]], #64\n"
       "ld1 {v28.4s, v29.4s, v30.4s}, [%[w]], #48\n"
-      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[x]], %[next_tap]\n"
-      "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[x]], %[next_tap]\n"
+      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p0]]\n"
+      "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[p1]]\n"
       IRNET_TAP_A("v24")
-      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[x]], %[next_tap]\n"
+      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p2]]\n"
       IRNET_TAP_B("v25")
-      "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[x]], %[to_phase1]\n"
+      "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[p3]]\n"
       IRNET_TAP_A("v26")
-      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[x]], %[next_tap]\n"
+      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p4]]\n"
       IRNET_TAP_B("v27")
-      "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[x]], %[next_tap]\n"
+      "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[p5]]\n"
       IRNET_TAP_A("v28")
-      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[x]], %[to_next_pair]\n"
+      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p6]]\n"
       IRNET_TAP_B("v29")
       IRNET_TAP_A("v30")
+      "add %[p0], %[p0], %[pair_bytes]\n"
+      "add %[p1], %[p1], %[pair_bytes]\n"
+      "add %[p2], %[p2], %[pair_bytes]\n"
+      "add %[p3], %[p3], %[pair_bytes]\n"
+      "add %[p4], %[p4], %[pair_bytes]\n"
+      "add %[p5], %[p5], %[pair_bytes]\n"
+      "add %[p6], %[p6], %[pair_bytes]\n"
       "subs %[n], %[n], #1\n"
       "b.ne 1b\n"
       // Epilogue: + bias (acc += 1.0 * bias[o]), clamp to [lo, hi], store.
@@ -108,9 +124,9 @@ void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plan
       IRNET_STORE_QUAD("v4", "v5", "v6", "v7")
       IRNET_STORE_QUAD("v8", "v9", "v10", "v11")
       IRNET_STORE_QUAD("v12", "v13", "v14", "v15")
-      : [x] "+r"(x), [w] "+r"(w), [n] "+r"(steps), [dst] "+r"(dst), [lohi] "+r"(lohi_ptr)
-      : [next_tap] "r"(next_tap), [to_phase1] "r"(to_phase1), [to_next_pair] "r"(to_next_pair),
-        [bias] "r"(bias), [dst_step] "r"(dst_step)
+      : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3), [p4] "+r"(p4), [p5] "+r"(p5),
+        [p6] "+r"(p6), [w] "+r"(w), [n] "+r"(steps), [dst] "+r"(dst), [lohi] "+r"(lohi_ptr)
+      : [pair_bytes] "r"(pair_bytes), [bias] "r"(bias), [dst_step] "r"(dst_step)
       : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
         "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24",
         "v25", "v26", "v27", "v28", "v29", "v30");
