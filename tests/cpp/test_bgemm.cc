@@ -93,6 +93,25 @@ TEST(all_variants_max_counts) {
   }
 }
 
+TEST(all_variants_exact_for_every_k_across_chunks) {
+  // Every K in 0..125: all splits of K into the kernels' chunks (e.g. 28-word
+  // chunks of 2-word steps on aarch64, with a 2-word step and an odd word left
+  // over), on random data and on all-ones data (every lane at its largest
+  // count); M = 9 runs two full row tiles down each column panel and an edge
+  // tile, N = 9 two full panels and an edge; padded leading dimensions.
+  Rng rng(4);
+  for (std::size_t K = 0; K <= 125; ++K) {
+    const Shape c{9, 9, K, K + 1, K + 3, 11};
+    const std::vector<BitWord> random_a = random_words(rng, c.M * c.lda);
+    const std::vector<BitWord> random_b = random_words(rng, c.N * c.ldb);
+    const std::vector<BitWord> ones(c.M * c.lda, ~BitWord{0}), zeros(c.N * c.ldb, 0);
+    for (const std::string& v : supported_variants("bgemm")) {
+      check_variant_on(v, c, random_a, random_b);
+      check_variant_on(v, c, ones, zeros);
+    }
+  }
+}
+
 TEST(registry_lists_families_and_selects_supported) {
   const std::vector<std::string> families = irnet::kernel_families();
   bool bitpack = false, bgemm = false;

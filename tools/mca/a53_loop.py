@@ -2,13 +2,14 @@
 
     .venv/bin/python tools/mca/a53_loop.py                     # bgemm_4x4_neon_a64
     .venv/bin/python tools/mca/a53_loop.py --source engine/src/bgemm/arm64/bgemm_neon_a64.cc \
-        --function irnet_bgemm4x4_tile_neon_a64 --show
+        --function irnet_bgemm4x4_column_neon_a64 --show
 
 1. compiles the kernel source with the aarch64 cross compiler and the flags of
    the arm64 build (-O3 -mcpu=cortex-a53), disassembles the function,
 2. takes its innermost hot loop: of the backward branches with no other branch
    in their body, the one whose body holds the most `cnt` instructions (the
-   xor-popcount steady state),
+   xor-popcount steady state); in a fully unrolled kernel, the branch-free block
+   that repeats most often (the aarch64 bgemm's double step),
 3. runs llvm-mca -mcpu=cortex-a53 (LLVM's in-order A53 model) on that body and
    reports cycles per iteration and binary MACs per cycle, where one
    `cnt vX.16b` is 128 binary MACs (one 128-bit xor-popcount) and `cnt vX.8b` 64.
@@ -54,7 +55,10 @@ def disassemble(source: Path, function: str, tmp: Path) -> list[tuple[int, str]]
 def hottest_loop(insns: list[tuple[int, str]], marker: str = "cnt") -> list[str]:
     """Among the innermost loops (a backward branch with no other branch in its
     body), the one with the most `marker` instructions (cnt for xor-popcount,
-    fmla for an sgemm); its branch is rewritten to a label so llvm-mca can parse it."""
+    fmla for an sgemm); its branch is rewritten to a label so llvm-mca can parse it.
+    A fully unrolled kernel has no such loop: its steady state is then the
+    branch-free block (up to and including the next branch) that repeats most
+    often with the same instructions up to immediates, run as if it looped."""
     index = {addr: i for i, (addr, _) in enumerate(insns)}
     best = None
     for j, (addr, text) in enumerate(insns):
@@ -69,8 +73,30 @@ def hottest_loop(insns: list[tuple[int, str]], marker: str = "cnt") -> list[str]
         if best is None or cnts > best[0] or (cnts == best[0] and len(body) < len(best[1])):
             best = (cnts, body)
     if best is None or best[0] == 0:
+        best = _most_repeated_block(insns, marker)
+    if best is None:
         sys.exit(f"a53_loop: no loop with {marker} instructions in this function")
     return ["loop_top:", *best[1]]
+
+
+def _most_repeated_block(insns: list[tuple[int, str]], marker: str):
+    """(marker count, body) of the most repeated branch-free block holding `marker`."""
+    blocks, start = {}, 0
+    for j, (_, text) in enumerate(insns):
+        m = BRANCH.match(text)
+        if not m:
+            continue
+        body = [t for _, t in insns[start:j]] + [f"{m.group(1)} {m.group(2)}loop_top"]
+        start = j + 1
+        cnts = sum(t.split()[0] == marker for t in body)
+        if cnts:
+            shape = tuple(re.sub(r"#-?(0x[0-9a-f]+|\d+)", "#", t) for t in body)
+            seen = blocks.setdefault(shape, [0, cnts, body])
+            seen[0] += 1
+    if not blocks:
+        return None
+    _, cnts, body = max(blocks.values(), key=lambda b: (b[0], b[1]))
+    return cnts, body
 
 
 def run_mca(loop: list[str], iterations: int, tmp: Path) -> tuple[float, str]:
@@ -86,7 +112,7 @@ def run_mca(loop: list[str], iterations: int, tmp: Path) -> tuple[float, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", type=Path, default=ROOT / "engine/src/bgemm/arm64/bgemm_neon_a64.cc")
-    parser.add_argument("--function", default="irnet_bgemm4x4_tile_neon_a64",
+    parser.add_argument("--function", default="irnet_bgemm4x4_column_neon_a64",
                         help="symbol to analyse (mangled for C++ functions)")
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--show", action="store_true", help="print the loop and llvm-mca's report")

@@ -7,6 +7,10 @@
 // L1) and, inside a panel, MR-row tiles; the right and bottom edges call the
 // smaller instantiations tile<mr, nr> with mr < MR / nr < NR, picked from a
 // table built at compile time, so every M, N >= 0 is handled without padding.
+// A kernel may also provide `static void tile_column(tiles, K, A, lda, B, ldb,
+// C, ldc)`: `tiles` full MR×NR tiles down a panel in one call (an assembly
+// loop that keeps its setup out of the per-tile path); bgemm_tiled then uses it
+// for the full tiles of each full panel.
 //
 // The header is included by one file per ISA, each with its own Kernel type,
 // so the instantiations never mix code compiled for different ISAs.
@@ -15,6 +19,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "bitpack/bitpack.h"
@@ -31,6 +36,11 @@ constexpr std::array<TileFn, MR * NR> make_tile_table(std::index_sequence<I...>)
   return {{&Kernel::template tile<static_cast<int>(I) / NR + 1, static_cast<int>(I) % NR + 1>...}};
 }
 
+template <typename Kernel, typename = void>
+struct HasTileColumn : std::false_type {};
+template <typename Kernel>
+struct HasTileColumn<Kernel, std::void_t<decltype(&Kernel::tile_column)>> : std::true_type {};
+
 template <typename Kernel, int MR, int NR>
 void bgemm_tiled(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda,
                  const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) {
@@ -39,9 +49,15 @@ void bgemm_tiled(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, 
   for (std::size_t n0 = 0; n0 < N; n0 += NR) {
     const std::size_t nr = N - n0 < std::size_t(NR) ? N - n0 : std::size_t(NR);
     std::size_t m0 = 0;
-    if (nr == std::size_t(NR))
-      for (; m0 + MR <= M; m0 += MR)
-        Kernel::template tile<MR, NR>(K, A + m0 * lda, lda, B + n0 * ldb, ldb, C + m0 * ldc + n0, ldc);
+    if (nr == std::size_t(NR)) {
+      if constexpr (HasTileColumn<Kernel>::value) {
+        if (M >= std::size_t(MR)) Kernel::tile_column(M / MR, K, A, lda, B + n0 * ldb, ldb, C + n0, ldc);
+        m0 = M - M % MR;
+      } else {
+        for (; m0 + MR <= M; m0 += MR)
+          Kernel::template tile<MR, NR>(K, A + m0 * lda, lda, B + n0 * ldb, ldb, C + m0 * ldc + n0, ldc);
+      }
+    }
     for (; m0 < M; m0 += MR) {
       const std::size_t mr = M - m0 < std::size_t(MR) ? M - m0 : std::size_t(MR);
       kTiles[(mr - 1) * NR + (nr - 1)](K, A + m0 * lda, lda, B + n0 * ldb, ldb, C + m0 * ldc + n0, ldc);

@@ -1,35 +1,40 @@
 // AArch64 NEON xor-popcount GEMM, 4x4 register-blocked.
 //
-// For a tile of MR activation rows (A) and NR weight rows (B) the kernel walks
-// K in 128-bit steps: per step it loads MR + NR q registers and, for each of the
-// MR*NR pairs, computes cnt(a ^ b) (per-byte popcount, each byte 0..8) and adds
-// it to a per-pair u8x16 accumulator: 3 NEON instructions per 128 binary MACs,
-// the resource bound of the loop (eor, cnt and add each take the Cortex-A53
-// NEON pipe one cycle per q register => 128/3 = 42.7 MACs/cycle).
+// For a tile of 4 activation rows (A) and 4 weight rows (B) the kernel walks K
+// in 128-bit steps: for each of the 16 pairs (a_m, b_n) it computes
+// cnt(a_m ^ b_n) (per-byte popcount, each byte 0..8) and accumulates it. Three
+// NEON instructions per pair and step (eor, cnt, one add) is the bound: 128
+// binary MACs per 3 instructions, and on the Cortex-A53 one cycle each per q
+// register.
 //
-// Overflow: one step adds at most 8 to each byte lane, so a u8 lane is safe for
-// floor(255 / 8) = 31 steps (248). K is therefore processed in chunks of at most
-// 31 steps = 62 words; after each chunk the sixteen accumulators are reduced
-// horizontally into u16 sums and widened into u32 totals.
+// Accumulation (the first level of the horizontal sum is done in the loop):
+// the counts of the pairs (m, 2h) and (m, 2h + 1) are combined by one pairwise
+// add, addp(cnt_(m,2h), cnt_(m,2h+1)), whose lanes 0-7 are sums of two bytes of
+// pair (m, 2h) and lanes 8-15 of pair (m, 2h + 1), and that is added to the u8
+// accumulator acc[m][h]. So one addp + one add per two pairs (still one add per
+// count) and only 8 accumulators, which leaves registers for two steps of data
+// (loaded with ldp: one load per row per two steps).
 //
-// Horizontal reduction of the 16 accumulators acc[i], i = 4*m + n, of a chunk
-// of s full steps. Pairwise adds (addp) stay in u8 as long as the lane bound
-// allows, including the odd last word (below), which adds at most 8 per lane at
-// level 1 (16 at level 2):
-//   level 1 in u8 if 2*8s + 8 <= 255 (s <= 15), level 2 too if 4*8s + 16 <= 255 (s <= 7),
-// the remaining levels widen once (uaddlp) and continue in u16, where a full
-// sum is at most 16 * 248 < 2^16. Every addp keeps lanes in order, so after
-// log2(16) = 4 levels in total, s0 lane t = sum of acc[t] and s1 lane t = sum
-// of acc[8 + t]: s0 holds tile rows 0-1 (4 columns each), s1 rows 2-3.
+// Overflow: each acc lane grows by at most 16 per 128-bit step, so K is cut
+// into chunks of at most 7 double steps (28 words); the last chunk also takes
+// the tail of K: one more 128-bit step (K mod 4 >= 2) and an odd last word.
+// The odd word is not a half-empty step: a_m's word is duplicated into both
+// halves of a q register (ld1r) and the words of b_2h | b_2h+1 are paired, so
+// cnt(a_m ^ (b_2h | b_2h+1)) has pair (m, 2h) in bytes 0-7 and (m, 2h + 1) in
+// 8-15, exactly the lanes of acc[m][h] those pairs own; it is added directly.
+// A lane thus holds at most 15 * 16 + 8 = 248 <= 255.
 //
-// The full 4x4 tile with K >= 2 runs the hand-scheduled assembly routine below
-// (the hot path of every binary convolution). Its odd last word is not a
-// half-empty step: a_m's word is duplicated into both halves of a q register
-// and the words of b0|b1 and b2|b3 are paired, so 8 eor/cnt count all 16 pairs,
-// and each result joins the first reduction level, whose lanes 0-7 / 8-15 hold
-// exactly those two pairs. Edge tiles (MR or NR < 4) and K = 1 run the same
-// arithmetic written with intrinsics, where an odd last word is loaded into the
-// low half of a q register (zero high half) and counts as one more step.
+// Horizontal reduction of a chunk of w words (s = w / 2 full steps): level 2,
+// addp(acc[m][0], acc[m][1]), gives row m with 4 lanes per column n; it stays
+// in u8 if 2 * (16 s + 8) <= 255 (w <= 15), else the accumulators are widened
+// first (uaddlp) and it runs in u16. Then pairwise widening adds (uaddlp) leave
+// row m as four u32 sums, which are stored into C (first chunk) or added to it.
+//
+// The full tiles of a column (4 weight rows, 4k activation rows) run the
+// hand-scheduled assembly routine below (the hot path of every binary
+// convolution); edge tiles (MR or NR < 4) run the same arithmetic written with
+// intrinsics, with the odd word in the low half of a q register (zero high
+// half) counting as one more step and the sum widened at once.
 #include "bgemm/arm64/bgemm_neon_a64.h"
 
 #include <arm_neon.h>
@@ -37,236 +42,350 @@
 #include "bgemm/bgemm_tiles.h"
 #include "cpu/kernel_registry.h"
 
-// void irnet_bgemm4x4_tile_neon_a64(const BitWord* a, size_t lda_bytes,
-//                                   const BitWord* b, size_t ldb_bytes,
-//                                   size_t K, int32_t* c, size_t ldc_bytes);   K >= 2
-// The full 4x4 tile: c[m * ldc + n] = popcount sums over K words of rows
-// a + m * lda and b + n * ldb. Chunks hold 2..62 words (a chunk that would
-// leave a single word behind takes 61), each reduced as in the header into
-// s0 = v0, s1 = v1 and widened into C (stored by the first chunk, added to by
-// the next ones).
+// void irnet_bgemm4x4_column_neon_a64(const BitWord* a, size_t lda_bytes,
+//                                     const BitWord* b, size_t ldb_bytes, size_t K,
+//                                     int32_t* c, size_t ldc_bytes, size_t tiles);
+// tiles >= 1 full 4x4 tiles down a column: tile t covers C rows 4t..4t+3,
+// columns 0..3, c[m * ldc + n] = popcount sums over K >= 0 words of rows
+// a + m * lda and b + n * ldb.
 //
-// Registers: x0, x5-x7 activation rows, x2, x8-x10 weight rows, x13-x16 C rows,
-// x1 byte offset of the chunk, x3 words left, x4 words of the chunk, x11 byte
-// offset of the next step, x12 step counter, x17 = 0 in the first chunk.
-// v0-v3 activation data, v4-v7 weight data, v8-v15 eor/cnt temporaries (pair
-// p uses v(8 + p % 8)), v16-v31 the sixteen u8 accumulators (pair p = 4m + n
-// in v(16 + p)). d8-d15 are callee-saved and restored on return.
+// General registers: x0 / x5 A and C of the current tile, x1 lda, x6 ldc,
+// x2, x3, x24, x25 the rows of B, x4 K, x7 tiles left, x8-x11 / x12-x15 the A /
+// B row pointers at the current chunk, x16 words left, x17 double steps of the
+// chunk, x19 words of the chunk, x20 / x21 2 / 3 ldc, x22 / x23 2 / 3 lda, x26
+// 1 << (double steps). x19-x26 and d8-d15 are callee-saved and restored.
 //
-// Schedule (Cortex-A53 is in order, q-register eor/cnt/add results arrive
-// several cycles later): within a step, pair p is xor-ed in slot p, counted in
-// slot p + 2 and accumulated in slot p + 4, so each result is consumed 6-12
-// instructions after it is produced. Slots p + 2, p + 4 >= 16 fall into the
-// next step's first slots (software pipelining across steps; the last step is
-// followed by a drain). The next step's registers are loaded as soon as the
-// current step has read them for the last time (a_m after slot 4m + 3, b_n
-// after slot 12 + n), so loads overlap with computation and never read past
-// the last word: the last full step loads nothing, and an odd last word is
-// read with 64-bit loads (irnet_a64_odd_word).
+// A chunk's double steps are unrolled (at most 7), so their loads use
+// immediate offsets from the chunk's row pointers: no pointer updates in the
+// hot path (in LLVM's Cortex-A53 model a post-indexed load also stalls the
+// in-order pipe for several cycles). The first double step runs first, then
+// the next ones up to the last, which is entered by a bit test of x26.
+//
+// Vector registers: a_m of steps s = 0, 1 in v(2m + s), b_n in v(8 + 2n + s),
+// acc[m][h] in v(16 + 2m + h), temporaries v24-v31.
+//
+// Schedule of a double step. Its 32 (pair, step) counts form 16 couples
+// c = 8h + 2m + s, each = the pairs (m, 2h) and (m, 2h + 1) of step s:
+//   E(c): 2 eor, C(c): 2 cnt, P(c): addp, A(c): add into acc[m][h],
+// with temporaries v(24 + 2q), v(25 + 2q), q = c mod 4. Slot k holds E(k),
+// C(k - 1), P(k - 2), A(k - 3) (in that order), so each result is read 6-8
+// instructions after it is written (Cortex-A53 is in order; NEON results take
+// 6 cycles in LLVM's model). Slots 0-2 finish couples 13-15 of the previous
+// double step; after the last one, slots 16-18 drain them. In the first double
+// step of a chunk, the s = 0 couples c < 13 write their addp straight into the
+// accumulator (no add); acc[3][1] (first touched by couple 14) is zeroed.
+// Loads for the next double step follow the last read of their registers:
+// b_0, b_1 after slot 7, a_m after slot 9 + 2m, b_2, b_3 after slot 15, each at
+// least 7 slots before its first use; the last double step loads nothing, so
+// no row is read past its K words. The tail of a chunk (one step, odd word)
+// is loaded with post-indexing from the row pointers moved past the doubles.
 asm(R"(
-.macro irnet_a64_load enabled, reg, row
-.if \enabled
-  ldr q\reg, [\row, x11]
-.endif
+.altmacro
+
+.macro irnet_a64_eor2 t0, t1, a, b0, b1
+  eor v\t0\().16b, v\a\().16b, v\b0\().16b
+  eor v\t1\().16b, v\a\().16b, v\b1\().16b
 .endm
 
-// Slot: xor pair (a, b) into temp t; count the temp ct of an earlier pair
-// (cprev = 1: a pair of the previous step; in the first step of a chunk a
-// count of pairs 0-11 goes straight into its accumulator cacc); add temp at
-// into accumulator aacc (not in the first step: nothing to add to yet).
-.macro irnet_a64_slot first, t, a, b, ct, cacc, cprev, at, aacc
-  eor v\t\().16b, v\a\().16b, v\b\().16b
-.if \cprev
-.if !\first
-  cnt v\ct\().16b, v\ct\().16b
-.endif
-.elseif \first && (\cacc < 28)
-  cnt v\cacc\().16b, v\ct\().16b
+.macro irnet_a64_cnt2 t0, t1
+  cnt v\t0\().16b, v\t0\().16b
+  cnt v\t1\().16b, v\t1\().16b
+.endm
+
+.macro irnet_a64_addp dst, t0, t1
+  addp v\dst\().16b, v\t0\().16b, v\t1\().16b
+.endm
+
+.macro irnet_a64_acc acc, t
+  add v\acc\().16b, v\acc\().16b, v\t\().16b
+.endm
+
+// Couple c (0-15, see above) with temporaries q (0-3).
+.macro irnet_a64_E c, q
+  irnet_a64_eor2 %(24 + 2 * (\q)), %(25 + 2 * (\q)), %((\c) % 8), %(8 + 4 * ((\c) / 8) + (\c) % 2), %(10 + 4 * ((\c) / 8) + (\c) % 2)
+.endm
+.macro irnet_a64_C q
+  irnet_a64_cnt2 %(24 + 2 * (\q)), %(25 + 2 * (\q))
+.endm
+// direct = 1: the addp initializes acc[m][h] (and there is no A).
+.macro irnet_a64_P c, q, direct
+.if \direct
+  irnet_a64_addp %(16 + (\c) % 8 - (\c) % 2 + (\c) / 8), %(24 + 2 * (\q)), %(25 + 2 * (\q))
 .else
-  cnt v\ct\().16b, v\ct\().16b
+  irnet_a64_addp %(24 + 2 * (\q)), %(24 + 2 * (\q)), %(25 + 2 * (\q))
 .endif
-.if !\first
-  add v\aacc\().16b, v\aacc\().16b, v\at\().16b
+.endm
+.macro irnet_a64_A c, q
+  irnet_a64_acc %(16 + (\c) % 8 - (\c) % 2 + (\c) / 8), %(24 + 2 * (\q))
+.endm
+
+// Slot k (0-18) of a double step; couples of the previous double step
+// (k - j < 0) only when not first.
+.macro irnet_a64_slot first, k
+.if \k <= 15
+  irnet_a64_E \k, %((\k) % 4)
+.endif
+.if (\k >= 1) && (\k <= 16)
+  irnet_a64_C %((\k - 1) % 4)
+.elseif (\k == 0) && (\first == 0)
+  irnet_a64_C 3
+.endif
+.if (\k >= 2) && (\k <= 17)
+.if \first && ((\k) % 2 == 0) && (\k <= 14)
+  irnet_a64_P %(\k - 2), %((\k - 2) % 4), 1
+.else
+  irnet_a64_P %(\k - 2), %((\k - 2) % 4), 0
+.endif
+.elseif (\k < 2) && (\first == 0)
+  irnet_a64_P %(\k + 14), %((\k + 14) % 4), 0
+.endif
+.if (\k >= 3) && (\k <= 18)
+.if (\first == 0) || ((\k) % 2 == 0) || (\k > 15)
+  irnet_a64_A %(\k - 3), %((\k - 3) % 4)
+.endif
+.elseif (\k < 3) && (\first == 0)
+  irnet_a64_A %(\k + 13), %((\k + 13) % 4)
 .endif
 .endm
 
-// One 128-bit step of the 16 pairs. first = 1: first step of the chunk
-// (accumulators 12-15, which are only ever added to, start at zero).
-// load = 1: load the next step (0 in the last step).
-.macro irnet_a64_step first, load
-.if \first
-  movi v28.16b, #0
-  movi v29.16b, #0
-  movi v30.16b, #0
-  movi v31.16b, #0
-.endif
-  irnet_a64_slot \first, 8, 0, 4, 14, 30, 1, 12, 28
-  irnet_a64_slot \first, 9, 0, 5, 15, 31, 1, 13, 29
-  irnet_a64_slot \first, 10, 0, 6, 8, 16, 0, 14, 30
-  irnet_a64_slot \first, 11, 0, 7, 9, 17, 0, 15, 31
-  irnet_a64_load \load, 0, x0
-  irnet_a64_slot \first, 12, 1, 4, 10, 18, 0, 8, 16
-  irnet_a64_slot \first, 13, 1, 5, 11, 19, 0, 9, 17
-  irnet_a64_slot \first, 14, 1, 6, 12, 20, 0, 10, 18
-  irnet_a64_slot \first, 15, 1, 7, 13, 21, 0, 11, 19
-  irnet_a64_load \load, 1, x5
-  irnet_a64_slot \first, 8, 2, 4, 14, 22, 0, 12, 20
-  irnet_a64_slot \first, 9, 2, 5, 15, 23, 0, 13, 21
-  irnet_a64_slot \first, 10, 2, 6, 8, 24, 0, 14, 22
-  irnet_a64_slot \first, 11, 2, 7, 9, 25, 0, 15, 23
-  irnet_a64_load \load, 2, x6
-  irnet_a64_slot \first, 12, 3, 4, 10, 26, 0, 8, 24
-  irnet_a64_load \load, 4, x2
-  irnet_a64_slot \first, 13, 3, 5, 11, 27, 0, 9, 25
-  irnet_a64_load \load, 5, x8
-  irnet_a64_slot \first, 14, 3, 6, 12, 28, 0, 10, 26
-  irnet_a64_load \load, 6, x9
-  irnet_a64_slot \first, 15, 3, 7, 13, 29, 0, 11, 27
-  irnet_a64_load \load, 7, x10
-  irnet_a64_load \load, 3, x7
+// Two 128-bit steps of a row (at byte offset off) into q(r), q(r + 1).
+.macro irnet_a64_ldp2 r, row, off
+  irnet_a64_ldp %(\r), %(\r + 1), \row, \off
+.endm
+.macro irnet_a64_ldp r0, r1, row, off
+  ldp q\r0, q\r1, [\row, #\off]
+.endm
+
+// The 16 slots of a double step; load = 1: load the next double step from
+// byte offset off of the row pointers.
+.macro irnet_a64_double first, load, off
+  irnet_a64_slot \first, 0
+  irnet_a64_slot \first, 1
+  irnet_a64_slot \first, 2
+  irnet_a64_slot \first, 3
+  irnet_a64_slot \first, 4
+  irnet_a64_slot \first, 5
+  irnet_a64_slot \first, 6
+  irnet_a64_slot \first, 7
 .if \load
-  add x11, x11, #16
+  irnet_a64_ldp2 8, x12, \off
+  irnet_a64_ldp2 10, x13, \off
+.endif
+  irnet_a64_slot \first, 8
+  irnet_a64_slot \first, 9
+.if \load
+  irnet_a64_ldp2 0, x8, \off
+.endif
+  irnet_a64_slot \first, 10
+  irnet_a64_slot \first, 11
+.if \load
+  irnet_a64_ldp2 2, x9, \off
+.endif
+  irnet_a64_slot \first, 12
+  irnet_a64_slot \first, 13
+.if \load
+  irnet_a64_ldp2 4, x10, \off
+.endif
+  irnet_a64_slot \first, 14
+  irnet_a64_slot \first, 15
+.if \load
+  irnet_a64_ldp2 6, x11, \off
+  irnet_a64_ldp2 12, x14, \off
+  irnet_a64_ldp2 14, x15, \off
 .endif
 .endm
 
-// Counts and adds that the last step left to the next step's slots.
 .macro irnet_a64_drain
-  cnt v14.16b, v14.16b
-  cnt v15.16b, v15.16b
-  add v28.16b, v28.16b, v12.16b
-  add v29.16b, v29.16b, v13.16b
-  add v30.16b, v30.16b, v14.16b
-  add v31.16b, v31.16b, v15.16b
+  irnet_a64_slot 0, 16
+  irnet_a64_slot 0, 17
+  irnet_a64_slot 0, 18
 .endm
 
-// The odd last word (x11 = its byte offset) for all 16 pairs in 8 q registers:
-// a_m's word in both halves against (b0, b1) and against (b2, b3), so
-// v(8 + 2m) = counts of pairs (m, 0) | (m, 1) and v(9 + 2m) = (m, 2) | (m, 3).
-// Lanes 0-7 / 8-15 of v(8 + j) belong to the same pairs as lanes 0-7 / 8-15 of
-// the first reduction level addp(acc[2j], acc[2j + 1]), where they are added.
-.macro irnet_a64_odd_word
-  ldr d0, [x0, x11]
-  ldr d1, [x5, x11]
-  ldr d2, [x6, x11]
-  ldr d3, [x7, x11]
-  ldr d4, [x2, x11]
-  ldr d5, [x8, x11]
-  ldr d6, [x9, x11]
-  ldr d7, [x10, x11]
-  dup v0.2d, v0.d[0]
-  dup v1.2d, v1.d[0]
-  dup v2.2d, v2.d[0]
-  dup v3.2d, v3.d[0]
-  zip1 v4.2d, v4.2d, v5.2d
-  zip1 v6.2d, v6.2d, v7.2d
-  eor v8.16b, v0.16b, v4.16b
-  eor v9.16b, v0.16b, v6.16b
-  eor v10.16b, v1.16b, v4.16b
-  eor v11.16b, v1.16b, v6.16b
-  eor v12.16b, v2.16b, v4.16b
-  eor v13.16b, v2.16b, v6.16b
-  eor v14.16b, v3.16b, v4.16b
-  eor v15.16b, v3.16b, v6.16b
-  cnt v8.16b, v8.16b
-  cnt v9.16b, v9.16b
-  cnt v10.16b, v10.16b
-  cnt v11.16b, v11.16b
-  cnt v12.16b, v12.16b
-  cnt v13.16b, v13.16b
-  cnt v14.16b, v14.16b
-  cnt v15.16b, v15.16b
-.endm
-
-// v0-v7 (the first reduction level; wide = 1: u16 lanes, 0: u8 lanes)
-// += the odd word's counts v8-v15.
-.macro irnet_a64_add_odd_word wide
-.if \wide
-  uadalp v0.8h, v8.16b
-  uadalp v1.8h, v9.16b
-  uadalp v2.8h, v10.16b
-  uadalp v3.8h, v11.16b
-  uadalp v4.8h, v12.16b
-  uadalp v5.8h, v13.16b
-  uadalp v6.8h, v14.16b
-  uadalp v7.8h, v15.16b
-.else
-  add v0.16b, v0.16b, v8.16b
-  add v1.16b, v1.16b, v9.16b
-  add v2.16b, v2.16b, v10.16b
-  add v3.16b, v3.16b, v11.16b
-  add v4.16b, v4.16b, v12.16b
-  add v5.16b, v5.16b, v13.16b
-  add v6.16b, v6.16b, v14.16b
-  add v7.16b, v7.16b, v15.16b
+// Slot i (0-10) of a single 128-bit step: couple i is (m, h) = (i mod 4, i / 4)
+// of step 0, pipelined like a double step.
+.macro irnet_a64_single_slot i
+.if \i <= 7
+  irnet_a64_E %(2 * ((\i) % 4) + 8 * ((\i) / 4)), %((\i) % 4)
 .endif
+.if (\i >= 1) && (\i <= 8)
+  irnet_a64_C %((\i - 1) % 4)
+.endif
+.if (\i >= 2) && (\i <= 9)
+  irnet_a64_P %(2 * ((\i - 2) % 4) + 8 * ((\i - 2) / 4)), %((\i - 2) % 4), 0
+.endif
+.if \i >= 3
+  irnet_a64_A %(2 * ((\i - 3) % 4) + 8 * ((\i - 3) / 4)), %((\i - 3) % 4)
+.endif
+.endm
+
+.macro irnet_a64_single
+  ldr q0, [x8], #16
+  ldr q8, [x12], #16
+  ldr q10, [x13], #16
+  ldr q2, [x9], #16
+  ldr q12, [x14], #16
+  ldr q14, [x15], #16
+  ldr q4, [x10], #16
+  ldr q6, [x11], #16
+  irnet_a64_single_slot 0
+  irnet_a64_single_slot 1
+  irnet_a64_single_slot 2
+  irnet_a64_single_slot 3
+  irnet_a64_single_slot 4
+  irnet_a64_single_slot 5
+  irnet_a64_single_slot 6
+  irnet_a64_single_slot 7
+  irnet_a64_single_slot 8
+  irnet_a64_single_slot 9
+  irnet_a64_single_slot 10
+.endm
+
+// The odd last word: v(2m) = a_m | a_m, v8 = b_0 | b_1, v12 = b_2 | b_3;
+// couple (m, h) is counted in v(24 + 2m + h) and added to acc[m][h].
+.macro irnet_a64_odd_word
+  ld1r {v0.2d}, [x8]
+  ldr d8, [x12]
+  ld1r {v2.2d}, [x9]
+  ld1 {v8.d}[1], [x13]
+  ld1r {v4.2d}, [x10]
+  ldr d12, [x14]
+  ld1r {v6.2d}, [x11]
+  ld1 {v12.d}[1], [x15]
+  eor v24.16b, v0.16b, v8.16b
+  eor v25.16b, v0.16b, v12.16b
+  eor v26.16b, v2.16b, v8.16b
+  eor v27.16b, v2.16b, v12.16b
+  eor v28.16b, v4.16b, v8.16b
+  eor v29.16b, v4.16b, v12.16b
+  eor v30.16b, v6.16b, v8.16b
+  eor v31.16b, v6.16b, v12.16b
+  cnt v24.16b, v24.16b
+  cnt v25.16b, v25.16b
+  cnt v26.16b, v26.16b
+  cnt v27.16b, v27.16b
+  cnt v28.16b, v28.16b
+  cnt v29.16b, v29.16b
+  cnt v30.16b, v30.16b
+  cnt v31.16b, v31.16b
+  add v16.16b, v16.16b, v24.16b
+  add v17.16b, v17.16b, v25.16b
+  add v18.16b, v18.16b, v26.16b
+  add v19.16b, v19.16b, v27.16b
+  add v20.16b, v20.16b, v28.16b
+  add v21.16b, v21.16b, v29.16b
+  add v22.16b, v22.16b, v30.16b
+  add v23.16b, v23.16b, v31.16b
 .endm
 
   .text
   .p2align 4
-  .global irnet_bgemm4x4_tile_neon_a64
-  .hidden irnet_bgemm4x4_tile_neon_a64
-  .type irnet_bgemm4x4_tile_neon_a64, %function
-irnet_bgemm4x4_tile_neon_a64:
-  stp d8, d9, [sp, #-64]!
+  .global irnet_bgemm4x4_column_neon_a64
+  .hidden irnet_bgemm4x4_column_neon_a64
+  .type irnet_bgemm4x4_column_neon_a64, %function
+irnet_bgemm4x4_column_neon_a64:
+  stp d8, d9, [sp, #-128]!
   stp d10, d11, [sp, #16]
   stp d12, d13, [sp, #32]
   stp d14, d15, [sp, #48]
-  mov x13, x5
-  add x14, x5, x6
-  add x15, x14, x6
-  add x16, x15, x6
-  add x5, x0, x1
-  add x8, x2, x3
-  add x6, x5, x1
-  add x9, x8, x3
-  add x7, x6, x1
-  add x10, x9, x3
-  mov x3, x4                       // words left
-  mov x1, #0                       // chunk offset
-  mov x17, #0
+  stp x19, x20, [sp, #64]
+  stp x21, x22, [sp, #80]
+  stp x23, x24, [sp, #96]
+  stp x25, x26, [sp, #112]
+  lsl x20, x6, #1                  // 2 ldc
+  add x21, x20, x6                 // 3 ldc
+  lsl x22, x1, #1                  // 2 lda
+  add x23, x22, x1                 // 3 lda
+  add x24, x2, x3, lsl #1          // b_2
+  add x25, x24, x3                 // b_3
+  add x3, x2, x3                   // b_1
+.Lirnet_a64_tile:
+  mov x8, x0
+  add x9, x0, x1
+  add x10, x0, x22
+  add x11, x0, x23
+  mov x12, x2
+  mov x13, x3
+  mov x14, x24
+  mov x15, x25
+  mov x16, x4                      // words left
 .Lirnet_a64_chunk:
-  mov x4, #62
-  cmp x3, #62
-  csel x4, x3, x4, ls              // min(words left, 62)
-  sub x12, x3, x4
-  cmp x12, #1
-  b.ne 1f
-  mov x4, #61                      // never leave a single word for the last chunk
-1:
-  mov x11, x1
-  irnet_a64_load 1, 0, x0
-  irnet_a64_load 1, 4, x2
-  irnet_a64_load 1, 1, x5
-  irnet_a64_load 1, 5, x8
-  irnet_a64_load 1, 2, x6
-  irnet_a64_load 1, 6, x9
-  irnet_a64_load 1, 3, x7
-  irnet_a64_load 1, 7, x10
-  add x11, x1, #16
-  lsr x12, x4, #1                  // full 128-bit steps, >= 1
-  cmp x12, #1
-  b.eq .Lirnet_a64_one_full
-  irnet_a64_step 1, 1
-  subs x12, x12, #2                // full steps between the first and the last
-  b.eq .Lirnet_a64_last_full
-.Lirnet_a64_loop:
-  irnet_a64_step 0, 1
-  subs x12, x12, #1
-  b.ne .Lirnet_a64_loop
-.Lirnet_a64_last_full:
-  irnet_a64_step 0, 0
-  b .Lirnet_a64_drain
-.Lirnet_a64_one_full:
-  irnet_a64_step 1, 0
-.Lirnet_a64_drain:
+  mov x19, #28
+  cmp x16, #32
+  csel x19, x16, x19, lo           // chunk words: all words left if fewer than 32
+  lsr x17, x19, #2                 // its double steps (<= 7)
+  cbz x17, .Lirnet_a64_tail_only
+  irnet_a64_ldp2 0, x8, 0
+  irnet_a64_ldp2 8, x12, 0
+  irnet_a64_ldp2 10, x13, 0
+  irnet_a64_ldp2 2, x9, 0
+  irnet_a64_ldp2 12, x14, 0
+  irnet_a64_ldp2 14, x15, 0
+  irnet_a64_ldp2 4, x10, 0
+  irnet_a64_ldp2 6, x11, 0
+  movi v23.16b, #0
+  cmp x17, #1
+  b.eq .Lirnet_a64_one_double
+  mov x26, #1
+  lsl x26, x26, x17                // bit d: go on with the last double step
+  irnet_a64_double 1, 1, 32
+  tbnz x26, #2, .Lirnet_a64_last_double
+  irnet_a64_double 0, 1, 64
+  tbnz x26, #3, .Lirnet_a64_last_double
+  irnet_a64_double 0, 1, 96
+  tbnz x26, #4, .Lirnet_a64_last_double
+  irnet_a64_double 0, 1, 128
+  tbnz x26, #5, .Lirnet_a64_last_double
+  irnet_a64_double 0, 1, 160
+  tbnz x26, #6, .Lirnet_a64_last_double
+  irnet_a64_double 0, 1, 192
+.Lirnet_a64_last_double:
+  irnet_a64_double 0, 0, 0
   irnet_a64_drain
-  tbz x4, #0, .Lirnet_a64_reduce
+  b .Lirnet_a64_advance
+.Lirnet_a64_one_double:
+  irnet_a64_double 1, 0, 0
+  irnet_a64_drain
+.Lirnet_a64_advance:               // row pointers past the double steps if words remain
+  cmp x16, x17, lsl #2
+  b.eq .Lirnet_a64_reduce
+  lsl x26, x17, #5
+  add x8, x8, x26
+  add x9, x9, x26
+  add x10, x10, x26
+  add x11, x11, x26
+  add x12, x12, x26
+  add x13, x13, x26
+  add x14, x14, x26
+  add x15, x15, x26
+  b .Lirnet_a64_tail
+.Lirnet_a64_tail_only:             // fewer than 4 words: the tail alone
+  movi v16.16b, #0
+  movi v17.16b, #0
+  movi v18.16b, #0
+  movi v19.16b, #0
+  movi v20.16b, #0
+  movi v21.16b, #0
+  movi v22.16b, #0
+  movi v23.16b, #0
+.Lirnet_a64_tail:
+  tbz x19, #1, 1f
+  irnet_a64_single
+1:
+  tbz x19, #0, .Lirnet_a64_reduce
   irnet_a64_odd_word
 .Lirnet_a64_reduce:
-  cmp x4, #15                      // <= 7 full steps: two u8 levels
-  b.ls .Lirnet_a64_u8_two_levels
-  cmp x4, #31                      // <= 15 full steps: one u8 level
-  b.ls .Lirnet_a64_u8_one_level
+  cmp x19, #15                     // level 2 in u8 while 2 * (16 s + 8) <= 255
+  b.hi .Lirnet_a64_wide
+  addp v0.16b, v16.16b, v17.16b
+  addp v1.16b, v18.16b, v19.16b
+  addp v2.16b, v20.16b, v21.16b
+  addp v3.16b, v22.16b, v23.16b
+  uaddlp v0.8h, v0.16b
+  uaddlp v1.8h, v1.16b
+  uaddlp v2.8h, v2.16b
+  uaddlp v3.8h, v3.16b
+  b .Lirnet_a64_rows
+.Lirnet_a64_wide:
   uaddlp v16.8h, v16.16b
   uaddlp v17.8h, v17.16b
   uaddlp v18.8h, v18.16b
@@ -275,110 +394,53 @@ irnet_bgemm4x4_tile_neon_a64:
   uaddlp v21.8h, v21.16b
   uaddlp v22.8h, v22.16b
   uaddlp v23.8h, v23.16b
-  uaddlp v24.8h, v24.16b
-  uaddlp v25.8h, v25.16b
-  uaddlp v26.8h, v26.16b
-  uaddlp v27.8h, v27.16b
-  uaddlp v28.8h, v28.16b
-  uaddlp v29.8h, v29.16b
-  uaddlp v30.8h, v30.16b
-  uaddlp v31.8h, v31.16b
   addp v0.8h, v16.8h, v17.8h
   addp v1.8h, v18.8h, v19.8h
   addp v2.8h, v20.8h, v21.8h
   addp v3.8h, v22.8h, v23.8h
-  addp v4.8h, v24.8h, v25.8h
-  addp v5.8h, v26.8h, v27.8h
-  addp v6.8h, v28.8h, v29.8h
-  addp v7.8h, v30.8h, v31.8h
-  tbz x4, #0, .Lirnet_a64_u16_eight
-  irnet_a64_add_odd_word 1
-  b .Lirnet_a64_u16_eight
-.Lirnet_a64_u8_one_level:
-  addp v0.16b, v16.16b, v17.16b
-  addp v1.16b, v18.16b, v19.16b
-  addp v2.16b, v20.16b, v21.16b
-  addp v3.16b, v22.16b, v23.16b
-  addp v4.16b, v24.16b, v25.16b
-  addp v5.16b, v26.16b, v27.16b
-  addp v6.16b, v28.16b, v29.16b
-  addp v7.16b, v30.16b, v31.16b
-  tbz x4, #0, 1f
-  irnet_a64_add_odd_word 0
-1:
-  uaddlp v0.8h, v0.16b
-  uaddlp v1.8h, v1.16b
-  uaddlp v2.8h, v2.16b
-  uaddlp v3.8h, v3.16b
-  uaddlp v4.8h, v4.16b
-  uaddlp v5.8h, v5.16b
-  uaddlp v6.8h, v6.16b
-  uaddlp v7.8h, v7.16b
-.Lirnet_a64_u16_eight:             // v0-v7: four u16 lanes per accumulator
-  addp v0.8h, v0.8h, v1.8h
-  addp v1.8h, v2.8h, v3.8h
-  addp v2.8h, v4.8h, v5.8h
-  addp v3.8h, v6.8h, v7.8h
-  b .Lirnet_a64_u16_four
-.Lirnet_a64_u8_two_levels:
-  addp v0.16b, v16.16b, v17.16b
-  addp v1.16b, v18.16b, v19.16b
-  addp v2.16b, v20.16b, v21.16b
-  addp v3.16b, v22.16b, v23.16b
-  addp v4.16b, v24.16b, v25.16b
-  addp v5.16b, v26.16b, v27.16b
-  addp v6.16b, v28.16b, v29.16b
-  addp v7.16b, v30.16b, v31.16b
-  tbz x4, #0, 1f
-  irnet_a64_add_odd_word 0
-1:
-  addp v0.16b, v0.16b, v1.16b
-  addp v1.16b, v2.16b, v3.16b
-  addp v2.16b, v4.16b, v5.16b
-  addp v3.16b, v6.16b, v7.16b
-  uaddlp v0.8h, v0.16b
-  uaddlp v1.8h, v1.16b
-  uaddlp v2.8h, v2.16b
-  uaddlp v3.8h, v3.16b
-.Lirnet_a64_u16_four:              // v0-v3: two u16 lanes per accumulator
-  addp v0.8h, v0.8h, v1.8h         // s0: rows 0-1
-  addp v1.8h, v2.8h, v3.8h         // s1: rows 2-3
-  cbnz x17, .Lirnet_a64_add_to_c
-  ushll v2.4s, v0.4h, #0
-  ushll2 v3.4s, v0.8h, #0
-  ushll v4.4s, v1.4h, #0
-  ushll2 v5.4s, v1.8h, #0
-  b .Lirnet_a64_store
-.Lirnet_a64_add_to_c:
-  ldr q2, [x13]
-  ldr q3, [x14]
-  ldr q4, [x15]
-  ldr q5, [x16]
-  uaddw v2.4s, v2.4s, v0.4h
-  uaddw2 v3.4s, v3.4s, v0.8h
-  uaddw v4.4s, v4.4s, v1.4h
-  uaddw2 v5.4s, v5.4s, v1.8h
+.Lirnet_a64_rows:                  // v(m): row m, two u16 lanes per column
+  uaddlp v0.4s, v0.8h
+  uaddlp v1.4s, v1.8h
+  uaddlp v2.4s, v2.8h
+  uaddlp v3.4s, v3.8h
+  cmp x16, x4
+  b.eq .Lirnet_a64_store           // the first chunk stores, the next ones add
+  ldr q4, [x5]
+  ldr q5, [x5, x6]
+  ldr q6, [x5, x20]
+  ldr q7, [x5, x21]
+  add v0.4s, v0.4s, v4.4s
+  add v1.4s, v1.4s, v5.4s
+  add v2.4s, v2.4s, v6.4s
+  add v3.4s, v3.4s, v7.4s
 .Lirnet_a64_store:
-  str q2, [x13]
-  str q3, [x14]
-  str q4, [x15]
-  str q5, [x16]
-  mov x17, #1
-  add x1, x1, x4, lsl #3
-  subs x3, x3, x4
+  str q0, [x5]
+  str q1, [x5, x6]
+  str q2, [x5, x20]
+  str q3, [x5, x21]
+  subs x16, x16, x19
   b.ne .Lirnet_a64_chunk
+  add x0, x0, x1, lsl #2
+  add x5, x5, x6, lsl #2
+  subs x7, x7, #1
+  b.ne .Lirnet_a64_tile
+  ldp x19, x20, [sp, #64]
+  ldp x21, x22, [sp, #80]
+  ldp x23, x24, [sp, #96]
+  ldp x25, x26, [sp, #112]
   ldp d10, d11, [sp, #16]
   ldp d12, d13, [sp, #32]
   ldp d14, d15, [sp, #48]
-  ldp d8, d9, [sp], #64
+  ldp d8, d9, [sp], #128
   ret
-  .size irnet_bgemm4x4_tile_neon_a64, .-irnet_bgemm4x4_tile_neon_a64
+  .size irnet_bgemm4x4_column_neon_a64, .-irnet_bgemm4x4_column_neon_a64
+.noaltmacro
 )");
 
-extern "C" void irnet_bgemm4x4_tile_neon_a64(const irnet::BitWord* a, std::size_t lda_bytes,
-                                             const irnet::BitWord* b, std::size_t ldb_bytes,
-                                             std::size_t K, std::int32_t* c,
-                                             std::size_t ldc_bytes);
+extern "C" void irnet_bgemm4x4_column_neon_a64(const irnet::BitWord* a, std::size_t lda_bytes,
+                                               const irnet::BitWord* b, std::size_t ldb_bytes,
+                                               std::size_t K, std::int32_t* c, std::size_t ldc_bytes,
+                                               std::size_t tiles);
 
 namespace irnet {
 namespace {
@@ -411,9 +473,9 @@ inline void step(const BitWord* const* a_rows, const BitWord* const* b_rows, std
 }
 
 // The chunk with intrinsics: words [k, k + words), 1 <= words <= kChunkWords,
-// reduced to (s0, s1) as in the header (always widening at level 1: this path
-// only runs for edge tiles and K = 1). Accumulators outside an MR x NR
-// edge tile stay zero.
+// one u8 accumulator per pair (a step adds at most 8 to a lane: 31 steps fit),
+// reduced by widening pairwise adds to s0 = rows 0-1 and s1 = rows 2-3, four
+// u16 columns each. Accumulators outside an MR x NR edge tile stay zero.
 template <int MR, int NR>
 uint16x8x2_t chunk_sums(const BitWord* const* a_rows, const BitWord* const* b_rows,
                         std::size_t k, std::size_t words) {
@@ -438,16 +500,20 @@ uint16x8x2_t chunk_sums(const BitWord* const* a_rows, const BitWord* const* b_ro
   return {{vpaddq_u16(r[0], r[1]), vpaddq_u16(r[2], r[3])}};
 }
 
-// The MR x NR tile for bgemm_tiled (bgemm/bgemm_tiles.h): 1 <= MR, NR <= 4.
+// The kernel for bgemm_tiled (bgemm/bgemm_tiles.h): full 4x4 tiles a column at
+// a time in assembly, MR x NR edge tiles (1 <= MR, NR <= 4) with intrinsics.
 struct NeonA64Kernel {
-  // Inlined into the blocking loop, where the full tile is one call of the
-  // assembly routine.
+  static void tile_column(std::size_t tiles, std::size_t K, const BitWord* A, std::size_t lda,
+                          const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+    irnet_bgemm4x4_column_neon_a64(A, lda * sizeof(BitWord), B, ldb * sizeof(BitWord), K, C,
+                                   ldc * sizeof(std::int32_t), tiles);
+  }
+
   template <int MR, int NR>
-  __attribute__((always_inline)) static inline void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
+  static void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
                    std::size_t ldb, std::int32_t* C, std::size_t ldc) {
-    if (MR == 4 && NR == 4 && K >= 2) {
-      irnet_bgemm4x4_tile_neon_a64(A, lda * sizeof(BitWord), B, ldb * sizeof(BitWord), K, C,
-                                   ldc * sizeof(std::int32_t));
+    if (MR == 4 && NR == 4) {
+      tile_column(1, K, A, lda, B, ldb, C, ldc);
       return;
     }
     const BitWord* a_rows[MR];
