@@ -2,7 +2,7 @@
 // kernel variant, against the machine's practical xor-popcount peak.
 //
 //   bench_bconv                      all layers x all supported bgemm variants
-//   bench_bconv --layer 0 --kernel bgemm_2x4_avx2 --runs 31
+//   bench_bconv --layer 0 --kernel bgemm_4x8_avx2 --runs 31
 //   bench_bconv --layer 0 --exact 10 run layer 0 exactly 10 times, no warm-up
 //                                    and no peak loop (for instruction counting)
 //

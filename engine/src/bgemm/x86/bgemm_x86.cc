@@ -11,7 +11,7 @@ bool has_popcnt() { return cpu_features().popcnt; }
 
 const KernelVariant kVariants[] = {
     {"bgemm_4x4_avx512", cpu_runs_avx512_files, as_kernel_fn(&bgemm_4x4_avx512)},
-    {"bgemm_2x4_avx2", cpu_runs_avx2_files, as_kernel_fn(&bgemm_2x4_avx2)},
+    {"bgemm_4x8_avx2", cpu_runs_avx2_files, as_kernel_fn(&bgemm_4x8_avx2)},
     {"bgemm_4x4_popcnt", has_popcnt, as_kernel_fn(&bgemm_4x4_popcnt)},
 };
 

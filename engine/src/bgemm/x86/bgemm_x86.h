@@ -5,7 +5,7 @@
 
 namespace irnet {
 
-void bgemm_2x4_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda,
+void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda,
                     const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc);
 void bgemm_4x4_avx512(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
                       std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
