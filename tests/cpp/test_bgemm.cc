@@ -67,6 +67,20 @@ TEST(all_variants_match_reference_random_shapes) {
   }
 }
 
+TEST(all_variants_match_reference_on_layer_sizes) {
+  // K of the ResNet-18 3x3 layers (9, 18, 36, 72 words: 1-3 byte accumulation
+  // runs), N of 64-520 channels, M of full and partial row tiles, padded strides.
+  Rng rng(4);
+  for (const std::size_t K : {9, 18, 36, 72})
+    for (const std::size_t N : {64, 67, 520})
+      for (const std::size_t M : {1, 3, 37}) {
+        const Shape c{M, N, K, K + 1, K + 2, N + 3};
+        const std::vector<BitWord> A = random_words(rng, M * c.lda);
+        const std::vector<BitWord> B = random_words(rng, N * c.ldb);
+        for (const std::string& v : supported_variants("bgemm")) check_variant_on(v, c, A, B);
+      }
+}
+
 TEST(all_variants_exact_on_every_small_shape) {
   // Every M, N in 1..9 and K in 1..17: all tile-edge combinations of 2x4, 4x4, 8x4 tiles.
   Rng rng(3);
@@ -81,15 +95,20 @@ TEST(all_variants_exact_on_every_small_shape) {
 }
 
 TEST(all_variants_max_counts) {
-  // All bits differ: every count is 64*K, the largest value (no byte/lane overflow).
-  const std::size_t M = 5, N = 6, K = 300;
-  const std::vector<BitWord> A(M * K, ~BitWord{0}), B(N * K, 0);
-  for (const std::string& v : supported_variants("bgemm")) {
-    std::vector<std::int32_t> C(M * N, 0);
-    ForcedKernel forced("bgemm", v);
-    irnet::selected_kernel_fn<irnet::BgemmFn>("bgemm")(M, N, K, A.data(), K, B.data(), K, C.data(), N);
-    for (std::int32_t c : C)
-      if (c != 64 * int(K)) CHECK_EQ(v + " count " + std::to_string(c), std::string("19200"));
+  // All bits differ: every count is 64*K, the largest value (no byte/lane
+  // overflow). K = 31, 32, 62, 63, 93 are the edges of the 31-word byte
+  // accumulation runs of bgemm_4x8_avx2; N = 13 has a partial 8-channel panel.
+  const std::size_t M = 5, N = 13;
+  for (const std::size_t K : {31, 32, 62, 63, 93, 300}) {
+    const std::vector<BitWord> A(M * K, ~BitWord{0}), B(N * K, 0);
+    for (const std::string& v : supported_variants("bgemm")) {
+      std::vector<std::int32_t> C(M * N, 0);
+      ForcedKernel forced("bgemm", v);
+      irnet::selected_kernel_fn<irnet::BgemmFn>("bgemm")(M, N, K, A.data(), K, B.data(), K, C.data(), N);
+      for (std::int32_t c : C)
+        if (c != 64 * int(K))
+          CHECK_EQ(v + " K=" + std::to_string(K) + " count " + std::to_string(c), std::to_string(64 * K));
+    }
   }
 }
 
