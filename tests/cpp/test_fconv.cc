@@ -234,6 +234,29 @@ TEST(phase_kernel_shape_matrix) {
   }
 }
 
+TEST(phase_split_matches_the_plain_loop) {
+  // The kernel's row splitter (NEON bulk for 3 channels) against the plain
+  // loop: widths around the 4-column blocks, pads 0-3, padding rows, planes
+  // shorter and longer than the row.
+  const PhaseConvKernel* phase = phase_conv_kernel();
+  if (phase == nullptr) return;
+  std::mt19937 rng(5);
+  for (int channels : {1, 3, 4})
+    for (int in_w : {1, 2, 7, 8, 9, 10, 17, 24, 41})
+      for (int pad_left = 0; pad_left <= 3; ++pad_left)
+        for (std::size_t plane_w : {std::size_t{1}, std::size_t{6}, std::size_t{19}, std::size_t{27}})
+          for (bool padding_row : {false, true}) {
+            const std::vector<float> row = random_floats(static_cast<std::size_t>(in_w) * channels, rng);
+            const float* src = padding_row ? nullptr : row.data();
+            std::vector<float> fast(2 * channels * plane_w, NAN), plain(fast.size(), NAN);
+            phase->split(src, in_w, channels, pad_left, plane_w, fast.data());
+            split_phase_columns(src, in_w, channels, pad_left, plane_w, 0, plane_w, plain.data());
+            if (fast != plain)
+              irnet_test::report(__FILE__, __LINE__, str_cat(phase->name, " split C=", channels, " w=", in_w,
+                                                             " pad ", pad_left, " plane_w ", plane_w));
+          }
+}
+
 TEST(conv_rejects_bad_parameters) {
   std::vector<float> w(64 * 27, 0.f);
   Conv2dGeometry g = geometry_of({1, 8, 8, 3, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1});

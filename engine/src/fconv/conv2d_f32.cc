@@ -119,30 +119,35 @@ void FloatConv2d::setup_phase(const float* weights, const float* bias) {
   packed_bias_ = sgemm_pack_bias(bias, g_.out_c, tc);
 }
 
+void split_phase_columns(const float* row, int in_w, int channels, int pad_left,
+                         std::size_t plane_w, std::size_t q_begin, std::size_t q_end, float* planes) {
+  const std::size_t cn = channels;
+  for (std::size_t c = 0; c < cn; ++c)
+    for (int phase = 0; phase < 2; ++phase) {
+      float* dst = planes + (c * 2 + phase) * plane_w;
+      // plane[q] = row[2q + phase - pad_left][c]: inside the row for q in [first, last).
+      const int lo = pad_left - phase;  // 2q >= lo
+      const int hi = in_w - 1 + pad_left - phase;  // 2q <= hi
+      const std::size_t first = std::clamp<std::size_t>(lo <= 0 ? 0 : (lo + 1) / 2, q_begin, q_end);
+      const std::size_t last =
+          row == nullptr || hi < 0 ? first : std::clamp<std::size_t>(hi / 2 + 1, first, q_end);
+      std::fill(dst + q_begin, dst + first, 0.f);
+      if (last > first) {
+        const float* src = row + (2 * first + phase - pad_left) * cn + c;
+        for (std::size_t q = first; q < last; ++q, src += 2 * cn) dst[q] = *src;
+      }
+      std::fill(dst + last, dst + q_end, 0.f);
+    }
+}
+
 void FloatConv2d::pack_phase_planes(const float* image, int oh0, int oh1, float* planes) const {
   const Conv2dGeometry& g = g_;
-  const std::size_t pw = plane_w_, cn = g.in_c;
+  const std::size_t row_floats = static_cast<std::size_t>(g.in_c) * 2 * plane_w_;
   const int rows = (oh1 - oh0 - 1) * g.stride_h + g.kernel_h;
   for (int r = 0; r < rows; ++r) {
     const int ih = oh0 * g.stride_h + r - g.pad_top;
-    for (std::size_t c = 0; c < cn; ++c)
-      for (int phase = 0; phase < 2; ++phase) {
-        float* dst = planes + ((static_cast<std::size_t>(r) * cn + c) * 2 + phase) * pw;
-        // plane[q] = x[ih][2q + phase - pad_left][c]: inside the input for q in [q_begin, q_end).
-        const int first = g.pad_left - phase;  // 2q >= first
-        const std::size_t q_begin = std::min<std::size_t>(pw, first <= 0 ? 0 : (first + 1) / 2);
-        const int last = g.in_w - 1 + g.pad_left - phase;  // 2q <= last
-        std::size_t q_end = last < 0 ? 0 : std::min<std::size_t>(pw, last / 2 + 1);
-        if (ih < 0 || ih >= g.in_h) q_end = 0;
-        q_end = std::max(q_end, q_begin);
-        std::fill(dst, dst + q_begin, 0.f);
-        if (q_end > q_begin) {
-          const std::size_t iw = 2 * q_begin + phase - g.pad_left;  // input column of q_begin
-          const float* src = image + (static_cast<std::size_t>(ih) * g.in_w + iw) * cn + c;
-          for (std::size_t q = q_begin; q < q_end; ++q, src += 2 * cn) dst[q] = *src;
-        }
-        std::fill(dst + q_end, dst + pw, 0.f);
-      }
+    const float* row = ih < 0 || ih >= g.in_h ? nullptr : image + static_cast<std::size_t>(ih) * g.in_w * g.in_c;
+    phase_->split(row, g.in_w, g.in_c, g.pad_left, plane_w_, planes + r * row_floats);
   }
 }
 

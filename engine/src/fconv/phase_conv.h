@@ -52,9 +52,20 @@ using PhaseConvFn = void (*)(const float* x, std::size_t steps, std::size_t plan
                              const float* w_tile, const float* bias_tile, float lo, float hi,
                              float* y, std::size_t ldc, std::size_t pixels, std::size_t channels);
 
+// Writes the 2*C phase planes of one padded input row (planes + (c*2 + phase)
+// * plane_w), entries q in [q_begin, q_end) only: row is the NHWC input row of
+// in_w pixels x C channels, nullptr for a padding row (all zeros). The plain
+// loop; kernels may split faster but must write the same values.
+void split_phase_columns(const float* row, int in_w, int channels, int pad_left,
+                         std::size_t plane_w, std::size_t q_begin, std::size_t q_end, float* planes);
+// All plane_w entries of one padded row.
+using PhaseSplitFn = void (*)(const float* row, int in_w, int channels, int pad_left,
+                              std::size_t plane_w, float* planes);
+
 struct PhaseConvKernel {
   const char* name;  // e.g. "sconv_7x2_4x16_neon_a64"
   PhaseConvFn fn;
+  PhaseSplitFn split;
 };
 
 // The direct kernel this build has (nullptr: none; convs then use im2col + sgemm).
