@@ -61,6 +61,12 @@
 // in-order pipe for several cycles). The first double step runs first, then
 // the next ones up to the last, which is entered by a bit test of x26.
 //
+// K < 32 words (every layer up to 256 channels) is one chunk: its plan (x26,
+// the tail's byte offsets x16 / x17, x19 / x22 = the odd words of b_1 / b_3)
+// is made once per call, the B row pointers never move, and a tile costs its
+// arithmetic, 8 + 8 loads, the reduction, 4 stores and 7 pointer/loop
+// instructions. Longer K runs the general chunk loop (rows moved per chunk).
+//
 // Vector registers: a_m of steps s = 0, 1 in v(2m + s), b_n in v(8 + 2n + s),
 // acc[m][h] in v(16 + 2m + h), temporaries v24-v31.
 //
@@ -195,6 +201,81 @@ asm(R"(
 .endif
 .endm
 
+// The d = 1..7 double steps of a chunk (x26 bit d set), accumulators from zero.
+.macro irnet_a64_doubles
+  irnet_a64_ldp2 0, x8, 0
+  irnet_a64_ldp2 8, x12, 0
+  irnet_a64_ldp2 10, x13, 0
+  irnet_a64_ldp2 2, x9, 0
+  irnet_a64_ldp2 12, x14, 0
+  irnet_a64_ldp2 14, x15, 0
+  irnet_a64_ldp2 4, x10, 0
+  irnet_a64_ldp2 6, x11, 0
+  movi v23.16b, #0
+  tbnz x26, #1, .Lirnet_a64_one_double\@
+  irnet_a64_double 1, 1, 32
+  tbnz x26, #2, .Lirnet_a64_last_double\@
+  irnet_a64_double 0, 1, 64
+  tbnz x26, #3, .Lirnet_a64_last_double\@
+  irnet_a64_double 0, 1, 96
+  tbnz x26, #4, .Lirnet_a64_last_double\@
+  irnet_a64_double 0, 1, 128
+  tbnz x26, #5, .Lirnet_a64_last_double\@
+  irnet_a64_double 0, 1, 160
+  tbnz x26, #6, .Lirnet_a64_last_double\@
+  irnet_a64_double 0, 1, 192
+.Lirnet_a64_last_double\@:
+  irnet_a64_double 0, 0, 0
+  irnet_a64_drain
+  b .Lirnet_a64_doubles_done\@
+.Lirnet_a64_one_double\@:
+  irnet_a64_double 1, 0, 0
+  irnet_a64_drain
+.Lirnet_a64_doubles_done\@:
+.endm
+
+// Level 2 of the reduction, v(m) = row m, u16 lanes: in u8 then widened
+// (wide = 0), or widening the accumulators first (wide = 1).
+.macro irnet_a64_level2 wide
+.if \wide
+  uaddlp v16.8h, v16.16b
+  uaddlp v17.8h, v17.16b
+  uaddlp v18.8h, v18.16b
+  uaddlp v19.8h, v19.16b
+  uaddlp v20.8h, v20.16b
+  uaddlp v21.8h, v21.16b
+  uaddlp v22.8h, v22.16b
+  uaddlp v23.8h, v23.16b
+  addp v0.8h, v16.8h, v17.8h
+  addp v1.8h, v18.8h, v19.8h
+  addp v2.8h, v20.8h, v21.8h
+  addp v3.8h, v22.8h, v23.8h
+.else
+  addp v0.16b, v16.16b, v17.16b
+  addp v1.16b, v18.16b, v19.16b
+  addp v2.16b, v20.16b, v21.16b
+  addp v3.16b, v22.16b, v23.16b
+  uaddlp v0.8h, v0.16b
+  uaddlp v1.8h, v1.16b
+  uaddlp v2.8h, v2.16b
+  uaddlp v3.8h, v3.16b
+.endif
+.endm
+
+// v(m) = row m as four u32 sums, stored to C.
+.macro irnet_a64_rows
+  uaddlp v0.4s, v0.8h
+  uaddlp v1.4s, v1.8h
+  uaddlp v2.4s, v2.8h
+  uaddlp v3.4s, v3.8h
+.endm
+.macro irnet_a64_store_rows
+  str q0, [x5]
+  str q1, [x5, x6]
+  str q2, [x5, x20]
+  str q3, [x5, x21]
+.endm
+
 .macro irnet_a64_drain
   irnet_a64_slot 0, 16
   irnet_a64_slot 0, 17
@@ -218,15 +299,24 @@ asm(R"(
 .endif
 .endm
 
-.macro irnet_a64_single
-  ldr q0, [x8], #16
-  ldr q8, [x12], #16
-  ldr q10, [x13], #16
-  ldr q2, [x9], #16
-  ldr q12, [x14], #16
-  ldr q14, [x15], #16
-  ldr q4, [x10], #16
-  ldr q6, [x11], #16
+// The single step's data: a_m in v(2m), b_n in v(8 + 2n), at post = 1: the row
+// pointers (moved past it), else: byte offset \off of them.
+.macro irnet_a64_single_load reg, row, post, off
+.if \post
+  ldr q\reg, [\row], #16
+.else
+  ldr q\reg, [\row, \off]
+.endif
+.endm
+.macro irnet_a64_single post, off
+  irnet_a64_single_load 0, x8, \post, \off
+  irnet_a64_single_load 8, x12, \post, \off
+  irnet_a64_single_load 10, x13, \post, \off
+  irnet_a64_single_load 2, x9, \post, \off
+  irnet_a64_single_load 12, x14, \post, \off
+  irnet_a64_single_load 14, x15, \post, \off
+  irnet_a64_single_load 4, x10, \post, \off
+  irnet_a64_single_load 6, x11, \post, \off
   irnet_a64_single_slot 0
   irnet_a64_single_slot 1
   irnet_a64_single_slot 2
@@ -242,6 +332,7 @@ asm(R"(
 
 // The odd last word: v(2m) = a_m | a_m, v8 = b_0 | b_1, v12 = b_2 | b_3;
 // couple (m, h) is counted in v(24 + 2m + h) and added to acc[m][h].
+// Loaded at the row pointers.
 .macro irnet_a64_odd_word
   ld1r {v0.2d}, [x8]
   ldr d8, [x12]
@@ -251,6 +342,25 @@ asm(R"(
   ldr d12, [x14]
   ld1r {v6.2d}, [x11]
   ld1 {v12.d}[1], [x15]
+  irnet_a64_odd_word_counts
+.endm
+// Loaded at byte offset x17 of the row pointers (x19 / x22: the words of b_1 / b_3).
+.macro irnet_a64_odd_word_at_offset
+  ldr d0, [x8, x17]
+  ldr d8, [x12, x17]
+  ldr d2, [x9, x17]
+  ld1 {v8.d}[1], [x19]
+  ldr d4, [x10, x17]
+  ldr d12, [x14, x17]
+  ldr d6, [x11, x17]
+  ld1 {v12.d}[1], [x22]
+  dup v0.2d, v0.d[0]
+  dup v2.2d, v2.d[0]
+  dup v4.2d, v4.d[0]
+  dup v6.2d, v6.d[0]
+  irnet_a64_odd_word_counts
+.endm
+.macro irnet_a64_odd_word_counts
   eor v24.16b, v0.16b, v8.16b
   eor v25.16b, v0.16b, v12.16b
   eor v26.16b, v2.16b, v8.16b
@@ -298,6 +408,8 @@ irnet_bgemm4x4_column_neon_a64:
   add x24, x2, x3, lsl #1          // b_2
   add x25, x24, x3                 // b_3
   add x3, x2, x3                   // b_1
+  cmp x4, #32
+  b.lo .Lirnet_a64_one_chunk
 .Lirnet_a64_tile:
   mov x8, x0
   add x9, x0, x1
@@ -312,40 +424,11 @@ irnet_bgemm4x4_column_neon_a64:
   mov x19, #28
   cmp x16, #32
   csel x19, x16, x19, lo           // chunk words: all words left if fewer than 32
-  lsr x17, x19, #2                 // its double steps (<= 7)
-  cbz x17, .Lirnet_a64_tail_only
-  irnet_a64_ldp2 0, x8, 0
-  irnet_a64_ldp2 8, x12, 0
-  irnet_a64_ldp2 10, x13, 0
-  irnet_a64_ldp2 2, x9, 0
-  irnet_a64_ldp2 12, x14, 0
-  irnet_a64_ldp2 14, x15, 0
-  irnet_a64_ldp2 4, x10, 0
-  irnet_a64_ldp2 6, x11, 0
-  movi v23.16b, #0
-  cmp x17, #1
-  b.eq .Lirnet_a64_one_double
+  lsr x17, x19, #2                 // its double steps: 7, and 1..7 for the last (K >= 32)
   mov x26, #1
-  lsl x26, x26, x17                // bit d: go on with the last double step
-  irnet_a64_double 1, 1, 32
-  tbnz x26, #2, .Lirnet_a64_last_double
-  irnet_a64_double 0, 1, 64
-  tbnz x26, #3, .Lirnet_a64_last_double
-  irnet_a64_double 0, 1, 96
-  tbnz x26, #4, .Lirnet_a64_last_double
-  irnet_a64_double 0, 1, 128
-  tbnz x26, #5, .Lirnet_a64_last_double
-  irnet_a64_double 0, 1, 160
-  tbnz x26, #6, .Lirnet_a64_last_double
-  irnet_a64_double 0, 1, 192
-.Lirnet_a64_last_double:
-  irnet_a64_double 0, 0, 0
-  irnet_a64_drain
-  b .Lirnet_a64_advance
-.Lirnet_a64_one_double:
-  irnet_a64_double 1, 0, 0
-  irnet_a64_drain
-.Lirnet_a64_advance:               // row pointers past the double steps if words remain
+  lsl x26, x26, x17                // bit d
+  irnet_a64_doubles
+                                   // row pointers past the double steps if words remain
   cmp x16, x17, lsl #2
   b.eq .Lirnet_a64_reduce
   lsl x26, x17, #5
@@ -358,51 +441,21 @@ irnet_bgemm4x4_column_neon_a64:
   add x14, x14, x26
   add x15, x15, x26
   b .Lirnet_a64_tail
-.Lirnet_a64_tail_only:             // fewer than 4 words: the tail alone
-  movi v16.16b, #0
-  movi v17.16b, #0
-  movi v18.16b, #0
-  movi v19.16b, #0
-  movi v20.16b, #0
-  movi v21.16b, #0
-  movi v22.16b, #0
-  movi v23.16b, #0
 .Lirnet_a64_tail:
   tbz x19, #1, 1f
-  irnet_a64_single
+  irnet_a64_single 1, 0
 1:
   tbz x19, #0, .Lirnet_a64_reduce
   irnet_a64_odd_word
 .Lirnet_a64_reduce:
   cmp x19, #15                     // level 2 in u8 while 2 * (16 s + 8) <= 255
   b.hi .Lirnet_a64_wide
-  addp v0.16b, v16.16b, v17.16b
-  addp v1.16b, v18.16b, v19.16b
-  addp v2.16b, v20.16b, v21.16b
-  addp v3.16b, v22.16b, v23.16b
-  uaddlp v0.8h, v0.16b
-  uaddlp v1.8h, v1.16b
-  uaddlp v2.8h, v2.16b
-  uaddlp v3.8h, v3.16b
+  irnet_a64_level2 0
   b .Lirnet_a64_rows
 .Lirnet_a64_wide:
-  uaddlp v16.8h, v16.16b
-  uaddlp v17.8h, v17.16b
-  uaddlp v18.8h, v18.16b
-  uaddlp v19.8h, v19.16b
-  uaddlp v20.8h, v20.16b
-  uaddlp v21.8h, v21.16b
-  uaddlp v22.8h, v22.16b
-  uaddlp v23.8h, v23.16b
-  addp v0.8h, v16.8h, v17.8h
-  addp v1.8h, v18.8h, v19.8h
-  addp v2.8h, v20.8h, v21.8h
-  addp v3.8h, v22.8h, v23.8h
-.Lirnet_a64_rows:                  // v(m): row m, two u16 lanes per column
-  uaddlp v0.4s, v0.8h
-  uaddlp v1.4s, v1.8h
-  uaddlp v2.4s, v2.8h
-  uaddlp v3.4s, v3.8h
+  irnet_a64_level2 1
+.Lirnet_a64_rows:
+  irnet_a64_rows
   cmp x16, x4
   b.eq .Lirnet_a64_store           // the first chunk stores, the next ones add
   ldr q4, [x5]
@@ -414,16 +467,14 @@ irnet_bgemm4x4_column_neon_a64:
   add v2.4s, v2.4s, v6.4s
   add v3.4s, v3.4s, v7.4s
 .Lirnet_a64_store:
-  str q0, [x5]
-  str q1, [x5, x6]
-  str q2, [x5, x20]
-  str q3, [x5, x21]
+  irnet_a64_store_rows
   subs x16, x16, x19
   b.ne .Lirnet_a64_chunk
   add x0, x0, x1, lsl #2
   add x5, x5, x6, lsl #2
   subs x7, x7, #1
   b.ne .Lirnet_a64_tile
+.Lirnet_a64_restore:
   ldp x19, x20, [sp, #64]
   ldp x21, x22, [sp, #80]
   ldp x23, x24, [sp, #96]
@@ -433,6 +484,67 @@ irnet_bgemm4x4_column_neon_a64:
   ldp d14, d15, [sp, #48]
   ldp d8, d9, [sp], #128
   ret
+
+// K < 32: one chunk, planned once for all tiles. The B row pointers stay put,
+// the tail is read at byte offsets x16 (2-word step) and x17 (odd word).
+.Lirnet_a64_one_chunk:
+  mov x8, x0
+  add x9, x0, x1
+  add x10, x0, x22
+  add x11, x0, x23
+  lsl x1, x1, #2                   // 4 lda: the next tile
+  mov x12, x2
+  mov x13, x3
+  mov x14, x24
+  mov x15, x25
+  lsr x17, x4, #2                  // double steps
+  mov x26, #1
+  lsl x26, x26, x17                // bit d
+  cmp x4, #15
+  b.ls 1f
+  orr x26, x26, #0x100             // bit 8: widen before level 2
+1:
+  lsl x16, x17, #5
+  and x17, x4, #2
+  add x17, x16, x17, lsl #3
+  add x19, x13, x17
+  add x22, x15, x17
+.Lirnet_a64_one_chunk_tile:
+  tbnz x26, #0, .Lirnet_a64_one_chunk_no_doubles
+  irnet_a64_doubles
+.Lirnet_a64_one_chunk_tail:
+  tbz x4, #1, 1f
+  irnet_a64_single 0, x16
+1:
+  tbz x4, #0, 1f
+  irnet_a64_odd_word_at_offset
+1:
+  tbnz x26, #8, 1f
+  irnet_a64_level2 0
+  b 2f
+1:
+  irnet_a64_level2 1
+2:
+  irnet_a64_rows
+  irnet_a64_store_rows
+  add x8, x8, x1
+  add x9, x9, x1
+  add x10, x10, x1
+  add x11, x11, x1
+  add x5, x5, x6, lsl #2
+  subs x7, x7, #1
+  b.ne .Lirnet_a64_one_chunk_tile
+  b .Lirnet_a64_restore
+.Lirnet_a64_one_chunk_no_doubles:
+  movi v16.16b, #0
+  movi v17.16b, #0
+  movi v18.16b, #0
+  movi v19.16b, #0
+  movi v20.16b, #0
+  movi v21.16b, #0
+  movi v22.16b, #0
+  movi v23.16b, #0
+  b .Lirnet_a64_one_chunk_tail
   .size irnet_bgemm4x4_column_neon_a64, .-irnet_bgemm4x4_column_neon_a64
 .noaltmacro
 )");
