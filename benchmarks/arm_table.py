@@ -34,7 +34,7 @@ REST_CPI = 314.0 / 170.0  # daBNN on the Pi 3B: cycles / instructions (BRIEF sec
 BREAKDOWN = [
     ("binary: bgemm kernel", re.compile(r"bgemm")),
     ("binary: im2col", re.compile(r"BConv2d::im2col")),
-    ("binary: epilogue", re.compile(r"BConv2d::epilogue")),
+    ("binary: epilogue", re.compile(r"BConv2d::epilogue|bconv_epilogue")),
     ("sign packing", re.compile(r"pack_signs")),
     ("float: sgemm kernel", re.compile(r"sgemm|sconv")),
     ("float: im2col / packing", re.compile(r"FloatConv2d")),

@@ -239,6 +239,88 @@ TEST(matches_reference_1x1_unpadded) {
     }
 }
 
+TEST(matches_reference_whole_pixel_im2col) {
+  // One group: every tap is a whole-pixel copy, and with dilation_w 1 a kernel
+  // row whose taps are all inside is one run of kw pixels. Every border
+  // (left, right, top, bottom, several at once), strides 1 and 2, pads 0-3
+  // (asymmetric), word-aligned and unaligned channel counts.
+  Rng rng(9);
+  const std::vector<std::string> kernels = supported_variants("bgemm");
+  std::size_t case_index = 0;
+  for (int in_c : {1, 63, 64, 65, 130})
+    for (int kernel_w : {1, 3, 5})
+      for (int stride : {1, 2})
+        for (int pad = 0; pad <= 3; ++pad)
+          for (int dilation_w : {1, 2}) {
+            Conv2dGeometry g;
+            g.in_h = 5;
+            g.in_w = 7;
+            g.in_c = in_c;
+            g.out_c = 5;
+            g.kernel_h = 3;
+            g.kernel_w = kernel_w;
+            g.stride_h = g.stride_w = stride;
+            g.dilation_w = dilation_w;
+            g.pad_top = pad;
+            g.pad_left = pad;
+            g.pad_bottom = 3 - pad;
+            g.pad_right = (pad + 1) % 4;
+            if (g.in_w + g.pad_left + g.pad_right < dilation_w * (kernel_w - 1) + 1) continue;
+            ForcedKernel forced("bgemm", kernels[case_index++ % kernels.size()]);
+            for (PadValue pv : kPads) check_case(rng, g, pv, random_output(rng, BConv2dOutput::kInt32, g));
+          }
+}
+
+TEST(matches_reference_epilogue_edge_cases) {
+  // The fused epilogue's branches: every output mode x residual (also in
+  // place) x clamp with zero, negative-zero and nonzero bounds, and shifts up
+  // to 126 with scales whose product with 2^-shift is exact or is not
+  // (tiny and subnormal scales), zero and negative scales; channel counts
+  // around the 16-channel step and the 64-bit word.
+  Rng rng(10);
+  // 2^-shift * scale is exact for the first six for every shift 0..126, never for the last two.
+  const float kScales[] = {1.f, -0.75f, 0.f, -0.f, 2.5f, -3.f, 3.5e-38f, -1.5e-40f};
+  const float kBounds[][2] = {{0.f, 1.f}, {-1.f, 0.f}, {-0.f, 2.f}, {-1.f, -0.f}, {-1.f, 1.f}, {0.f, 0.f}, {0.5f, 0.75f}};
+  int case_index = 0;
+  for (int out_c : {1, 3, 15, 16, 17, 63, 64, 65, 130})
+    for (BConv2dOutput::Mode mode : kModes)
+      for (int variant = 0; variant < 6; ++variant) {
+        Conv2dGeometry g;
+        g.in_h = 4;
+        g.in_w = 3;
+        g.in_c = variant % 2 ? 65 : 64;
+        g.out_c = out_c;
+        g.kernel_h = g.kernel_w = 3;
+        g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 1;
+        const int k_bits = 9 * g.in_c;
+        BConv2dOutput out;
+        out.mode = mode;
+        const bool inexact = variant == 5;  // some channel's 2^-shift * scale rounds
+        out.shift.resize(out_c);
+        for (int& sh : out.shift) sh = variant < 2 ? uniform_int(rng, 0, 3) : uniform_int(rng, 0, 126);
+        out.scale.resize(out_c);
+        for (float& sc : out.scale) sc = kScales[rng() % (inexact ? 8 : 6)];
+        if (inexact) out.scale[0] = kScales[6 + rng() % 2];
+        out.bias.resize(out_c);
+        for (int o = 0; o < out_c; ++o) {
+          const int kind = uniform_int(rng, 0, 2);
+          // kind 1: y is exactly +-0 at a likely acc (|acc| is small for random bits).
+          const int a = 2 * uniform_int(rng, -12, 12) + (k_bits % 2);
+          out.bias[o] = kind == 0 ? (uniform_int(rng, 0, 1) ? 0.f : -0.f)
+                        : kind == 1 ? -(std::ldexp(float(a), -out.shift[o]) * out.scale[o])
+                                    : std::uniform_real_distribution<float>(-2.f, 2.f)(rng);
+        }
+        // Inexact: channel 0 is tiny, and visible in y only without bias and residual.
+        if (inexact) out.bias[0] = 0.f;
+        out.has_residual = mode != BConv2dOutput::kInt32 && variant % 3 != 0 && !inexact;
+        out.has_clamp = variant != 4;
+        const float* bounds = kBounds[case_index++ % 7];
+        out.clamp_lo = bounds[0];
+        out.clamp_hi = bounds[1];
+        for (PadValue pv : kPads) check_case(rng, g, pv, out);
+      }
+}
+
 TEST(zero_padding_equals_float_convolution_of_signs) {
   // Independent of the bit conventions: float x and W, y = conv2d(sign(x)
   // zero-padded, sign(W) * 2^-k) in plain float loops, sign(0) := +1.

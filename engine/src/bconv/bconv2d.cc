@@ -7,7 +7,11 @@
 //      padding gets pad_fill_: all 0 (+1) for kZero / kPlusOne, the valid bits
 //      set (-1) for kMinusOne. When in_c/groups is not a multiple of 64 the
 //      group starts at a bit offset inside a word and its bits are extracted
-//      with a funnel shift of two neighbouring words.
+//      with a funnel shift of two neighbouring words. With one group
+//      (im2col_pixels) every tap is a whole input pixel, copied as in_words
+//      words (tail bits already 0 by the packing convention); with dilation_w 1
+//      the kw taps of one kernel row are kw consecutive pixels, one copy of
+//      kw * in_words words when none of them is in the padding.
 //   2. bgemm: counts[r][o] = popcount(cols[r] XOR weights[o]) over K words.
 //   (A 1x1 / stride 1 / unpadded / ungrouped conv, e.g. BinaryGemm, skips
 //   im2col: its input pixels, whose tail bits are 0 by the packing
@@ -22,6 +26,7 @@
 //      the input at this oh) x (which columns at this ow): output rows and
 //      columns are grouped into classes with the same validity pattern and the
 //      correction is precomputed per (row class, column class, channel).
+//      Both are folded into acc_base_ = k_bits - correction: dot = base - 2P.
 //
 // Epilogue arithmetic, identical to bconv2d_ref operation for operation:
 //   y = float(acc) * 2^-shift ; y = y * scale ; y = y + bias ; y = y + residual ; clamp.
@@ -43,9 +48,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "common/check.h"
 #include "cpu/kernel_registry.h"
+#if defined(__aarch64__)
+#include "bconv/arm64/bconv_epilogue_neon_a64.h"
+#endif
 
 namespace irnet {
 namespace {
@@ -106,6 +115,14 @@ inline void extract_bits(const BitWord* src, std::size_t src_words, std::size_t 
     }
   }
   dst[n_words - 1] &= tail_mask;
+}
+
+// dst[0, n) = src[0, n), two words per fixed-size copy (a single 16-byte load
+// and store each, where a variable-size memcpy would be a library call).
+inline void copy_words(const BitWord* src, std::size_t n, BitWord* dst) {
+  std::size_t w = 0;
+  for (; w + 2 <= n; w += 2) std::memcpy(dst + w, src + w, 2 * sizeof(BitWord));
+  if (w < n) dst[w] = src[w];
 }
 
 // Distinct validity patterns of the kernel taps along one axis: class_of[o]
@@ -186,12 +203,18 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
     pad_fill_.back() = tail_mask_;
   }
 
-  if (pad_ == PadValue::kZero) init_zero_padding_correction();
+  init_accumulator_base();
   init_epilogue_constants();
+  select_fused_epilogue();
 }
 
-void BConv2d::init_zero_padding_correction() {
+void BConv2d::init_accumulator_base() {
   const int oc = g_.out_c;
+  row_class_.assign(out_h_, 0);
+  col_class_.assign(out_w_, 0);
+  n_col_classes_ = 1;
+  acc_base_.assign(oc, k_bits_);
+  if (pad_ != PadValue::kZero) return;  // the fill is the pad value: nothing to correct
   // tap_sum[o][tap] = sum over the group's channels of w in {-1,+1}.
   const int taps = g_.kernel_h * g_.kernel_w;
   std::vector<std::int32_t> tap_sum(std::size_t(oc) * taps);
@@ -209,18 +232,15 @@ void BConv2d::init_zero_padding_correction() {
   classify_axis(out_w_, g_.in_w, g_.stride_w, g_.pad_left, g_.kernel_w, g_.dilation_w, col_class_,
                 col_patterns);
   n_col_classes_ = static_cast<int>(col_patterns.size());
-  correction_.assign(row_patterns.size() * col_patterns.size() * oc, 0);
+  acc_base_.assign(row_patterns.size() * col_patterns.size() * oc, k_bits_);
   for (std::size_t rc = 0; rc < row_patterns.size(); ++rc)
     for (std::size_t cc = 0; cc < col_patterns.size(); ++cc) {
-      std::int32_t* corr = &correction_[(rc * col_patterns.size() + cc) * oc];
+      std::int32_t* base = &acc_base_[(rc * col_patterns.size() + cc) * oc];
       for (int i = 0; i < g_.kernel_h; ++i)
         for (int j = 0; j < g_.kernel_w; ++j)
           if (!(row_patterns[rc][i] && col_patterns[cc][j]))
-            for (int o = 0; o < oc; ++o) corr[o] += tap_sum[std::size_t(o) * taps + i * g_.kernel_w + j];
+            for (int o = 0; o < oc; ++o) base[o] -= tap_sum[std::size_t(o) * taps + i * g_.kernel_w + j];
     }
-  // No padded tap anywhere (or all their sums zero): nothing to correct.
-  if (std::all_of(correction_.begin(), correction_.end(), [](std::int32_t c) { return c == 0; }))
-    correction_.clear();
 }
 
 void BConv2d::init_epilogue_constants() {
@@ -258,6 +278,32 @@ void BConv2d::init_epilogue_constants() {
   }
 }
 
+void BConv2d::select_fused_epilogue() {
+#if defined(__aarch64__)
+  if (out_.mode == BConv2dOutput::kInt32) return;
+  if (out_.mode == BConv2dOutput::kBits && !out_.has_residual) {
+    fused_rows_ = bconv_epilogue_threshold_rows_neon_a64;
+    return;
+  }
+  // One multiply by 2^-shift * scale instead of two, where that product is exact
+  // (bconv_epilogue.h); a double holds the product of two floats exactly.
+  fused_multiplier_.resize(g_.out_c);
+  for (int o = 0; o < g_.out_c; ++o) {
+    const double exact = double(pow2_shift_[o]) * double(scale_[o]);
+    fused_multiplier_[o] = static_cast<float>(exact);
+    if (double(fused_multiplier_[o]) != exact) {
+      fused_multiplier_.clear();
+      return;
+    }
+  }
+  const EpilogueClamp clamp = !out_.has_clamp ? EpilogueClamp::kNone
+                              : out_.clamp_lo != 0.f && out_.clamp_hi != 0.f ? EpilogueClamp::kMinMax
+                                                                              : EpilogueClamp::kSelect;
+  fused_rows_ = bconv_epilogue_float_rows_neon_a64(
+      out_.mode != BConv2dOutput::kBits, out_.mode != BConv2dOutput::kFloat, out_.has_residual, clamp);
+#endif
+}
+
 std::size_t BConv2d::output_rows() const {
   return std::size_t(g_.batch) * std::size_t(out_h_) * std::size_t(out_w_);
 }
@@ -265,8 +311,9 @@ std::size_t BConv2d::output_rows() const {
 std::size_t BConv2d::scratch_bytes(std::size_t rows) const {
   const std::size_t block = std::min(rows, block_rows_);
   if (block == 0) return 0;
-  // im2col block, bgemm counts, one float row for bits-with-residual.
-  return block * (k_words_ * sizeof(BitWord) + std::size_t(g_.out_c) * sizeof(std::int32_t)) +
+  // im2col block, each row's accumulator base, bgemm counts, one float row for the portable bits.
+  return block * (k_words_ * sizeof(BitWord) + sizeof(const std::int32_t*) +
+                  std::size_t(g_.out_c) * sizeof(std::int32_t)) +
          std::size_t(g_.out_c) * sizeof(float);
 }
 
@@ -324,30 +371,100 @@ void BConv2d::im2col_group(std::size_t row_begin, std::size_t rows, int group, c
   }
 }
 
-void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* counts,
-                       float* y_row, const float* residual, std::int32_t* out_i32, float* out_f32,
-                       BitWord* out_bits) const {
-  // Branch-free loops over the channels of one row (the compiler vectorizes
-  // them; element-wise IEEE operations give the same result in any lane).
+void BConv2d::im2col_pixels(std::size_t row_begin, std::size_t rows, const BitWord* input,
+                            BitWord* cols) const {
+  // The geometry in locals: the stores to cols could otherwise force reloads of the members.
+  const int kernel_h = g_.kernel_h, kernel_w = g_.kernel_w, in_h = g_.in_h, in_w = g_.in_w;
+  const int stride_h = g_.stride_h, stride_w = g_.stride_w, dilation_h = g_.dilation_h;
+  const int dilation_w = g_.dilation_w, pad_top = g_.pad_top, pad_left = g_.pad_left;
+  const int out_h = out_h_, out_w = out_w_;
+  const std::size_t words = in_words_;  // == group_words_: one group
+  const std::size_t k_words = k_words_, run_words = std::size_t(kernel_w) * words;
+  const std::size_t image_words = std::size_t(in_h) * in_w * words, image_row_words = std::size_t(in_w) * words;
+  const BitWord* fill = pad_fill_.data();
+  std::size_t n = row_begin / (std::size_t(out_h) * out_w);
+  std::size_t rem = row_begin % (std::size_t(out_h) * out_w);
+  int oh = static_cast<int>(rem / out_w), ow = static_cast<int>(rem % out_w);
+  for (std::size_t r = 0; r < rows; ++r) {
+    BitWord* dst = cols + r * k_words;
+    const BitWord* image = input + n * image_words;
+    const int iw0 = ow * stride_w - pad_left;
+    // The kw taps of a kernel row are adjacent pixels, none in the padding.
+    const bool run_inside = dilation_w == 1 && iw0 >= 0 && iw0 + kernel_w <= in_w;
+    for (int i = 0; i < kernel_h; ++i) {
+      const int ih = oh * stride_h - pad_top + i * dilation_h;
+      if (ih < 0 || ih >= in_h) {
+        for (int j = 0; j < kernel_w; ++j, dst += words) copy_words(fill, words, dst);
+        continue;
+      }
+      const BitWord* image_row = image + std::size_t(ih) * image_row_words;
+      if (run_inside) {
+        copy_words(image_row + std::size_t(iw0) * words, run_words, dst);
+        dst += run_words;
+        continue;
+      }
+      for (int j = 0; j < kernel_w; ++j, dst += words) {
+        const int iw = iw0 + j * dilation_w;
+        copy_words(iw >= 0 && iw < in_w ? image_row + std::size_t(iw) * words : fill, words, dst);
+      }
+    }
+    if (++ow == out_w) {
+      ow = 0;
+      if (++oh == out_h) {
+        oh = 0;
+        ++n;
+      }
+    }
+  }
+}
+
+void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* counts, float* y_row,
+                       const std::int32_t** bases, const float* residual, std::int32_t* out_i32,
+                       float* out_f32, BitWord* out_bits) const {
   const int oc = g_.out_c;
-  const std::size_t plane = std::size_t(out_h_) * out_w_;
+  std::size_t rem = row_begin % (std::size_t(out_h_) * out_w_);
+  int oh = static_cast<int>(rem / out_w_), ow = static_cast<int>(rem % out_w_);
+  for (std::size_t r = 0; r < rows; ++r) {
+    bases[r] = &acc_base_[(std::size_t(row_class_[oh]) * n_col_classes_ + col_class_[ow]) * oc];
+    if (++ow == out_w_) {
+      ow = 0;
+      if (++oh == out_h_) oh = 0;
+    }
+  }
   const bool want_float = out_.mode == BConv2dOutput::kFloat || out_.mode == BConv2dOutput::kFloatAndBits;
   const bool want_bits = out_.mode == BConv2dOutput::kBits || out_.mode == BConv2dOutput::kFloatAndBits;
+  if (fused_rows_ != nullptr) {
+    EpilogueConstants c;
+    c.channels = oc;
+    c.multiplier = fused_multiplier_.data();
+    c.bias = bias_.data();
+    c.clamp_lo = out_.clamp_lo;
+    c.clamp_hi = out_.clamp_hi;
+    c.dir = bit_dir_.data();
+    c.limit = bit_limit_.data();
+    EpilogueRows block;
+    block.count = rows;
+    block.popcounts = counts;
+    block.bases = bases;
+    block.residual = out_.has_residual ? residual + row_begin * oc : nullptr;
+    block.y = want_float ? out_f32 + row_begin * oc : nullptr;
+    block.bits = want_bits ? out_bits + row_begin * out_words_ : nullptr;
+    fused_rows_(c, block);
+    return;
+  }
+  // Portable: branch-free passes over the channels of one row (the compiler
+  // vectorizes them; element-wise IEEE operations give the same result in any lane).
   const bool bits_by_threshold = out_.mode == BConv2dOutput::kBits && !out_.has_residual;
   for (std::size_t r = 0; r < rows; ++r) {
     const std::size_t row = row_begin + r;
     std::int32_t* acc = counts + r * oc;  // popcounts in, dot products out
-    for (int o = 0; o < oc; ++o) acc[o] = k_bits_ - 2 * acc[o];
-    if (!correction_.empty()) {
-      const std::size_t rem = row % plane;
-      const std::int32_t* corr = &correction_[(std::size_t(row_class_[rem / out_w_]) * n_col_classes_ +
-                                               col_class_[rem % out_w_]) * oc];
-      for (int o = 0; o < oc; ++o) acc[o] -= corr[o];
-    }
+    const std::int32_t* base = bases[r];
     if (out_.mode == BConv2dOutput::kInt32) {
-      std::copy(acc, acc + oc, out_i32 + row * oc);
+      std::int32_t* dot = out_i32 + row * oc;
+      for (int o = 0; o < oc; ++o) dot[o] = base[o] - 2 * acc[o];
       continue;
     }
+    for (int o = 0; o < oc; ++o) acc[o] = base[o] - 2 * acc[o];
     BitWord* bits = want_bits ? out_bits + row * out_words_ : nullptr;
     if (bits_by_threshold) {
       // acc * dir < limit  <=>  float(acc * dir - limit) < 0: int -> float
@@ -377,7 +494,8 @@ void BConv2d::run_rows(std::size_t row_begin, std::size_t row_end, const BitWord
                   "binary conv: scratch must be non-null and 8-byte aligned");
   BitWord* cols = static_cast<BitWord*>(scratch);
   const std::size_t block = std::min(row_end - row_begin, block_rows_);
-  std::int32_t* counts = reinterpret_cast<std::int32_t*>(cols + block * k_words_);
+  const std::int32_t** bases = reinterpret_cast<const std::int32_t**>(cols + block * k_words_);
+  std::int32_t* counts = reinterpret_cast<std::int32_t*>(bases + block);
   float* y_row = reinterpret_cast<float*>(counts + block * g_.out_c);
   const std::size_t group_weight_words = std::size_t(out_c_group_) * k_words_;
   for (std::size_t r0 = row_begin; r0 < row_end; r0 += block) {
@@ -385,15 +503,18 @@ void BConv2d::run_rows(std::size_t row_begin, std::size_t row_end, const BitWord
     if (pixels_are_rows_) {  // 1x1, stride 1, no padding, one group: input rows are the A rows
       bgemm_(rows, g_.out_c, k_words_, input + r0 * in_words_, in_words_, weights_, k_words_, counts,
              g_.out_c);
-      epilogue(r0, rows, counts, y_row, residual, out_i32, out_f32, out_bits);
+      epilogue(r0, rows, counts, y_row, bases, residual, out_i32, out_f32, out_bits);
       continue;
     }
     for (int grp = 0; grp < g_.groups; ++grp) {
-      im2col_group(r0, rows, grp, input, cols);
+      if (g_.groups == 1)
+        im2col_pixels(r0, rows, input, cols);
+      else
+        im2col_group(r0, rows, grp, input, cols);
       bgemm_(rows, out_c_group_, k_words_, cols, k_words_, weights_ + grp * group_weight_words, k_words_,
              counts + std::size_t(grp) * out_c_group_, g_.out_c);
     }
-    epilogue(r0, rows, counts, y_row, residual, out_i32, out_f32, out_bits);
+    epilogue(r0, rows, counts, y_row, bases, residual, out_i32, out_f32, out_bits);
   }
 }
 

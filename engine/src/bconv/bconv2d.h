@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "bconv/bconv_epilogue.h"
 #include "bgemm/bgemm.h"
 #include "bitpack/bitpack.h"
 #include "common/conv_geometry.h"
@@ -88,15 +89,17 @@ class BConv2d {
   const char* kernel_name() const;
 
  private:
-  void init_zero_padding_correction();
+  void init_accumulator_base();
   void init_epilogue_constants();
+  void select_fused_epilogue();
   void check_buffers(const BitWord* input, const float* residual, const std::int32_t* out_i32,
                      const float* out_f32, const BitWord* out_bits) const;
   void im2col_group(std::size_t row_begin, std::size_t rows, int group, const BitWord* input,
                     BitWord* cols) const;
+  void im2col_pixels(std::size_t row_begin, std::size_t rows, const BitWord* input, BitWord* cols) const;
   void epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* counts, float* y_row,
-                const float* residual, std::int32_t* out_i32, float* out_f32,
-                BitWord* out_bits) const;
+                const std::int32_t** bases, const float* residual, std::int32_t* out_i32,
+                float* out_f32, BitWord* out_bits) const;
 
   Conv2dGeometry g_;
   PadValue pad_;
@@ -118,16 +121,21 @@ class BConv2d {
   BitWord tail_mask_ = 0;          // valid bits of a group's last word
   std::vector<BitWord> pad_fill_;  // group_words_ words written for a padded tap
 
-  // PadValue::kZero correction, subtracted from the +1-filled dot product:
-  // correction_[(row_class_[oh] * n_col_classes_ + col_class_[ow]) * out_c + o].
+  // dot = acc_base_[(row_class_[oh] * n_col_classes_ + col_class_[ow]) * out_c + o] - 2 * popcount:
+  // k_bits minus the PadValue::kZero correction of the row's border class (one class otherwise).
   std::vector<int> row_class_, col_class_;
   int n_col_classes_ = 0;
-  std::vector<std::int32_t> correction_;
+  std::vector<std::int32_t> acc_base_;
 
   // Epilogue constants per output channel (absent parameters filled in).
   std::vector<float> pow2_shift_, scale_, bias_;
   // kBits without residual: bit = acc * bit_dir_[o] < bit_limit_[o].
   std::vector<std::int32_t> bit_dir_, bit_limit_;
+
+  // Fused one-pass rows where this CPU has them (aarch64, bconv_epilogue.h);
+  // null: the portable passes in BConv2d::epilogue.
+  EpilogueRowsFn fused_rows_ = nullptr;
+  std::vector<float> fused_multiplier_;  // float rows: 2^-shift * scale, exact for every channel
 };
 
 }  // namespace irnet

@@ -1,0 +1,219 @@
+// AArch64 NEON fused epilogue rows: 4 channels per q register, one pass per row.
+//
+// Per 4 channels: acc = base - 2 * popcount (mls), scvtf, fmul by the exact
+// multiplier, fadd bias, (fadd residual), (clamp), (store y), fcmlt #0 for the
+// bits.
+// Bits are packed as in bitpack/arm64/bitpack_neon_a64.cc: 16 lane masks are
+// narrowed to 16 bytes (uzp1 twice), ANDed with the bit weights 2^(c % 8), and
+// 64 channels are summed into one word by three levels of pairwise adds.
+// Channels past the last full 64-channel word (float-only rows: past the last
+// full 16-channel step) run through the same IEEE operations one channel at a time.
+// No FMA anywhere: the product is rounded before the bias is added, as in the reference.
+#include "bconv/arm64/bconv_epilogue_neon_a64.h"
+
+#include <arm_neon.h>
+
+namespace irnet {
+namespace {
+
+constexpr int kStep = 16;  // channels per step: four q registers
+
+inline float clamp_select(float y, float lo, float hi) { return y < lo ? lo : (y > hi ? hi : y); }
+
+// Reads a row's inputs in order, 16 channels (next_16) or one (next_1) at a
+// time, and returns their y; its pointers advance with each call.
+template <bool kResidual, EpilogueClamp kClamp>
+class FloatRowReader {
+ public:
+  FloatRowReader(const EpilogueConstants& c, const std::int32_t* popcounts, const std::int32_t* base,
+                 const float* residual)
+      : popcounts_(popcounts), base_(base), multiplier_(c.multiplier), bias_(c.bias), residual_(residual),
+        lo_(c.clamp_lo), hi_(c.clamp_hi), lo4_(vdupq_n_f32(c.clamp_lo)), hi4_(vdupq_n_f32(c.clamp_hi)) {}
+
+  // y of the next 16 channels in y[0..3].
+  void next_16(float32x4_t y[4]) {
+    for (int l = 0; l < 4; ++l) {
+      const int o = 4 * l;
+      const int32x4_t acc = vmlsq_n_s32(vld1q_s32(base_ + o), vld1q_s32(popcounts_ + o), 2);
+      float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), vld1q_f32(multiplier_ + o));
+      v = vaddq_f32(v, vld1q_f32(bias_ + o));
+      if (kResidual) v = vaddq_f32(v, vld1q_f32(residual_ + o));
+      if (kClamp == EpilogueClamp::kMinMax) v = vmaxq_f32(vminq_f32(v, hi4_), lo4_);
+      if (kClamp == EpilogueClamp::kSelect) {
+        v = vbslq_f32(vcltq_f32(v, lo4_), lo4_, v);
+        v = vbslq_f32(vcgtq_f32(v, hi4_), hi4_, v);
+      }
+      y[l] = v;
+    }
+    advance(kStep);
+  }
+
+  float next_1() {
+    float v = static_cast<float>(*base_ - 2 * *popcounts_) * *multiplier_;
+    v = v + *bias_;
+    if (kResidual) v = v + *residual_;
+    if (kClamp != EpilogueClamp::kNone) v = clamp_select(v, lo_, hi_);
+    advance(1);
+    return v;
+  }
+
+ private:
+  void advance(int n) {
+    popcounts_ += n, base_ += n, multiplier_ += n, bias_ += n;
+    if (kResidual) residual_ += n;
+  }
+
+  const std::int32_t* popcounts_;
+  const std::int32_t* base_;
+  const float* multiplier_;
+  const float* bias_;
+  const float* residual_;
+  float lo_, hi_;
+  float32x4_t lo4_, hi4_;
+};
+
+// Four lane masks (all-ones = bit set) of 16 consecutive channels as 16 bytes.
+inline uint8x16_t narrow_masks(uint32x4_t m0, uint32x4_t m1, uint32x4_t m2, uint32x4_t m3) {
+  const uint16x8_t lo = vuzp1q_u16(vreinterpretq_u16_u32(m0), vreinterpretq_u16_u32(m1));
+  const uint16x8_t hi = vuzp1q_u16(vreinterpretq_u16_u32(m2), vreinterpretq_u16_u32(m3));
+  return vuzp1q_u8(vreinterpretq_u8_u16(lo), vreinterpretq_u8_u16(hi));
+}
+
+inline uint8x16_t negative_bytes(const float32x4_t y[4]) {
+  return narrow_masks(vcltzq_f32(y[0]), vcltzq_f32(y[1]), vcltzq_f32(y[2]), vcltzq_f32(y[3]));
+}
+
+// 64 channel mask bytes (4 x 16) -> the word whose bit c is channel c.
+inline BitWord pack_word(uint8x16_t b0, uint8x16_t b1, uint8x16_t b2, uint8x16_t b3, uint8x16_t weights) {
+  const uint8x16_t s01 = vpaddq_u8(vandq_u8(b0, weights), vandq_u8(b1, weights));
+  const uint8x16_t s23 = vpaddq_u8(vandq_u8(b2, weights), vandq_u8(b3, weights));
+  const uint8x16_t s = vpaddq_u8(s01, s23);
+  return vgetq_lane_u64(vreinterpretq_u64_u8(vpaddq_u8(s, s)), 0);
+}
+
+inline uint8x16_t bit_weights() {
+  static const std::uint8_t kWeights[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+  return vld1q_u8(kWeights);
+}
+
+// The next 16 channels: y stored (when kStoreFloat), sign bytes returned.
+template <bool kStoreFloat, typename Reader>
+inline uint8x16_t step_16(Reader& in, float*& out) {
+  float32x4_t y[4];
+  in.next_16(y);
+  if (kStoreFloat) {
+    for (int l = 0; l < 4; ++l) vst1q_f32(out + 4 * l, y[l]);
+    out += kStep;
+  }
+  return negative_bytes(y);
+}
+
+template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
+inline void float_row(const EpilogueConstants& c, const std::int32_t* popcounts, const std::int32_t* base,
+                      const float* residual, float* y, BitWord* bits) {
+  FloatRowReader<kResidual, kClamp> in(c, popcounts, base, residual);
+  const int n = c.channels;
+  int o = 0;
+  if (kBits) {
+    const uint8x16_t weights = bit_weights();
+    for (; o + kBitsPerWord <= n; o += kBitsPerWord) {
+      const uint8x16_t b0 = step_16<kStoreFloat>(in, y);
+      const uint8x16_t b1 = step_16<kStoreFloat>(in, y);
+      const uint8x16_t b2 = step_16<kStoreFloat>(in, y);
+      const uint8x16_t b3 = step_16<kStoreFloat>(in, y);
+      *bits++ = pack_word(b0, b1, b2, b3, weights);
+    }
+  } else {
+    for (; o + kStep <= n; o += kStep) {
+      float32x4_t v[4];
+      in.next_16(v);
+      for (int l = 0; l < 4; ++l) vst1q_f32(y + 4 * l, v[l]);
+      y += kStep;
+    }
+  }
+  if (o == n) return;
+  BitWord tail = 0;
+  for (const int first = o; o < n; ++o) {
+    const float v = in.next_1();
+    if (kStoreFloat) *y++ = v;
+    if (v < 0.f) tail |= BitWord{1} << (o - first);
+  }
+  if (kBits) *bits = tail;
+}
+
+template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
+void bconv_epilogue_float_rows(const EpilogueConstants& constants, const EpilogueRows& rows) {
+  const EpilogueConstants c = constants;  // a local copy: the stores below cannot alias it
+  const std::size_t n = c.channels, words = packed_words(n);
+  const std::int32_t* popcounts = rows.popcounts;
+  const float* residual = rows.residual;
+  float* y = rows.y;
+  BitWord* bits = rows.bits;
+  for (std::size_t r = 0; r < rows.count; ++r) {
+    float_row<kStoreFloat, kBits, kResidual, kClamp>(c, popcounts, rows.bases[r], residual, y, bits);
+    popcounts += n;
+    if (kResidual) residual += n;
+    if (kStoreFloat) y += n;
+    if (kBits) bits += words;
+  }
+}
+
+template <bool kStoreFloat, bool kBits, bool kResidual>
+EpilogueRowsFn select_clamp(EpilogueClamp clamp) {
+  switch (clamp) {
+    case EpilogueClamp::kMinMax: return bconv_epilogue_float_rows<kStoreFloat, kBits, kResidual, EpilogueClamp::kMinMax>;
+    case EpilogueClamp::kSelect: return bconv_epilogue_float_rows<kStoreFloat, kBits, kResidual, EpilogueClamp::kSelect>;
+    case EpilogueClamp::kNone: break;
+  }
+  return bconv_epilogue_float_rows<kStoreFloat, kBits, kResidual, EpilogueClamp::kNone>;
+}
+
+template <bool kStoreFloat, bool kBits>
+EpilogueRowsFn select_residual(bool residual, EpilogueClamp clamp) {
+  return residual ? select_clamp<kStoreFloat, kBits, true>(clamp) : select_clamp<kStoreFloat, kBits, false>(clamp);
+}
+
+// Sign bytes of 16 channels: acc * dir < limit.
+inline uint8x16_t threshold_bytes(const std::int32_t* popcounts, const std::int32_t* base,
+                                  const std::int32_t* dir, const std::int32_t* limit) {
+  const int32x4x4_t p = vld1q_s32_x4(popcounts), b = vld1q_s32_x4(base);
+  const int32x4x4_t d = vld1q_s32_x4(dir), t = vld1q_s32_x4(limit);
+  uint32x4_t m[4];
+  for (int l = 0; l < 4; ++l) m[l] = vcltq_s32(vmulq_s32(vmlsq_n_s32(b.val[l], p.val[l], 2), d.val[l]), t.val[l]);
+  return narrow_masks(m[0], m[1], m[2], m[3]);
+}
+
+}  // namespace
+
+EpilogueRowsFn bconv_epilogue_float_rows_neon_a64(bool store_float, bool bits, bool residual,
+                                                  EpilogueClamp clamp) {
+  if (store_float && bits) return select_residual<true, true>(residual, clamp);
+  if (store_float) return select_residual<true, false>(residual, clamp);
+  return select_residual<false, true>(residual, clamp);
+}
+
+void bconv_epilogue_threshold_rows_neon_a64(const EpilogueConstants& c, const EpilogueRows& rows) {
+  const uint8x16_t weights = bit_weights();
+  const int n = c.channels;
+  const std::int32_t* popcounts = rows.popcounts;
+  BitWord* bits = rows.bits;
+  for (std::size_t r = 0; r < rows.count; ++r, popcounts += n) {
+    const std::int32_t* base = rows.bases[r];
+    int o = 0;
+    for (; o + kBitsPerWord <= n; o += kBitsPerWord) {
+      uint8x16_t b[4];
+      for (int q = 0; q < 4; ++q) {
+        const int oq = o + kStep * q;
+        b[q] = threshold_bytes(popcounts + oq, base + oq, c.dir + oq, c.limit + oq);
+      }
+      *bits++ = pack_word(b[0], b[1], b[2], b[3], weights);
+    }
+    if (o == n) continue;
+    BitWord tail = 0;
+    for (const int first = o; o < n; ++o)
+      if ((base[o] - 2 * popcounts[o]) * c.dir[o] < c.limit[o]) tail |= BitWord{1} << (o - first);
+    *bits++ = tail;
+  }
+}
+
+}  // namespace irnet

@@ -1,0 +1,58 @@
+// Fused epilogue rows of BConv2d: one pass over the channels of one output row,
+// from the bgemm popcounts straight to the float and/or packed-bit outputs.
+//
+// Inputs per channel o of the row: the popcount P[o] and the accumulator base
+// B[o] = k_bits - (zero-padding correction of this row's border class), so
+// that acc = B[o] - 2 P[o] is the exact dot product (bconv2d.cc).
+//
+// Float rows compute, with the IEEE operations of bconv2d_ref in its order,
+//   y = float(acc) * multiplier[o] ; y = y + bias[o] ; y = y + residual[o] ; clamp
+// where multiplier[o] = 2^-shift[o] * scale[o] is used only when that product is
+// exact in float: the reference's (acc * 2^-s) * scale rounds once (the first
+// product is exact, bconv2d.cc), and so does acc * (2^-s * scale), on the same
+// real number, so the two agree bit for bit. BConv2d checks the exactness per
+// channel at construction and otherwise keeps its two-multiply portable path.
+// The clamp is the reference's  y < lo ? lo : (y > hi ? hi : y). When neither
+// bound is a zero it equals max(min(y, hi), lo) for every y (NaN included:
+// both return the NaN operand); with a zero bound the two differ on signed
+// zeros, so the exact compare-and-select form is kept for that case.
+// Bits follow bitpack.h: bit = y < 0, tail bits of the last word 0.
+//
+// Threshold rows (bits without residual) compute bit = acc * dir[o] < limit[o]
+// (the integer form of y < 0, derived in bconv2d.cc).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "bitpack/bitpack.h"
+
+namespace irnet {
+
+enum class EpilogueClamp { kNone, kMinMax, kSelect };
+
+struct EpilogueConstants {
+  int channels = 0;
+  const float* multiplier = nullptr;  // float rows: 2^-shift * scale, exact
+  const float* bias = nullptr;
+  float clamp_lo = 0.f, clamp_hi = 0.f;
+  const std::int32_t* dir = nullptr;    // threshold rows
+  const std::int32_t* limit = nullptr;
+};
+
+// `count` consecutive output rows: row r reads popcounts + r * channels, its
+// bases[r] and residual + r * channels (rows compiled with a residual; it may
+// alias y), and writes y + r * channels (rows storing floats) and
+// bits + r * packed_words(channels) (rows with bits).
+struct EpilogueRows {
+  std::size_t count = 0;
+  const std::int32_t* popcounts = nullptr;
+  const std::int32_t* const* bases = nullptr;
+  const float* residual = nullptr;
+  float* y = nullptr;
+  BitWord* bits = nullptr;
+};
+
+using EpilogueRowsFn = void (*)(const EpilogueConstants& c, const EpilogueRows& rows);
+
+}  // namespace irnet
