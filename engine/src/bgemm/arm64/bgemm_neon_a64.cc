@@ -201,8 +201,10 @@ asm(R"(
 .endif
 .endm
 
-// The d = 1..7 double steps of a chunk (x26 bit d set), accumulators from zero.
-.macro irnet_a64_doubles
+// The d = 1..7 double steps of a chunk (x26 bit d set), accumulators from
+// zero. d = 1 continues at one_double (placed out of the hot path by the
+// caller: irnet_a64_one_double, then back to the code after this macro).
+.macro irnet_a64_doubles one_double
   irnet_a64_ldp2 0, x8, 0
   irnet_a64_ldp2 8, x12, 0
   irnet_a64_ldp2 10, x13, 0
@@ -212,7 +214,7 @@ asm(R"(
   irnet_a64_ldp2 4, x10, 0
   irnet_a64_ldp2 6, x11, 0
   movi v23.16b, #0
-  tbnz x26, #1, .Lirnet_a64_one_double\@
+  tbnz x26, #1, \one_double
   irnet_a64_double 1, 1, 32
   tbnz x26, #2, .Lirnet_a64_last_double\@
   irnet_a64_double 0, 1, 64
@@ -227,11 +229,10 @@ asm(R"(
 .Lirnet_a64_last_double\@:
   irnet_a64_double 0, 0, 0
   irnet_a64_drain
-  b .Lirnet_a64_doubles_done\@
-.Lirnet_a64_one_double\@:
+.endm
+.macro irnet_a64_one_double
   irnet_a64_double 1, 0, 0
   irnet_a64_drain
-.Lirnet_a64_doubles_done\@:
 .endm
 
 // Level 2 of the reduction, v(m) = row m, u16 lanes: in u8 then widened
@@ -427,8 +428,8 @@ irnet_bgemm4x4_column_neon_a64:
   lsr x17, x19, #2                 // its double steps: 7, and 1..7 for the last (K >= 32)
   mov x26, #1
   lsl x26, x26, x17                // bit d
-  irnet_a64_doubles
-                                   // row pointers past the double steps if words remain
+  irnet_a64_doubles .Lirnet_a64_chunk_one_double
+.Lirnet_a64_chunk_doubles_done:    // row pointers past the double steps if words remain
   cmp x16, x17, lsl #2
   b.eq .Lirnet_a64_reduce
   lsl x26, x17, #5
@@ -511,7 +512,7 @@ irnet_bgemm4x4_column_neon_a64:
   add x22, x15, x17
 .Lirnet_a64_one_chunk_tile:
   tbnz x26, #0, .Lirnet_a64_one_chunk_no_doubles
-  irnet_a64_doubles
+  irnet_a64_doubles .Lirnet_a64_one_chunk_one_double
 .Lirnet_a64_one_chunk_tail:
   tbz x4, #1, 1f
   irnet_a64_single 0, x16
@@ -519,12 +520,9 @@ irnet_bgemm4x4_column_neon_a64:
   tbz x4, #0, 1f
   irnet_a64_odd_word_at_offset
 1:
-  tbnz x26, #8, 1f
+  tbnz x26, #8, .Lirnet_a64_one_chunk_wide
   irnet_a64_level2 0
-  b 2f
-1:
-  irnet_a64_level2 1
-2:
+.Lirnet_a64_one_chunk_rows:
   irnet_a64_rows
   irnet_a64_store_rows
   add x8, x8, x1
@@ -535,6 +533,15 @@ irnet_bgemm4x4_column_neon_a64:
   subs x7, x7, #1
   b.ne .Lirnet_a64_one_chunk_tile
   b .Lirnet_a64_restore
+.Lirnet_a64_one_chunk_wide:
+  irnet_a64_level2 1
+  b .Lirnet_a64_one_chunk_rows
+.Lirnet_a64_one_chunk_one_double:
+  irnet_a64_one_double
+  b .Lirnet_a64_one_chunk_tail
+.Lirnet_a64_chunk_one_double:
+  irnet_a64_one_double
+  b .Lirnet_a64_chunk_doubles_done
 .Lirnet_a64_one_chunk_no_doubles:
   movi v16.16b, #0
   movi v17.16b, #0
@@ -566,21 +573,43 @@ inline uint8x16_t load_half_q(const BitWord* p) {
   return vreinterpretq_u8_u64(vcombine_u64(vld1_u64(p), vdup_n_u64(0)));
 }
 
+// Two steps (4 words) with one 2-register load.
+inline uint8x16x2_t load_2q(const BitWord* p) {
+  const uint64x2x2_t v = vld1q_u64_x2(p);
+  return {{vreinterpretq_u8_u64(v.val[0]), vreinterpretq_u8_u64(v.val[1])}};
+}
+
 inline uint8x16_t xor_count(uint8x16_t a, uint8x16_t b) { return vcntq_u8(veorq_u8(a, b)); }
 
-// One 128-bit step for every pair of the tile: acc[m][n] (+)= cnt(a_m ^ b_n).
-// The first step of a chunk assigns instead of adding.
-template <int MR, int NR, bool kFirst, typename Load>
-inline void step(const BitWord* const* a_rows, const BitWord* const* b_rows, std::size_t k,
-                 Load load, uint8x16_t (&acc)[4][4]) {
+// One 128-bit step for every pair of the tile: acc[m][n] += cnt(a_m ^ b_n),
+// then the row pointers move past it.
+template <int MR, int NR, typename Load>
+inline void step(const BitWord** a_rows, const BitWord** b_rows, Load load,
+                 uint8x16_t (&acc)[4][4]) {
   uint8x16_t a[MR];  // activation rows stay live while the weight rows stream past
-  for (int m = 0; m < MR; ++m) a[m] = load(a_rows[m] + k);
+  for (int m = 0; m < MR; ++m) a[m] = load(a_rows[m]);
   for (int n = 0; n < NR; ++n) {
-    const uint8x16_t w = load(b_rows[n] + k);
-    for (int m = 0; m < MR; ++m) {
-      const uint8x16_t count = xor_count(a[m], w);
-      acc[m][n] = kFirst ? count : vaddq_u8(acc[m][n], count);
-    }
+    const uint8x16_t w = load(b_rows[n]);
+    for (int m = 0; m < MR; ++m) acc[m][n] = vaddq_u8(acc[m][n], xor_count(a[m], w));
+  }
+  for (int m = 0; m < MR; ++m) a_rows[m] += 2;
+  for (int n = 0; n < NR; ++n) b_rows[n] += 2;
+}
+
+// Two steps at once: half the loads and loop overhead per step.
+template <int MR, int NR>
+inline void double_step(const BitWord** a_rows, const BitWord** b_rows, uint8x16_t (&acc)[4][4]) {
+  uint8x16x2_t a[MR];
+  for (int m = 0; m < MR; ++m) {
+    a[m] = load_2q(a_rows[m]);
+    a_rows[m] += 4;
+  }
+  for (int n = 0; n < NR; ++n) {
+    const uint8x16x2_t w = load_2q(b_rows[n]);
+    b_rows[n] += 4;
+    for (int m = 0; m < MR; ++m)
+      acc[m][n] = vaddq_u8(acc[m][n], vaddq_u8(xor_count(a[m].val[0], w.val[0]),
+                                               xor_count(a[m].val[1], w.val[1])));
   }
 }
 
@@ -589,20 +618,18 @@ inline void step(const BitWord* const* a_rows, const BitWord* const* b_rows, std
 // reduced by widening pairwise adds to s0 = rows 0-1 and s1 = rows 2-3, four
 // u16 columns each. Accumulators outside an MR x NR edge tile stay zero.
 template <int MR, int NR>
-uint16x8x2_t chunk_sums(const BitWord* const* a_rows, const BitWord* const* b_rows,
+uint16x8x2_t chunk_sums(const BitWord* const* a_base, const BitWord* const* b_base,
                         std::size_t k, std::size_t words) {
+  const BitWord* a_rows[MR];
+  const BitWord* b_rows[NR];
+  for (int m = 0; m < MR; ++m) a_rows[m] = a_base[m] + k;
+  for (int n = 0; n < NR; ++n) b_rows[n] = b_base[n] + k;
   uint8x16_t acc[4][4];
-  for (int m = 0; m < 4; ++m)
-    for (int n = 0; n < 4; ++n)
-      if (m >= MR || n >= NR) acc[m][n] = vdupq_n_u8(0);
-  const std::size_t end = k + words;
-  if (words == 1) {
-    step<MR, NR, true>(a_rows, b_rows, k, load_half_q, acc);
-  } else {
-    step<MR, NR, true>(a_rows, b_rows, k, load_q, acc);
-    for (k += 2; k + 2 <= end; k += 2) step<MR, NR, false>(a_rows, b_rows, k, load_q, acc);
-    if (k < end) step<MR, NR, false>(a_rows, b_rows, k, load_half_q, acc);
-  }
+  for (auto& row : acc)
+    for (uint8x16_t& a : row) a = vdupq_n_u8(0);
+  for (std::size_t d = words / 4; d > 0; --d) double_step<MR, NR>(a_rows, b_rows, acc);
+  if (words & 2) step<MR, NR>(a_rows, b_rows, load_q, acc);
+  if (words & 1) step<MR, NR>(a_rows, b_rows, load_half_q, acc);
   uint16x8_t p[16];
   for (int i = 0; i < 16; ++i) p[i] = vpaddlq_u8(acc[i / 4][i % 4]);
   uint16x8_t q[8];
