@@ -1,6 +1,7 @@
 // The .irb container parser (format/irb_file.h): round trip and every kind of
 // bad input. Files come from tests/cpp/irb_test_writer.h, an independent writer.
 #include <cstring>
+#include <vector>
 
 #include "check.h"
 #include "format/crc32.h"
@@ -43,6 +44,44 @@ TEST(crc32_matches_zlib) {
   // zlib.crc32(b"123456789") == 0xCBF43926 (the standard check value).
   CHECK_EQ(irnet::crc32("123456789", 9), 0xCBF43926u);
   CHECK_EQ(irnet::crc32("", 0), 0u);
+  CHECK_EQ(irnet::crc32_ref("123456789", 9), 0xCBF43926u);
+  CHECK_EQ(irnet::crc32_ref("", 0), 0u);
+}
+
+TEST(crc32_slicing_equals_bytewise_reference) {
+  // Every length 0..100 (all tails, slices), every start offset 0..7 (alignment),
+  // then a large buffer; pseudo-random bytes, plus all-zero and all-0xFF runs.
+  std::vector<std::uint8_t> bytes(1 << 16);
+  std::uint32_t s = 7;
+  for (std::uint8_t& b : bytes) b = static_cast<std::uint8_t>((s = s * 1664525u + 1013904223u) >> 24);
+  for (std::size_t offset = 0; offset < 8; ++offset)
+    for (std::size_t n = 0; n <= 100; ++n)
+      CHECK_EQ(irnet::crc32(bytes.data() + offset, n), irnet::crc32_ref(bytes.data() + offset, n));
+  CHECK_EQ(irnet::crc32(bytes.data() + 3, bytes.size() - 3), irnet::crc32_ref(bytes.data() + 3, bytes.size() - 3));
+  for (std::uint8_t fill : {0x00, 0xFF}) {
+    const std::vector<std::uint8_t> run(1000, fill);
+    CHECK_EQ(irnet::crc32(run.data(), run.size()), irnet::crc32_ref(run.data(), run.size()));
+  }
+}
+
+TEST(aligned_buffer_alignment_and_size) {
+  // Small buffers: 64-byte aligned. From 2 MB on: whole huge pages, 2 MB aligned.
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{4097},
+                           irnet::AlignedBuffer::kHugePageBytes - 1, irnet::AlignedBuffer::kHugePageBytes,
+                           irnet::AlignedBuffer::kHugePageBytes * 3 + 5}) {
+    irnet::AlignedBuffer buf(size, "the test buffer");
+    CHECK_EQ(buf.size(), size);
+    const std::size_t huge = irnet::AlignedBuffer::kHugePageBytes;
+    const std::size_t expected_alignment = size >= huge ? huge : 64;
+    CHECK_EQ(buf.alignment(), expected_alignment);
+    CHECK_EQ(reinterpret_cast<std::uintptr_t>(buf.data()) % expected_alignment, 0u);
+    if (size > 0) {
+      std::memset(buf.data(), 0xA5, size);  // the whole buffer is writable
+      CHECK_EQ(buf.data()[size - 1], 0xA5);
+    }
+  }
+  const irnet::AlignedBuffer none;
+  CHECK(none.data() == nullptr);
 }
 
 TEST(round_trip) {

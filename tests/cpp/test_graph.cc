@@ -5,10 +5,12 @@
 #include <cstring>
 #include <cstdio>
 #include <random>
+#include <vector>
 
 #include "bconv/bconv2d.h"
 #include "bitpack/bitpack.h"
 #include "check.h"
+#include "graph/boundary_layout.h"
 #include "graph/memory_plan.h"
 #include "irb_test_writer.h"
 #include "irnet/model.h"
@@ -416,6 +418,31 @@ TEST(memory_plan_random_lifetimes_never_collide) {
         CHECK(!(t && b));
       }
     }
+  }
+}
+
+TEST(boundary_layout_transposes_exactly) {
+  // Against the index definition, for the 3-row (RGB) path and the tiled path:
+  // channel counts 1, 3, 4, 63, 64, 65, 130, pixel counts off the 16-tile.
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  const irnet::Shape shapes[] = {{1, 224, 224, 3}, {2, 5, 7, 3}, {1, 1, 1, 3}, {1, 3, 5, 1}, {2, 4, 4, 4},
+                                 {1, 7, 9, 63},    {1, 8, 8, 64}, {2, 3, 11, 65}, {1, 2, 17, 130}};
+  for (const irnet::Shape& s : shapes) {
+    const std::size_t n = s[0], h = s[1], w = s[2], c = s[3];
+    std::vector<float> nchw(n * c * h * w);
+    for (float& v : nchw) v = dist(rng);
+    std::vector<float> nhwc(nchw.size(), 0.f), back(nchw.size(), 0.f);
+    irnet::nchw_to_nhwc(nchw.data(), nhwc.data(), s);
+    bool exact = true;
+    for (std::size_t b = 0; b < n; ++b)
+      for (std::size_t y = 0; y < h; ++y)
+        for (std::size_t x = 0; x < w; ++x)
+          for (std::size_t ch = 0; ch < c; ++ch)
+            exact = exact && nhwc[((b * h + y) * w + x) * c + ch] == nchw[((b * c + ch) * h + y) * w + x];
+    CHECK(exact);
+    irnet::nhwc_to_nchw(nhwc.data(), back.data(), s);
+    CHECK(back == nchw);
   }
 }
 

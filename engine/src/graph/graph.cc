@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "common/check.h"
 #include "graph/memory_plan.h"
@@ -270,6 +271,9 @@ void Graph::plan() {
 }
 
 Arena::Arena(const Graph& graph) : buffer_(graph.arena_bytes(), "the model's activation memory") {
+  // Commit the pages now (one fault per page, or per 2 MB huge page) rather
+  // than inside the first run's ops.
+  std::memset(buffer_.data(), 0, buffer_.size());
   const std::vector<GraphTensor>& tensors = graph.tensors();
   auto address = [&](std::uint32_t id) -> void* {
     const GraphTensor& t = tensors[id];

@@ -7,9 +7,9 @@
 // plans the activation memory (graph/memory_plan.h): every activation and
 // every node's scratch gets a fixed offset in one arena.
 //
-// An Arena is one run's memory: the activation buffer plus the per-node
-// input/output pointer tables into it, filled once when the arena is made, so
-// execute() only calls the ops.
+// An Arena is one run's memory: the activation buffer (its pages committed
+// when it is made) plus the per-node input/output pointer tables into it,
+// filled once when the arena is made, so execute() only calls the ops.
 #pragma once
 
 #include <cstddef>

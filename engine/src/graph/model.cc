@@ -7,31 +7,13 @@
 #include <sstream>
 
 #include "common/check.h"
+#include "graph/boundary_layout.h"
 #include "graph/graph.h"
 #include "graph/thread_pool.h"
 
 namespace irnet {
 
 namespace {
-
-// NCHW <-> NHWC at the graph boundary. shape_nhwc = [N, H, W, C].
-void nchw_to_nhwc(const float* src, float* dst, const Shape& nhwc) {
-  const std::size_t n = nhwc[0], h = nhwc[1], w = nhwc[2], c = nhwc[3];
-  for (std::size_t b = 0; b < n; ++b)
-    for (std::size_t y = 0; y < h; ++y)
-      for (std::size_t x = 0; x < w; ++x)
-        for (std::size_t ch = 0; ch < c; ++ch)
-          dst[((b * h + y) * w + x) * c + ch] = src[((b * c + ch) * h + y) * w + x];
-}
-
-void nhwc_to_nchw(const float* src, float* dst, const Shape& nhwc) {
-  const std::size_t n = nhwc[0], h = nhwc[1], w = nhwc[2], c = nhwc[3];
-  for (std::size_t b = 0; b < n; ++b)
-    for (std::size_t ch = 0; ch < c; ++ch)
-      for (std::size_t y = 0; y < h; ++y)
-        for (std::size_t x = 0; x < w; ++x)
-          dst[((b * c + ch) * h + y) * w + x] = src[((b * h + y) * w + x) * c + ch];
-}
 
 TensorInfo user_info(const GraphTensor& t) {
   TensorInfo info;
@@ -56,6 +38,9 @@ struct Model::Impl {
         parallel_for([this](std::size_t n, ChunkFn fn) { pool.parallel_for(n, fn); }) {
     for (std::uint32_t id : graph.input_ids()) inputs.push_back(user_info(graph.tensors()[id]));
     for (std::uint32_t id : graph.output_ids()) outputs.push_back(user_info(graph.tensors()[id]));
+    // The first run's arena is made (and its pages committed) at load, so a
+    // first run costs what later runs cost.
+    free_arenas.push_back(std::make_unique<Arena>(graph));
   }
 
   // Arenas are pooled: a run takes a free one (or makes one) and gives it back.
