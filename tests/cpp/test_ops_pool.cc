@@ -1,5 +1,6 @@
 // MaxPool, AveragePool (count_include_pad 0/1, pads, ceil_mode) and
 // GlobalAveragePool against per-tap references, plus attribute validation.
+#include <cstring>
 #include <limits>
 
 #include "op_test_util.h"
@@ -86,6 +87,10 @@ TEST(pools_match_reference_over_shape_matrix) {
       {{1, 1, 1, 5}, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, false},    // tiny
       {{1, 9, 8, 16}, 3, 2, 2, 1, 3, 0, 2, 1, 2, 1, false},   // dilation (MaxPool only)
       {{1, 9, 8, 16}, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, true},
+      {{1, 1, 2, 3}, 2, 1, 1, 1, 2, 0, 1, 0, 3, 1, false},    // dilated window with no tap inside: -inf
+      {{1, 11, 10, 63}, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false}, // channel blocks + tail
+      {{1, 7, 6, 512}, 3, 3, 2, 2, 0, 1, 2, 0, 1, 1, true},
+      {{1, 5, 5, 1}, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false},
   };
   for (const PoolCase& c : cases) {
     const std::vector<float> x = random_floats(count_of(c.x), rng);
@@ -104,6 +109,22 @@ TEST(pools_match_reference_over_shape_matrix) {
                   include_pad ? "AveragePool count_include_pad=1" : "AveragePool count_include_pad=0");
     }
   }
+}
+
+TEST(max_pool_ties_signed_zeros_and_nan_match_reference_bits) {
+  // Values from {-0, +0, -1, 1, NaN}: many ties. The max keeps the first of
+  // equal values in tap order and skips NaN, exactly as the reference does;
+  // compared bit for bit (== cannot tell -0 from +0).
+  std::mt19937 rng(13);
+  const float values[] = {-0.f, 0.f, -1.f, 1.f, std::numeric_limits<float>::quiet_NaN()};
+  const PoolCase c = {{1, 9, 9, 37}, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false};
+  std::vector<float> x(count_of(c.x));
+  for (float& v : x) v = values[rng() % 5];
+  Shape ref_shape;
+  const std::vector<float> ref = pool_ref(c, x, 0, &ref_shape);
+  const std::vector<float> got = run_op(*make_op(pool_node("MaxPool", c)), {x.data()});
+  CHECK_EQ(got.size(), ref.size());
+  CHECK(std::memcmp(got.data(), ref.data(), ref.size() * sizeof(float)) == 0);
 }
 
 TEST(ceil_mode_output_sizes_follow_pytorch) {

@@ -1,5 +1,5 @@
 // AveragePool (NHWC): y = (sum of the window's taps inside the input) / divisor,
-// summed in (i, j) order, with the ONNX/PyTorch divisor:
+// summed in (i, j) order from 0, with the ONNX/PyTorch divisor:
 //   count_include_pad 0: the number of taps inside the input;
 //   count_include_pad 1: the window clipped to the *padded* input,
 //     (min(hs + kh, H + pad_bottom) - hs) * (min(ws + kw, W + pad_right) - ws),
@@ -11,9 +11,26 @@
 #include "ops/float_ops.h"
 #include "ops/op_util.h"
 #include "ops/pool_geometry.h"
+#include "ops/pool_window.h"
 
 namespace irnet {
 namespace {
+
+struct AverageReduction {
+  static constexpr float kInit = 0.f;
+  template <typename Lanes>
+  static void step(Lanes& sum, const Lanes& x) { sum = sum + x; }
+  template <typename Lanes>
+  void finish(Lanes& sum, const PoolWindow& w) const { sum = sum / divisor(w); }
+  float divisor(const PoolWindow& w) const {
+    return static_cast<float>(
+        count_include_pad ? (std::min(w.hs + g->h.kernel, g->h.in + g->h.pad_end) - w.hs) *
+                                (std::min(w.ws + g->w.kernel, g->w.in + g->w.pad_end) - w.ws)
+                          : (w.i1 - w.i0) * (w.j1 - w.j0));
+  }
+  const PoolGeometry* g;
+  bool count_include_pad;
+};
 
 class AveragePoolOp final : public Op {
  public:
@@ -25,29 +42,9 @@ class AveragePoolOp final : public Op {
   void run(const RunContext& ctx) const override {
     const auto* x = static_cast<const float*>(ctx.inputs[0]);
     auto* y = static_cast<float*>(ctx.outputs[0]);
-    const std::int64_t C = in_[3];
+    const AverageReduction reduction{&g_, count_include_pad_};
     parallel_chunks(ctx, static_cast<std::size_t>(in_[0] * g_.h.out), 1, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t row = begin; row < end; ++row) {
-        const std::int64_t n = row / g_.h.out, oh = row % g_.h.out;
-        const std::int64_t hs = g_.h.start(oh);
-        const std::int64_t i0 = g_.h.first_tap(oh), i1 = g_.h.last_tap(oh);
-        for (std::int64_t ow = 0; ow < g_.w.out; ++ow) {
-          float* out = y + (row * g_.w.out + ow) * C;
-          for (std::int64_t c = 0; c < C; ++c) out[c] = 0.f;
-          const std::int64_t ws = g_.w.start(ow);
-          const std::int64_t j0 = g_.w.first_tap(ow), j1 = g_.w.last_tap(ow);
-          for (std::int64_t i = i0; i < i1; ++i)
-            for (std::int64_t j = j0; j < j1; ++j) {
-              const float* in = x + ((n * in_[1] + hs + i) * in_[2] + ws + j) * C;
-              for (std::int64_t c = 0; c < C; ++c) out[c] += in[c];
-            }
-          const float divisor = static_cast<float>(
-              count_include_pad_ ? (std::min(hs + g_.h.kernel, g_.h.in + g_.h.pad_end) - hs) *
-                                       (std::min(ws + g_.w.kernel, g_.w.in + g_.w.pad_end) - ws)
-                                 : (i1 - i0) * (j1 - j0));
-          for (std::int64_t c = 0; c < C; ++c) out[c] /= divisor;
-        }
-      }
+      pool_rows(reduction, g_, in_, x, y, begin, end);
     });
   }
 

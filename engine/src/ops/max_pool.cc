@@ -1,6 +1,8 @@
 // MaxPool (NHWC): y[n,oh,ow,c] = max over the window's taps inside the input
-// (padding never wins; a window with no tap inside gives -inf). One output
-// pixel at a time, the channel loop innermost (contiguous, vectorizable).
+// (padding never wins; a window with no tap inside gives -inf). The max keeps
+// the first of equal values in tap order and skips NaN taps:
+//   acc = x > acc ? x : acc, from -inf
+// (so -0 and +0 come out as the first one seen, like the reference).
 #include <limits>
 #include <memory>
 
@@ -8,9 +10,18 @@
 #include "ops/float_ops.h"
 #include "ops/op_util.h"
 #include "ops/pool_geometry.h"
+#include "ops/pool_window.h"
 
 namespace irnet {
 namespace {
+
+struct MaxReduction {
+  static constexpr float kInit = -std::numeric_limits<float>::infinity();
+  template <typename Lanes>
+  static void step(Lanes& acc, const Lanes& x) { acc = x > acc ? x : acc; }
+  template <typename Lanes>
+  void finish(Lanes&, const PoolWindow&) const {}
+};
 
 class MaxPoolOp final : public Op {
  public:
@@ -21,23 +32,9 @@ class MaxPoolOp final : public Op {
   void run(const RunContext& ctx) const override {
     const auto* x = static_cast<const float*>(ctx.inputs[0]);
     auto* y = static_cast<float*>(ctx.outputs[0]);
-    const std::int64_t C = in_[3];
     // Work items: output rows (n, oh).
     parallel_chunks(ctx, static_cast<std::size_t>(in_[0] * g_.h.out), 1, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t row = begin; row < end; ++row) {
-        const std::int64_t n = row / g_.h.out, oh = row % g_.h.out;
-        const std::int64_t hs = g_.h.start(oh);
-        for (std::int64_t ow = 0; ow < g_.w.out; ++ow) {
-          float* out = y + (row * g_.w.out + ow) * C;
-          for (std::int64_t c = 0; c < C; ++c) out[c] = -std::numeric_limits<float>::infinity();
-          const std::int64_t ws = g_.w.start(ow);
-          for (std::int64_t i = g_.h.first_tap(oh); i < g_.h.last_tap(oh); ++i)
-            for (std::int64_t j = g_.w.first_tap(ow); j < g_.w.last_tap(ow); ++j) {
-              const float* in = x + ((n * in_[1] + hs + i * g_.h.dilation) * in_[2] + ws + j * g_.w.dilation) * C;
-              for (std::int64_t c = 0; c < C; ++c) out[c] = in[c] > out[c] ? in[c] : out[c];
-            }
-        }
-      }
+      pool_rows(MaxReduction{}, g_, in_, x, y, begin, end);
     });
   }
 

@@ -1,22 +1,9 @@
 #include "ops/pool_geometry.h"
 
-#include <algorithm>
-
 #include "common/check.h"
 #include "ops/op_util.h"
 
 namespace irnet {
-
-std::int64_t PoolAxis::first_tap(std::int64_t o) const {
-  const std::int64_t s = start(o);
-  return s >= 0 ? 0 : (-s + dilation - 1) / dilation;  // smallest i with s + i*d >= 0
-}
-
-std::int64_t PoolAxis::last_tap(std::int64_t o) const {
-  const std::int64_t s = start(o);
-  if (s >= in) return 0;
-  return std::min(kernel, (in - 1 - s) / dilation + 1);  // taps with s + i*d <= in - 1
-}
 
 namespace {
 
