@@ -154,10 +154,9 @@ void FloatConv2d::pack_phase_planes(const float* image, int oh0, int oh1, float*
 void FloatConv2d::run_phase_slots(std::size_t slot_begin, std::size_t slot_end, const float* x,
                                   float* y, void* scratch) const {
   const Conv2dGeometry& g = g_;
-  const std::size_t tp = kPhaseTilePixels, tc = kPhaseTileChannels;
+  const std::size_t tp = kPhaseTilePixels;
   const std::size_t bands_per_image = slots_ / g.batch;
   const std::size_t steps = static_cast<std::size_t>(g.kernel_h) * g.in_c;
-  const std::size_t tile_w = steps * kPhaseKernelW * tc;
   const std::size_t pair_floats = 2 * plane_w_;  // one (row, c) pair of planes
   const std::size_t ldc = g.out_c;
   for (std::size_t s = slot_begin; s < slot_end; ++s) {
@@ -171,10 +170,8 @@ void FloatConv2d::run_phase_slots(std::size_t slot_begin, std::size_t slot_end, 
       float* y_row = y + (n * out_h_ + oh) * out_w_ * ldc;
       for (std::size_t ow0 = 0; ow0 < static_cast<std::size_t>(out_w_); ow0 += tp) {
         const std::size_t pixels = std::min<std::size_t>(tp, out_w_ - ow0);
-        for (std::size_t o0 = 0; o0 < ldc; o0 += tc)
-          phase_->fn(x_row + ow0, steps, plane_w_, packed_w_.data() + o0 / tc * tile_w,
-                     packed_bias_.data() + o0, clamp_.lo, clamp_.hi, y_row + ow0 * ldc + o0, ldc,
-                     pixels, std::min(tc, ldc - o0));
+        phase_->fn(x_row + ow0, steps, plane_w_, packed_w_.data(), packed_bias_.data(), clamp_.lo,
+                   clamp_.hi, y_row + ow0 * ldc, ldc, pixels, ldc);
       }
     }
   }

@@ -43,11 +43,13 @@ constexpr int kPhaseStrideW = 2;
 // Kernel column j of the t-th tap read within one (i, c) pair.
 constexpr int kPhaseTapOrder[kPhaseKernelW] = {0, 2, 4, 6, 1, 3, 5};
 
-// Computes one tile: x points at plane(row of tap i = 0, c = 0, phase 0)[ow0];
-// plane_w is the length of one phase plane (>= ow0 + 16 + 3 for every tile, so
-// that every load stays inside the planes); w_tile / bias_tile are the tile's
-// packed weights (steps * 7 * 4 floats) and 4 biases. Stores the first
-// `pixels` pixels x `channels` channels of the tile at y[p * ldc + o].
+// Computes 16 output pixels (one row) x all output channels, one tile of 4
+// channels after the other: x points at plane(row of tap i = 0, c = 0, phase
+// 0)[ow0]; plane_w is the length of one phase plane (>= ow0 + 16 + 3 for every
+// tile, so that every load stays inside the planes); w holds the packed
+// weights of all ceil(channels / 4) tiles (steps * 7 * 4 floats each, in
+// order), bias the biases padded to whole tiles. Stores the first `pixels`
+// pixels x `channels` channels at y[p * ldc + o].
 using PhaseConvFn = void (*)(const float* x, std::size_t steps, std::size_t plane_w,
                              const float* w_tile, const float* bias_tile, float lo, float hi,
                              float* y, std::size_t ldc, std::size_t pixels, std::size_t channels);

@@ -63,80 +63,85 @@ namespace {
 void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plane_w,
                              const float* w, const float* bias, float lo, float hi, float* y,
                              std::size_t ldc, std::size_t pixels, std::size_t channels) {
-  // A full tile goes straight to y, a partial one through `tile`.
   float tile[kPhaseTilePixels * kPhaseTileChannels];
-  const bool full = pixels == kPhaseTilePixels && channels == kPhaseTileChannels;
-  float* dst = full ? y : tile;
-  const std::size_t dst_step = (full ? ldc : kPhaseTileChannels) * sizeof(float);
   const float lohi[2] = {lo, hi};
-  const float* lohi_ptr = lohi;
-  // One input pointer per tap of an (i, c) pair (phase 0: q + 0..3, phase 1:
-  // q + 0..2), all advanced by one pair (2 * plane_w floats) per iteration.
-  // Seven plain loads + seven adds: on llvm-mca's Cortex-A53 model a
-  // post-incremented ld1 {4 regs} stalls the in-order pipeline (193 cycles
-  // per pair against 152 this way, for 7 more instructions).
-  const float* p0 = x;
-  const float* p1 = x + 1;
-  const float* p2 = x + 2;
-  const float* p3 = x + 3;
-  const float* p4 = x + plane_w;
-  const float* p5 = x + plane_w + 1;
-  const float* p6 = x + plane_w + 2;
-  const std::size_t pair_bytes = 2 * plane_w * sizeof(float);
-  asm volatile(
-      "movi v0.4s, #0\n" "movi v1.4s, #0\n" "movi v2.4s, #0\n" "movi v3.4s, #0\n"
-      "movi v4.4s, #0\n" "movi v5.4s, #0\n" "movi v6.4s, #0\n" "movi v7.4s, #0\n"
-      "movi v8.4s, #0\n" "movi v9.4s, #0\n" "movi v10.4s, #0\n" "movi v11.4s, #0\n"
-      "movi v12.4s, #0\n" "movi v13.4s, #0\n" "movi v14.4s, #0\n" "movi v15.4s, #0\n"
-      "1:\n"
-      // One (i, c) pair: weights of its 7 taps, then taps j = 0, 2, 4, 6 (phase 0)
-      // and j = 1, 3, 5 (phase 1), each load issued one tap ahead.
-      "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[w]], #64\n"
-      "ld1 {v28.4s, v29.4s, v30.4s}, [%[w]], #48\n"
-      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p0]]\n"
-      "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[p1]]\n"
-      IRNET_TAP_A("v24")
-      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p2]]\n"
-      IRNET_TAP_B("v25")
-      "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[p3]]\n"
-      IRNET_TAP_A("v26")
-      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p4]]\n"
-      IRNET_TAP_B("v27")
-      "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[p5]]\n"
-      IRNET_TAP_A("v28")
-      "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p6]]\n"
-      IRNET_TAP_B("v29")
-      IRNET_TAP_A("v30")
-      "add %[p0], %[p0], %[pair_bytes]\n"
-      "add %[p1], %[p1], %[pair_bytes]\n"
-      "add %[p2], %[p2], %[pair_bytes]\n"
-      "add %[p3], %[p3], %[pair_bytes]\n"
-      "add %[p4], %[p4], %[pair_bytes]\n"
-      "add %[p5], %[p5], %[pair_bytes]\n"
-      "add %[p6], %[p6], %[pair_bytes]\n"
-      "subs %[n], %[n], #1\n"
-      "b.ne 1b\n"
-      // Epilogue: + bias (acc += 1.0 * bias[o]), clamp to [lo, hi], store.
-      "ldr q24, [%[bias]]\n"
-      "fmov v25.4s, #1.0\n"
-      IRNET_TAP("v25", "v25", "v25", "v25", "v24")
-      "ld1r {v26.4s}, [%[lohi]], #4\n"
-      "ld1r {v27.4s}, [%[lohi]]\n"
-      IRNET_ALL("fmax", "v26.4s")
-      IRNET_ALL("fmin", "v27.4s")
-      IRNET_STORE_QUAD("v0", "v1", "v2", "v3")
-      IRNET_STORE_QUAD("v4", "v5", "v6", "v7")
-      IRNET_STORE_QUAD("v8", "v9", "v10", "v11")
-      IRNET_STORE_QUAD("v12", "v13", "v14", "v15")
-      : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3), [p4] "+r"(p4), [p5] "+r"(p5),
-        [p6] "+r"(p6), [w] "+r"(w), [n] "+r"(steps), [dst] "+r"(dst), [lohi] "+r"(lohi_ptr)
-      : [pair_bytes] "r"(pair_bytes), [bias] "r"(bias), [dst_step] "r"(dst_step)
-      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
-        "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24",
-        "v25", "v26", "v27", "v28", "v29", "v30");
-  if (full) return;
-  for (std::size_t p = 0; p < pixels; ++p)
-    for (std::size_t o = 0; o < channels; ++o) y[p * ldc + o] = tile[p * kPhaseTileChannels + o];
+  // One tile of 4 channels per iteration; the asm walks w on to the next tile.
+  for (std::size_t o0 = 0; o0 < channels; o0 += kPhaseTileChannels, bias += kPhaseTileChannels) {
+    const std::size_t cols = std::min(kPhaseTileChannels, channels - o0);
+    // A full tile goes straight to y, a partial one through `tile`.
+    const bool full = pixels == kPhaseTilePixels && cols == kPhaseTileChannels;
+    float* dst = full ? y + o0 : tile;
+    const std::size_t dst_step = (full ? ldc : kPhaseTileChannels) * sizeof(float);
+    const float* lohi_ptr = lohi;
+    std::size_t n = steps;
+    // One input pointer per tap of an (i, c) pair (phase 0: q + 0..3, phase 1:
+    // q + 0..2), all advanced by one pair (2 * plane_w floats) per iteration.
+    // Seven plain loads + seven adds: on llvm-mca's Cortex-A53 model a
+    // post-incremented ld1 {4 regs} stalls the in-order pipeline (193 cycles
+    // per pair against 152 this way, for 7 more instructions).
+    const float* p0 = x;
+    const float* p1 = x + 1;
+    const float* p2 = x + 2;
+    const float* p3 = x + 3;
+    const float* p4 = x + plane_w;
+    const float* p5 = x + plane_w + 1;
+    const float* p6 = x + plane_w + 2;
+    const std::size_t pair_bytes = 2 * plane_w * sizeof(float);
+    asm volatile(
+        "movi v0.4s, #0\n" "movi v1.4s, #0\n" "movi v2.4s, #0\n" "movi v3.4s, #0\n"
+        "movi v4.4s, #0\n" "movi v5.4s, #0\n" "movi v6.4s, #0\n" "movi v7.4s, #0\n"
+        "movi v8.4s, #0\n" "movi v9.4s, #0\n" "movi v10.4s, #0\n" "movi v11.4s, #0\n"
+        "movi v12.4s, #0\n" "movi v13.4s, #0\n" "movi v14.4s, #0\n" "movi v15.4s, #0\n"
+        "1:\n"
+        // One (i, c) pair: weights of its 7 taps, then taps j = 0, 2, 4, 6 (phase 0)
+        // and j = 1, 3, 5 (phase 1), each load issued one tap ahead.
+        "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[w]], #64\n"
+        "ld1 {v28.4s, v29.4s, v30.4s}, [%[w]], #48\n"
+        "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p0]]\n"
+        "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[p1]]\n"
+        IRNET_TAP_A("v24")
+        "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p2]]\n"
+        IRNET_TAP_B("v25")
+        "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[p3]]\n"
+        IRNET_TAP_A("v26")
+        "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p4]]\n"
+        IRNET_TAP_B("v27")
+        "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[p5]]\n"
+        IRNET_TAP_A("v28")
+        "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p6]]\n"
+        IRNET_TAP_B("v29")
+        IRNET_TAP_A("v30")
+        "add %[p0], %[p0], %[pair_bytes]\n"
+        "add %[p1], %[p1], %[pair_bytes]\n"
+        "add %[p2], %[p2], %[pair_bytes]\n"
+        "add %[p3], %[p3], %[pair_bytes]\n"
+        "add %[p4], %[p4], %[pair_bytes]\n"
+        "add %[p5], %[p5], %[pair_bytes]\n"
+        "add %[p6], %[p6], %[pair_bytes]\n"
+        "subs %[n], %[n], #1\n"
+        "b.ne 1b\n"
+        // Epilogue: + bias (acc += 1.0 * bias[o]), clamp to [lo, hi], store.
+        "ldr q24, [%[bias]]\n"
+        "fmov v25.4s, #1.0\n"
+        IRNET_TAP("v25", "v25", "v25", "v25", "v24")
+        "ld1r {v26.4s}, [%[lohi]], #4\n"
+        "ld1r {v27.4s}, [%[lohi]]\n"
+        IRNET_ALL("fmax", "v26.4s")
+        IRNET_ALL("fmin", "v27.4s")
+        IRNET_STORE_QUAD("v0", "v1", "v2", "v3")
+        IRNET_STORE_QUAD("v4", "v5", "v6", "v7")
+        IRNET_STORE_QUAD("v8", "v9", "v10", "v11")
+        IRNET_STORE_QUAD("v12", "v13", "v14", "v15")
+        : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3), [p4] "+r"(p4), [p5] "+r"(p5),
+          [p6] "+r"(p6), [w] "+r"(w), [n] "+r"(n), [dst] "+r"(dst), [lohi] "+r"(lohi_ptr)
+        : [pair_bytes] "r"(pair_bytes), [bias] "r"(bias), [dst_step] "r"(dst_step)
+        : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
+          "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24",
+          "v25", "v26", "v27", "v28", "v29", "v30");
+    if (!full)
+      for (std::size_t p = 0; p < pixels; ++p)
+        for (std::size_t o = 0; o < cols; ++o) y[p * ldc + o0 + o] = tile[p * kPhaseTileChannels + o];
+  }
 }
 
 // Phase planes of one padded row. For 3 channels (RGB input) the columns q
