@@ -3,6 +3,9 @@
 // width, long accumulations (K up to ~300 words), leading dimensions larger
 // than K, and adversarial all-ones data (the largest possible counts).
 // Also the kernel registry: listing, forcing, errors.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "bgemm/bgemm.h"
 #include "bit_testing.h"
 #include "check.h"
@@ -32,6 +35,32 @@ void check_variant_on(const std::string& variant, const Shape& c, const std::vec
              std::string("matches bgemm_ref"));
   }
 }
+
+// `words` BitWords that end exactly where an inaccessible page begins: a kernel
+// reading past the last word of the last row faults.
+class GuardedWords {
+ public:
+  explicit GuardedWords(std::size_t words) {
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const std::size_t bytes = words * sizeof(BitWord);
+    const std::size_t data_pages = (bytes + page - 1) / page;
+    size_ = (data_pages + 1) * page;
+    void* map = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(map != MAP_FAILED);
+    base_ = static_cast<char*>(map);
+    CHECK_EQ(mprotect(base_ + data_pages * page, page, PROT_NONE), 0);
+    data_ = reinterpret_cast<BitWord*>(base_ + data_pages * page - bytes);
+  }
+  ~GuardedWords() { munmap(base_, size_); }
+  GuardedWords(const GuardedWords&) = delete;
+  GuardedWords& operator=(const GuardedWords&) = delete;
+  BitWord* data() { return data_; }
+
+ private:
+  char* base_ = nullptr;
+  std::size_t size_ = 0;
+  BitWord* data_ = nullptr;
+};
 
 std::vector<BitWord> random_words(Rng& rng, std::size_t n) {
   std::vector<BitWord> v(n);
@@ -127,6 +156,26 @@ TEST(all_variants_exact_for_every_k_across_chunks) {
     for (const std::string& v : supported_variants("bgemm")) {
       check_variant_on(v, c, random_a, random_b);
       check_variant_on(v, c, ones, zeros);
+    }
+  }
+}
+
+TEST(all_variants_never_read_past_the_last_word) {
+  // A and B end at an inaccessible page (lda = K, ldb = K): every K in 1..70
+  // and M, N = 9 (full tiles and edges) must stay inside the rows.
+  Rng rng(5);
+  for (std::size_t K = 1; K <= 70; ++K) {
+    const std::size_t M = 9, N = 9;
+    GuardedWords A(M * K), B(N * K);
+    for (std::size_t i = 0; i < M * K; ++i) A.data()[i] = rng();
+    for (std::size_t i = 0; i < N * K; ++i) B.data()[i] = rng();
+    std::vector<std::int32_t> expected(M * N), got(M * N);
+    irnet::bgemm_ref(M, N, K, A.data(), K, B.data(), K, expected.data(), N);
+    for (const std::string& v : supported_variants("bgemm")) {
+      ForcedKernel forced("bgemm", v);
+      irnet::selected_kernel_fn<irnet::BgemmFn>("bgemm")(M, N, K, A.data(), K, B.data(), K,
+                                                         got.data(), N);
+      if (got != expected) CHECK_EQ(v + " K=" + std::to_string(K), std::string("matches bgemm_ref"));
     }
   }
 }
