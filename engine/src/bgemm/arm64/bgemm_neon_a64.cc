@@ -19,9 +19,10 @@
 // into chunks of at most 7 double steps (28 words); the last chunk also takes
 // the tail of K: one more 128-bit step (K mod 4 >= 2) and an odd last word.
 // The odd word is not a half-empty step: a_m's word is duplicated into both
-// halves of a q register (ld1r) and the words of b_2h | b_2h+1 are paired, so
-// cnt(a_m ^ (b_2h | b_2h+1)) has pair (m, 2h) in bytes 0-7 and (m, 2h + 1) in
-// 8-15, exactly the lanes of acc[m][h] those pairs own; it is added directly.
+// halves of a q register (ld1r, or ldr + dup) and the words of b_2h | b_2h+1
+// are paired (ldr d + ld1 lane), so cnt(a_m ^ (b_2h | b_2h+1)) has pair (m, 2h)
+// in bytes 0-7 and (m, 2h + 1) in 8-15, exactly the lanes of acc[m][h] those
+// pairs own; it is added directly.
 // A lane thus holds at most 15 * 16 + 8 = 248 <= 255.
 //
 // Horizontal reduction of a chunk of w words (s = w / 2 full steps): level 2,
@@ -65,7 +66,9 @@
 // the tail's byte offsets x16 / x17, x19 / x22 = the odd words of b_1 / b_3)
 // is made once per call, the B row pointers never move, and a tile costs its
 // arithmetic, 8 + 8 loads, the reduction, 4 stores and 7 pointer/loop
-// instructions. Longer K runs the general chunk loop (rows moved per chunk).
+// instructions. Longer K runs the general chunk loop (rows moved per chunk):
+// its chunks take 28 words while at least 32 are left, so each, the last
+// included, has 1..7 double steps.
 //
 // Vector registers: a_m of steps s = 0, 1 in v(2m + s), b_n in v(8 + 2n + s),
 // acc[m][h] in v(16 + 2m + h), temporaries v24-v31.
@@ -83,8 +86,9 @@
 // Loads for the next double step follow the last read of their registers:
 // b_0, b_1 after slot 7, a_m after slot 9 + 2m, b_2, b_3 after slot 15, each at
 // least 7 slots before its first use; the last double step loads nothing, so
-// no row is read past its K words. The tail of a chunk (one step, odd word)
-// is loaded with post-indexing from the row pointers moved past the doubles.
+// no row is read past its K words. In the general chunk loop the tail (one
+// step, odd word) is loaded with post-indexing from the row pointers moved
+// past the doubles.
 asm(R"(
 .altmacro
 
