@@ -1,26 +1,33 @@
-// bgemm_4x8_avx2: output channels in the vector lanes, no horizontal sums.
+// bgemm_4x8_avx2: output channels in the vector lanes, nibbles split ahead.
 //
-// A C tile is 4 rows x 8 channels. The 8 weight rows of a panel are first
-// interleaved word by word into a small stack buffer,
-//   panel[k][j] = B[n0 + j][k0 + k]     (j < 8; 0 for channels past N),
-// so that one 256-bit load holds word k of 4 channels. A step broadcasts word
-// k of one A row to the four 64-bit lanes, XORs it with the two panel vectors
-// (channels 0-3 and 4-7) and counts the bits of every byte with the nibble
-// table (vpshufb: count(x) = lut[x & 15] + lut[x >> 4], at most 8 per byte).
-// The byte counts are summed as bytes; after the last step vpsadbw against
-// zero adds the 8 bytes of each 64-bit lane, which is exactly the popcount
-// total of that lane's channel. So there is no transpose, no per-output
-// reduction and no K tail: every step is one word, for any K.
+// Popcount on AVX2 is a table lookup per 4-bit nibble (vpshufb: count(x) =
+// lut[x & 15] + lut[x >> 4], at most 8 per byte). Splitting commutes with
+// XOR: (a ^ b) & 0x0F.. = (a & 0x0F..) ^ (b & 0x0F..), and the same for the
+// high nibbles shifted down. So both operands are split into their low and
+// high nibbles once, before the K loop, and a word pair then costs two XORs
+// and two lookups (no shift or mask per pair):
+//   A: the rows of a group, words of one K chunk, into a_lo[r][k], a_hi[r][k]
+//      (a stack buffer of 2 x 2048 words, rows grouped so that they fit);
+//   B: the 8 weight rows of a column panel, interleaved word by word,
+//        panel[k][j] = low nibbles of B[n0 + j][k0 + k],
+//        panel[k][8 + j] = high nibbles                     (0 past N),
+//      so one 256-bit load holds word k of 4 channels.
+// A C tile is 4 rows x 8 channels. A step broadcasts a_lo and a_hi of one A
+// word to the four 64-bit lanes, XORs them with the panel vectors of
+// channels 0-3 and 4-7, looks up the counts and adds them as bytes; after the
+// last step vpsadbw against zero adds the 8 bytes of each 64-bit lane, which
+// is exactly the popcount total of that lane's channel. So there is no
+// transpose, no per-output reduction and no K tail: every step is one word.
 //
 // A byte holds at most 255, so at most 31 steps (31 * 8 = 248) are summed in
 // bytes: K is cut into equal chunks of <= 31 words (K = 9, 18 for the
 // ResNet-18 3x3 layers with 64, 128 channels: one chunk; 36, 72: two, three);
 // the first chunk stores C, the later ones add to it.
 //
-// The step is inline assembly: GCC 12 spills three of the eight accumulators
-// of the same code written with intrinsics (~10 % slower on Zen 3). In the
-// step, 8 accumulators + table + mask + 3 temporaries = 13 of the 16 ymm
-// registers; the panel words are memory operands of vpxor (L1 resident).
+// The step is inline assembly: GCC 12 spills accumulators of the same code
+// written with intrinsics (~10 % slower on Zen 3). In the step, 8
+// accumulators + table + 4 temporaries = 13 of the 16 ymm registers; the
+// panel words are memory operands of vpxor (L1 resident).
 #include <immintrin.h>
 
 #include "bgemm/x86/bgemm_x86.h"
@@ -30,52 +37,59 @@ namespace {
 
 constexpr int kTileRows = 4;
 constexpr std::size_t kTileChannels = 8;
-constexpr std::size_t kMaxChunk = 31;  // 31 steps * at most 8 per byte = 248 <= 255
+constexpr std::size_t kPanelStride = 2 * kTileChannels;  // words per k in the panel: 8 low, 8 high
+constexpr std::size_t kMaxChunk = 31;                     // 31 steps * at most 8 per byte = 248 <= 255
+constexpr std::size_t kSplitWords = 2048;                 // A nibble buffer: 2 x 16 KiB
+constexpr BitWord kLowNibbles = 0x0F0F0F0F0F0F0F0Full;
 
-// Interleaves words [k0, k0 + chunk) of `channels` (<= 8) weight rows into
-// panel[k * 8 + j]; the lanes of missing channels are 0 (their sums are never stored).
+inline BitWord low_nibbles(BitWord w) { return w & kLowNibbles; }
+inline BitWord high_nibbles(BitWord w) { return (w >> 4) & kLowNibbles; }
+
+// Words [k0, k0 + chunk) of `channels` (<= 8) weight rows, split and
+// interleaved as described above; the lanes of missing channels are 0 (their
+// sums are never stored).
 void pack_panel(const BitWord* B, std::size_t ldb, std::size_t channels, std::size_t k0, std::size_t chunk,
                 BitWord* panel) {
   for (std::size_t k = 0; k < chunk; ++k)
-    for (std::size_t j = 0; j < kTileChannels; ++j)
-      panel[k * kTileChannels + j] = j < channels ? B[j * ldb + k0 + k] : 0;
+    for (std::size_t j = 0; j < kTileChannels; ++j) {
+      const BitWord w = j < channels ? B[j * ldb + k0 + k] : 0;
+      panel[k * kPanelStride + j] = low_nibbles(w);
+      panel[k * kPanelStride + kTileChannels + j] = high_nibbles(w);
+    }
 }
 
-// acc0 += byte popcounts of (a, a, a, a) ^ channels[0..4),
-// acc1 += byte popcounts of (a, a, a, a) ^ channels[4..8).
-__attribute__((always_inline)) inline void step(__m256i& acc0, __m256i& acc1, const BitWord& a,
-                                                const BitWord* channels, __m256i lut, __m256i low_nibbles) {
-  __m256i x, lo, hi;
-  asm("vpbroadcastq %[a], %[x]\n\t"
-      "vpxor %[b0], %[x], %[lo]\n\t"
-      "vpxor %[b1], %[x], %[x]\n\t"
-      "vpsrlw $4, %[lo], %[hi]\n\t"
-      "vpand %[mask], %[lo], %[lo]\n\t"
-      "vpand %[mask], %[hi], %[hi]\n\t"
-      "vpshufb %[lo], %[lut], %[lo]\n\t"
-      "vpshufb %[hi], %[lut], %[hi]\n\t"
-      "vpaddb %[lo], %[acc0], %[acc0]\n\t"
-      "vpaddb %[hi], %[acc0], %[acc0]\n\t"
-      "vpsrlw $4, %[x], %[hi]\n\t"
-      "vpand %[mask], %[x], %[x]\n\t"
-      "vpand %[mask], %[hi], %[hi]\n\t"
+// acc0 += byte popcounts of (a, a, a, a) ^ channels 0-3 of panel row p,
+// acc1 += the same for channels 4-7; a given as its two nibble words. Byte
+// offsets in the panel row: low nibbles of channels 0-3 at 0, 4-7 at 32;
+// high nibbles at 64 and 96.
+__attribute__((always_inline)) inline void step(__m256i& acc0, __m256i& acc1, const BitWord& alo, const BitWord& ahi,
+                                                const BitWord* p, __m256i lut) {
+  __m256i lo, hi, x, y;
+  asm("vpbroadcastq %[alo], %[lo]\n\t"
+      "vpbroadcastq %[ahi], %[hi]\n\t"
+      "vpxor 0(%[p]), %[lo], %[x]\n\t"
+      "vpxor 64(%[p]), %[hi], %[y]\n\t"
       "vpshufb %[x], %[lut], %[x]\n\t"
-      "vpshufb %[hi], %[lut], %[hi]\n\t"
+      "vpshufb %[y], %[lut], %[y]\n\t"
+      "vpaddb %[x], %[acc0], %[acc0]\n\t"
+      "vpaddb %[y], %[acc0], %[acc0]\n\t"
+      "vpxor 32(%[p]), %[lo], %[x]\n\t"
+      "vpxor 96(%[p]), %[hi], %[y]\n\t"
+      "vpshufb %[x], %[lut], %[x]\n\t"
+      "vpshufb %[y], %[lut], %[y]\n\t"
       "vpaddb %[x], %[acc1], %[acc1]\n\t"
-      "vpaddb %[hi], %[acc1], %[acc1]"
-      : [acc0] "+x"(acc0), [acc1] "+x"(acc1), [x] "=&x"(x), [lo] "=&x"(lo), [hi] "=&x"(hi)
-      : [a] "m"(a), [b0] "m"(*reinterpret_cast<const __m256i*>(channels)),
-        [b1] "m"(*reinterpret_cast<const __m256i*>(channels + 4)), [lut] "x"(lut), [mask] "x"(low_nibbles));
+      "vpaddb %[y], %[acc1], %[acc1]"
+      : [acc0] "+x"(acc0), [acc1] "+x"(acc1), [lo] "=&x"(lo), [hi] "=&x"(hi), [x] "=&x"(x), [y] "=&x"(y)
+      : [alo] "m"(alo), [ahi] "m"(ahi), [p] "r"(p), "m"(*reinterpret_cast<const BitWord(*)[kPanelStride]>(p)), [lut] "x"(lut));
 }
 
-// Rows 0..MR-1 of a tile over one chunk: stores (or, with `accumulate`, adds
-// to C) the first `channels` sums of each row.
+// Rows 0..MR-1 of a tile over one chunk (A rows as nibble words, `chunk`
+// apart): stores (or, with `accumulate`, adds to C) the first `channels` sums of each row.
 template <int MR>
-void tile(std::size_t chunk, const BitWord* A, std::size_t lda, const BitWord* panel, std::int32_t* C,
+void tile(std::size_t chunk, const BitWord* alo, const BitWord* ahi, const BitWord* panel, std::int32_t* C,
           std::size_t ldc, std::size_t channels, bool accumulate) {
   const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
                                        0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-  const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
   const __m256i zero = _mm256_setzero_si256();
   __m256i acc[MR][2];
 #pragma GCC unroll 4
@@ -83,7 +97,7 @@ void tile(std::size_t chunk, const BitWord* A, std::size_t lda, const BitWord* p
   for (std::size_t k = 0; k < chunk; ++k)
 #pragma GCC unroll 4
     for (int m = 0; m < MR; ++m)
-      step(acc[m][0], acc[m][1], A[m * lda + k], panel + k * kTileChannels, lut, low_nibbles);
+      step(acc[m][0], acc[m][1], alo[m * chunk + k], ahi[m * chunk + k], panel + k * kPanelStride, lut);
   // Lane sums (< 2^16) of channels 0-3 and 4-7: put 4-7 in the odd dwords,
   // then reorder the dwords to channels 0..7.
   const __m256i channel_order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
@@ -111,23 +125,36 @@ void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* 
   // Equal chunks of <= 31 words; K == 0 is one empty chunk, which stores C = 0.
   const std::size_t chunks = K == 0 ? 1 : (K + kMaxChunk - 1) / kMaxChunk;
   const std::size_t chunk_words = (K + chunks - 1) / chunks;
-  alignas(32) BitWord panel[kMaxChunk * kTileChannels];
-  for (std::size_t n0 = 0; n0 < N; n0 += kTileChannels) {
-    const std::size_t channels = N - n0 < kTileChannels ? N - n0 : kTileChannels;
+  // Rows per group: as many whole tiles as fit in the A nibble buffer.
+  const std::size_t group_rows = (chunk_words == 0 ? kSplitWords : kSplitWords / chunk_words) / kTileRows * kTileRows;
+  alignas(32) BitWord panel[kMaxChunk * kPanelStride];
+  alignas(32) BitWord a_nibbles[2 * kSplitWords];
+  for (std::size_t g0 = 0; g0 < M; g0 += group_rows) {
+    const std::size_t rows = M - g0 < group_rows ? M - g0 : group_rows;
     for (std::size_t k0 = 0;; k0 += chunk_words) {
       const std::size_t chunk = K - k0 < chunk_words ? K - k0 : chunk_words;
-      pack_panel(B + n0 * ldb, ldb, channels, k0, chunk, panel);
-      const bool accumulate = k0 != 0;
-      const BitWord* a = A + k0;
-      std::int32_t* c = C + n0;
-      std::size_t m0 = 0;
-      for (; m0 + kTileRows <= M; m0 += kTileRows)
-        tile<kTileRows>(chunk, a + m0 * lda, lda, panel, c + m0 * ldc, ldc, channels, accumulate);
-      switch (M - m0) {
-        case 3: tile<3>(chunk, a + m0 * lda, lda, panel, c + m0 * ldc, ldc, channels, accumulate); break;
-        case 2: tile<2>(chunk, a + m0 * lda, lda, panel, c + m0 * ldc, ldc, channels, accumulate); break;
-        case 1: tile<1>(chunk, a + m0 * lda, lda, panel, c + m0 * ldc, ldc, channels, accumulate); break;
-        default: break;
+      BitWord* alo = a_nibbles;
+      BitWord* ahi = a_nibbles + kSplitWords;
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t k = 0; k < chunk; ++k) {
+          const BitWord w = A[(g0 + r) * lda + k0 + k];
+          alo[r * chunk + k] = low_nibbles(w);
+          ahi[r * chunk + k] = high_nibbles(w);
+        }
+      for (std::size_t n0 = 0; n0 < N; n0 += kTileChannels) {
+        const std::size_t channels = N - n0 < kTileChannels ? N - n0 : kTileChannels;
+        pack_panel(B + n0 * ldb, ldb, channels, k0, chunk, panel);
+        const bool accumulate = k0 != 0;
+        std::int32_t* c = C + g0 * ldc + n0;
+        std::size_t m0 = 0;
+        for (; m0 + kTileRows <= rows; m0 += kTileRows)
+          tile<kTileRows>(chunk, alo + m0 * chunk, ahi + m0 * chunk, panel, c + m0 * ldc, ldc, channels, accumulate);
+        switch (rows - m0) {
+          case 3: tile<3>(chunk, alo + m0 * chunk, ahi + m0 * chunk, panel, c + m0 * ldc, ldc, channels, accumulate); break;
+          case 2: tile<2>(chunk, alo + m0 * chunk, ahi + m0 * chunk, panel, c + m0 * ldc, ldc, channels, accumulate); break;
+          case 1: tile<1>(chunk, alo + m0 * chunk, ahi + m0 * chunk, panel, c + m0 * ldc, ldc, channels, accumulate); break;
+          default: break;
+        }
       }
       if (k0 + chunk >= K) break;
     }
