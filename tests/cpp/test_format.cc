@@ -48,19 +48,28 @@ TEST(crc32_matches_zlib) {
   CHECK_EQ(irnet::crc32_ref("", 0), 0u);
 }
 
-TEST(crc32_slicing_equals_bytewise_reference) {
-  // Every length 0..100 (all tails, slices), every start offset 0..7 (alignment),
-  // then a large buffer; pseudo-random bytes, plus all-zero and all-0xFF runs.
-  std::vector<std::uint8_t> bytes(1 << 16);
+TEST(crc32_fast_paths_equal_bytewise_reference) {
+  // crc32_slicing, and crc32 (the CPU instructions' path where this CPU has
+  // them: PCLMULQDQ folding on x86-64, the ARMv8 CRC32 instructions under
+  // qemu-aarch64), against crc32_ref:
+  // every length 0..300 (all tails, the 64-byte folding blocks and their
+  // combination), every start offset 0..15, then large buffers; pseudo-random
+  // bytes, plus all-zero and all-0xFF runs.
+  std::vector<std::uint8_t> bytes(1 << 17);
   std::uint32_t s = 7;
   for (std::uint8_t& b : bytes) b = static_cast<std::uint8_t>((s = s * 1664525u + 1013904223u) >> 24);
-  for (std::size_t offset = 0; offset < 8; ++offset)
-    for (std::size_t n = 0; n <= 100; ++n)
-      CHECK_EQ(irnet::crc32(bytes.data() + offset, n), irnet::crc32_ref(bytes.data() + offset, n));
-  CHECK_EQ(irnet::crc32(bytes.data() + 3, bytes.size() - 3), irnet::crc32_ref(bytes.data() + 3, bytes.size() - 3));
+  auto check_all = [](const std::uint8_t* p, std::size_t n) {
+    const std::uint32_t ref = irnet::crc32_ref(p, n);
+    CHECK_EQ(irnet::crc32_slicing(p, n), ref);
+    CHECK_EQ(irnet::crc32(p, n), ref);
+  };
+  for (std::size_t offset = 0; offset < 16; ++offset)
+    for (std::size_t n = 0; n <= 300; ++n) check_all(bytes.data() + offset, n);
+  check_all(bytes.data() + 3, bytes.size() - 3);
+  check_all(bytes.data(), bytes.size());
   for (std::uint8_t fill : {0x00, 0xFF}) {
     const std::vector<std::uint8_t> run(1000, fill);
-    CHECK_EQ(irnet::crc32(run.data(), run.size()), irnet::crc32_ref(run.data(), run.size()));
+    check_all(run.data(), run.size());
   }
 }
 

@@ -4,7 +4,7 @@
 // pushed through eight rounds of "shift right, xor the polynomial if the low
 // bit was 1", and one step is crc = table[0][(crc ^ byte) & 0xFF] ^ (crc >> 8).
 //
-// Slicing-by-8 (crc32): the CRC is linear over GF(2), so the effect of a byte
+// Slicing-by-8 (crc32_slicing, crc32_update): the CRC is linear over GF(2), so the effect of a byte
 // b followed by k zero bytes is a fixed 32-bit value,
 //   table[k][b] = (table[k-1][b] >> 8) ^ table[0][table[k-1][b] & 0xFF].
 // For a step of eight bytes d0..d7, the register is xored into d0..d3 (the
@@ -14,6 +14,8 @@
 // Eight independent lookups per eight bytes instead of a chain of eight
 // dependent ones; the tail (< 8 bytes) goes byte at a time.
 #include "format/crc32.h"
+
+#include "format/crc32_hw.h"
 
 #include <array>
 
@@ -55,17 +57,27 @@ std::uint32_t crc32_ref(const void* data, std::size_t size) {
   return update_bytewise(0xFFFFFFFFu, static_cast<const std::uint8_t*>(data), size, tables()[0]) ^ 0xFFFFFFFFu;
 }
 
-std::uint32_t crc32(const void* data, std::size_t size) {
+std::uint32_t crc32_update(std::uint32_t crc, const void* data, std::size_t size) {
   const CrcTables& t = tables();
   const auto* p = static_cast<const std::uint8_t*>(data);
-  std::uint32_t crc = 0xFFFFFFFFu;
   for (; size >= kSlices; size -= kSlices, p += kSlices) {
     const std::uint32_t lo = crc ^ (std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 |
                                     std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24);
     crc = t[7][lo & 0xFFu] ^ t[6][(lo >> 8) & 0xFFu] ^ t[5][(lo >> 16) & 0xFFu] ^ t[4][lo >> 24] ^
           t[3][p[4]] ^ t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
   }
-  return update_bytewise(crc, p, size, t[0]) ^ 0xFFFFFFFFu;
+  return update_bytewise(crc, p, size, t[0]);
+}
+
+std::uint32_t crc32_slicing(const void* data, std::size_t size) {
+  return crc32_update(0xFFFFFFFFu, data, size) ^ 0xFFFFFFFFu;
+}
+
+std::uint32_t crc32(const void* data, std::size_t size) {
+#ifdef IRNET_HAVE_CRC32_HW
+  if (crc32_hw_supported()) return crc32_hw(data, size);
+#endif
+  return crc32_slicing(data, size);
 }
 
 }  // namespace irnet

@@ -7,9 +7,15 @@
 
 namespace irnet {
 
-// Slicing-by-8: eight bytes per step through eight tables (crc32.cc).
+// The CPU's CRC instructions where there are some (format/crc32_hw.h), else
+// crc32_slicing.
 std::uint32_t crc32(const void* data, std::size_t size);
+// Portable: eight bytes per step through eight tables (crc32.cc).
+std::uint32_t crc32_slicing(const void* data, std::size_t size);
 // The reference: one byte per step through one table. Same result for all inputs.
 std::uint32_t crc32_ref(const void* data, std::size_t size);
+// The raw register update of crc32_slicing (no init, no final xor):
+// crc32_slicing(d, n) == crc32_update(0xFFFFFFFF, d, n) ^ 0xFFFFFFFF.
+std::uint32_t crc32_update(std::uint32_t crc, const void* data, std::size_t size);
 
 }  // namespace irnet
