@@ -267,13 +267,14 @@ asm(R"(
 .endif
 .endm
 
-// v(m) = row m as four u32 sums, stored to C.
+// v(m) = row m as four u32 sums.
 .macro irnet_a64_rows
   uaddlp v0.4s, v0.8h
   uaddlp v1.4s, v1.8h
   uaddlp v2.4s, v2.8h
   uaddlp v3.4s, v3.8h
 .endm
+// Rows 0-3 of the tile at x5 (row stride x6, x20 = 2 ldc, x21 = 3 ldc).
 .macro irnet_a64_store_rows
   str q0, [x5]
   str q1, [x5, x6]
@@ -281,6 +282,8 @@ asm(R"(
   str q3, [x5, x21]
 .endm
 
+// Slots 16-18 after the last double step: the cnt, addp and adds of its
+// couples 13-15.
 .macro irnet_a64_drain
   irnet_a64_slot 0, 16
   irnet_a64_slot 0, 17
@@ -445,8 +448,6 @@ irnet_bgemm4x4_column_neon_a64:
   add x13, x13, x26
   add x14, x14, x26
   add x15, x15, x26
-  b .Lirnet_a64_tail
-.Lirnet_a64_tail:
   tbz x19, #1, 1f
   irnet_a64_single 1, 0
 1:
