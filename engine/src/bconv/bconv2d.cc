@@ -422,13 +422,21 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
                        const std::int32_t** bases, const float* residual, std::int32_t* out_i32,
                        float* out_f32, BitWord* out_bits) const {
   const int oc = g_.out_c;
-  std::size_t rem = row_begin % (std::size_t(out_h_) * out_w_);
-  int oh = static_cast<int>(rem / out_w_), ow = static_cast<int>(rem % out_w_);
-  for (std::size_t r = 0; r < rows; ++r) {
-    bases[r] = &acc_base_[(std::size_t(row_class_[oh]) * n_col_classes_ + col_class_[ow]) * oc];
-    if (++ow == out_w_) {
-      ow = 0;
-      if (++oh == out_h_) oh = 0;
+  {  // each row's accumulator base (locals: the pointer stores could otherwise alias the members)
+    const int out_h = out_h_, out_w = out_w_, n_col_classes = n_col_classes_;
+    const int* row_class = row_class_.data();
+    const int* col_class = col_class_.data();
+    const std::int32_t* acc_base = acc_base_.data();
+    const std::size_t rem = row_begin % (std::size_t(out_h) * out_w);
+    int oh = static_cast<int>(rem / out_w), ow = static_cast<int>(rem % out_w);
+    const std::int32_t* row_base = acc_base + std::size_t(row_class[oh]) * n_col_classes * oc;
+    for (std::size_t r = 0; r < rows; ++r) {
+      bases[r] = row_base + std::size_t(col_class[ow]) * oc;
+      if (++ow == out_w) {
+        ow = 0;
+        if (++oh == out_h) oh = 0;
+        row_base = acc_base + std::size_t(row_class[oh]) * n_col_classes * oc;
+      }
     }
   }
   const bool want_float = out_.mode == BConv2dOutput::kFloat || out_.mode == BConv2dOutput::kFloatAndBits;

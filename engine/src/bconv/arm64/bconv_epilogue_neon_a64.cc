@@ -32,12 +32,17 @@ class FloatRowReader {
 
   // y of the next 16 channels in y[0..3].
   void next_16(float32x4_t y[4]) {
+    // Inputs that are only read as one ld1 of four registers each; the base
+    // is the accumulator of mls, so its registers are loaded separately.
+    const int32x4x4_t p = vld1q_s32_x4(popcounts_);
+    const float32x4x4_t m = vld1q_f32_x4(multiplier_), c = vld1q_f32_x4(bias_);
+    float32x4x4_t r;
+    if (kResidual) r = vld1q_f32_x4(residual_);
     for (int l = 0; l < 4; ++l) {
-      const int o = 4 * l;
-      const int32x4_t acc = vmlsq_n_s32(vld1q_s32(base_ + o), vld1q_s32(popcounts_ + o), 2);
-      float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), vld1q_f32(multiplier_ + o));
-      v = vaddq_f32(v, vld1q_f32(bias_ + o));
-      if (kResidual) v = vaddq_f32(v, vld1q_f32(residual_ + o));
+      const int32x4_t acc = vmlsq_n_s32(vld1q_s32(base_ + 4 * l), p.val[l], 2);
+      float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), m.val[l]);
+      v = vaddq_f32(v, c.val[l]);
+      if (kResidual) v = vaddq_f32(v, r.val[l]);
       if (kClamp == EpilogueClamp::kMinMax) v = vmaxq_f32(vminq_f32(v, hi4_), lo4_);
       if (kClamp == EpilogueClamp::kSelect) {
         v = vbslq_f32(vcltq_f32(v, lo4_), lo4_, v);
