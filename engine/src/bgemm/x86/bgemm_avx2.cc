@@ -45,12 +45,47 @@ constexpr BitWord kLowNibbles = 0x0F0F0F0F0F0F0F0Full;
 inline BitWord low_nibbles(BitWord w) { return w & kLowNibbles; }
 inline BitWord high_nibbles(BitWord w) { return (w >> 4) & kLowNibbles; }
 
+__attribute__((always_inline)) inline __m256i low_nibbles(__m256i v) {
+  return _mm256_and_si256(v, _mm256_set1_epi64x(static_cast<long long>(kLowNibbles)));
+}
+__attribute__((always_inline)) inline __m256i high_nibbles(__m256i v) {
+  return low_nibbles(_mm256_srli_epi64(v, 4));
+}
+
 // Words [k0, k0 + chunk) of `channels` (<= 8) weight rows, split and
 // interleaved as described above; the lanes of missing channels are 0 (their
-// sums are never stored).
+// sums are never stored). A full panel goes 4 words at a time: 4 words of 8
+// rows are two 4x4 blocks of 64-bit words, transposed in registers (unpack
+// within 128-bit halves, then swap halves), so each result holds word k of 4
+// channels. Only words below K are read.
 void pack_panel(const BitWord* B, std::size_t ldb, std::size_t channels, std::size_t k0, std::size_t chunk,
                 BitWord* panel) {
-  for (std::size_t k = 0; k < chunk; ++k)
+  std::size_t k = 0;
+  if (channels == kTileChannels) {
+    for (; k + 4 <= chunk; k += 4) {
+      __m256i words[kTileChannels / 4][4];  // [channel block][word]: 4 channels' word k + i
+      for (std::size_t half = 0; half < kTileChannels / 4; ++half) {
+        __m256i rows[4];
+        for (std::size_t j = 0; j < 4; ++j)
+          rows[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(B + (4 * half + j) * ldb + k0 + k));
+        const __m256i even01 = _mm256_unpacklo_epi64(rows[0], rows[1]);  // words 0, 2 of rows 0, 1
+        const __m256i odd01 = _mm256_unpackhi_epi64(rows[0], rows[1]);   // words 1, 3 of rows 0, 1
+        const __m256i even23 = _mm256_unpacklo_epi64(rows[2], rows[3]);
+        const __m256i odd23 = _mm256_unpackhi_epi64(rows[2], rows[3]);
+        words[half][0] = _mm256_permute2x128_si256(even01, even23, 0x20);
+        words[half][1] = _mm256_permute2x128_si256(odd01, odd23, 0x20);
+        words[half][2] = _mm256_permute2x128_si256(even01, even23, 0x31);
+        words[half][3] = _mm256_permute2x128_si256(odd01, odd23, 0x31);
+      }
+      for (std::size_t i = 0; i < 4; ++i)
+        for (std::size_t half = 0; half < kTileChannels / 4; ++half) {
+          BitWord* out = panel + (k + i) * kPanelStride + 4 * half;
+          _mm256_store_si256(reinterpret_cast<__m256i*>(out), low_nibbles(words[half][i]));
+          _mm256_store_si256(reinterpret_cast<__m256i*>(out + kTileChannels), high_nibbles(words[half][i]));
+        }
+    }
+  }
+  for (; k < chunk; ++k)
     for (std::size_t j = 0; j < kTileChannels; ++j) {
       const BitWord w = j < channels ? B[j * ldb + k0 + k] : 0;
       panel[k * kPanelStride + j] = low_nibbles(w);
