@@ -52,6 +52,20 @@ __attribute__((always_inline)) inline __m256i high_nibbles(__m256i v) {
   return low_nibbles(_mm256_srli_epi64(v, 4));
 }
 
+// lo[i], hi[i] = the low and high nibbles of src[i], i < n (4 words per vector step).
+void split_nibbles(const BitWord* src, std::size_t n, BitWord* lo, BitWord* hi) {
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo + i), low_nibbles(v));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(hi + i), high_nibbles(v));
+  }
+  for (; i < n; ++i) {
+    lo[i] = low_nibbles(src[i]);
+    hi[i] = high_nibbles(src[i]);
+  }
+}
+
 // Words [k0, k0 + chunk) of `channels` (<= 8) weight rows, split and
 // interleaved as described above; the lanes of missing channels are 0 (their
 // sums are never stored). A full panel goes 4 words at a time: 4 words of 8
@@ -171,11 +185,7 @@ void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* 
       BitWord* alo = a_nibbles;
       BitWord* ahi = a_nibbles + kSplitWords;
       for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t k = 0; k < chunk; ++k) {
-          const BitWord w = A[(g0 + r) * lda + k0 + k];
-          alo[r * chunk + k] = low_nibbles(w);
-          ahi[r * chunk + k] = high_nibbles(w);
-        }
+        split_nibbles(A + (g0 + r) * lda + k0, chunk, alo + r * chunk, ahi + r * chunk);
       for (std::size_t n0 = 0; n0 < N; n0 += kTileChannels) {
         const std::size_t channels = N - n0 < kTileChannels ? N - n0 : kTileChannels;
         pack_panel(B + n0 * ldb, ldb, channels, k0, chunk, panel);
