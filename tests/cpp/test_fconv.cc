@@ -234,6 +234,15 @@ TEST(phase_kernel_shape_matrix) {
   }
 }
 
+TEST(phase_kernel_gives_way_to_im2col_when_its_planes_exceed_the_scratch_budget) {
+  // 7x7/2 over 512 channels: 8 bands of 13 plane rows x 512 channels x 2 x 35
+  // floats = 14.9 MB of planes, over kScratchBudget (8 MB).
+  const ConvCase c = {1, 64, 64, 512, 4, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1};
+  const std::vector<float> w(static_cast<std::size_t>(c.out_c) * c.kh * c.kw * c.in_c, 0.5f);
+  const FloatConv2d conv(geometry_of(c), w.data(), nullptr, FloatClamp{});
+  CHECK_EQ(std::string(conv.kernel_name()), std::string(selected_sgemm_kernel().name));
+}
+
 TEST(phase_split_matches_the_plain_loop) {
   // The kernel's row splitter (NEON bulk for 3 channels) against the plain
   // loop: widths around the 4-column blocks, pads 0-3, padding rows, planes

@@ -50,9 +50,10 @@ FloatConv2d::FloatConv2d(const Conv2dGeometry& g, const float* weights, const fl
   out_w_ = g_.out_w();
   rows_ = static_cast<std::size_t>(g_.batch) * out_h_ * out_w_;
   k_ = static_cast<std::size_t>(g_.kernel_h) * g_.kernel_w * g_.in_c_per_group();
-  if (algo == FloatConvAlgo::kAuto && phase_conv_kernel() != nullptr && phase_fits(g_)) {
+  if (algo == FloatConvAlgo::kAuto && phase_conv_kernel() != nullptr && phase_fits(g_) &&
+      plan_phase_bands()) {
     phase_ = phase_conv_kernel();
-    setup_phase(weights, bias);
+    pack_phase_weights(weights, bias);
   } else {
     setup_im2col(weights, bias);
   }
@@ -92,8 +93,8 @@ bool FloatConv2d::phase_fits(const Conv2dGeometry& g) {
          g.dilation_w == 1 && g.dilation_h == 1;
 }
 
-void FloatConv2d::setup_phase(const float* weights, const float* bias) {
-  const std::size_t tp = kPhaseTilePixels, tc = kPhaseTileChannels;
+bool FloatConv2d::plan_phase_bands() {
+  const std::size_t tp = kPhaseTilePixels;
   // Every tile's loads end before plane index ow0 + 16 + 3 (phase_conv.h).
   plane_w_ = (static_cast<std::size_t>(out_w_) + tp - 1) / tp * tp + 3;
   // Bands of at most 16 output rows, but at least kMinSlots bands if the rows allow.
@@ -104,7 +105,11 @@ void FloatConv2d::setup_phase(const float* weights, const float* bias) {
   slots_ = g_.batch * bands_per_image;
   const std::size_t plane_rows = (band_rows_ - 1) * g_.stride_h + g_.kernel_h;
   slot_bytes_ = (plane_rows * g_.in_c * 2 * plane_w_ * sizeof(float) + 63) / 64 * 64;
+  return slots_ * slot_bytes_ <= kScratchBudget;
+}
 
+void FloatConv2d::pack_phase_weights(const float* weights, const float* bias) {
+  const std::size_t tc = kPhaseTileChannels;
   const std::size_t steps = static_cast<std::size_t>(g_.kernel_h) * g_.in_c;
   const std::size_t tiles = (g_.out_c + tc - 1) / tc;
   packed_w_.assign(tiles * steps * kPhaseKernelW * tc, 0.f);

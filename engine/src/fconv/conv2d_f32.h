@@ -7,12 +7,13 @@
 // (zero padding), the sum in (i, j, c) order starting from 0.
 //
 // Direct path (FloatConv2d, when the build has a kernel for it: 7-wide kernels
-// with column stride 2, groups 1, no dilation, e.g. the ResNet stem): the input
-// rows of a band of output rows are split into column-phase planes and a
-// direct kernel reads its taps from them (fconv/phase_conv.h). No im2col.
+// with column stride 2, groups 1, no dilation, e.g. the ResNet stem; planes
+// within kScratchBudget): the input rows of a band of output rows are split
+// into column-phase planes and a direct kernel reads its taps from them
+// (fconv/phase_conv.h). No im2col.
 //
-// im2col path (FloatConv2d, every other conv): per group, an sgemm with M = N*out_h*out_w output
-// pixels, K = kh*kw*Cg, N = out_c/groups. The weights rows are exactly the
+// im2col path (FloatConv2d, every other conv): per group, an sgemm with
+// M = N*out_h*out_w output pixels, K = kh*kw*Cg, N = out_c/groups. The weights rows are exactly the
 // packed-B source (one row of K values per output channel), packed into panels
 // at construction. The activations are im2col'd straight into packed A
 // micro-panels (padding taps become zeros), a block of a few micro-panels
@@ -84,11 +85,14 @@ class FloatConv2d {
   void pack_a_layout(std::size_t row0, int group, const float* x, float* a_panel) const;
   void setup_im2col(const float* weights, const float* bias);
 
-  // Direct path: can `phase` run this geometry; packs the weights; splits the
-  // padded input rows that output rows [oh0, oh1) of one image read into
-  // column-phase planes; runs the slots (one band of output rows each).
+  // Direct path: does the direct kernel handle this geometry; the bands of
+  // output rows (one per slot) and their plane scratch (false: over
+  // kScratchBudget, use im2col); the packed weights; splitting the padded
+  // input rows that output rows [oh0, oh1) of one image read into column-phase
+  // planes; running the slots.
   static bool phase_fits(const Conv2dGeometry& g);
-  void setup_phase(const float* weights, const float* bias);
+  bool plan_phase_bands();
+  void pack_phase_weights(const float* weights, const float* bias);
   void pack_phase_planes(const float* image, int oh0, int oh1, float* planes) const;
   void run_phase_slots(std::size_t slot_begin, std::size_t slot_end, const float* x, float* y,
                        void* scratch) const;
