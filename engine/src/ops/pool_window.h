@@ -7,7 +7,7 @@
 //   acc = Reduction::kInit;  for each tap: Reduction::step(acc, x)  (acc updated in place)
 //   reduction.finish(acc, window); y[n, oh, ow, c] = acc
 // where `window` (PoolWindow) says which pixel it is and which taps it had.
-// Channels are contiguous in NHWC, so the accumulators of a block of 16 (then
+// Channels are contiguous in NHWC, so the accumulators of a block of 32 (then
 // 4, then 1) channels stay in registers over all taps, as float vectors
 // (references, not values, cross the function boundaries: no vector ABI):
 // step and finish are element-wise and templated on the lane type, the order
@@ -41,7 +41,7 @@ using Floats4Unaligned = float;
 #else
 using Floats4 = float __attribute__((vector_size(16)));
 // The same, at any float address (and allowed to alias float). Loads and
-// stores go through it rather than memcpy, which would keep the
+// stores go through it rather than memcpy, which would make GCC keep the
 // accumulators in memory instead of registers.
 using Floats4Unaligned = float __attribute__((vector_size(16), aligned(alignof(float)), may_alias));
 #endif
@@ -60,31 +60,25 @@ inline void store(float* p, const Lanes& v) {
   else *reinterpret_cast<Floats4Unaligned*>(p) = v;
 }
 
-// Channels [c, c + kCount * kLanes<Lanes>) of one output pixel, kCount
-// accumulators of type Lanes (1 to 4, as separate variables: an array would
-// live on the stack). `tap0` points at channel c of the window's first inside
-// tap, row_step/col_step advance one tap down/right.
+// Channels [c, c + kCount * kLanes<Lanes>) of one output pixel, in kCount
+// accumulators of type Lanes. `tap0` points at channel c of the window's
+// first inside tap, row_step/col_step advance one tap down/right.
 template <typename Lanes, int kCount, typename Reduction>
 inline void reduce_channels(const Reduction& reduction, const PoolWindow& w, const float* tap0,
                             std::ptrdiff_t row_step, std::ptrdiff_t col_step, float* out) {
-  static_assert(kCount >= 1 && kCount <= 4, "one to four accumulators");
   constexpr int kStep = kLanes<Lanes>;
-  Lanes acc0 = Lanes{} + Reduction::kInit, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+  Lanes acc[kCount];
+  for (int v = 0; v < kCount; ++v) acc[v] = Lanes{} + Reduction::kInit;
   const float* row = tap0;
   for (std::int64_t i = w.i0; i < w.i1; ++i, row += row_step) {
     const float* tap = row;
-    for (std::int64_t j = w.j0; j < w.j1; ++j, tap += col_step) {
-      Reduction::step(acc0, load<Lanes>(tap));
-      if constexpr (kCount > 1) Reduction::step(acc1, load<Lanes>(tap + kStep));
-      if constexpr (kCount > 2) Reduction::step(acc2, load<Lanes>(tap + 2 * kStep));
-      if constexpr (kCount > 3) Reduction::step(acc3, load<Lanes>(tap + 3 * kStep));
-    }
+    for (std::int64_t j = w.j0; j < w.j1; ++j, tap += col_step)
+      for (int v = 0; v < kCount; ++v) Reduction::step(acc[v], load<Lanes>(tap + v * kStep));
   }
-  reduction.finish(acc0, w);
-  store(out, acc0);
-  if constexpr (kCount > 1) reduction.finish(acc1, w), store(out + kStep, acc1);
-  if constexpr (kCount > 2) reduction.finish(acc2, w), store(out + 2 * kStep, acc2);
-  if constexpr (kCount > 3) reduction.finish(acc3, w), store(out + 3 * kStep, acc3);
+  for (int v = 0; v < kCount; ++v) {
+    reduction.finish(acc[v], w);
+    store(out + v * kStep, acc[v]);
+  }
 }
 
 }  // namespace pool_detail
@@ -115,10 +109,11 @@ void pool_rows(const Reduction& reduction, const PoolGeometry& g, const Shape& x
           has_taps ? x + ((n * H + w.hs + w.i0 * g.h.dilation) * W + w.ws + w.j0 * g.w.dilation) * C : x;
       using pool_detail::Floats4;
       using pool_detail::reduce_channels;
-      constexpr int kBlock = 4 * pool_detail::kLanes<Floats4>;
+      constexpr int kBlockVectors = 8;  // 32 channels: 8 accumulators + 8 inputs + 8 masks in NEON registers
+      constexpr int kBlock = kBlockVectors * pool_detail::kLanes<Floats4>;
       std::int64_t c = 0;
       for (; c + kBlock <= C; c += kBlock)
-        reduce_channels<Floats4, 4>(reduction, w, tap0 + c, row_step, col_step, out + c);
+        reduce_channels<Floats4, kBlockVectors>(reduction, w, tap0 + c, row_step, col_step, out + c);
       for (; c + pool_detail::kLanes<Floats4> <= C; c += pool_detail::kLanes<Floats4>)
         reduce_channels<Floats4, 1>(reduction, w, tap0 + c, row_step, col_step, out + c);
       for (; c < C; ++c)  // the last C % 4 channels, one float at a time
