@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "tools" / "mca"))
 import a53_loop  # noqa: E402
 
 # family -> (source, function symbol (None: look it up by SGEMM_NAME), marker instruction).
-# The float row takes the CPI of the stem's direct kernel, which runs ~92 % of
+# The float row takes the CPI of the stem's direct kernel, which runs ~85 % of
 # the float kernel instructions of ResNet-18 (the 1x1 convs and the fc run
 # sgemm_8x8_neon_a64, in fconv/arm64/sgemm_neon_a64.cc).
 KERNELS = {
