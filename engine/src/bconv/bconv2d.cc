@@ -381,34 +381,49 @@ void BConv2d::im2col_pixels(std::size_t row_begin, std::size_t rows, const BitWo
   const std::size_t words = in_words_;  // == group_words_: one group
   const std::size_t k_words = k_words_, run_words = std::size_t(kernel_w) * words;
   const std::size_t image_words = std::size_t(in_h) * in_w * words, image_row_words = std::size_t(in_w) * words;
+  const std::size_t run_step = std::size_t(stride_w) * words;
   const BitWord* fill = pad_fill_.data();
+  // Interior columns [interior_begin, interior_end): every tap inside the input,
+  // iw0 = ow * stride_w - pad_left >= 0 and iw0 + (kernel_w - 1) * dilation_w < in_w.
+  const int last_iw0 = in_w - 1 - (kernel_w - 1) * dilation_w;
+  const int interior_end = last_iw0 + pad_left < 0 ? 0 : std::min(out_w, (last_iw0 + pad_left) / stride_w + 1);
+  const int interior_begin = std::min(interior_end, (pad_left + stride_w - 1) / stride_w);
+  const bool adjacent_taps = dilation_w == 1;
+  // The kw taps of kernel row image_row (null: a padded row) for output column ow, one by one.
+  const auto copy_taps = [&](const BitWord* image_row, int ow, BitWord* dst) {
+    const int iw0 = ow * stride_w - pad_left;
+    for (int j = 0; j < kernel_w; ++j, dst += words) {
+      const int iw = iw0 + j * dilation_w;
+      copy_words(image_row != nullptr && iw >= 0 && iw < in_w ? image_row + std::size_t(iw) * words : fill,
+                 words, dst);
+    }
+  };
   std::size_t n = row_begin / (std::size_t(out_h) * out_w);
   std::size_t rem = row_begin % (std::size_t(out_h) * out_w);
   int oh = static_cast<int>(rem / out_w), ow = static_cast<int>(rem % out_w);
-  for (std::size_t r = 0; r < rows; ++r) {
-    BitWord* dst = cols + r * k_words;
+  // One output row (n, oh) at a time, columns [ow, ow_end) of it, kernel row by kernel row.
+  for (std::size_t r = 0; r < rows;) {
+    const int count = static_cast<int>(std::min<std::size_t>(rows - r, std::size_t(out_w - ow)));
+    const int ow_end = ow + count;
+    const int mid_begin = std::clamp(interior_begin, ow, ow_end);
+    const int mid_end = std::clamp(interior_end, mid_begin, ow_end);
     const BitWord* image = input + n * image_words;
-    const int iw0 = ow * stride_w - pad_left;
-    // The kw taps of a kernel row are adjacent pixels, none in the padding.
-    const bool run_inside = dilation_w == 1 && iw0 >= 0 && iw0 + kernel_w <= in_w;
     for (int i = 0; i < kernel_h; ++i) {
       const int ih = oh * stride_h - pad_top + i * dilation_h;
-      if (ih < 0 || ih >= in_h) {
-        for (int j = 0; j < kernel_w; ++j, dst += words) copy_words(fill, words, dst);
-        continue;
+      const BitWord* image_row = ih >= 0 && ih < in_h ? image + std::size_t(ih) * image_row_words : nullptr;
+      BitWord* dst = cols + r * k_words + std::size_t(i) * run_words;
+      int c = ow;
+      for (; c < mid_begin; ++c, dst += k_words) copy_taps(image_row, c, dst);
+      if (image_row != nullptr && adjacent_taps && c < mid_end) {
+        // Interior: the kw taps are kw adjacent pixels, one run of kw * words words.
+        const BitWord* src = image_row + std::size_t(c * stride_w - pad_left) * words;
+        for (; c < mid_end; ++c, dst += k_words, src += run_step) copy_words(src, run_words, dst);
       }
-      const BitWord* image_row = image + std::size_t(ih) * image_row_words;
-      if (run_inside) {
-        copy_words(image_row + std::size_t(iw0) * words, run_words, dst);
-        dst += run_words;
-        continue;
-      }
-      for (int j = 0; j < kernel_w; ++j, dst += words) {
-        const int iw = iw0 + j * dilation_w;
-        copy_words(iw >= 0 && iw < in_w ? image_row + std::size_t(iw) * words : fill, words, dst);
-      }
+      for (; c < ow_end; ++c, dst += k_words) copy_taps(image_row, c, dst);
     }
-    if (++ow == out_w) {
+    r += count;
+    ow = ow_end;
+    if (ow == out_w) {
       ow = 0;
       if (++oh == out_h) {
         oh = 0;
