@@ -86,8 +86,9 @@ inline void reduce_channels(const Reduction& reduction, const PoolWindow& w, con
 // Computes the output rows [row_begin, row_end) (row = n * out_h + oh) of a
 // pool over x [N, H, W, C] into y [N, out_h, out_w, C].
 template <typename Reduction>
-void pool_rows(const Reduction& reduction, const PoolGeometry& g, const Shape& x_shape, const float* x,
+void pool_rows(const Reduction& reduction, const PoolGeometry& geometry, const Shape& x_shape, const float* x,
                float* y, std::size_t row_begin, std::size_t row_end) {
+  const PoolGeometry g = geometry;  // a local copy: the output stores cannot alias it
   const std::int64_t H = x_shape[1], W = x_shape[2], C = x_shape[3];
   const std::ptrdiff_t row_step = static_cast<std::ptrdiff_t>(g.h.dilation * W * C);
   const std::ptrdiff_t col_step = static_cast<std::ptrdiff_t>(g.w.dilation * C);
