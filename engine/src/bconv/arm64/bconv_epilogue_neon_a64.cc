@@ -20,15 +20,22 @@ constexpr int kStep = 16;  // channels per step: four q registers
 
 inline float clamp_select(float y, float lo, float hi) { return y < lo ? lo : (y > hi ? hi : y); }
 
-// Reads a row's inputs in order, 16 channels (next_16) or one (next_1) at a
-// time, and returns their y; its pointers advance with each call.
+// Reads the inputs of consecutive rows in order, 16 channels (next_16) or one
+// (next_1) at a time, and returns their y; its pointers advance with each call.
+// Popcounts and residuals run on from row to row; start_row points the
+// per-channel arrays back at channel 0 with the new row's base.
 template <bool kResidual, EpilogueClamp kClamp>
 class FloatRowReader {
  public:
-  FloatRowReader(const EpilogueConstants& c, const std::int32_t* popcounts, const std::int32_t* base,
-                 const float* residual)
-      : popcounts_(popcounts), base_(base), multiplier_(c.multiplier), bias_(c.bias), residual_(residual),
+  FloatRowReader(const EpilogueConstants& c, const std::int32_t* popcounts, const float* residual)
+      : popcounts_(popcounts), residual_(residual), multiplier0_(c.multiplier), bias0_(c.bias),
         lo_(c.clamp_lo), hi_(c.clamp_hi), lo4_(vdupq_n_f32(c.clamp_lo)), hi4_(vdupq_n_f32(c.clamp_hi)) {}
+
+  void start_row(const std::int32_t* base) {
+    base_ = base;
+    multiplier_ = multiplier0_;
+    bias_ = bias0_;
+  }
 
   // y of the next 16 channels in y[0..3].
   void next_16(float32x4_t y[4]) {
@@ -69,10 +76,12 @@ class FloatRowReader {
   }
 
   const std::int32_t* popcounts_;
-  const std::int32_t* base_;
-  const float* multiplier_;
-  const float* bias_;
   const float* residual_;
+  const float* const multiplier0_;
+  const float* const bias0_;
+  const std::int32_t* base_ = nullptr;
+  const float* multiplier_ = nullptr;
+  const float* bias_ = nullptr;
   float lo_, hi_;
   float32x4_t lo4_, hi4_;
 };
@@ -114,52 +123,40 @@ inline uint8x16_t step_16(Reader& in, float*& out) {
 }
 
 template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
-inline void float_row(const EpilogueConstants& c, const std::int32_t* popcounts, const std::int32_t* base,
-                      const float* residual, float* y, BitWord* bits) {
-  FloatRowReader<kResidual, kClamp> in(c, popcounts, base, residual);
-  const int n = c.channels;
-  int o = 0;
-  if (kBits) {
-    const uint8x16_t weights = bit_weights();
-    for (; o + kBitsPerWord <= n; o += kBitsPerWord) {
-      const uint8x16_t b0 = step_16<kStoreFloat>(in, y);
-      const uint8x16_t b1 = step_16<kStoreFloat>(in, y);
-      const uint8x16_t b2 = step_16<kStoreFloat>(in, y);
-      const uint8x16_t b3 = step_16<kStoreFloat>(in, y);
-      *bits++ = pack_word(b0, b1, b2, b3, weights);
-    }
-  } else {
-    for (; o + kStep <= n; o += kStep) {
-      float32x4_t v[4];
-      in.next_16(v);
-      for (int l = 0; l < 4; ++l) vst1q_f32(y + 4 * l, v[l]);
-      y += kStep;
-    }
-  }
-  if (o == n) return;
-  BitWord tail = 0;
-  for (const int first = o; o < n; ++o) {
-    const float v = in.next_1();
-    if (kStoreFloat) *y++ = v;
-    if (v < 0.f) tail |= BitWord{1} << (o - first);
-  }
-  if (kBits) *bits = tail;
-}
-
-template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
 void bconv_epilogue_float_rows(const EpilogueConstants& constants, const EpilogueRows& rows) {
   const EpilogueConstants c = constants;  // a local copy: the stores below cannot alias it
-  const std::size_t n = c.channels, words = packed_words(n);
-  const std::int32_t* popcounts = rows.popcounts;
-  const float* residual = rows.residual;
+  const int n = c.channels;
+  const uint8x16_t weights = bit_weights();
+  FloatRowReader<kResidual, kClamp> in(c, rows.popcounts, rows.residual);
   float* y = rows.y;
   BitWord* bits = rows.bits;
   for (std::size_t r = 0; r < rows.count; ++r) {
-    float_row<kStoreFloat, kBits, kResidual, kClamp>(c, popcounts, rows.bases[r], residual, y, bits);
-    popcounts += n;
-    if (kResidual) residual += n;
-    if (kStoreFloat) y += n;
-    if (kBits) bits += words;
+    in.start_row(rows.bases[r]);
+    int o = 0;
+    if (kBits) {
+      for (; o + kBitsPerWord <= n; o += kBitsPerWord) {
+        const uint8x16_t b0 = step_16<kStoreFloat>(in, y);
+        const uint8x16_t b1 = step_16<kStoreFloat>(in, y);
+        const uint8x16_t b2 = step_16<kStoreFloat>(in, y);
+        const uint8x16_t b3 = step_16<kStoreFloat>(in, y);
+        *bits++ = pack_word(b0, b1, b2, b3, weights);
+      }
+    } else {
+      for (; o + kStep <= n; o += kStep) {
+        float32x4_t v[4];
+        in.next_16(v);
+        for (int l = 0; l < 4; ++l) vst1q_f32(y + 4 * l, v[l]);
+        y += kStep;
+      }
+    }
+    if (o == n) continue;
+    BitWord tail = 0;
+    for (const int first = o; o < n; ++o) {
+      const float v = in.next_1();
+      if (kStoreFloat) *y++ = v;
+      if (v < 0.f) tail |= BitWord{1} << (o - first);
+    }
+    if (kBits) *bits++ = tail;
   }
 }
 
