@@ -123,8 +123,9 @@ inline uint8x16_t step_16(Reader& in, float*& out) {
 }
 
 template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
-void bconv_epilogue_float_rows(const EpilogueConstants& constants, const EpilogueRows& rows) {
-  const EpilogueConstants c = constants;  // a local copy: the stores below cannot alias it
+void bconv_epilogue_float_rows(const EpilogueConstants& constants, const EpilogueRows& block) {
+  const EpilogueConstants c = constants;  // local copies: the stores below cannot alias them
+  const EpilogueRows rows = block;
   const int n = c.channels;
   const uint8x16_t weights = bit_weights();
   FloatRowReader<kResidual, kClamp> in(c, rows.popcounts, rows.residual);
