@@ -18,6 +18,17 @@ namespace {
 
 constexpr int kStep = 16;  // channels per step: four q registers
 
+// 16 values from p as one post-incremented ld1 of four consecutive q
+// registers, p += 16 (gcc computes a separate address per load otherwise).
+template <typename Tuple, typename T>
+inline Tuple load_16_advance(const T*& p) {
+  Tuple v;
+  __asm__("ld1 {%S0.4s - %V0.4s}, [%1], #64"
+          : "=w"(v), "+r"(p)
+          : "m"(*reinterpret_cast<const T(*)[16]>(p)));
+  return v;
+}
+
 inline float clamp_select(float y, float lo, float hi) { return y < lo ? lo : (y > hi ? hi : y); }
 
 // Reads the inputs of consecutive rows in order, 16 channels (next_16) or one
@@ -41,10 +52,11 @@ class FloatRowReader {
   void next_16(float32x4_t y[4]) {
     // Inputs that are only read as one ld1 of four registers each; the base
     // is the accumulator of mls, so its registers are loaded separately.
-    const int32x4x4_t p = vld1q_s32_x4(popcounts_);
-    const float32x4x4_t m = vld1q_f32_x4(multiplier_), c = vld1q_f32_x4(bias_);
+    const int32x4x4_t p = load_16_advance<int32x4x4_t>(popcounts_);
+    const float32x4x4_t m = load_16_advance<float32x4x4_t>(multiplier_);
+    const float32x4x4_t c = load_16_advance<float32x4x4_t>(bias_);
     float32x4x4_t r;
-    if (kResidual) r = vld1q_f32_x4(residual_);
+    if (kResidual) r = load_16_advance<float32x4x4_t>(residual_);
     for (int l = 0; l < 4; ++l) {
       const int32x4_t acc = vmlsq_n_s32(vld1q_s32(base_ + 4 * l), p.val[l], 2);
       float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), m.val[l]);
@@ -57,7 +69,7 @@ class FloatRowReader {
       }
       y[l] = v;
     }
-    advance(kStep);
+    base_ += kStep;
   }
 
   float next_1() {
