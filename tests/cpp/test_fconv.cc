@@ -209,8 +209,9 @@ TEST(conv_shape_matrix_all_kernels) {
 
 TEST(phase_kernel_shape_matrix) {
   // 7-wide, column-stride-2 convs (the direct kernel where the build has one;
-  // im2col + sgemm elsewhere, also checked): partial pixel tiles (out_w not a
-  // multiple of 16, and < 16), partial channel tiles (out_c 1, 3, 5, 63, 65,
+  // im2col + sgemm elsewhere, also checked): full and partial pixel tiles of
+  // 16 (NEON) and 24 (AVX2: its last tile of a row takes 1, 2 or 3 vectors of 8
+  // pixels, each full or partial), partial channel tiles (out_c 1, 3, 5, 63, 65,
   // 130), channels 1/3/63/64/65, kernel heights 1/3/7, row strides 1/2/3,
   // asymmetric pads 0-3, inputs narrower than the kernel, batch 2.
   std::mt19937 rng(3);
@@ -225,7 +226,11 @@ TEST(phase_kernel_shape_matrix) {
       {1, 12, 20, 65, 3, 7, 7, 2, 2, 1, 1, 2, 2, 2, 2, 1},
       {1, 3, 2, 3, 63, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},      // input narrower than the kernel
       {2, 7, 7, 3, 4, 7, 7, 2, 2, 1, 1, 0, 0, 0, 0, 1},       // output 1x1
-      {1, 5, 90, 2, 8, 5, 7, 1, 2, 1, 1, 1, 3, 1, 1, 1},      // out_w 45
+      {1, 5, 90, 2, 8, 5, 7, 1, 2, 1, 1, 1, 3, 1, 1, 1},      // out_w 45 = 24 + 21
+      {1, 9, 96, 3, 12, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},     // out_w 48 = 2 * 24
+      {1, 8, 80, 3, 8, 7, 7, 2, 2, 1, 1, 3, 3, 2, 3, 1},      // out_w 40 = 24 + 16
+      {1, 7, 65, 3, 9, 7, 7, 2, 2, 1, 1, 1, 3, 1, 2, 1},      // out_w 32 = 24 + 8
+      {1, 6, 23, 4, 4, 3, 7, 1, 2, 1, 1, 0, 1, 0, 2, 1},      // out_w 10 = 8 + 2
   };
   for (const ConvCase& c : cases) {
     check_conv_case(c, none, true, rng);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/check.h"
+#include "cpu/cpu_features.h"
 
 namespace irnet {
 
@@ -50,9 +51,9 @@ FloatConv2d::FloatConv2d(const Conv2dGeometry& g, const float* weights, const fl
   out_w_ = g_.out_w();
   rows_ = static_cast<std::size_t>(g_.batch) * out_h_ * out_w_;
   k_ = static_cast<std::size_t>(g_.kernel_h) * g_.kernel_w * g_.in_c_per_group();
-  if (algo == FloatConvAlgo::kAuto && phase_conv_kernel() != nullptr && phase_fits(g_) &&
-      plan_phase_bands()) {
-    phase_ = phase_conv_kernel();
+  const PhaseConvKernel* direct = algo == FloatConvAlgo::kAuto ? phase_conv_kernel() : nullptr;
+  if (direct != nullptr && phase_fits(g_) && plan_phase_bands(direct->tile_pixels)) {
+    phase_ = direct;
     pack_phase_weights(weights, bias);
   } else {
     setup_im2col(weights, bias);
@@ -83,6 +84,9 @@ void FloatConv2d::setup_im2col(const float* weights, const float* bias) {
 const PhaseConvKernel* phase_conv_kernel() {
 #if defined(IRNET_ARCH_arm64)
   return &kPhaseConvKernelArm64;
+#elif defined(IRNET_ARCH_x86)
+  static const PhaseConvKernel* const kernel = cpu_runs_avx2_files() ? &kPhaseConvKernelAvx2 : nullptr;
+  return kernel;
 #else
   return nullptr;
 #endif
@@ -93,9 +97,9 @@ bool FloatConv2d::phase_fits(const Conv2dGeometry& g) {
          g.dilation_w == 1 && g.dilation_h == 1;
 }
 
-bool FloatConv2d::plan_phase_bands() {
-  const std::size_t tp = kPhaseTilePixels;
-  // Every tile's loads end before plane index ow0 + 16 + 3 (phase_conv.h).
+bool FloatConv2d::plan_phase_bands(std::size_t tile_pixels) {
+  const std::size_t tp = tile_pixels;
+  // Every tile's loads end before plane index ow0 + tile_pixels + 3 (phase_conv.h).
   plane_w_ = (static_cast<std::size_t>(out_w_) + tp - 1) / tp * tp + 3;
   // Bands of at most 16 output rows, but at least kMinSlots bands if the rows allow.
   const std::size_t all_rows = static_cast<std::size_t>(g_.batch) * out_h_;
@@ -159,7 +163,7 @@ void FloatConv2d::pack_phase_planes(const float* image, int oh0, int oh1, float*
 void FloatConv2d::run_phase_slots(std::size_t slot_begin, std::size_t slot_end, const float* x,
                                   float* y, void* scratch) const {
   const Conv2dGeometry& g = g_;
-  const std::size_t tp = kPhaseTilePixels;
+  const std::size_t tp = phase_->tile_pixels;
   const std::size_t bands_per_image = slots_ / g.batch;
   const std::size_t steps = static_cast<std::size_t>(g.kernel_h) * g.in_c;
   const std::size_t pair_floats = 2 * plane_w_;  // one (row, c) pair of planes

@@ -6,7 +6,7 @@
 // with g = o / (out_c/groups), Cg = in_c/groups, taps outside the input skipped
 // (zero padding), the sum in (i, j, c) order starting from 0.
 //
-// Direct path (FloatConv2d, when the build has a kernel for it: 7-wide kernels
+// Direct path (FloatConv2d, when the build and CPU have a kernel for it: 7-wide kernels
 // with column stride 2, groups 1, no dilation, e.g. the ResNet stem; planes
 // within kScratchBudget): the input rows of a band of output rows are split
 // into column-phase planes and a direct kernel reads its taps from them
@@ -91,7 +91,7 @@ class FloatConv2d {
   // input rows that output rows [oh0, oh1) of one image read into column-phase
   // planes; running the slots.
   static bool phase_fits(const Conv2dGeometry& g);
-  bool plan_phase_bands();
+  bool plan_phase_bands(std::size_t tile_pixels);
   void pack_phase_weights(const float* weights, const float* bias);
   void pack_phase_planes(const float* image, int oh0, int oh1, float* planes) const;
   void run_phase_slots(std::size_t slot_begin, std::size_t slot_end, const float* x, float* y,

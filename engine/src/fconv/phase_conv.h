@@ -16,8 +16,9 @@
 //
 //   y[ow0 + p][o] = clamp(sum_{i, c, j} plane(...)[ow0 + p + j/2] * w[o][i][j][c] + bias[o])
 //
-// A kernel call computes one tile of kPhaseTilePixels output pixels (one output
-// row) by kPhaseTileChannels output channels. Memory layout of the planes: for
+// A kernel call computes one tile of up to tile_pixels output pixels (one output
+// row; 16 for NEON, 24 for AVX2) by all output channels, kPhaseTileChannels at a
+// time. Memory layout of the planes: for
 // each padded row, for each channel c, phase 0 then phase 1 (plane_w floats
 // each), so a (row, c) pair is 2*plane_w floats and the pairs (i, c) of one
 // output pixel's taps are consecutive: (i, c) -> (i, c+1) -> ... -> (i+1, 0)
@@ -36,17 +37,17 @@
 
 namespace irnet {
 
-constexpr std::size_t kPhaseTilePixels = 16;   // output pixels per tile (4 vectors of 4)
+constexpr std::size_t kPhaseTilePixels = 16;   // NEON output pixels per tile (4 vectors of 4)
 constexpr std::size_t kPhaseTileChannels = 4;  // output channels per tile (one vector's lanes)
 constexpr int kPhaseKernelW = 7;
 constexpr int kPhaseStrideW = 2;
 // Kernel column j of the t-th tap read within one (i, c) pair.
 constexpr int kPhaseTapOrder[kPhaseKernelW] = {0, 2, 4, 6, 1, 3, 5};
 
-// Computes 16 output pixels (one row) x all output channels, one tile of 4
-// channels after the other: x points at plane(row of tap i = 0, c = 0, phase
-// 0)[ow0]; plane_w is the length of one phase plane (>= ow0 + 16 + 3 for every
-// tile, so that every load stays inside the planes); w holds the packed
+// Computes tile_pixels output pixels (one row) x all output channels, one tile
+// of 4 channels after the other: x points at plane(row of tap i = 0, c = 0,
+// phase 0)[ow0]; plane_w is the length of one phase plane (>= ow0 + tile_pixels
+// + 3 for every tile, so that every load stays inside the planes); w holds the packed
 // weights of all ceil(channels / 4) tiles (steps * 7 * 4 floats each, in
 // order), bias the biases padded to whole tiles. Stores the first `pixels`
 // pixels x `channels` channels at y[p * ldc + o].
@@ -68,13 +69,17 @@ struct PhaseConvKernel {
   const char* name;  // e.g. "sconv_7x2_4x16_neon_a64"
   PhaseConvFn fn;
   PhaseSplitFn split;
+  std::size_t tile_pixels = kPhaseTilePixels;  // output pixels per call, at most
 };
 
-// The direct kernel this build has (nullptr: none; convs then use im2col + sgemm).
+// The direct kernel this build has and this CPU runs (nullptr: none; convs then
+// use im2col + sgemm).
 const PhaseConvKernel* phase_conv_kernel();
 
 #if defined(IRNET_ARCH_arm64)
 extern const PhaseConvKernel kPhaseConvKernelArm64;  // fconv/arm64/sconv_neon_a64.cc
+#elif defined(IRNET_ARCH_x86)
+extern const PhaseConvKernel kPhaseConvKernelAvx2;  // fconv/x86/sconv_avx2.cc (AVX2 + FMA CPUs)
 #endif
 
 }  // namespace irnet

@@ -1,0 +1,117 @@
+// AVX2 + FMA direct kernel for 7-wide, column-stride-2 float convolutions on
+// column-phase planes (layout and math: fconv/phase_conv.h).
+//
+// One call: up to 24 output pixels (one row) x all output channels, one tile of
+// 4 channels at a time. With NV = ceil(pixels / 8) pixel vectors (3 for a full
+// tile; 2 or 1 for the last tile of a row, so no lanes are wasted on a row of
+// 112 = 4*24 + 16), the accumulators are acc[v][o] = channel o of pixels
+// 8v .. 8v+7 (12 ymm for NV = 3). Per tap, the NV input vectors are NV
+// unaligned loads of consecutive plane floats; each of the tile's 4 weights is
+// broadcast once and used by NV fused multiply-adds:
+//   acc[v][o] += x[8v .. 8v+7] * w[o]
+// For NV = 3: 3 loads + 4 broadcasts per 12 FMAs (96 MACs): the FMA units, not
+// the load ports, bound the loop; 12 independent accumulators cover the FMA
+// latency. 12 + 3 + 1 = 16 ymm registers.
+//
+// Epilogue: + bias (an add, as the reference), clamp, then a 4x4 transpose in
+// each 128-bit half turns the 4 channel vectors of 8 pixels into 8 pixels of 4
+// contiguous channels, one 16-byte store each.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstddef>
+
+#include "fconv/phase_conv.h"
+
+namespace irnet {
+namespace {
+
+constexpr std::size_t kTileChannels = kPhaseTileChannels;  // 4
+constexpr std::size_t kVectorPixels = 8;                   // floats per ymm
+constexpr std::size_t kMaxVectors = 3;                     // 24 pixels per call
+
+// Stores 8 pixels x 4 channels (a[o] = channel o of the 8 pixels) at
+// dst[p * stride + o].
+inline void store_pixels_x4(const __m256 a[4], float* dst, std::size_t stride) {
+  const __m256 t0 = _mm256_unpacklo_ps(a[0], a[1]);  // a0p0 a1p0 a0p1 a1p1 | p4 p5
+  const __m256 t1 = _mm256_unpackhi_ps(a[0], a[1]);  // p2 p3 | p6 p7
+  const __m256 t2 = _mm256_unpacklo_ps(a[2], a[3]);
+  const __m256 t3 = _mm256_unpackhi_ps(a[2], a[3]);
+  const __m256 r[4] = {
+      _mm256_shuffle_ps(t0, t2, 0x44),  // pixel 0 | pixel 4
+      _mm256_shuffle_ps(t0, t2, 0xEE),  // pixel 1 | pixel 5
+      _mm256_shuffle_ps(t1, t3, 0x44),  // pixel 2 | pixel 6
+      _mm256_shuffle_ps(t1, t3, 0xEE),  // pixel 3 | pixel 7
+  };
+  for (std::size_t p = 0; p < 4; ++p) {
+    _mm_storeu_ps(dst + p * stride, _mm256_castps256_ps128(r[p]));
+    _mm_storeu_ps(dst + (p + 4) * stride, _mm256_extractf128_ps(r[p], 1));
+  }
+}
+
+// One call with NV pixel vectors (pixels in (8 * (NV - 1), 8 * NV]).
+template <std::size_t NV>
+void sconv_tiles(const float* x, std::size_t steps, std::size_t plane_w, const float* w,
+                 const float* bias, float lo, float hi, float* y, std::size_t ldc,
+                 std::size_t pixels, std::size_t channels) {
+  const __m256 lo_v = _mm256_set1_ps(lo), hi_v = _mm256_set1_ps(hi);
+  const std::size_t pair = 2 * plane_w;  // one (i, c) pair of planes
+  alignas(32) float tile[kMaxVectors * kVectorPixels * kTileChannels];
+  for (std::size_t o0 = 0; o0 < channels; o0 += kTileChannels, bias += kTileChannels) {
+    __m256 acc[NV][kTileChannels];
+    for (std::size_t v = 0; v < NV; ++v)
+      for (std::size_t o = 0; o < kTileChannels; ++o) acc[v][o] = _mm256_setzero_ps();
+    const float* phase0 = x;
+    const float* phase1 = x + plane_w;
+    for (std::size_t s = 0; s < steps; ++s, phase0 += pair, phase1 += pair) {
+#pragma GCC unroll 7
+      for (int t = 0; t < kPhaseKernelW; ++t, w += kTileChannels) {
+        // Tap kPhaseTapOrder[t]: phase 0 at q + t for t < 4, phase 1 at q + t - 4.
+        const float* src = t < 4 ? phase0 + t : phase1 + (t - 4);
+        __m256 xv[NV];
+        for (std::size_t v = 0; v < NV; ++v) xv[v] = _mm256_loadu_ps(src + v * kVectorPixels);
+        for (std::size_t o = 0; o < kTileChannels; ++o) {
+          const __m256 wv = _mm256_broadcast_ss(w + o);
+          for (std::size_t v = 0; v < NV; ++v) acc[v][o] = _mm256_fmadd_ps(xv[v], wv, acc[v][o]);
+        }
+      }
+    }
+    for (std::size_t o = 0; o < kTileChannels; ++o) {
+      const __m256 b = _mm256_broadcast_ss(bias + o);
+      for (std::size_t v = 0; v < NV; ++v)
+        acc[v][o] = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(acc[v][o], b), lo_v), hi_v);
+    }
+    const std::size_t cols = std::min(kTileChannels, channels - o0);
+    if (pixels == NV * kVectorPixels && cols == kTileChannels) {
+      for (std::size_t v = 0; v < NV; ++v) store_pixels_x4(acc[v], y + v * kVectorPixels * ldc + o0, ldc);
+      continue;
+    }
+    // A partial tile goes through `tile`.
+    for (std::size_t v = 0; v < NV; ++v) store_pixels_x4(acc[v], tile + v * kVectorPixels * kTileChannels, kTileChannels);
+    for (std::size_t p = 0; p < pixels; ++p)
+      for (std::size_t o = 0; o < cols; ++o) y[p * ldc + o0 + o] = tile[p * kTileChannels + o];
+  }
+}
+
+void sconv_7x2_4x24_avx2(const float* x, std::size_t steps, std::size_t plane_w, const float* w,
+                         const float* bias, float lo, float hi, float* y, std::size_t ldc,
+                         std::size_t pixels, std::size_t channels) {
+  if (pixels > 2 * kVectorPixels)
+    sconv_tiles<3>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
+  else if (pixels > kVectorPixels)
+    sconv_tiles<2>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
+  else
+    sconv_tiles<1>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
+}
+
+void split_phase_row_plain(const float* row, int in_w, int channels, int pad_left,
+                           std::size_t plane_w, float* planes) {
+  split_phase_columns(row, in_w, channels, pad_left, plane_w, 0, plane_w, planes);
+}
+
+}  // namespace
+
+extern const PhaseConvKernel kPhaseConvKernelAvx2 = {"sconv_7x2_4x24_avx2", &sconv_7x2_4x24_avx2,
+                                                    &split_phase_row_plain, kMaxVectors * kVectorPixels};
+
+}  // namespace irnet
