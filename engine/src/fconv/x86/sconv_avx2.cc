@@ -104,14 +104,57 @@ void sconv_7x2_4x24_avx2(const float* x, std::size_t steps, std::size_t plane_w,
     sconv_tiles<1>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
 }
 
-void split_phase_row_plain(const float* row, int in_w, int channels, int pad_left,
-                           std::size_t plane_w, float* planes) {
-  split_phase_columns(row, in_w, channels, pad_left, plane_w, 0, plane_w, planes);
+// Phase planes of one padded row. For 3 channels (RGB input) the columns q
+// whose both phases are inside the row go 8 at a time: the 16 pixels from
+// column 2q - pad_left are 48 floats f, and plane (c, phase)[q + k] =
+// f[6k + m] with m = 3 * phase + c, a stride-6 de-interleave. Each 128-bit
+// half does 4 columns (k = 0..3 from f[0, 24), k = 4..7 from f[24, 48)): its
+// 24 floats are 4 rows of 6, rows r_k = f[6k .. 6k+5]; a 4x4 transpose of the
+// rows' first 4 floats gives m = 0..3, two shuffles their last 2 (m = 4, 5).
+// The rest (borders, other channel counts) takes the plain loop.
+void split_phase_row_avx2(const float* row, int in_w, int channels, int pad_left, std::size_t plane_w,
+                          float* planes) {
+  std::size_t q = 0;
+  if (channels == 3 && row != nullptr) {
+    // Both phases inside: 2q - pad_left >= 0 and 2q + 1 - pad_left <= in_w - 1.
+    const std::size_t q_first = (pad_left + 1) / 2;
+    const long q_limit = (static_cast<long>(in_w) - 2 + pad_left) / 2 + 1;  // exclusive
+    const std::size_t q_end = q_limit < 0 ? 0 : std::min<std::size_t>(q_limit, plane_w);
+    if (q_first + 8 <= q_end) {
+      split_phase_columns(row, in_w, channels, pad_left, plane_w, 0, q_first, planes);
+      // Plane of m = 3 * phase + c: (c * 2 + phase) * plane_w.
+      float* const dst[6] = {planes, planes + 2 * plane_w, planes + 4 * plane_w,
+                             planes + plane_w, planes + 3 * plane_w, planes + 5 * plane_w};
+      for (q = q_first; q + 8 <= q_end; q += 8) {
+        const float* f = row + (2 * q - pad_left) * 3;
+        // x_i: f[4i .. 4i+3] in the low half, f[24 + 4i ..] in the high half.
+        __m256 x[6];
+        for (int i = 0; i < 6; ++i) x[i] = _mm256_loadu2_m128(f + 24 + 4 * i, f + 4 * i);
+        // Rows' floats 0..3: r0 = x0, r1 = x1[2,3] x2[0,1], r2 = x3, r3 = x4[2,3] x5[0,1].
+        const __m256 r1 = _mm256_shuffle_ps(x[1], x[2], _MM_SHUFFLE(1, 0, 3, 2));
+        const __m256 r3 = _mm256_shuffle_ps(x[4], x[5], _MM_SHUFFLE(1, 0, 3, 2));
+        const __m256 t0 = _mm256_unpacklo_ps(x[0], r1);  // r0[0] r1[0] r0[1] r1[1]
+        const __m256 t1 = _mm256_unpackhi_ps(x[0], r1);  // r0[2] r1[2] r0[3] r1[3]
+        const __m256 t2 = _mm256_unpacklo_ps(x[3], r3);
+        const __m256 t3 = _mm256_unpackhi_ps(x[3], r3);
+        // Rows' floats 4, 5: r0 = x1[0,1], r1 = x2[2,3], r2 = x4[0,1], r3 = x5[2,3].
+        const __m256 u = _mm256_shuffle_ps(x[1], x[2], _MM_SHUFFLE(3, 2, 1, 0));  // r0[4] r0[5] r1[4] r1[5]
+        const __m256 v = _mm256_shuffle_ps(x[4], x[5], _MM_SHUFFLE(3, 2, 1, 0));  // r2[4] r2[5] r3[4] r3[5]
+        const __m256 out[6] = {
+            _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)),
+            _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)),
+            _mm256_shuffle_ps(u, v, _MM_SHUFFLE(2, 0, 2, 0)),   _mm256_shuffle_ps(u, v, _MM_SHUFFLE(3, 1, 3, 1)),
+        };
+        for (int m = 0; m < 6; ++m) _mm256_storeu_ps(dst[m] + q, out[m]);
+      }
+    }
+  }
+  split_phase_columns(row, in_w, channels, pad_left, plane_w, q, plane_w, planes);
 }
 
 }  // namespace
 
 extern const PhaseConvKernel kPhaseConvKernelAvx2 = {"sconv_7x2_4x24_avx2", &sconv_7x2_4x24_avx2,
-                                                    &split_phase_row_plain, kMaxVectors * kVectorPixels};
+                                                    &split_phase_row_avx2, kMaxVectors * kVectorPixels};
 
 }  // namespace irnet
