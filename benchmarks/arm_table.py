@@ -32,12 +32,13 @@ REST_CPI = 314.0 / 170.0  # daBNN on the Pi 3B: cycles / instructions (BRIEF sec
 
 # Where a pass's instructions go, by (demangled) function name; first match wins.
 BREAKDOWN = [
+    ("binary: bgemm edge tiles", re.compile(r"Neon(A64|A32)Kernel::tile")),  # intrinsics, CPI of the rest
     ("binary: bgemm kernel", re.compile(r"bgemm")),
     ("binary: im2col", re.compile(r"BConv2d::im2col")),
     ("binary: epilogue", re.compile(r"BConv2d::epilogue|bconv_epilogue")),
     ("sign packing", re.compile(r"pack_signs")),
     ("float: sgemm kernel", re.compile(r"sgemm|sconv")),
-    ("float: im2col / packing", re.compile(r"FloatConv2d")),
+    ("float: im2col / packing", re.compile(r"FloatConv2d|split_phase")),
 ]
 
 
