@@ -44,8 +44,8 @@ constexpr int kPhaseStrideW = 2;
 // Kernel column j of the t-th tap read within one (i, c) pair.
 constexpr int kPhaseTapOrder[kPhaseKernelW] = {0, 2, 4, 6, 1, 3, 5};
 
-// Computes tile_pixels output pixels (one row) x all output channels, one tile
-// of 4 channels after the other: x points at plane(row of tap i = 0, c = 0,
+// Computes up to tile_pixels output pixels (one row) x all output channels, one
+// tile of 4 channels after the other: x points at plane(row of tap i = 0, c = 0,
 // phase 0)[ow0]; plane_w is the length of one phase plane (>= ow0 + tile_pixels
 // + 3 for every tile, so that every load stays inside the planes); w holds the packed
 // weights of all ceil(channels / 4) tiles (steps * 7 * 4 floats each, in
