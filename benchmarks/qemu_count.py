@@ -43,11 +43,12 @@ class QemuCountError(RuntimeError):
     pass
 
 
-def cross_build(arch: str, target: str, build_dir: Path) -> Path:
-    """Configures build_dir once for `arch` and builds `target` in it; returns the binary.
+def cross_build(arch: str, target: str, build_dir: Path, source_dir: Path = ROOT) -> Path:
+    """Configures build_dir once for `arch` (sources: source_dir, by default this
+    checkout) and builds `target` in it; returns the binary.
     Raises subprocess.CalledProcessError when configuring or building fails."""
     if not (build_dir / "build.ninja").exists():
-        subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build_dir), "-G", "Ninja",
+        subprocess.run(["cmake", "-S", str(source_dir), "-B", str(build_dir), "-G", "Ninja",
                         f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAINS[arch]}"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["cmake", "--build", str(build_dir), "-j2", "--target", target], check=True,
                    stdout=subprocess.DEVNULL)
