@@ -1,10 +1,38 @@
 #include "graph/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "common/check.h"
 
 namespace irnet {
+namespace {
+
+constexpr auto kSpinTime = std::chrono::microseconds(200);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  asm volatile("yield");
+#endif
+}
+
+// Polls done() for up to kSpinTime; true if it became true meanwhile.
+template <typename Done>
+bool spin_until(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+    std::this_thread::yield();  // more threads than cores: let the busy ones run
+  }
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) : threads_(threads) {
   IRNET_CHECK_ARG(threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got ", threads);
@@ -15,7 +43,7 @@ ThreadPool::ThreadPool(int threads) : threads_(threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(m_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
   wake_.notify_all();
   for (std::thread& t : workers_) t.join();
@@ -41,31 +69,41 @@ void ThreadPool::parallel_for(std::size_t n, Body fn) {
     job_ = &fn;
     job_n_ = n;
     job_chunks_ = chunks;
-    pending_ = static_cast<int>(chunks) - 1;
-    ++generation_;
+    pending_.store(static_cast<int>(chunks) - 1, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   run_chunk(fn, n, chunks, 0);
-  std::unique_lock<std::mutex> lock(m_);
-  done_.wait(lock, [this] { return pending_ == 0; });
-  job_ = nullptr;
+  const auto finished = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  if (!spin_until(finished)) {
+    std::unique_lock<std::mutex> lock(m_);
+    done_.wait(lock, finished);
+  }
 }
 
 void ThreadPool::worker_loop(int worker_index) {
   std::uint64_t seen = 0;
-  std::unique_lock<std::mutex> lock(m_);
+  const auto has_work = [&] {
+    return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
+  };
   for (;;) {
-    wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+    spin_until(has_work);
+    // The job fields are read under m_: the caller writes them under m_.
+    std::unique_lock<std::mutex> lock(m_);
+    wake_.wait(lock, has_work);
     if (stop_) return;
-    seen = generation_;
+    seen = generation_.load(std::memory_order_relaxed);
     const auto chunk = static_cast<std::size_t>(worker_index);
     if (chunk >= job_chunks_) continue;  // fewer chunks than threads this time
     const Body* fn = job_;
     const std::size_t n = job_n_, chunks = job_chunks_;
     lock.unlock();
     run_chunk(*fn, n, chunks, chunk);
-    lock.lock();
-    if (--pending_ == 0) done_.notify_one();
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // Under m_, so a caller that has just found pending_ != 0 is already waiting.
+      std::lock_guard<std::mutex> done_lock(m_);
+      done_.notify_one();
+    }
   }
 }
 

@@ -1,0 +1,74 @@
+// ThreadPool: every index of every loop runs exactly once, for any thread
+// count and loop size, whether the workers are spinning (loops back to back)
+// or asleep (loops far apart), with concurrent callers, and on destruction.
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "check.h"
+#include "graph/thread_pool.h"
+
+namespace {
+
+// Runs parallel_for(n) and checks each index was visited exactly once.
+bool covers_each_index_once(irnet::ThreadPool& pool, std::size_t n) {
+  std::vector<std::atomic<int>> hits(n);
+  pool.parallel_for(n, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) hits[i].fetch_add(1, std::memory_order_relaxed);
+  });
+  for (std::size_t i = 0; i < n; ++i)
+    if (hits[i].load() != 1) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST(every_index_once_for_each_thread_count_and_size) {
+  for (int threads : {1, 2, 3, 5}) {
+    irnet::ThreadPool pool(threads);
+    for (std::size_t n : {0, 1, 2, 3, 4, 5, 7, 64, 1001}) {
+      CHECK(covers_each_index_once(pool, n));
+    }
+  }
+}
+
+TEST(back_to_back_loops_while_workers_spin) {
+  irnet::ThreadPool pool(3);
+  std::atomic<long> total{0};
+  for (int loop = 0; loop < 20000; ++loop)
+    pool.parallel_for(3 + loop % 5, [&](std::size_t b, std::size_t e) { total += long(e - b); });
+  long expected = 0;
+  for (int loop = 0; loop < 20000; ++loop) expected += 3 + loop % 5;
+  CHECK_EQ(total.load(), expected);
+}
+
+TEST(loops_far_apart_wake_sleeping_workers) {
+  irnet::ThreadPool pool(2);
+  for (int loop = 0; loop < 5; ++loop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // longer than the spin
+    CHECK(covers_each_index_once(pool, 100));
+  }
+}
+
+TEST(concurrent_callers_each_get_their_whole_loop) {
+  irnet::ThreadPool pool(2);
+  std::atomic<bool> ok{true};
+  std::vector<std::thread> callers;
+  for (int c = 0; c < 3; ++c)
+    callers.emplace_back([&] {
+      for (int loop = 0; loop < 2000; ++loop)
+        if (!covers_each_index_once(pool, 17)) ok = false;
+    });
+  for (std::thread& t : callers) t.join();
+  CHECK(ok.load());
+}
+
+TEST(destroyed_right_after_a_loop_and_when_idle) {
+  for (int i = 0; i < 200; ++i) {
+    irnet::ThreadPool pool(4);
+    if (i % 2) CHECK(covers_each_index_once(pool, 9));
+  }
+}
+
+int main() { return irnet_test::run_all(); }
