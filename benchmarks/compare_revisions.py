@@ -4,8 +4,8 @@
 
 Builds `irnet-run` of REV (in a git worktree under build/revisions/) and of the
 working tree, then
-  * host: runs the two binaries alternately, `rounds` times each, on the same
-    model (each invocation: 2 warm-up + `--runs` timed passes, median); the
+  * host: runs the two binaries alternately (ABBA order), `rounds` times each,
+    on the same model (each invocation: 2 warm-up + `--runs` timed passes, median); the
     report gives the median over rounds of each side's whole-pass and per-layer
     medians and their ratio. Alternating keeps a shared machine's noise fair
     to both; only the ratios are meaningful;
@@ -64,8 +64,10 @@ def profile_once(binary: Path, model: str, runs: int) -> tuple[float, dict[str, 
 def host_ab(binaries: dict[str, Path], model: str, rounds: int, runs: int) -> dict:
     samples = {side: {"pass": [], "layers": {}} for side in binaries}
     kernels = {side: {} for side in binaries}
-    for _ in range(rounds):
-        for side, binary in binaries.items():
+    sides = list(binaries.items())
+    for round_index in range(rounds):
+        # ABBA order: neither side always runs first (cache, clock and neighbour effects).
+        for side, binary in (sides if round_index % 2 == 0 else sides[::-1]):
             whole, layers = profile_once(binary, model, runs)
             samples[side]["pass"].append(whole)
             for name, (kernel, ms) in layers.items():
