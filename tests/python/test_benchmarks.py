@@ -34,3 +34,31 @@ def test_table5_quick(tmp_path):
     table = (tmp_path / "benchmarks.md").read_text()
     assert "| IR-Net | 1/1 | 4.21 |" in table and "261.98" in table
     assert (tmp_path / "benchmarks.png").stat().st_size > 1000
+
+
+def test_compare_revisions_reads_irnet_run(tmp_path):
+    """The before/after harness parses the real irnet-run output: the pass median and
+    one (kernel, ms) entry per layer; its report has a ratio per row."""
+    from pathlib import Path
+
+    import irnet_infer
+    from benchmarks import compare_revisions
+    from irnet_infer.cli import find_irnet_run
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from test_model import build_resnet_like, make_params
+
+    model = tmp_path / "m.irb"
+    build_resnet_like(model, make_params())
+    binary = find_irnet_run()
+    assert binary is not None
+    host = compare_revisions.host_ab({"base": Path(binary), "head": Path(binary)}, str(model), rounds=2, runs=2)
+    layers = irnet_infer.Model(str(model)).summary_dict()["layers"]
+    for side in ("base", "head"):
+        assert host["median"][side]["pass"] > 0
+        timed = host["median"][side]["layers"]
+        assert len(timed) == len(layers) and all(ms >= 0 for ms in timed.values())
+        assert all(kernel for kernel in host["kernels"][side].values())
+    report = compare_revisions.render("A", "B", host, {})
+    assert "| host, whole pass (ms) |" in report
+    assert report.count("×") >= len(layers)  # whole pass + one ratio per timed layer
