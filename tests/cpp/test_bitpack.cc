@@ -1,6 +1,8 @@
 // Every bitpack variant against pack_signs_ref, bit for bit: random values,
 // the special values (+0, -0, NaN, ±inf, denormals) and every tail length.
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "bit_testing.h"
@@ -16,7 +18,15 @@ std::vector<float> special_values() {
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float denorm = std::numeric_limits<float>::denorm_min();
-  return {0.0f, -0.0f, nan, -nan, inf, -inf, denorm, -denorm, 1.0f, -1.0f, 1e-30f, -1e-30f};
+  const auto from_bits = [](std::uint32_t u) {
+    float f;
+    std::memcpy(&f, &u, sizeof f);
+    return f;
+  };
+  // The edges of "x < 0" on the bits: the largest negative subnormal, the
+  // smallest negative normal, a negative signalling NaN just past -inf.
+  return {0.0f, -0.0f, nan, -nan, inf, -inf, denorm, -denorm, 1.0f, -1.0f, 1e-30f, -1e-30f,
+          from_bits(0x807FFFFFu), from_bits(0x80800000u), from_bits(0xFF800001u)};
 }
 
 std::vector<BitWord> pack_with(const std::string& variant, const std::vector<float>& x,
