@@ -5,6 +5,11 @@
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
+#elif defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_CRC32
+#define HWCAP_CRC32 (1 << 7)
+#endif
 #endif
 
 namespace irnet {
@@ -22,6 +27,7 @@ CpuFeatures detect() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
   f.popcnt = (ecx >> 23) & 1;
+  f.pclmul = (ecx >> 1) & 1;
   const bool has_osxsave = (ecx >> 27) & 1;
   const bool has_avx = (ecx >> 28) & 1;
   const bool has_fma = (ecx >> 12) & 1;
@@ -45,6 +51,9 @@ CpuFeatures detect() {
   CpuFeatures f;
 #if defined(__aarch64__) || defined(__ARM_NEON)
   f.neon = true;
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+  f.crc32 = (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0;
 #endif
   return f;
 }
@@ -76,12 +85,14 @@ std::string cpu_description() {
   const std::pair<bool, const char*> flags[] = {
       {f.popcnt, "popcnt"},     {f.avx2, "avx2"},         {f.fma, "fma"},
       {f.bmi2, "bmi2"},         {f.avx512f, "avx512f"},   {f.avx512bw, "avx512bw"},
-      {f.avx512vl, "avx512vl"}, {f.avx512dq, "avx512dq"}, {f.avx512vpopcntdq, "avx512vpopcntdq"}};
+      {f.avx512vl, "avx512vl"}, {f.avx512dq, "avx512dq"}, {f.avx512vpopcntdq, "avx512vpopcntdq"},
+      {f.pclmul, "pclmul"}};
   for (const auto& flag : flags)
     if (flag.first) (s += ' ') += flag.second;
 #elif defined(__aarch64__)
   s = "aarch64:";
   if (f.neon) s += " neon";
+  if (f.crc32) s += " crc32";
 #elif defined(__arm__)
   s = "armv7:";
   if (f.neon) s += " neon";

@@ -3,7 +3,8 @@
 // x86-64: read with cpuid, and for AVX/AVX-512 also with xgetbv, because a
 // CPU flag is only usable when the OS saves the matching register state
 // (XCR0 bits: SSE|AVX = 0x6, plus opmask|ZMM_Hi256|Hi16_ZMM = 0xE0 for AVX-512).
-// aarch64: Advanced SIMD (NEON) is part of the base architecture.
+// aarch64: Advanced SIMD (NEON) is part of the base architecture; the CRC32
+// instructions are optional in ARMv8.0 and read from the kernel's HWCAP.
 // armv7: NEON is assumed when the build enables it (our arm32 build uses
 // -mfpu=neon-vfpv4, so __ARM_NEON is defined and the binary requires NEON).
 #pragma once
@@ -23,8 +24,10 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512dq = false;
   bool avx512vpopcntdq = false;
+  bool pclmul = false;  // carry-less multiply (the CRC-32 of format/)
   // ARM
   bool neon = false;
+  bool crc32 = false;  // aarch64: the optional ARMv8.0 CRC32 instructions (HWCAP_CRC32)
 };
 
 // Detected once, on first use; thread-safe.

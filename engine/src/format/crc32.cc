@@ -19,6 +19,8 @@
 
 #include <array>
 
+#include "cpu/cpu_features.h"
+
 namespace irnet {
 
 namespace {
@@ -72,6 +74,16 @@ std::uint32_t crc32_update(std::uint32_t crc, const void* data, std::size_t size
 std::uint32_t crc32_slicing(const void* data, std::size_t size) {
   return crc32_update(0xFFFFFFFFu, data, size) ^ 0xFFFFFFFFu;
 }
+
+#ifdef IRNET_HAVE_CRC32_HW
+bool crc32_hw_supported() {
+#if defined(IRNET_ARCH_x86)
+  return cpu_features().pclmul;
+#else
+  return cpu_features().crc32;
+#endif
+}
+#endif
 
 std::uint32_t crc32(const void* data, std::size_t size) {
 #ifdef IRNET_HAVE_CRC32_HW

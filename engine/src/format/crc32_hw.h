@@ -12,7 +12,7 @@ namespace irnet {
 
 #if defined(IRNET_ARCH_x86) || defined(IRNET_ARCH_arm64)
 #define IRNET_HAVE_CRC32_HW 1
-// Whether this CPU (and OS) has the instructions; detected once.
+// Whether this CPU has the instructions (cpu/cpu_features: pclmul, crc32).
 bool crc32_hw_supported();
 // The whole CRC (init and final xor included). Only when crc32_hw_supported().
 std::uint32_t crc32_hw(const void* data, std::size_t size);

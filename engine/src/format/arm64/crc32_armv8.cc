@@ -1,25 +1,15 @@
 // CRC-32 with the ARMv8 CRC32 instructions: crc32x/crc32b implement exactly
 // the reflected zlib polynomial 0xEDB88320 on the register (no inversion), so
 // the CRC is ~fold(~0, data) eight bytes at a time, then the tail bytewise.
-// The instructions are optional in ARMv8.0 (HWCAP_CRC32 says whether the CPU
-// has them); only this function is compiled for them.
+// The instructions are optional in ARMv8.0 (cpu_features().crc32 says whether
+// the CPU has them); only this function is compiled for them.
 #include "format/crc32_hw.h"
 
 #include <arm_acle.h>
-#include <sys/auxv.h>
 
 #include <cstring>
 
-#ifndef HWCAP_CRC32
-#define HWCAP_CRC32 (1 << 7)
-#endif
-
 namespace irnet {
-
-bool crc32_hw_supported() {
-  static const bool supported = (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0;
-  return supported;
-}
 
 __attribute__((target("+crc"))) std::uint32_t crc32_hw(const void* data, std::size_t size) {
   const auto* p = static_cast<const std::uint8_t*>(data);

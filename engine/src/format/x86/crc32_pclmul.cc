@@ -15,7 +15,6 @@
 // 64 bytes at a time (D = 512), then combined (D = 384, 256, 128), then single
 // lanes (D = 128); the last lane and the tail (< 16 bytes) go through the
 // table-driven register update.
-#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstring>
@@ -58,14 +57,6 @@ __attribute__((target("pclmul"))) __m128i constant(const FoldConstant& c) {
 __m128i load(const std::uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
 
 }  // namespace
-
-bool crc32_hw_supported() {
-  static const bool supported = [] {
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_PCLMUL) != 0;
-  }();
-  return supported;
-}
 
 __attribute__((target("pclmul"))) std::uint32_t crc32_hw(const void* data, std::size_t size) {
   const auto* p = static_cast<const std::uint8_t*>(data);
