@@ -4,6 +4,7 @@
 // asymmetric pads, groups, channel counts and batch 2.
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -155,7 +156,9 @@ TEST(sgemm_micro_kernels_match_reference_on_partial_tiles) {
       std::vector<float> a_panel(kp * mr, 0.f);
       for (std::size_t r = 0; r < mr; ++r)
         for (std::size_t k = 0; k < K; ++k) a_panel[kernel->a_index(r, k, kp)] = A[r * K + k];
-      const std::vector<float> b_panel = sgemm_pack_b(W.data(), K, K, kp, nr, nr);
+      // NaN before packing: every float of the panel, zero padding included, must be written.
+      std::vector<float> b_panel(kp * nr, std::numeric_limits<float>::quiet_NaN());
+      sgemm_pack_b(W.data(), K, K, kp, nr, nr, b_panel.data());
       for (std::size_t rows : {mr, mr - 1, std::size_t{1}})
         for (std::size_t cols : {nr, nr - 1, std::size_t{1}}) {
           const std::size_t ldc = nr + 3;

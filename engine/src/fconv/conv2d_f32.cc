@@ -73,9 +73,10 @@ void FloatConv2d::setup_im2col(const float* weights, const float* bias) {
   const std::size_t affordable = std::max(kMinSlots, kScratchBudget / slot_bytes_);
   slots_ = std::min({row_panels_, kMaxSlots, affordable});
 
+  const std::size_t group_floats = panels_per_group_ * kp_ * nr;
+  packed_w_.resize(g_.groups * group_floats);
   for (int group = 0; group < g_.groups; ++group) {
-    const std::vector<float> w = sgemm_pack_b(weights + group * og * k_, k_, k_, kp_, og, nr);
-    packed_w_.insert(packed_w_.end(), w.begin(), w.end());
+    sgemm_pack_b(weights + group * og * k_, k_, k_, kp_, og, nr, packed_w_.data() + group * group_floats);
     const std::vector<float> b = sgemm_pack_bias(bias != nullptr ? bias + group * og : nullptr, og, nr);
     packed_bias_.insert(packed_bias_.end(), b.begin(), b.end());
   }

@@ -17,19 +17,18 @@ std::vector<const SgemmKernel*> supported_sgemm_kernels() {
   return out;
 }
 
-std::vector<float> sgemm_pack_b(const float* w, std::size_t ldw, std::size_t K, std::size_t kp,
-                                std::size_t N, std::size_t nr) {
+void sgemm_pack_b(const float* w, std::size_t ldw, std::size_t K, std::size_t kp, std::size_t N,
+                  std::size_t nr, float* packed) {
   const std::size_t panels = (N + nr - 1) / nr;
-  std::vector<float> packed(panels * kp * nr, 0.f);
+  std::fill(packed, packed + panels * kp * nr, 0.f);
   for (std::size_t p = 0; p < panels; ++p) {
-    float* panel = packed.data() + p * kp * nr;
+    float* panel = packed + p * kp * nr;
     const std::size_t cols = std::min(nr, N - p * nr);
     for (std::size_t j = 0; j < cols; ++j) {
       const float* w_row = w + (p * nr + j) * ldw;
       for (std::size_t k = 0; k < K; ++k) panel[k * nr + j] = w_row[k];
     }
   }
-  return packed;
 }
 
 std::vector<float> sgemm_pack_bias(const float* bias, std::size_t N, std::size_t nr) {

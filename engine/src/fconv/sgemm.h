@@ -66,9 +66,10 @@ const SgemmKernel& selected_sgemm_kernel();
 std::vector<const SgemmKernel*> supported_sgemm_kernels();
 
 // Packs B[k][n] = w[n*ldw + k] (the weights as stored: one row of K values per
-// output column n) into ceil(N/nr) panels of kp*nr floats (kp >= K), zero-padded.
-std::vector<float> sgemm_pack_b(const float* w, std::size_t ldw, std::size_t K, std::size_t kp,
-                                std::size_t N, std::size_t nr);
+// output column n) into ceil(N/nr) panels of kp*nr floats (kp >= K), zero-padded:
+// writes every one of the ceil(N/nr)*kp*nr floats at `packed`.
+void sgemm_pack_b(const float* w, std::size_t ldw, std::size_t K, std::size_t kp, std::size_t N,
+                  std::size_t nr, float* packed);
 // Copies bias[0..N) (nullptr = zeros) into ceil(N/nr) panels of nr floats.
 std::vector<float> sgemm_pack_bias(const float* bias, std::size_t N, std::size_t nr);
 
