@@ -9,7 +9,7 @@ same two runs.
 Cortex-A53 @ 1.2 GHz estimate (an ESTIMATE, not a measurement):
     cycles = sum over functions of  instructions(f) x CPI(f)
 with CPI(f) from llvm-mca -mcpu=cortex-a53 on the inner loop of the hot
-kernels (the bgemm and sgemm micro-kernels; tools/mca), and, for every other
+kernels (the bgemm, the stem's direct kernel and the sgemm; tools/mca), and, for every other
 instruction, CPI = 1.85, the effective CPI the A53 achieved on daBNN's whole
 forward pass (BRIEF section 5: 170 M instructions in ~314 M cycles). llvm-mca
 assumes L1 hits, so the kernels' share is optimistic; the allowance for the
@@ -37,7 +37,8 @@ BREAKDOWN = [
     ("binary: im2col", re.compile(r"BConv2d::im2col")),
     ("binary: epilogue", re.compile(r"BConv2d::epilogue|bconv_epilogue")),
     ("sign packing", re.compile(r"pack_signs")),
-    ("float: sgemm kernel", re.compile(r"sgemm|sconv")),
+    ("float: stem kernel", re.compile(r"sconv")),
+    ("float: sgemm kernel", re.compile(r"sgemm")),
     ("float: im2col / packing", re.compile(r"FloatConv2d|split_phase")),
 ]
 
@@ -82,7 +83,7 @@ def count_per_pass(binary: str, irb: str, arch: str) -> dict:
 
 
 # Breakdown rows whose instructions run at a kernel's llvm-mca CPI (mca_kernels.KERNELS).
-KERNEL_ROWS = {"binary: bgemm kernel": "bgemm", "float: sgemm kernel": "sgemm"}
+KERNEL_ROWS = {"binary: bgemm kernel": "bgemm", "float: stem kernel": "stem", "float: sgemm kernel": "sgemm"}
 
 
 def a53_estimate_ms(counts: dict, cpis: dict) -> float:
@@ -118,7 +119,8 @@ def measure(files, work_dir: str):
 
 
 def main(argv=None) -> int:
-    """Per-pass counts of one model: `python -m benchmarks.arm_table model.irb [--arch arm64]`."""
+    """Per-pass counts of one model (and on arm64 the A53 estimate):
+    `python -m benchmarks.arm_table model.irb [--arch arm64]`."""
     import argparse
     from pathlib import Path
 
@@ -136,6 +138,16 @@ def main(argv=None) -> int:
     print("hottest functions:")
     for name, n in counts["top_symbols"]:
         print(f"  {n / 1e6:8.2f} M  {name[:100]}")
+    if args.arch == "arm64":
+        try:
+            cpis = kernel_cpis()
+        except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
+            print(f"Cortex-A53 estimate skipped: {e}")
+        else:
+            print(f"Cortex-A53 @ 1.2 GHz ESTIMATE: {a53_estimate_ms(counts, cpis):.1f} ms "
+                  f"(rest at CPI {REST_CPI:.2f})")
+            for family, (cpi, detail) in cpis.items():
+                print(f"  CPI {cpi:.3f}  {detail}")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 Used by the A53 estimate of benchmarks/arm_table.py. Each kernel's innermost
 steady-state loop is found by tools/mca/a53_loop.py (the loop richest in its
-marker instruction: `cnt` for the xor-popcount bgemm, `fmla` for the sgemm)
+marker instruction: `cnt` for the xor-popcount bgemm, `fmla` for the float kernels)
 and run through llvm-mca. These are model numbers (L1 hits, no stalls from
 memory): an ESTIMATE.
 """
@@ -18,15 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools" / "mca"))
 import a53_loop  # noqa: E402
 
-# family -> (source, function symbol (None: look it up by SGEMM_NAME), marker instruction).
-# The float row takes the CPI of the stem's direct kernel, which runs ~85 % of
-# the float kernel instructions of ResNet-18 (the 1x1 convs and the fc run
-# sgemm_8x8_neon_a64, in fconv/arm64/sgemm_neon_a64.cc).
+# family -> (source, part of the function's symbol name, marker instruction).
+# Each family's instructions are charged at its own loop's CPI: the stem's direct
+# kernel and the sgemm (1x1 downsample convs, fc, and every conv of the float
+# model) have different loops and different CPIs.
 KERNELS = {
     "bgemm": (ROOT / "engine/src/bgemm/arm64/bgemm_neon_a64.cc", "irnet_bgemm4x4_column_neon_a64", "cnt"),
-    "sgemm": (ROOT / "engine/src/fconv/arm64/sconv_neon_a64.cc", None, "fmla"),
+    "stem": (ROOT / "engine/src/fconv/arm64/sconv_neon_a64.cc", "sconv_7x2_", "fmla"),
+    "sgemm": (ROOT / "engine/src/fconv/arm64/sgemm_neon_a64.cc", "sgemm_8x8_neon_a64", "fmla"),
 }
-SGEMM_NAME = "sconv_7x2_4x16_neon_a64"
 
 
 def _mangled(source: Path, name_part: str, tmp: Path) -> str:
@@ -47,7 +47,7 @@ def loop_cpi(family: str) -> tuple[float, str]:
     source, function, marker = KERNELS[family]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        function = function or _mangled(source, SGEMM_NAME, tmp)
+        function = _mangled(source, function, tmp)
         try:
             loop = a53_loop.hottest_loop(a53_loop.disassemble(source, function, tmp), marker=marker)
             cycles, _ = a53_loop.run_mca(loop, 1000, tmp)

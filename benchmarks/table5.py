@@ -195,12 +195,12 @@ def render_markdown(result: dict) -> str:
             b = irnet["breakdown"]
             bgemm = b["binary: bgemm kernel"] + b["binary: bgemm edge tiles"]
             binary_layers = bgemm + b["binary: im2col"] + b["binary: epilogue"] + b["sign packing"]
-            float_convs = b["float: sgemm kernel"] + b["float: im2col / packing"]
+            float_convs = b["float: stem kernel"] + b["float: sgemm kernel"] + b["float: im2col / packing"]
             lines += ["", f"IR-Net ResNet-18 on {arch}: {macs['binary'] / bgemm:.1f} binary "
                       f"MACs per bgemm instruction (kernel + edge tiles), {macs['binary'] / binary_layers:.1f} per "
                       f"instruction of the binary layers (bgemm + im2col + epilogue + sign packing); "
                       f"{macs['float'] / float_convs:.2f} float MACs per instruction of the float convs "
-                      f"(sgemm + im2col/packing)."]
+                      f"(stem kernel + sgemm + im2col/packing)."]
         if arch == "aarch64" and irnet:
             lines.append(f"daBNN, same model shape (BRIEF): {DABNN_AARCH64_INSTRUCTIONS / 1e6:.1f} M per pass "
                          f"(this engine: {DABNN_AARCH64_INSTRUCTIONS / irnet['per_pass']:.2f}× fewer).")
