@@ -144,6 +144,25 @@ TEST(all_variants_max_counts) {
   }
 }
 
+TEST(all_variants_exact_on_long_rows) {
+  // K around 8188 words, where aarch64's edge tiles (u16 lanes, at most 8
+  // per word) start a second chunk, and past it: all-ones data (every lane at
+  // its largest count) and random data. M = N = 5: a full 4x4 tile and the
+  // 1x4, 4x1, 1x1 edges.
+  Rng rng(6);
+  const std::size_t M = 5, N = 5;
+  for (const std::size_t K : {8187, 8188, 8189, 8191, 16379, 16380}) {
+    const Shape c{M, N, K, K, K + 1, N};
+    const std::vector<BitWord> ones(M * c.lda, ~BitWord{0}), zeros(N * c.ldb, 0);
+    const std::vector<BitWord> random_a = random_words(rng, M * c.lda);
+    const std::vector<BitWord> random_b = random_words(rng, N * c.ldb);
+    for (const std::string& v : supported_variants("bgemm")) {
+      check_variant_on(v, c, ones, zeros);
+      check_variant_on(v, c, random_a, random_b);
+    }
+  }
+}
+
 TEST(all_variants_exact_for_every_k_across_chunks) {
   // Every K in 0..125: all splits of K into the kernels' chunks (e.g. 28-word
   // chunks of 2-word steps on aarch64, with a 2-word step and an odd word left

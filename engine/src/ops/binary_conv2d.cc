@@ -13,8 +13,13 @@ namespace {
 // at most kMaxTasks of them. Each task has its own scratch slot (BConv2d
 // needs scratch for at most one of its internal row blocks), so any grouping
 // of tasks onto threads computes the same thing; the scratch total is
-// bounded by kMaxTasks slots. 16 tasks keep up to 16 threads busy.
+// bounded by kMaxTasks slots. 16 tasks keep up to 16 threads busy. A task's
+// row count is a multiple of kRowTile, the activation rows of every bgemm
+// kernel's register tile, so only the layer's last task can end in a partial
+// row tile (a 28 x 28 layer's 784 rows: 15 x 52 + 4, not 16 x 49 with an
+// edge row each).
 constexpr std::size_t kMinRowsPerTask = 32;
+constexpr std::size_t kRowTile = 4;
 constexpr std::size_t kMaxTasks = 16;
 constexpr std::size_t kSlotAlign = 64;
 
@@ -26,7 +31,7 @@ class BinaryConvOp final : public Op {
         conv_(g, pad, std::move(out), weights), out_shape_(std::move(out_shape)) {
     rows_ = conv_.output_rows();
     tasks_ = std::max<std::size_t>(1, std::min(kMaxTasks, (rows_ + kMinRowsPerTask - 1) / kMinRowsPerTask));
-    rows_per_task_ = (rows_ + tasks_ - 1) / tasks_;
+    rows_per_task_ = ((rows_ + tasks_ - 1) / tasks_ + kRowTile - 1) / kRowTile * kRowTile;
     tasks_ = (rows_ + rows_per_task_ - 1) / rows_per_task_;
     slot_bytes_ = (conv_.scratch_bytes(rows_per_task_) + kSlotAlign - 1) / kSlotAlign * kSlotAlign;
   }

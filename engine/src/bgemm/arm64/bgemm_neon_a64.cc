@@ -33,9 +33,8 @@
 //
 // The full tiles of a column (4 weight rows, 4k activation rows) run the
 // hand-scheduled assembly routine below (the hot path of every binary
-// convolution); edge tiles (MR or NR < 4) run the same arithmetic written with
-// intrinsics, with the odd word in the low half of a q register (zero high
-// half) counting as one more step and the sum widened at once.
+// convolution); edge tiles (MR or NR < 4) run the same eor / cnt arithmetic
+// written with intrinsics, accumulated in u16 lanes (see add_edge_chunk).
 #include "bgemm/arm64/bgemm_neon_a64.h"
 
 #include <arm_neon.h>
@@ -569,7 +568,15 @@ extern "C" void irnet_bgemm4x4_column_neon_a64(const irnet::BitWord* a, std::siz
 namespace irnet {
 namespace {
 
-constexpr std::size_t kChunkWords = 62;  // 31 steps of 128 bits: 31 * 8 <= 255
+// Edge tiles (MR or NR < 4): one u16 accumulator per pair, fed by uadalp
+// (pairwise add of the byte counts into the u16 lanes). A 4-word double step
+// costs per pair 2 eor, 2 cnt, one add of the two counts and one uadalp: 3
+// instructions per 128 binary MACs, as in the assembly tile, and the A row's
+// load is shared by the NR weight rows. A u16 lane covers 16 bits of a q
+// register, so w words add at most 8w + 8 to it (+8: an odd word sits in the
+// low half only): chunks of kEdgeChunkWords = 8188 words stay <= 65512, and
+// every ResNet layer (K <= 72 words) is one chunk with no per-chunk reduction.
+constexpr std::size_t kEdgeChunkWords = 8188;
 
 inline uint8x16_t load_q(const BitWord* p) { return vreinterpretq_u8_u64(vld1q_u64(p)); }
 
@@ -586,25 +593,10 @@ inline uint8x16x2_t load_2q(const BitWord* p) {
 
 inline uint8x16_t xor_count(uint8x16_t a, uint8x16_t b) { return vcntq_u8(veorq_u8(a, b)); }
 
-// One 128-bit step for every pair of the tile: acc[m][n] += cnt(a_m ^ b_n),
-// then the row pointers move past it.
-template <int MR, int NR, typename Load>
-inline void step(const BitWord** a_rows, const BitWord** b_rows, Load load,
-                 uint8x16_t (&acc)[4][4]) {
-  uint8x16_t a[MR];  // activation rows stay live while the weight rows stream past
-  for (int m = 0; m < MR; ++m) a[m] = load(a_rows[m]);
-  for (int n = 0; n < NR; ++n) {
-    const uint8x16_t w = load(b_rows[n]);
-    for (int m = 0; m < MR; ++m) acc[m][n] = vaddq_u8(acc[m][n], xor_count(a[m], w));
-  }
-  for (int m = 0; m < MR; ++m) a_rows[m] += 2;
-  for (int n = 0; n < NR; ++n) b_rows[n] += 2;
-}
-
-// Two steps at once: half the loads and loop overhead per step.
+// One 4-word double step of an MR x NR edge tile; the row pointers move past it.
 template <int MR, int NR>
-inline void double_step(const BitWord** a_rows, const BitWord** b_rows, uint8x16_t (&acc)[4][4]) {
-  uint8x16x2_t a[MR];
+inline void double_step(const BitWord** a_rows, const BitWord** b_rows, uint16x8_t (&acc)[MR][NR]) {
+  uint8x16x2_t a[MR];  // activation rows stay live while the weight rows stream past
   for (int m = 0; m < MR; ++m) {
     a[m] = load_2q(a_rows[m]);
     a_rows[m] += 4;
@@ -613,35 +605,91 @@ inline void double_step(const BitWord** a_rows, const BitWord** b_rows, uint8x16
     const uint8x16x2_t w = load_2q(b_rows[n]);
     b_rows[n] += 4;
     for (int m = 0; m < MR; ++m)
-      acc[m][n] = vaddq_u8(acc[m][n], vaddq_u8(xor_count(a[m].val[0], w.val[0]),
-                                               xor_count(a[m].val[1], w.val[1])));
+      acc[m][n] = vpadalq_u8(acc[m][n], vaddq_u8(xor_count(a[m].val[0], w.val[0]),
+                                                 xor_count(a[m].val[1], w.val[1])));
   }
 }
 
-// The chunk with intrinsics: words [k, k + words), 1 <= words <= kChunkWords,
-// one u8 accumulator per pair (a step adds at most 8 to a lane: 31 steps fit),
-// reduced by widening pairwise adds to s0 = rows 0-1 and s1 = rows 2-3, four
-// u16 columns each. Accumulators outside an MR x NR edge tile stay zero.
+// `doubles` >= 1 double steps of a 1 x 4 tile, the one edge shape of a layer
+// with an odd number of output pixels (7 x 7). The same arithmetic as
+// double_step<1, 4> in a loop of 31 instructions: post-indexed loads, where
+// the compiler spends 5 address adds per step (ld1 has no offset form).
+inline void double_steps_1x4(const BitWord*& a, const BitWord* (&b)[4], std::size_t doubles,
+                             uint16x8_t (&acc)[4]) {
+  asm("1:\n"
+      "ld1 {v0.16b, v1.16b}, [%[a]], #32\n"
+      "ld1 {v2.16b, v3.16b}, [%[b0]], #32\n"
+      "ld1 {v4.16b, v5.16b}, [%[b1]], #32\n"
+      "ld1 {v6.16b, v7.16b}, [%[b2]], #32\n"
+      "ld1 {v16.16b, v17.16b}, [%[b3]], #32\n"
+      "eor v2.16b, v2.16b, v0.16b\n"
+      "eor v3.16b, v3.16b, v1.16b\n"
+      "eor v4.16b, v4.16b, v0.16b\n"
+      "eor v5.16b, v5.16b, v1.16b\n"
+      "eor v6.16b, v6.16b, v0.16b\n"
+      "eor v7.16b, v7.16b, v1.16b\n"
+      "eor v16.16b, v16.16b, v0.16b\n"
+      "eor v17.16b, v17.16b, v1.16b\n"
+      "cnt v2.16b, v2.16b\n"
+      "cnt v3.16b, v3.16b\n"
+      "cnt v4.16b, v4.16b\n"
+      "cnt v5.16b, v5.16b\n"
+      "cnt v6.16b, v6.16b\n"
+      "cnt v7.16b, v7.16b\n"
+      "cnt v16.16b, v16.16b\n"
+      "cnt v17.16b, v17.16b\n"
+      "add v2.16b, v2.16b, v3.16b\n"
+      "add v4.16b, v4.16b, v5.16b\n"
+      "add v6.16b, v6.16b, v7.16b\n"
+      "add v16.16b, v16.16b, v17.16b\n"
+      "uadalp %[acc0].8h, v2.16b\n"
+      "uadalp %[acc1].8h, v4.16b\n"
+      "uadalp %[acc2].8h, v6.16b\n"
+      "uadalp %[acc3].8h, v16.16b\n"
+      "subs %[doubles], %[doubles], #1\n"
+      "b.ne 1b\n"
+      : [a] "+r"(a), [b0] "+r"(b[0]), [b1] "+r"(b[1]), [b2] "+r"(b[2]), [b3] "+r"(b[3]),
+        [doubles] "+r"(doubles), [acc0] "+w"(acc[0]), [acc1] "+w"(acc[1]), [acc2] "+w"(acc[2]),
+        [acc3] "+w"(acc[3])
+      :
+      : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "cc", "memory");
+}
+
+// The popcount sums of words [k, k + words) of the MR x NR edge tile's rows,
+// 1 <= words <= kEdgeChunkWords, added to total[m] (lane n = column n; lanes
+// n >= NR get 0).
 template <int MR, int NR>
-uint16x8x2_t chunk_sums(const BitWord* const* a_base, const BitWord* const* b_base,
-                        std::size_t k, std::size_t words) {
+inline void add_edge_chunk(const BitWord* const* a_base, const BitWord* const* b_base, std::size_t k,
+                           std::size_t words, uint32x4_t (&total)[MR]) {
   const BitWord* a_rows[MR];
   const BitWord* b_rows[NR];
   for (int m = 0; m < MR; ++m) a_rows[m] = a_base[m] + k;
   for (int n = 0; n < NR; ++n) b_rows[n] = b_base[n] + k;
-  uint8x16_t acc[4][4];
+  uint16x8_t acc[MR][NR];
   for (auto& row : acc)
-    for (uint8x16_t& a : row) a = vdupq_n_u8(0);
-  for (std::size_t d = words / 4; d > 0; --d) double_step<MR, NR>(a_rows, b_rows, acc);
-  if (words & 2) step<MR, NR>(a_rows, b_rows, load_q, acc);
-  if (words & 1) step<MR, NR>(a_rows, b_rows, load_half_q, acc);
-  uint16x8_t p[16];
-  for (int i = 0; i < 16; ++i) p[i] = vpaddlq_u8(acc[i / 4][i % 4]);
-  uint16x8_t q[8];
-  for (int j = 0; j < 8; ++j) q[j] = vpaddq_u16(p[2 * j], p[2 * j + 1]);
-  uint16x8_t r[4];
-  for (int i = 0; i < 4; ++i) r[i] = vpaddq_u16(q[2 * i], q[2 * i + 1]);
-  return {{vpaddq_u16(r[0], r[1]), vpaddq_u16(r[2], r[3])}};
+    for (uint16x8_t& a : row) a = vdupq_n_u16(0);
+  if constexpr (MR == 1 && NR == 4) {
+    if (words >= 4) double_steps_1x4(a_rows[0], b_rows, words / 4, acc[0]);
+  } else {
+    for (std::size_t d = words / 4; d > 0; --d) double_step<MR, NR>(a_rows, b_rows, acc);
+  }
+  // The last 2-word step and odd word of the chunk.
+  const auto single = [&](auto load, std::size_t offset) {
+    uint8x16_t a[MR];
+    for (int m = 0; m < MR; ++m) a[m] = load(a_rows[m] + offset);
+    for (int n = 0; n < NR; ++n) {
+      const uint8x16_t w = load(b_rows[n] + offset);
+      for (int m = 0; m < MR; ++m) acc[m][n] = vpadalq_u8(acc[m][n], xor_count(a[m], w));
+    }
+  };
+  if (words & 2) single(load_q, 0);
+  if (words & 1) single(load_half_q, words & 2);
+  // Row m: the four column sums as u32 lanes (widened first: two u16 lanes may exceed 65535).
+  for (int m = 0; m < MR; ++m) {
+    uint32x4_t col[4];
+    for (int n = 0; n < 4; ++n) col[n] = n < NR ? vpaddlq_u16(acc[m][n]) : vdupq_n_u32(0);
+    total[m] = vaddq_u32(total[m], vpaddq_u32(vpaddq_u32(col[0], col[1]), vpaddq_u32(col[2], col[3])));
+  }
 }
 
 // The kernel for bgemm_tiled (bgemm/bgemm_tiles.h): full 4x4 tiles a column at
@@ -664,17 +712,10 @@ struct NeonA64Kernel {
     const BitWord* b_rows[NR];
     for (int m = 0; m < MR; ++m) a_rows[m] = A + m * lda;
     for (int n = 0; n < NR; ++n) b_rows[n] = B + n * ldb;
-
-    uint32x4_t total[4];  // total[m] = tile row m
+    uint32x4_t total[MR];  // total[m] = tile row m
     for (auto& t : total) t = vdupq_n_u32(0);
-    for (std::size_t k = 0; k < K; k += kChunkWords) {
-      const std::size_t words = K - k < kChunkWords ? K - k : kChunkWords;
-      const uint16x8x2_t s = chunk_sums<MR, NR>(a_rows, b_rows, k, words);
-      total[0] = vaddw_u16(total[0], vget_low_u16(s.val[0]));
-      total[1] = vaddw_high_u16(total[1], s.val[0]);
-      total[2] = vaddw_u16(total[2], vget_low_u16(s.val[1]));
-      total[3] = vaddw_high_u16(total[3], s.val[1]);
-    }
+    for (std::size_t k = 0; k < K; k += kEdgeChunkWords)
+      add_edge_chunk<MR, NR>(a_rows, b_rows, k, K - k < kEdgeChunkWords ? K - k : kEdgeChunkWords, total);
     for (int m = 0; m < MR; ++m) {
       const int32x4_t row = vreinterpretq_s32_u32(total[m]);
       std::int32_t* c = C + m * ldc;
