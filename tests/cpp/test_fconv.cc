@@ -2,6 +2,7 @@
 // against the plain references (portable kernel: bit-exact; FMA kernels:
 // within rounding), over a shape matrix of kernels, strides, dilations,
 // asymmetric pads, groups, channel counts and batch 2.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -60,6 +61,37 @@ bool uses_phase_kernel(const ConvCase& c) {
   return c.kw == kPhaseKernelW && c.sw == kPhaseStrideW && c.dh == 1 && c.dw == 1 && c.groups == 1;
 }
 
+// The direct kernel's own order of operations (phase_conv.h): per output
+// pixel and channel, fused multiply-adds over the (i, c) pairs, and within a
+// pair the taps j in kPhaseTapOrder, padding taps included (they add 0 * w);
+// then + bias (+ 0 without one) and the clamp. A direct kernel must match it
+// bit for bit.
+std::vector<float> phase_order_ref(const Conv2dGeometry& g, const float* x, const float* w,
+                                   const float* bias, FloatClamp clamp) {
+  const int oh_n = g.out_h(), ow_n = g.out_w();
+  std::vector<float> y(static_cast<std::size_t>(g.batch) * oh_n * ow_n * g.out_c);
+  for (int n = 0; n < g.batch; ++n)
+    for (int oh = 0; oh < oh_n; ++oh)
+      for (int ow = 0; ow < ow_n; ++ow)
+        for (int o = 0; o < g.out_c; ++o) {
+          float sum = 0.f;
+          for (int i = 0; i < g.kernel_h; ++i)
+            for (int c = 0; c < g.in_c; ++c)
+              for (int j : kPhaseTapOrder) {
+                const int ih = oh * g.stride_h - g.pad_top + i, iw = ow * g.stride_w - g.pad_left + j;
+                const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
+                const float xv =
+                    inside ? x[((static_cast<std::size_t>(n) * g.in_h + ih) * g.in_w + iw) * g.in_c + c] : 0.f;
+                sum = std::fma(xv, w[((static_cast<std::size_t>(o) * g.kernel_h + i) * g.kernel_w + j) * g.in_c + c],
+                               sum);
+              }
+          sum += bias != nullptr ? bias[o] : 0.f;
+          y[((static_cast<std::size_t>(n) * oh_n + oh) * ow_n + ow) * g.out_c + o] =
+              std::min(std::max(sum, clamp.lo), clamp.hi);
+        }
+  return y;
+}
+
 // Runs the layer with its slots split into `parts` calls, last part first
 // (what any thread interleaving could do).
 std::vector<float> run_conv(const FloatConv2d& conv, const std::vector<float>& x, std::size_t parts) {
@@ -111,6 +143,14 @@ void check_conv_case(const ConvCase& c, FloatClamp clamp, bool with_bias, std::m
   if (const PhaseConvKernel* phase = phase_conv_kernel(); phase != nullptr && uses_phase_kernel(c)) {
     CHECK_EQ(std::string(conv.kernel_name()), std::string(phase->name));
     check_layer(conv, false);
+    const std::vector<float> y = run_conv(conv, x, 1);
+    const std::vector<float> exact = phase_order_ref(g, x.data(), w.data(), bias, clamp);
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < y.size(); ++i)
+      if (!(y[i] == exact[i]) && bad++ < 3)
+        irnet_test::report(__FILE__, __LINE__, str_cat(phase->name, " ", describe(c), " at ", i, ": ", y[i],
+                                                       " vs its order's reference ", exact[i]));
+    CHECK_EQ(bad, std::size_t{0});
   } else {
     CHECK_EQ(std::string(conv.kernel_name()), std::string(selected_sgemm_kernel().name));
   }
@@ -216,7 +256,9 @@ TEST(phase_kernel_shape_matrix) {
   // 16 (NEON) and 24 (AVX2: its last tile of a row takes 1, 2 or 3 vectors of 8
   // pixels, each full or partial), partial channel tiles (out_c 1, 3, 5, 63, 65,
   // 130), channels 1/3/63/64/65, kernel heights 1/3/7, row strides 1/2/3,
-  // asymmetric pads 0-3, inputs narrower than the kernel, batch 2.
+  // asymmetric pads 0-3, inputs narrower than the kernel, batch 2; whole rows of
+  // 16-pixel tiles and a last tile of 1 or 15 pixels. The direct kernel must
+  // match the reference of its own order of operations bit for bit.
   std::mt19937 rng(3);
   const FloatClamp none{}, relu{0.f}, clip{-1.f, 1.f};
   // batch, h, w, in_c, out_c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups
@@ -234,6 +276,10 @@ TEST(phase_kernel_shape_matrix) {
       {1, 8, 80, 3, 8, 7, 7, 2, 2, 1, 1, 3, 3, 2, 3, 1},      // out_w 40 = 24 + 16
       {1, 7, 65, 3, 9, 7, 7, 2, 2, 1, 1, 1, 3, 1, 2, 1},      // out_w 32 = 24 + 8
       {1, 6, 23, 4, 4, 3, 7, 1, 2, 1, 1, 0, 1, 0, 2, 1},      // out_w 10 = 8 + 2
+      {1, 9, 224, 3, 64, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},   // stem rows, out_w 112 = 7 * 16
+      {1, 7, 34, 4, 4, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},      // out_w 17 = 16 + 1, 4 channels
+      {1, 6, 64, 64, 2, 3, 7, 1, 2, 1, 1, 1, 2, 1, 2, 1},     // out_w 31 = 16 + 15, 64 channels in
+      {1, 5, 30, 2, 64, 2, 7, 2, 2, 1, 1, 0, 0, 1, 1, 1},     // out_w 13 < 16, 64 channels out
   };
   for (const ConvCase& c : cases) {
     check_conv_case(c, none, true, rng);

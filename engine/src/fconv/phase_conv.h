@@ -11,8 +11,10 @@
 // ow, kernel tap (i, j) reads padded column 2*ow + j, which is
 //   j even: plane(row, c, 0)[ow + j/2]        j odd: plane(row, c, 1)[ow + (j-1)/2]
 // so for 16 consecutive output pixels and one tap the 16 inputs are 16
-// CONSECUTIVE floats of one plane: one vector load. The output pixels are the
-// vector lanes and the weights are the broadcast operand:
+// CONSECUTIVE floats of one plane: one vector load. The AVX2 kernel makes the
+// output pixels the vector lanes and the weights the broadcast operand; the
+// NEON kernel makes the 4 channels the lanes and takes each pixel's input by
+// element (fconv/arm64/sconv_neon_a64.cc). Either way:
 //
 //   y[ow0 + p][o] = clamp(sum_{i, c, j} plane(...)[ow0 + p + j/2] * w[o][i][j][c] + bias[o])
 //

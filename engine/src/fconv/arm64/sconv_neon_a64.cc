@@ -1,20 +1,26 @@
 // AArch64 NEON direct kernel for 7-wide, column-stride-2 float convolutions on
 // column-phase planes (layout and math: fconv/phase_conv.h).
 //
-// One call: 16 output pixels x 4 output channels. Accumulators v0-v15:
-// acc(pv, o) = v(4*pv + o) holds channel o of pixels 4*pv .. 4*pv+3. Per tap,
-// the 16 inputs of the 16 pixels are one 4-register load (ld1 {4 regs}), the 4
-// channels' weights one register, and 16 by-element FMAs do 64 MACs:
-//   acc(pv, o) += x[pv] * w.s[o]
-// Per (i, c) pair of 7 taps: 7 input loads (one pointer per tap), 2 weight
-// loads, 112 fmla, 7 pointer adds, subs + b.ne = 130 instructions for 448 MACs
-// (3.45 MACs per instruction; llvm-mca Cortex-A53: 152 cycles, 2.95 MACs per
-// cycle). The input loads alternate between two register quads (v16-v19,
-// v20-v23) so each load has 16 FMAs to complete; the weights of the 7 taps
-// sit in v24-v30.
+// One call: 16 output pixels x 4 output channels, the channels in the vector
+// lanes: accumulator v(p) holds the 4 channels of pixel p. Tap t of an (i, c)
+// pair multiplies the tap's 4 channel weights (one register of the packed
+// tile) by the input float of each pixel, taken by element:
+//   acc(p) += w_t * x_phase[q + p + k]   (k = t for t < 4 on phase 0, t - 4 on phase 1)
+// So the 16 pixels x 4 taps of phase 0 read floats q .. q + 18 of one plane,
+// and the 3 taps of phase 1 floats q .. q + 17 of the other: each input float
+// is loaded once per pair and used by up to 4 taps (the element index does
+// the shift). Per pair: 7 weight registers + 5 + 5 input registers (the fifth
+// of each phase is an unaligned load of the last 4 floats, q + 15 / q + 14, so
+// no load reads past the plane contract of phase_conv.h) for 112 fmla.
+// llvm-mca Cortex-A53: 141 cycles per pair for 125 instructions (the 16-pixel
+// by-tap kernel this replaced, with 35 register loads: 152 for 130).
+// Register use: v0-v15 accumulators, v16-v22 weights of taps 0-6, v23-v27
+// phase 0 floats q + 0/4/8/12/15, v28-v31 phase 1 floats q + 0/4/8/12 and
+// v23 again (after its last phase-0 use) for q + 14.
+// The FMAs of one accumulator run in tap order t = 0..6 and pair order, the
+// order of phase_conv.h; the FMAs of different pixels interleave freely.
 // Epilogue: + bias (an FMA with 1.0, which rounds exactly like an add), clamp,
-// and 16 `st4` lane stores: pixel 4*pv + l's 4 channels are lane l of
-// v(4pv) .. v(4pv+3), 16 contiguous bytes of y.
+// and one 16-byte store per pixel.
 #include <arm_neon.h>
 
 #include <algorithm>
@@ -24,26 +30,12 @@
 namespace irnet {
 namespace {
 
-// The 16 FMAs of one tap: inputs in registers X0..X0+3, weights in W.
-#define IRNET_TAP(x0, x1, x2, x3, w)                                                       \
-  "fmla v0.4s, " x0 ".4s, " w ".s[0]\n"                                                    \
-  "fmla v1.4s, " x0 ".4s, " w ".s[1]\n"                                                    \
-  "fmla v2.4s, " x0 ".4s, " w ".s[2]\n"                                                    \
-  "fmla v3.4s, " x0 ".4s, " w ".s[3]\n"                                                    \
-  "fmla v4.4s, " x1 ".4s, " w ".s[0]\n"                                                    \
-  "fmla v5.4s, " x1 ".4s, " w ".s[1]\n"                                                    \
-  "fmla v6.4s, " x1 ".4s, " w ".s[2]\n"                                                    \
-  "fmla v7.4s, " x1 ".4s, " w ".s[3]\n"                                                    \
-  "fmla v8.4s, " x2 ".4s, " w ".s[0]\n"                                                    \
-  "fmla v9.4s, " x2 ".4s, " w ".s[1]\n"                                                    \
-  "fmla v10.4s, " x2 ".4s, " w ".s[2]\n"                                                   \
-  "fmla v11.4s, " x2 ".4s, " w ".s[3]\n"                                                   \
-  "fmla v12.4s, " x3 ".4s, " w ".s[0]\n"                                                   \
-  "fmla v13.4s, " x3 ".4s, " w ".s[1]\n"                                                   \
-  "fmla v14.4s, " x3 ".4s, " w ".s[2]\n"                                                   \
-  "fmla v15.4s, " x3 ".4s, " w ".s[3]\n"
-#define IRNET_TAP_A(w) IRNET_TAP("v16", "v17", "v18", "v19", w)
-#define IRNET_TAP_B(w) IRNET_TAP("v20", "v21", "v22", "v23", w)
+// Four FMAs: accumulators A..D += weights W * the four input elements XA..XD.
+#define IRNET_FMA4(a, b, c, d, w, xa, xb, xc, xd)                                           \
+  "fmla " a ".4s, " w ".4s, " xa "\n"                                                       \
+  "fmla " b ".4s, " w ".4s, " xb "\n"                                                       \
+  "fmla " c ".4s, " w ".4s, " xc "\n"                                                       \
+  "fmla " d ".4s, " w ".4s, " xd "\n"
 // One epilogue op on all 16 accumulators.
 #define IRNET_ALL(op, arg)                                                                 \
   op " v0.4s, v0.4s, " arg "\n" op " v1.4s, v1.4s, " arg "\n" op " v2.4s, v2.4s, " arg "\n" \
@@ -53,18 +45,20 @@ namespace {
   op " v11.4s, v11.4s, " arg "\n" op " v12.4s, v12.4s, " arg "\n"                          \
   op " v13.4s, v13.4s, " arg "\n" op " v14.4s, v14.4s, " arg "\n"                          \
   op " v15.4s, v15.4s, " arg "\n"
-// Lane l of a quad of accumulators = one pixel's 4 channels.
-#define IRNET_STORE_QUAD(a, b, c, d)                                                       \
-  "st4 {" a ".s, " b ".s, " c ".s, " d ".s}[0], [%[dst]], %[dst_step]\n"                   \
-  "st4 {" a ".s, " b ".s, " c ".s, " d ".s}[1], [%[dst]], %[dst_step]\n"                   \
-  "st4 {" a ".s, " b ".s, " c ".s, " d ".s}[2], [%[dst]], %[dst_step]\n"                   \
-  "st4 {" a ".s, " b ".s, " c ".s, " d ".s}[3], [%[dst]], %[dst_step]\n"
+// Pixels A..D (one accumulator each, 4 channels) to 4 rows of y.
+#define IRNET_STORE4(a, b, c, d)                                                           \
+  "st1 {" a ".4s}, [%[dst]], %[dst_step]\n"                                                \
+  "st1 {" b ".4s}, [%[dst]], %[dst_step]\n"                                                \
+  "st1 {" c ".4s}, [%[dst]], %[dst_step]\n"                                                \
+  "st1 {" d ".4s}, [%[dst]], %[dst_step]\n"
 
 void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plane_w,
                              const float* w, const float* bias, float lo, float hi, float* y,
                              std::size_t ldc, std::size_t pixels, std::size_t channels) {
   float tile[kPhaseTilePixels * kPhaseTileChannels];
   const float lohi[2] = {lo, hi};
+  const std::size_t plane_bytes = plane_w * sizeof(float);
+  const std::size_t pair_bytes = 2 * plane_bytes;
   // One tile of 4 channels per iteration; the asm walks w on to the next tile.
   for (std::size_t o0 = 0; o0 < channels; o0 += kPhaseTileChannels, bias += kPhaseTileChannels) {
     const std::size_t cols = std::min(kPhaseTileChannels, channels - o0);
@@ -74,70 +68,89 @@ void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plan
     const std::size_t dst_step = (full ? ldc : kPhaseTileChannels) * sizeof(float);
     const float* lohi_ptr = lohi;
     std::size_t n = steps;
-    // One input pointer per tap of an (i, c) pair (phase 0: q + 0..3, phase 1:
-    // q + 0..2), all advanced by one pair (2 * plane_w floats) per iteration.
-    // Seven plain loads + seven adds: on llvm-mca's Cortex-A53 model a
-    // post-incremented ld1 {4 regs} stalls the in-order pipeline (193 cycles
-    // per pair against 152 this way, for 7 more instructions).
-    const float* p0 = x;
-    const float* p1 = x + 1;
-    const float* p2 = x + 2;
-    const float* p3 = x + 3;
-    const float* p4 = x + plane_w;
-    const float* p5 = x + plane_w + 1;
-    const float* p6 = x + plane_w + 2;
-    const std::size_t pair_bytes = 2 * plane_w * sizeof(float);
+    const float* p0 = x;  // phase 0 plane of the current (i, c) pair, at q
+    const float* p1;      // its phase 1 plane, set in the loop
     asm volatile(
         "movi v0.4s, #0\n" "movi v1.4s, #0\n" "movi v2.4s, #0\n" "movi v3.4s, #0\n"
         "movi v4.4s, #0\n" "movi v5.4s, #0\n" "movi v6.4s, #0\n" "movi v7.4s, #0\n"
         "movi v8.4s, #0\n" "movi v9.4s, #0\n" "movi v10.4s, #0\n" "movi v11.4s, #0\n"
         "movi v12.4s, #0\n" "movi v13.4s, #0\n" "movi v14.4s, #0\n" "movi v15.4s, #0\n"
         "1:\n"
-        // One (i, c) pair: weights of its 7 taps, then taps j = 0, 2, 4, 6 (phase 0)
-        // and j = 1, 3, 5 (phase 1), each load issued one tap ahead.
-        "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[w]], #64\n"
-        "ld1 {v28.4s, v29.4s, v30.4s}, [%[w]], #48\n"
-        "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p0]]\n"
-        "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[p1]]\n"
-        IRNET_TAP_A("v24")
-        "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p2]]\n"
-        IRNET_TAP_B("v25")
-        "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[p3]]\n"
-        IRNET_TAP_A("v26")
-        "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p4]]\n"
-        IRNET_TAP_B("v27")
-        "ld1 {v20.4s, v21.4s, v22.4s, v23.4s}, [%[p5]]\n"
-        IRNET_TAP_A("v28")
-        "ld1 {v16.4s, v17.4s, v18.4s, v19.4s}, [%[p6]]\n"
-        IRNET_TAP_B("v29")
-        IRNET_TAP_A("v30")
+        // One (i, c) pair: the weights of its 7 taps and phase 0's floats, then
+        // the pointer updates (grouped with the loads: on the in-order A53 a
+        // scalar op right after an FMA waits for the FMA's write-back).
+        "ldp q16, q17, [%[w]]\n"
+        "ldp q18, q19, [%[w], #32]\n"
+        "ldp q20, q21, [%[w], #64]\n"
+        "ldr q22, [%[w], #96]\n"
+        "ld1 {v23.4s, v24.4s, v25.4s, v26.4s}, [%[p0]]\n"
+        "ldur q27, [%[p0], #60]\n"
+        "add %[p1], %[p0], %[plane_bytes]\n"
         "add %[p0], %[p0], %[pair_bytes]\n"
-        "add %[p1], %[p1], %[pair_bytes]\n"
-        "add %[p2], %[p2], %[pair_bytes]\n"
-        "add %[p3], %[p3], %[pair_bytes]\n"
-        "add %[p4], %[p4], %[pair_bytes]\n"
-        "add %[p5], %[p5], %[pair_bytes]\n"
-        "add %[p6], %[p6], %[pair_bytes]\n"
+        "add %[w], %[w], #112\n"
         "subs %[n], %[n], #1\n"
+        // t = 0 (j = 0): phase 0, floats q + 0 .. q + 15
+        IRNET_FMA4("v0", "v1", "v2", "v3", "v16", "v23.s[0]", "v23.s[1]", "v23.s[2]", "v23.s[3]")
+        IRNET_FMA4("v4", "v5", "v6", "v7", "v16", "v24.s[0]", "v24.s[1]", "v24.s[2]", "v24.s[3]")
+        IRNET_FMA4("v8", "v9", "v10", "v11", "v16", "v25.s[0]", "v25.s[1]", "v25.s[2]", "v25.s[3]")
+        IRNET_FMA4("v12", "v13", "v14", "v15", "v16", "v26.s[0]", "v26.s[1]", "v26.s[2]", "v26.s[3]")
+        // t = 1 (j = 2): phase 0, floats q + 1 .. q + 16
+        IRNET_FMA4("v0", "v1", "v2", "v3", "v17", "v23.s[1]", "v23.s[2]", "v23.s[3]", "v24.s[0]")
+        IRNET_FMA4("v4", "v5", "v6", "v7", "v17", "v24.s[1]", "v24.s[2]", "v24.s[3]", "v25.s[0]")
+        IRNET_FMA4("v8", "v9", "v10", "v11", "v17", "v25.s[1]", "v25.s[2]", "v25.s[3]", "v26.s[0]")
+        IRNET_FMA4("v12", "v13", "v14", "v15", "v17", "v26.s[1]", "v26.s[2]", "v26.s[3]", "v27.s[1]")
+        // t = 2 (j = 4): phase 0, floats q + 2 .. q + 17
+        IRNET_FMA4("v0", "v1", "v2", "v3", "v18", "v23.s[2]", "v23.s[3]", "v24.s[0]", "v24.s[1]")
+        IRNET_FMA4("v4", "v5", "v6", "v7", "v18", "v24.s[2]", "v24.s[3]", "v25.s[0]", "v25.s[1]")
+        IRNET_FMA4("v8", "v9", "v10", "v11", "v18", "v25.s[2]", "v25.s[3]", "v26.s[0]", "v26.s[1]")
+        IRNET_FMA4("v12", "v13", "v14", "v15", "v18", "v26.s[2]", "v26.s[3]", "v27.s[1]", "v27.s[2]")
+        // t = 3 (j = 6): phase 0, floats q + 3 .. q + 18
+        IRNET_FMA4("v0", "v1", "v2", "v3", "v19", "v23.s[3]", "v24.s[0]", "v24.s[1]", "v24.s[2]")
+        // v23 is free (its last reader was just above): phase 1 of this pair,
+        // 12 FMAs before its first use.
+        "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[p1]]\n"
+        "ldur q23, [%[p1], #56]\n"
+        IRNET_FMA4("v4", "v5", "v6", "v7", "v19", "v24.s[3]", "v25.s[0]", "v25.s[1]", "v25.s[2]")
+        IRNET_FMA4("v8", "v9", "v10", "v11", "v19", "v25.s[3]", "v26.s[0]", "v26.s[1]", "v26.s[2]")
+        IRNET_FMA4("v12", "v13", "v14", "v15", "v19", "v26.s[3]", "v27.s[1]", "v27.s[2]", "v27.s[3]")
+        // t = 4 (j = 1): phase 1, floats q + 0 .. q + 15
+        IRNET_FMA4("v0", "v1", "v2", "v3", "v20", "v28.s[0]", "v28.s[1]", "v28.s[2]", "v28.s[3]")
+        IRNET_FMA4("v4", "v5", "v6", "v7", "v20", "v29.s[0]", "v29.s[1]", "v29.s[2]", "v29.s[3]")
+        IRNET_FMA4("v8", "v9", "v10", "v11", "v20", "v30.s[0]", "v30.s[1]", "v30.s[2]", "v30.s[3]")
+        IRNET_FMA4("v12", "v13", "v14", "v15", "v20", "v31.s[0]", "v31.s[1]", "v31.s[2]", "v31.s[3]")
+        // t = 5 (j = 3): phase 1, floats q + 1 .. q + 16
+        IRNET_FMA4("v0", "v1", "v2", "v3", "v21", "v28.s[1]", "v28.s[2]", "v28.s[3]", "v29.s[0]")
+        IRNET_FMA4("v4", "v5", "v6", "v7", "v21", "v29.s[1]", "v29.s[2]", "v29.s[3]", "v30.s[0]")
+        IRNET_FMA4("v8", "v9", "v10", "v11", "v21", "v30.s[1]", "v30.s[2]", "v30.s[3]", "v31.s[0]")
+        IRNET_FMA4("v12", "v13", "v14", "v15", "v21", "v31.s[1]", "v31.s[2]", "v31.s[3]", "v23.s[2]")
+        // t = 6 (j = 5): phase 1, floats q + 2 .. q + 17
+        IRNET_FMA4("v0", "v1", "v2", "v3", "v22", "v28.s[2]", "v28.s[3]", "v29.s[0]", "v29.s[1]")
+        IRNET_FMA4("v4", "v5", "v6", "v7", "v22", "v29.s[2]", "v29.s[3]", "v30.s[0]", "v30.s[1]")
+        IRNET_FMA4("v8", "v9", "v10", "v11", "v22", "v30.s[2]", "v30.s[3]", "v31.s[0]", "v31.s[1]")
+        IRNET_FMA4("v12", "v13", "v14", "v15", "v22", "v31.s[2]", "v31.s[3]", "v23.s[2]", "v23.s[3]")
         "b.ne 1b\n"
-        // Epilogue: + bias (acc += 1.0 * bias[o]), clamp to [lo, hi], store.
-        "ldr q24, [%[bias]]\n"
-        "fmov v25.4s, #1.0\n"
-        IRNET_TAP("v25", "v25", "v25", "v25", "v24")
-        "ld1r {v26.4s}, [%[lohi]], #4\n"
-        "ld1r {v27.4s}, [%[lohi]]\n"
-        IRNET_ALL("fmax", "v26.4s")
-        IRNET_ALL("fmin", "v27.4s")
-        IRNET_STORE_QUAD("v0", "v1", "v2", "v3")
-        IRNET_STORE_QUAD("v4", "v5", "v6", "v7")
-        IRNET_STORE_QUAD("v8", "v9", "v10", "v11")
-        IRNET_STORE_QUAD("v12", "v13", "v14", "v15")
-        : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3), [p4] "+r"(p4), [p5] "+r"(p5),
-          [p6] "+r"(p6), [w] "+r"(w), [n] "+r"(n), [dst] "+r"(dst), [lohi] "+r"(lohi_ptr)
-        : [pair_bytes] "r"(pair_bytes), [bias] "r"(bias), [dst_step] "r"(dst_step)
+        // Epilogue: + bias (acc += bias * 1.0), clamp to [lo, hi], store.
+        "ldr q16, [%[bias]]\n"
+        "fmov v17.4s, #1.0\n"
+        IRNET_FMA4("v0", "v1", "v2", "v3", "v16", "v17.s[0]", "v17.s[0]", "v17.s[0]", "v17.s[0]")
+        IRNET_FMA4("v4", "v5", "v6", "v7", "v16", "v17.s[0]", "v17.s[0]", "v17.s[0]", "v17.s[0]")
+        IRNET_FMA4("v8", "v9", "v10", "v11", "v16", "v17.s[0]", "v17.s[0]", "v17.s[0]", "v17.s[0]")
+        IRNET_FMA4("v12", "v13", "v14", "v15", "v16", "v17.s[0]", "v17.s[0]", "v17.s[0]", "v17.s[0]")
+        "ld1r {v18.4s}, [%[lohi]], #4\n"
+        "ld1r {v19.4s}, [%[lohi]]\n"
+        IRNET_ALL("fmax", "v18.4s")
+        IRNET_ALL("fmin", "v19.4s")
+        IRNET_STORE4("v0", "v1", "v2", "v3")
+        IRNET_STORE4("v4", "v5", "v6", "v7")
+        IRNET_STORE4("v8", "v9", "v10", "v11")
+        IRNET_STORE4("v12", "v13", "v14", "v15")
+        : [p0] "+r"(p0), [p1] "=&r"(p1), [w] "+r"(w), [n] "+r"(n), [dst] "+r"(dst),
+          [lohi] "+r"(lohi_ptr)
+        : [plane_bytes] "r"(plane_bytes), [pair_bytes] "r"(pair_bytes), [bias] "r"(bias),
+          [dst_step] "r"(dst_step)
         : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
           "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24",
-          "v25", "v26", "v27", "v28", "v29", "v30");
+          "v25", "v26", "v27", "v28", "v29", "v30", "v31");
     if (!full)
       for (std::size_t p = 0; p < pixels; ++p)
         for (std::size_t o = 0; o < cols; ++o) y[p * ldc + o0 + o] = tile[p * kPhaseTileChannels + o];
@@ -178,11 +191,9 @@ void split_phase_row_neon_a64(const float* row, int in_w, int channels, int pad_
   split_phase_columns(row, in_w, channels, pad_left, plane_w, q, plane_w, planes);
 }
 
-#undef IRNET_TAP
-#undef IRNET_TAP_A
-#undef IRNET_TAP_B
+#undef IRNET_FMA4
 #undef IRNET_ALL
-#undef IRNET_STORE_QUAD
+#undef IRNET_STORE4
 
 }  // namespace
 
