@@ -112,8 +112,13 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
   // The k loop is assembly: the intrinsic version needs all 32 registers and
   // GCC then adds moves to it. Accumulators: v0-v15 (row r in v(2r), v(2r+1));
   // A rows: v16-v23, loaded at a + r*K (row 0 with post-increment, so the
-  // other rows' offsets o_r are r*K*4 - 16); B: v24-v31. Per iteration (4 k
-  // steps): 8 ldr + 4 ldp + 64 fmla + subs + b.ne = 78 instructions, 256 MACs.
+  // other rows' offsets o_r are r*K*4 - 16); B: v24-v31 (one post-increment,
+  // then offsets: on llvm-mca's Cortex-A53 model every post-incremented ldp
+  // costs 2 more cycles). Per iteration (4 k steps): 8 ldr + 4 ldp + 64 fmla
+  // + subs + b.ne = 78 instructions, 256 MACs; the subs sits with the loads
+  // (a scalar op after an FMA waits for its write-back on the in-order A53):
+  // 91 modelled cycles per iteration (98 with the subs last and 4
+  // post-incremented ldp).
   // The epilogue (bias, clamp, store) stays in the same asm block, on the
   // accumulator registers.
   // A full tile goes straight to C, a partial one through `tile`.
@@ -152,10 +157,11 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "ldr q21, [%[a], %[o5]]\n"
       "ldr q22, [%[a], %[o6]]\n"
       "ldr q23, [%[a], %[o7]]\n"
-      "ldp q24, q25, [%[b]], #32\n"
-      "ldp q26, q27, [%[b]], #32\n"
-      "ldp q28, q29, [%[b]], #32\n"
-      "ldp q30, q31, [%[b]], #32\n"
+      "ldp q24, q25, [%[b]], #128\n"
+      "ldp q26, q27, [%[b], #-96]\n"
+      "ldp q28, q29, [%[b], #-64]\n"
+      "ldp q30, q31, [%[b], #-32]\n"
+      "subs %[n], %[n], #1\n"
       "fmla v0.4s, v24.4s, v16.s[0]\n"
       "fmla v1.4s, v25.4s, v16.s[0]\n"
       "fmla v2.4s, v24.4s, v17.s[0]\n"
@@ -220,7 +226,6 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "fmla v13.4s, v31.4s, v22.s[3]\n"
       "fmla v14.4s, v30.4s, v23.s[3]\n"
       "fmla v15.4s, v31.4s, v23.s[3]\n"
-      "subs %[n], %[n], #1\n"
       "b.ne 1b\n"
       "2:\n"
       // Epilogue: + bias, then clamp to [lo, hi] (same order as the reference),
