@@ -34,7 +34,7 @@ REST_CPI = 314.0 / 170.0  # daBNN on the Pi 3B: cycles / instructions (BRIEF sec
 BREAKDOWN = [
     ("binary: bgemm edge tiles", re.compile(r"Neon(A64|A32)Kernel::tile")),  # intrinsics, CPI of the rest
     ("binary: bgemm kernel", re.compile(r"bgemm")),
-    ("binary: im2col", re.compile(r"BConv2d::im2col")),
+    ("binary: im2col", re.compile(r"BConv2d::im2col|im2col_rows")),
     ("binary: epilogue", re.compile(r"BConv2d::epilogue|bconv_epilogue")),
     ("sign packing", re.compile(r"pack_signs")),
     ("float: stem kernel", re.compile(r"sconv")),

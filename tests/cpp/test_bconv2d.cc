@@ -243,18 +243,21 @@ TEST(matches_reference_whole_pixel_im2col) {
   // One group: every tap is a whole-pixel copy, and with dilation_w 1 a kernel
   // row whose taps are all inside is one run of kw pixels. Every border
   // (left, right, top, bottom, several at once), strides 1 and 2, pads 0-3
-  // (asymmetric), word-aligned and unaligned channel counts.
+  // (asymmetric), word-aligned and unaligned channel counts: 1-8 words per
+  // pixel, so 3-wide kernel rows run every fixed-size copy (3, 6, 12, 24
+  // words; the two-column step of 1-word pixels at stride 1, with an odd
+  // and an even number of interior columns) and the run-time one (9 words).
   Rng rng(9);
   const std::vector<std::string> kernels = supported_variants("bgemm");
   std::size_t case_index = 0;
-  for (int in_c : {1, 63, 64, 65, 130})
+  for (int in_c : {1, 63, 64, 65, 130, 256, 512})
     for (int kernel_w : {1, 3, 5})
       for (int stride : {1, 2})
         for (int pad = 0; pad <= 3; ++pad)
           for (int dilation_w : {1, 2}) {
             Conv2dGeometry g;
             g.in_h = 5;
-            g.in_w = 7;
+            g.in_w = 7 + pad % 2;  // odd and even interior widths
             g.in_c = in_c;
             g.out_c = 5;
             g.kernel_h = 3;

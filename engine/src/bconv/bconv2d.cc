@@ -125,6 +125,112 @@ inline void copy_words(const BitWord* src, std::size_t n, BitWord* dst) {
   if (w < n) dst[w] = src[w];
 }
 
+// The same for a compile-time n = N: unrolled 16-byte copies, and an odd
+// N > 1 ends with a 16-byte copy overlapping the one before (its first word
+// is written twice, with the same value) instead of a separate 8-byte one.
+// N = 0: n is only known at run time.
+template <std::size_t N>
+inline void copy_n(const BitWord* src, std::size_t n, BitWord* dst) {
+  if constexpr (N == 0) {
+    copy_words(src, n, dst);
+  } else if constexpr (N == 1) {
+    dst[0] = src[0];
+  } else {
+    for (std::size_t w = 0; w + 2 <= N; w += 2) std::memcpy(dst + w, src + w, 2 * sizeof(BitWord));
+    if constexpr (N % 2 == 1) std::memcpy(dst + N - 2, src + N - 2, 2 * sizeof(BitWord));
+  }
+}
+
+// A one-group im2col's geometry (BConv2d::im2col_pixels), for im2col_rows.
+struct PixelIm2col {
+  int kernel_h, kernel_w, in_h, in_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+  int out_h, out_w;
+  std::size_t words, k_words;  // words per pixel (one group: all channels), per A row
+  // Interior columns [interior_begin, interior_end): every tap inside the input,
+  // iw0 = ow * stride_w - pad_left >= 0 and iw0 + (kernel_w - 1) * dilation_w < in_w.
+  int interior_begin, interior_end;
+  const BitWord* fill;  // a padded tap's words
+};
+
+// Rows [row_begin, row_begin + rows) of the A matrix of a one-group
+// convolution, one output row (n, oh) at a time, columns [ow, ow_end) of it,
+// kernel row by kernel row. W = words per pixel and KW = kernel_w when they
+// are compile-time constants (0: read from p), so the copies of a tap (W
+// words) and of an interior kernel row (KW * W words) are fixed-size.
+template <std::size_t W, int KW>
+void im2col_rows(const PixelIm2col& p, std::size_t row_begin, std::size_t rows, const BitWord* input,
+                 BitWord* cols) {
+  const std::size_t words = W != 0 ? W : p.words;
+  const int kernel_w = KW != 0 ? KW : p.kernel_w;
+  const int kernel_h = p.kernel_h, in_h = p.in_h, in_w = p.in_w, stride_h = p.stride_h;
+  const int stride_w = p.stride_w, dilation_h = p.dilation_h, dilation_w = p.dilation_w;
+  const int pad_top = p.pad_top, pad_left = p.pad_left, out_h = p.out_h, out_w = p.out_w;
+  const int interior_begin = p.interior_begin, interior_end = p.interior_end;
+  const std::size_t k_words = p.k_words, run_words = std::size_t(kernel_w) * words;
+  const std::size_t image_words = std::size_t(in_h) * in_w * words, image_row_words = std::size_t(in_w) * words;
+  const std::size_t run_step = std::size_t(stride_w) * words;
+  const BitWord* fill = p.fill;
+  const bool adjacent_taps = dilation_w == 1;
+  // The kw taps of kernel row image_row (null: a padded row) for output column ow, one by one.
+  const auto copy_taps = [&](const BitWord* image_row, int ow, BitWord* dst) {
+    const int iw0 = ow * stride_w - pad_left;
+    for (int j = 0; j < kernel_w; ++j, dst += words) {
+      const int iw = iw0 + j * dilation_w;
+      copy_n<W>(image_row != nullptr && iw >= 0 && iw < in_w ? image_row + std::size_t(iw) * words : fill,
+                words, dst);
+    }
+  };
+  std::size_t n = row_begin / (std::size_t(out_h) * out_w);
+  std::size_t rem = row_begin % (std::size_t(out_h) * out_w);
+  int oh = static_cast<int>(rem / out_w), ow = static_cast<int>(rem % out_w);
+  for (std::size_t r = 0; r < rows;) {
+    const int count = static_cast<int>(std::min<std::size_t>(rows - r, std::size_t(out_w - ow)));
+    const int ow_end = ow + count;
+    const int mid_begin = std::clamp(interior_begin, ow, ow_end);
+    const int mid_end = std::clamp(interior_end, mid_begin, ow_end);
+    const BitWord* image = input + n * image_words;
+    for (int i = 0; i < kernel_h; ++i) {
+      const int ih = oh * stride_h - pad_top + i * dilation_h;
+      const BitWord* image_row = ih >= 0 && ih < in_h ? image + std::size_t(ih) * image_row_words : nullptr;
+      BitWord* dst = cols + r * k_words + std::size_t(i) * run_words;
+      int c = ow;
+      for (; c < mid_begin; ++c, dst += k_words) copy_taps(image_row, c, dst);
+      if (image_row != nullptr && adjacent_taps && c < mid_end) {
+        // Interior: the kw taps are kw adjacent pixels, one run of kw * words words.
+        const BitWord* src = image_row + std::size_t(c * stride_w - pad_left) * words;
+        if constexpr (W == 1 && KW == 3) {
+          if (stride_w == 1) {
+            // Two columns per step: their runs, words 0-2 and 1-3 of src, are
+            // written as the 16-byte pairs at src, src + 1 and src + 1, src + 2
+            // (overlapping stores), so each pair is loaded once.
+            for (; c + 2 <= mid_end; c += 2, dst += 2 * k_words, src += 2) {
+              BitWord pair0[2], pair1[2], pair2[2];
+              std::memcpy(pair0, src, sizeof pair0);
+              std::memcpy(pair1, src + 1, sizeof pair1);
+              std::memcpy(pair2, src + 2, sizeof pair2);
+              std::memcpy(dst, pair0, sizeof pair0);
+              std::memcpy(dst + 1, pair1, sizeof pair1);
+              std::memcpy(dst + k_words, pair1, sizeof pair1);
+              std::memcpy(dst + k_words + 1, pair2, sizeof pair2);
+            }
+          }
+        }
+        for (; c < mid_end; ++c, dst += k_words, src += run_step) copy_n<W * KW>(src, run_words, dst);
+      }
+      for (; c < ow_end; ++c, dst += k_words) copy_taps(image_row, c, dst);
+    }
+    r += count;
+    ow = ow_end;
+    if (ow == out_w) {
+      ow = 0;
+      if (++oh == out_h) {
+        oh = 0;
+        ++n;
+      }
+    }
+  }
+}
+
 // Distinct validity patterns of the kernel taps along one axis: class_of[o]
 // for each output position o, and patterns[class][tap] = tap inside the input.
 void classify_axis(int out_n, int in_n, int stride, int pad_before, int kernel, int dilation,
@@ -373,64 +479,29 @@ void BConv2d::im2col_group(std::size_t row_begin, std::size_t rows, int group, c
 
 void BConv2d::im2col_pixels(std::size_t row_begin, std::size_t rows, const BitWord* input,
                             BitWord* cols) const {
-  // The geometry in locals: the stores to cols could otherwise force reloads of the members.
-  const int kernel_h = g_.kernel_h, kernel_w = g_.kernel_w, in_h = g_.in_h, in_w = g_.in_w;
-  const int stride_h = g_.stride_h, stride_w = g_.stride_w, dilation_h = g_.dilation_h;
-  const int dilation_w = g_.dilation_w, pad_top = g_.pad_top, pad_left = g_.pad_left;
-  const int out_h = out_h_, out_w = out_w_;
-  const std::size_t words = in_words_;  // == group_words_: one group
-  const std::size_t k_words = k_words_, run_words = std::size_t(kernel_w) * words;
-  const std::size_t image_words = std::size_t(in_h) * in_w * words, image_row_words = std::size_t(in_w) * words;
-  const std::size_t run_step = std::size_t(stride_w) * words;
-  const BitWord* fill = pad_fill_.data();
-  // Interior columns [interior_begin, interior_end): every tap inside the input,
-  // iw0 = ow * stride_w - pad_left >= 0 and iw0 + (kernel_w - 1) * dilation_w < in_w.
-  const int last_iw0 = in_w - 1 - (kernel_w - 1) * dilation_w;
-  const int interior_end = last_iw0 + pad_left < 0 ? 0 : std::min(out_w, (last_iw0 + pad_left) / stride_w + 1);
-  const int interior_begin = std::min(interior_end, (pad_left + stride_w - 1) / stride_w);
-  const bool adjacent_taps = dilation_w == 1;
-  // The kw taps of kernel row image_row (null: a padded row) for output column ow, one by one.
-  const auto copy_taps = [&](const BitWord* image_row, int ow, BitWord* dst) {
-    const int iw0 = ow * stride_w - pad_left;
-    for (int j = 0; j < kernel_w; ++j, dst += words) {
-      const int iw = iw0 + j * dilation_w;
-      copy_words(image_row != nullptr && iw >= 0 && iw < in_w ? image_row + std::size_t(iw) * words : fill,
-                 words, dst);
+  PixelIm2col p;
+  p.kernel_h = g_.kernel_h, p.kernel_w = g_.kernel_w, p.in_h = g_.in_h, p.in_w = g_.in_w;
+  p.stride_h = g_.stride_h, p.stride_w = g_.stride_w, p.dilation_h = g_.dilation_h;
+  p.dilation_w = g_.dilation_w, p.pad_top = g_.pad_top, p.pad_left = g_.pad_left;
+  p.out_h = out_h_, p.out_w = out_w_;
+  p.words = in_words_;  // == group_words_: one group
+  p.k_words = k_words_;
+  const int last_iw0 = p.in_w - 1 - (p.kernel_w - 1) * p.dilation_w;
+  p.interior_end = last_iw0 + p.pad_left < 0 ? 0 : std::min(p.out_w, (last_iw0 + p.pad_left) / p.stride_w + 1);
+  p.interior_begin = std::min(p.interior_end, (p.pad_left + p.stride_w - 1) / p.stride_w);
+  p.fill = pad_fill_.data();
+  // Fixed-size copies for 3-wide kernels over 64, 128, 256, 512 channels.
+  const auto rows_fn = [&]() -> void (*)(const PixelIm2col&, std::size_t, std::size_t, const BitWord*, BitWord*) {
+    if (p.kernel_w != 3) return im2col_rows<0, 0>;
+    switch (p.words) {
+      case 1: return im2col_rows<1, 3>;
+      case 2: return im2col_rows<2, 3>;
+      case 4: return im2col_rows<4, 3>;
+      case 8: return im2col_rows<8, 3>;
+      default: return im2col_rows<0, 3>;
     }
-  };
-  std::size_t n = row_begin / (std::size_t(out_h) * out_w);
-  std::size_t rem = row_begin % (std::size_t(out_h) * out_w);
-  int oh = static_cast<int>(rem / out_w), ow = static_cast<int>(rem % out_w);
-  // One output row (n, oh) at a time, columns [ow, ow_end) of it, kernel row by kernel row.
-  for (std::size_t r = 0; r < rows;) {
-    const int count = static_cast<int>(std::min<std::size_t>(rows - r, std::size_t(out_w - ow)));
-    const int ow_end = ow + count;
-    const int mid_begin = std::clamp(interior_begin, ow, ow_end);
-    const int mid_end = std::clamp(interior_end, mid_begin, ow_end);
-    const BitWord* image = input + n * image_words;
-    for (int i = 0; i < kernel_h; ++i) {
-      const int ih = oh * stride_h - pad_top + i * dilation_h;
-      const BitWord* image_row = ih >= 0 && ih < in_h ? image + std::size_t(ih) * image_row_words : nullptr;
-      BitWord* dst = cols + r * k_words + std::size_t(i) * run_words;
-      int c = ow;
-      for (; c < mid_begin; ++c, dst += k_words) copy_taps(image_row, c, dst);
-      if (image_row != nullptr && adjacent_taps && c < mid_end) {
-        // Interior: the kw taps are kw adjacent pixels, one run of kw * words words.
-        const BitWord* src = image_row + std::size_t(c * stride_w - pad_left) * words;
-        for (; c < mid_end; ++c, dst += k_words, src += run_step) copy_words(src, run_words, dst);
-      }
-      for (; c < ow_end; ++c, dst += k_words) copy_taps(image_row, c, dst);
-    }
-    r += count;
-    ow = ow_end;
-    if (ow == out_w) {
-      ow = 0;
-      if (++oh == out_h) {
-        oh = 0;
-        ++n;
-      }
-    }
-  }
+  }();
+  rows_fn(p, row_begin, rows, input, cols);
 }
 
 void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* counts, float* y_row,
