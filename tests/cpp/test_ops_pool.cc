@@ -127,6 +127,45 @@ TEST(max_pool_ties_signed_zeros_and_nan_match_reference_bits) {
   CHECK(std::memcmp(got.data(), ref.data(), ref.size() * sizeof(float)) == 0);
 }
 
+TEST(pools_3x3_interior_windows_match_reference_bits) {
+  // 3x3 pools run their interior windows (all 9 taps inside) through a
+  // separate unrolled path and the border windows through the general walk:
+  // every channel block (64 and 32-wide vector blocks, single vectors, the
+  // last C % 4 floats), strides 1 and 2, symmetric, asymmetric and no pads.
+  // Values with ties between -0 and +0, quiet and signalling NaNs and
+  // infinities: MaxPool compared bit for bit; AveragePool on random floats.
+  std::mt19937 rng(14);
+  const float values[] = {-0.f, 0.f, -1.f, 1.f, std::numeric_limits<float>::quiet_NaN(),
+                          std::numeric_limits<float>::signaling_NaN(), -std::numeric_limits<float>::infinity(),
+                          std::numeric_limits<float>::infinity()};
+  for (std::int64_t C : {1, 3, 4, 16, 20, 32, 63, 64, 65, 128, 130}) {
+    // x, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, ceil
+    const PoolCase cases[] = {
+        {{1, 11, 9, C}, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false},  // ResNet stem pool
+        {{2, 6, 7, C}, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, false},   // every window interior
+        {{1, 7, 8, C}, 3, 3, 2, 1, 0, 2, 1, 0, 1, 1, true},    // asymmetric pads
+        {{1, 9, 9, C}, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, false},   // dilation 2: interior taps 2 apart
+    };
+    for (const PoolCase& c : cases) {
+      std::vector<float> x(count_of(c.x));
+      for (float& v : x) v = values[rng() % 8];
+      Shape ref_shape;
+      const std::vector<float> ref = pool_ref(c, x, 0, &ref_shape);
+      const std::vector<float> got = run_op(*make_op(pool_node("MaxPool", c)), {x.data()});
+      CHECK_EQ(got.size(), ref.size());
+      CHECK(std::memcmp(got.data(), ref.data(), ref.size() * sizeof(float)) == 0);
+      if (c.dh != 1) continue;
+      const std::vector<float> r = random_floats(count_of(c.x), rng);
+      for (int include_pad : {0, 1}) {
+        FakeNode node = pool_node("AveragePool", c);
+        node.attr("count_include_pad", std::vector<std::int64_t>{include_pad});
+        CHECK_CLOSE(run_op(*make_op(node), {r.data()}), pool_ref(c, r, 1 + include_pad, &ref_shape), 0.f,
+                    "AveragePool 3x3");
+      }
+    }
+  }
+}
+
 TEST(ceil_mode_output_sizes_follow_pytorch) {
   // PyTorch: MaxPool2d(2, 2, padding=1, ceil_mode=True) on 5x5 gives 3x3 (the
   // fourth window would start in the end padding); on 6x6 it gives 4x4.

@@ -19,9 +19,9 @@ namespace {
 struct AverageReduction {
   static constexpr float kInit = 0.f;
   template <typename Lanes>
-  static void step(Lanes& sum, const Lanes& x) { sum = sum + x; }
+  static Lanes step(Lanes sum, Lanes x) { return sum + x; }
   template <typename Lanes>
-  void finish(Lanes& sum, const PoolWindow& w) const { sum = sum / divisor(w); }
+  Lanes finish(Lanes sum, const PoolWindow& w) const { return sum / divisor(w); }
   float divisor(const PoolWindow& w) const {
     return static_cast<float>(
         count_include_pad ? (std::min(w.hs + g->h.kernel, g->h.in + g->h.pad_end) - w.hs) *

@@ -18,9 +18,9 @@ namespace {
 struct MaxReduction {
   static constexpr float kInit = -std::numeric_limits<float>::infinity();
   template <typename Lanes>
-  static void step(Lanes& acc, const Lanes& x) { acc = x > acc ? x : acc; }
+  static Lanes step(Lanes acc, Lanes x) { return x > acc ? x : acc; }
   template <typename Lanes>
-  void finish(Lanes&, const PoolWindow&) const {}
+  Lanes finish(Lanes acc, const PoolWindow&) const { return acc; }
 };
 
 class MaxPoolOp final : public Op {

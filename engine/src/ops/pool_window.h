@@ -4,19 +4,27 @@
 // that fall inside the input are visited in (i, j) order (tap (i, j) reads
 // x[n, hs + i*dh, ws + j*dw, c], hs/ws the window start, taps from
 // PoolAxis::first_tap/last_tap) and folded into one accumulator:
-//   acc = Reduction::kInit;  for each tap: Reduction::step(acc, x)  (acc updated in place)
-//   reduction.finish(acc, window); y[n, oh, ow, c] = acc
+//   acc = Reduction::kInit;  for each tap: acc = Reduction::step(acc, x)
+//   y[n, oh, ow, c] = reduction.finish(acc, window)
 // where `window` (PoolWindow) says which pixel it is and which taps it had.
-// Channels are contiguous in NHWC, so the accumulators of a block of 32 (then
-// 4, then 1) channels stay in registers over all taps, as float vectors
-// (references, not values, cross the function boundaries: no vector ABI):
-// step and finish are element-wise and templated on the lane type, the order
-// of the taps per channel is the scalar walk's, so every result bit is too.
+// Channels are contiguous in NHWC, so the accumulators of a block of 64
+// (AArch64) or 32 channels (then 4, then 1) stay in registers over all taps, as
+// float vectors. step and finish take and return them by value (with Lanes&
+// parameters GCC kept the accumulators in memory, even inlined); they are
+// element-wise and templated on the lane type, and the order of the taps per
+// channel is the scalar walk's, so every result bit is too.
+// A 3x3 pool's interior windows (all 9 taps inside the input: nearly every
+// output of a stem max pool) skip the per-pixel window bookkeeping and run
+// with compile-time taps; the border windows take the general walk.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 #include "graph/op.h"
 #include "ops/pool_geometry.h"
@@ -60,25 +68,103 @@ inline void store(float* p, const Lanes& v) {
   else *reinterpret_cast<Floats4Unaligned*>(p) = v;
 }
 
+// Reads the Lanes x[0..kCount) at p and advances p past them. On AArch64
+// four float vectors are one ld1 of four registers with post-increment (GCC
+// would issue one ldp per two vectors and an address per tap; its
+// vld1q_f32_x4 loads into fixed registers and copies them out).
+template <typename Lanes, int kCount>
+inline void load_advance(const float*& p, Lanes (&x)[kCount]) {
+#if defined(__aarch64__)
+  if constexpr (std::is_same_v<Lanes, Floats4> && kCount == 4) {
+    float32x4x4_t t;
+    __asm__("ld1 {%S0.4s - %V0.4s}, [%1], #64" : "=w"(t), "+r"(p) : "m"(*reinterpret_cast<const float(*)[16]>(p)));
+    for (int l = 0; l < 4; ++l) x[l] = Floats4(t.val[l]);
+    return;
+  }
+#endif
+  for (int v = 0; v < kCount; ++v) x[v] = load<Lanes>(p + v * kLanes<Lanes>);
+  p += kCount * kLanes<Lanes>;
+}
+
+// Folds one tap into the accumulators: x = the kCount Lanes at p, read four
+// vectors at a time, acc[v] = step(acc[v], x[v]).
+template <typename Reduction, typename Lanes, int kCount>
+inline void fold_tap(Lanes (&acc)[kCount], const float* p) {
+  constexpr int kGroup = kCount % 4 == 0 ? 4 : 1;
+  for (int g = 0; g < kCount; g += kGroup) {
+    Lanes x[kGroup];
+    load_advance(p, x);
+    for (int l = 0; l < kGroup; ++l) acc[g + l] = Reduction::step(acc[g + l], x[l]);
+  }
+}
+
+// The taps a window visits, counted from its first inside tap: rows x cols,
+// tap (i, j) at tap0 + i * row_step + j * col_step, visited in (i, j) order.
+// Border windows know their taps at run time; the interior windows of a 3x3
+// pool have all 9 at compile time, unrolled into straight-line code.
+struct RuntimeTaps {
+  std::int64_t rows, cols;
+};
+template <int kRows, int kCols>
+struct FixedTaps {
+  static constexpr int rows = kRows, cols = kCols;
+};
+
 // Channels [c, c + kCount * kLanes<Lanes>) of one output pixel, in kCount
 // accumulators of type Lanes. `tap0` points at channel c of the window's
-// first inside tap, row_step/col_step advance one tap down/right.
-template <typename Lanes, int kCount, typename Reduction>
-inline void reduce_channels(const Reduction& reduction, const PoolWindow& w, const float* tap0,
+// first inside tap. (Taps and the reduction come by value and the tap loops
+// are written out, not passed as a lambda: either way GCC would keep the
+// accumulators in memory.)
+template <typename Lanes, int kCount, typename Reduction, typename Taps>
+inline void reduce_channels(Reduction reduction, const PoolWindow& w, Taps taps, const float* tap0,
                             std::ptrdiff_t row_step, std::ptrdiff_t col_step, float* out) {
-  constexpr int kStep = kLanes<Lanes>;
   Lanes acc[kCount];
   for (int v = 0; v < kCount; ++v) acc[v] = Lanes{} + Reduction::kInit;
-  const float* row = tap0;
-  for (std::int64_t i = w.i0; i < w.i1; ++i, row += row_step) {
-    const float* tap = row;
-    for (std::int64_t j = w.j0; j < w.j1; ++j, tap += col_step)
-      for (int v = 0; v < kCount; ++v) Reduction::step(acc[v], load<Lanes>(tap + v * kStep));
+  if constexpr (std::is_same_v<Taps, RuntimeTaps>) {
+    for (std::int64_t i = 0; i < taps.rows; ++i, tap0 += row_step) {
+      const float* tap = tap0;
+      for (std::int64_t j = 0; j < taps.cols; ++j, tap += col_step) fold_tap<Reduction>(acc, tap);
+    }
+  } else {
+#pragma GCC unroll 16
+    for (int i = 0; i < Taps::rows; ++i, tap0 += row_step) {
+      const float* tap = tap0;
+#pragma GCC unroll 16
+      for (int j = 0; j < Taps::cols; ++j, tap += col_step) fold_tap<Reduction>(acc, tap);
+    }
   }
-  for (int v = 0; v < kCount; ++v) {
-    reduction.finish(acc[v], w);
-    store(out + v * kStep, acc[v]);
-  }
+  for (int v = 0; v < kCount; ++v) store(out + v * kLanes<Lanes>, reduction.finish(acc[v], w));
+}
+
+// All C channels of one output pixel: blocks of kBlockVectors accumulators
+// (AArch64: 16 accumulators + 4 inputs + 4 masks of its 32 NEON registers;
+// elsewhere 8), then single vectors, then the last C % 4 one float at a time.
+template <typename Reduction, typename Taps>
+inline void reduce_pixel(Reduction reduction, const PoolWindow& w, Taps taps, const float* tap0,
+                         std::ptrdiff_t row_step, std::ptrdiff_t col_step, std::int64_t C, float* out) {
+#if defined(__aarch64__)
+  constexpr int kBlockVectors = 16;
+#else
+  constexpr int kBlockVectors = 8;
+#endif
+  constexpr int kBlock = kBlockVectors * kLanes<Floats4>;
+  std::int64_t c = 0;
+  for (; c + kBlock <= C; c += kBlock)
+    reduce_channels<Floats4, kBlockVectors>(reduction, w, taps, tap0 + c, row_step, col_step, out + c);
+  for (; c + kLanes<Floats4> <= C; c += kLanes<Floats4>)
+    reduce_channels<Floats4, 1>(reduction, w, taps, tap0 + c, row_step, col_step, out + c);
+  for (; c < C; ++c) reduce_channels<float, 1>(reduction, w, taps, tap0 + c, row_step, col_step, out + c);
+}
+
+// Output columns [begin, end) whose windows have every tap inside the input
+// along the width (a contiguous range, possibly empty).
+inline void full_window_columns(const PoolAxis& a, std::int64_t* begin, std::int64_t* end) {
+  const auto full = [&](std::int64_t o) { return a.first_tap(o) == 0 && a.last_tap(o) == a.kernel; };
+  std::int64_t b = 0, e = a.out;
+  while (b < e && !full(b)) ++b;
+  while (e > b && !full(e - 1)) --e;
+  *begin = b;
+  *end = e;
 }
 
 }  // namespace pool_detail
@@ -88,38 +174,47 @@ inline void reduce_channels(const Reduction& reduction, const PoolWindow& w, con
 template <typename Reduction>
 void pool_rows(const Reduction& reduction, const PoolGeometry& geometry, const Shape& x_shape, const float* x,
                float* y, std::size_t row_begin, std::size_t row_end) {
+  using pool_detail::reduce_pixel;
   const PoolGeometry g = geometry;  // a local copy: the output stores cannot alias it
   const std::int64_t H = x_shape[1], W = x_shape[2], C = x_shape[3];
   const std::ptrdiff_t row_step = static_cast<std::ptrdiff_t>(g.h.dilation * W * C);
   const std::ptrdiff_t col_step = static_cast<std::ptrdiff_t>(g.w.dilation * C);
+  const bool fixed_3x3 = g.h.kernel == 3 && g.w.kernel == 3;
+  std::int64_t full_begin, full_end;
+  pool_detail::full_window_columns(g.w, &full_begin, &full_end);
   for (std::size_t row = row_begin; row < row_end; ++row) {
     const std::int64_t n = static_cast<std::int64_t>(row) / g.h.out, oh = static_cast<std::int64_t>(row) % g.h.out;
     PoolWindow w;
     w.hs = g.h.start(oh);
     w.i0 = g.h.first_tap(oh);
     w.i1 = g.h.last_tap(oh);
-    float* out = y + static_cast<std::ptrdiff_t>(row) * g.w.out * C;
-    for (std::int64_t ow = 0; ow < g.w.out; ++ow, out += C) {
+    float* const out_row = y + static_cast<std::ptrdiff_t>(row) * g.w.out * C;
+    const bool has_rows = w.i0 < w.i1;
+    const float* const in_row = has_rows ? x + (n * H + w.hs + w.i0 * g.h.dilation) * W * C : x;  // first tap row
+    // Any window, its taps counted at run time. With dilation a window can
+    // skip over the whole input (no tap inside): then no tap is read and the
+    // output is finish(kInit).
+    const auto any_window = [&](std::int64_t ow) {
       w.ws = g.w.start(ow);
       w.j0 = g.w.first_tap(ow);
       w.j1 = g.w.last_tap(ow);
-      // With dilation a window can skip over the whole input (no tap inside):
-      // then no tap is read and the output is finish(kInit).
-      const bool has_taps = w.i0 < w.i1 && w.j0 < w.j1;
-      const float* tap0 =
-          has_taps ? x + ((n * H + w.hs + w.i0 * g.h.dilation) * W + w.ws + w.j0 * g.w.dilation) * C : x;
-      using pool_detail::Floats4;
-      using pool_detail::reduce_channels;
-      constexpr int kBlockVectors = 8;  // 32 channels: 8 accumulators + 8 inputs + 8 masks in NEON registers
-      constexpr int kBlock = kBlockVectors * pool_detail::kLanes<Floats4>;
-      std::int64_t c = 0;
-      for (; c + kBlock <= C; c += kBlock)
-        reduce_channels<Floats4, kBlockVectors>(reduction, w, tap0 + c, row_step, col_step, out + c);
-      for (; c + pool_detail::kLanes<Floats4> <= C; c += pool_detail::kLanes<Floats4>)
-        reduce_channels<Floats4, 1>(reduction, w, tap0 + c, row_step, col_step, out + c);
-      for (; c < C; ++c)  // the last C % 4 channels, one float at a time
-        reduce_channels<float, 1>(reduction, w, tap0 + c, row_step, col_step, out + c);
+      const bool has_taps = has_rows && w.j0 < w.j1;
+      const float* tap0 = has_taps ? in_row + (w.ws + w.j0 * g.w.dilation) * C : x;
+      reduce_pixel(reduction, w, pool_detail::RuntimeTaps{w.i1 - w.i0, w.j1 - w.j0}, tap0, row_step, col_step, C,
+                   out_row + ow * C);
+    };
+    std::int64_t ow = 0;
+    if (fixed_3x3 && w.i0 == 0 && w.i1 == 3) {
+      for (; ow < full_begin; ++ow) any_window(ow);
+      w.j0 = 0;
+      w.j1 = 3;
+      for (; ow < full_end; ++ow) {
+        w.ws = g.w.start(ow);
+        reduce_pixel(reduction, w, pool_detail::FixedTaps<3, 3>{}, in_row + w.ws * C, row_step, col_step, C,
+                     out_row + ow * C);
+      }
     }
+    for (; ow < g.w.out; ++ow) any_window(ow);
   }
 }
 
