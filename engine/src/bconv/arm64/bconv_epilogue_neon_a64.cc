@@ -1,11 +1,13 @@
 // AArch64 NEON fused epilogue rows: 4 channels per q register, one pass per row.
 //
-// Per 4 channels: acc = base - 2 * popcount (mls), scvtf, fmul by the exact
-// multiplier, fadd bias, (fadd residual), (clamp), (store y), fcmlt #0 for the
-// bits.
-// Bits are packed as in bitpack/arm64/bitpack_neon_a64.cc: 16 lane masks are
-// narrowed to 16 bytes (uzp1 twice), ANDed with the bit weights 2^(c % 8), and
-// 64 channels are summed into one word by three levels of pairwise adds.
+// Per 16 channels: one post-indexed ld1 of four registers each for the
+// popcounts, bases, multipliers, biases (and residuals); per 4 channels
+// acc = base - 2 * popcount (mls), scvtf, fmul by the exact multiplier, fadd
+// bias, (fadd residual), (clamp), store y, fcmlt #0 for the bits.
+// Bits: the 16 lane masks of 16 channels are narrowed to 16 bytes by one tbl
+// from the four mask registers (byte 0 of each lane), ANDed with the bit
+// weights 2^(c % 8), and 64 channels are summed into one word by three
+// levels of pairwise adds: 13 instructions per word beyond the 16 fcmlt.
 // Channels past the last full 64-channel word (float-only rows: past the last
 // full 16-channel step) run through the same IEEE operations one channel at a time.
 // No FMA anywhere: the product is rounded before the bias is added, as in the reference.
@@ -19,7 +21,8 @@ namespace {
 constexpr int kStep = 16;  // channels per step: four q registers
 
 // 16 values from p as one post-incremented ld1 of four consecutive q
-// registers, p += 16 (gcc computes a separate address per load otherwise).
+// registers, p += 16 (gcc computes a separate address per load otherwise,
+// and its vld1q_*_x4 loads into fixed registers and copies them out).
 template <typename Tuple, typename T>
 inline Tuple load_16_advance(const T*& p) {
   Tuple v;
@@ -27,6 +30,23 @@ inline Tuple load_16_advance(const T*& p) {
           : "=w"(v), "+r"(p)
           : "m"(*reinterpret_cast<const T(*)[16]>(p)));
   return v;
+}
+
+// acc = base - 2 * popcount of 16 channels: the bases as one post-incremented
+// ld1 of four registers, base += 16, each register the accumulator of an mls
+// (written out: gcc copies registers of a loaded tuple before overwriting them).
+inline int32x4x4_t accumulators_16_advance(const std::int32_t*& base, const int32x4x4_t& popcounts,
+                                           int32x4_t two) {
+  int32x4x4_t acc;
+  __asm__(
+      "ld1 {%S0.4s - %V0.4s}, [%1], #64\n\t"
+      "mls %S0.4s, %S3.4s, %4.s[0]\n\t"
+      "mls %T0.4s, %T3.4s, %4.s[0]\n\t"
+      "mls %U0.4s, %U3.4s, %4.s[0]\n\t"
+      "mls %V0.4s, %V3.4s, %4.s[0]"
+      : "=&w"(acc), "+r"(base)
+      : "m"(*reinterpret_cast<const std::int32_t(*)[16]>(base)), "w"(popcounts), "w"(two));
+  return acc;
 }
 
 inline float clamp_select(float y, float lo, float hi) { return y < lo ? lo : (y > hi ? hi : y); }
@@ -40,7 +60,8 @@ class FloatRowReader {
  public:
   FloatRowReader(const EpilogueConstants& c, const std::int32_t* popcounts, const float* residual)
       : popcounts_(popcounts), residual_(residual), multiplier0_(c.multiplier), bias0_(c.bias),
-        lo_(c.clamp_lo), hi_(c.clamp_hi), lo4_(vdupq_n_f32(c.clamp_lo)), hi4_(vdupq_n_f32(c.clamp_hi)) {}
+        lo_(c.clamp_lo), hi_(c.clamp_hi), lo4_(vdupq_n_f32(c.clamp_lo)), hi4_(vdupq_n_f32(c.clamp_hi)),
+        two_(vdupq_n_s32(2)) {}
 
   void start_row(const std::int32_t* base) {
     base_ = base;
@@ -48,18 +69,17 @@ class FloatRowReader {
     bias_ = bias0_;
   }
 
-  // y of the next 16 channels in y[0..3].
-  void next_16(float32x4_t y[4]) {
-    // Inputs that are only read as one ld1 of four registers each; the base
-    // is the accumulator of mls, so its registers are loaded separately.
+  // y of the next 16 channels.
+  float32x4x4_t next_16() {
     const int32x4x4_t p = load_16_advance<int32x4x4_t>(popcounts_);
+    const int32x4x4_t acc = accumulators_16_advance(base_, p, two_);
     const float32x4x4_t m = load_16_advance<float32x4x4_t>(multiplier_);
     const float32x4x4_t c = load_16_advance<float32x4x4_t>(bias_);
     float32x4x4_t r;
     if (kResidual) r = load_16_advance<float32x4x4_t>(residual_);
+    float32x4x4_t y;
     for (int l = 0; l < 4; ++l) {
-      const int32x4_t acc = vmlsq_n_s32(vld1q_s32(base_ + 4 * l), p.val[l], 2);
-      float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), m.val[l]);
+      float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc.val[l]), m.val[l]);
       v = vaddq_f32(v, c.val[l]);
       if (kResidual) v = vaddq_f32(v, r.val[l]);
       if (kClamp == EpilogueClamp::kMinMax) v = vmaxq_f32(vminq_f32(v, hi4_), lo4_);
@@ -67,9 +87,9 @@ class FloatRowReader {
         v = vbslq_f32(vcltq_f32(v, lo4_), lo4_, v);
         v = vbslq_f32(vcgtq_f32(v, hi4_), hi4_, v);
       }
-      y[l] = v;
+      y.val[l] = v;
     }
-    base_ += kStep;
+    return y;
   }
 
   float next_1() {
@@ -96,17 +116,38 @@ class FloatRowReader {
   const float* bias_ = nullptr;
   float lo_, hi_;
   float32x4_t lo4_, hi4_;
+  int32x4_t two_;
 };
 
-// Four lane masks (all-ones = bit set) of 16 consecutive channels as 16 bytes.
-inline uint8x16_t narrow_masks(uint32x4_t m0, uint32x4_t m1, uint32x4_t m2, uint32x4_t m3) {
-  const uint16x8_t lo = vuzp1q_u16(vreinterpretq_u16_u32(m0), vreinterpretq_u16_u32(m1));
-  const uint16x8_t hi = vuzp1q_u16(vreinterpretq_u16_u32(m2), vreinterpretq_u16_u32(m3));
-  return vuzp1q_u8(vreinterpretq_u8_u16(lo), vreinterpretq_u8_u16(hi));
+// The bytes of the tbl that narrows four registers of lane masks (all-ones =
+// bit set) of 16 consecutive channels to 16 bytes: byte 0 of each lane.
+inline uint8x16_t lane_byte_index() {
+  static const std::uint8_t kIndex[16] = {0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60};
+  return vld1q_u8(kIndex);
 }
 
-inline uint8x16_t negative_bytes(const float32x4_t y[4]) {
-  return narrow_masks(vcltzq_f32(y[0]), vcltzq_f32(y[1]), vcltzq_f32(y[2]), vcltzq_f32(y[3]));
+// Four registers of lane masks of 16 consecutive channels as 16 bytes.
+inline uint8x16_t narrow_masks(uint32x4_t m0, uint32x4_t m1, uint32x4_t m2, uint32x4_t m3, uint8x16_t index) {
+  const uint8x16x4_t table = {{vreinterpretq_u8_u32(m0), vreinterpretq_u8_u32(m1), vreinterpretq_u8_u32(m2),
+                               vreinterpretq_u8_u32(m3)}};
+  return vqtbl4q_u8(table, index);
+}
+
+// The sign bytes of 16 channels y: y < 0 (fcmlt #0: false for -0 and NaN)
+// into four consecutive registers, narrowed by one tbl (written out: gcc
+// would compute the masks elsewhere and copy them into the tbl's registers).
+inline uint8x16_t negative_bytes(const float32x4x4_t& y, uint8x16_t index) {
+  uint8x16x4_t masks;
+  uint8x16_t bytes;
+  __asm__(
+      "fcmlt %S0.4s, %2.4s, #0.0\n\t"
+      "fcmlt %T0.4s, %3.4s, #0.0\n\t"
+      "fcmlt %U0.4s, %4.4s, #0.0\n\t"
+      "fcmlt %V0.4s, %5.4s, #0.0\n\t"
+      "tbl %1.16b, {%S0.16b - %V0.16b}, %6.16b"
+      : "=&w"(masks), "=w"(bytes)
+      : "w"(y.val[0]), "w"(y.val[1]), "w"(y.val[2]), "w"(y.val[3]), "w"(index));
+  return bytes;
 }
 
 // 64 channel mask bytes (4 x 16) -> the word whose bit c is channel c.
@@ -122,16 +163,18 @@ inline uint8x16_t bit_weights() {
   return vld1q_u8(kWeights);
 }
 
+// y to out, out += 16 (as two stp: an st1 would need y in four consecutive registers).
+inline void store_16_advance(float*& out, const float32x4x4_t& y) {
+  for (int l = 0; l < 4; ++l) vst1q_f32(out + 4 * l, y.val[l]);
+  out += kStep;
+}
+
 // The next 16 channels: y stored (when kStoreFloat), sign bytes returned.
 template <bool kStoreFloat, typename Reader>
-inline uint8x16_t step_16(Reader& in, float*& out) {
-  float32x4_t y[4];
-  in.next_16(y);
-  if (kStoreFloat) {
-    for (int l = 0; l < 4; ++l) vst1q_f32(out + 4 * l, y[l]);
-    out += kStep;
-  }
-  return negative_bytes(y);
+inline uint8x16_t step_16(Reader& in, float*& out, uint8x16_t index) {
+  const float32x4x4_t y = in.next_16();
+  if (kStoreFloat) store_16_advance(out, y);
+  return negative_bytes(y, index);
 }
 
 template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
@@ -139,7 +182,7 @@ void bconv_epilogue_float_rows(const EpilogueConstants& constants, const Epilogu
   const EpilogueConstants c = constants;  // local copies: the stores below cannot alias them
   const EpilogueRows rows = block;
   const int n = c.channels;
-  const uint8x16_t weights = bit_weights();
+  const uint8x16_t weights = bit_weights(), index = lane_byte_index();
   FloatRowReader<kResidual, kClamp> in(c, rows.popcounts, rows.residual);
   float* y = rows.y;
   BitWord* bits = rows.bits;
@@ -148,19 +191,14 @@ void bconv_epilogue_float_rows(const EpilogueConstants& constants, const Epilogu
     int o = 0;
     if (kBits) {
       for (; o + kBitsPerWord <= n; o += kBitsPerWord) {
-        const uint8x16_t b0 = step_16<kStoreFloat>(in, y);
-        const uint8x16_t b1 = step_16<kStoreFloat>(in, y);
-        const uint8x16_t b2 = step_16<kStoreFloat>(in, y);
-        const uint8x16_t b3 = step_16<kStoreFloat>(in, y);
+        const uint8x16_t b0 = step_16<kStoreFloat>(in, y, index);
+        const uint8x16_t b1 = step_16<kStoreFloat>(in, y, index);
+        const uint8x16_t b2 = step_16<kStoreFloat>(in, y, index);
+        const uint8x16_t b3 = step_16<kStoreFloat>(in, y, index);
         *bits++ = pack_word(b0, b1, b2, b3, weights);
       }
     } else {
-      for (; o + kStep <= n; o += kStep) {
-        float32x4_t v[4];
-        in.next_16(v);
-        for (int l = 0; l < 4; ++l) vst1q_f32(y + 4 * l, v[l]);
-        y += kStep;
-      }
+      for (; o + kStep <= n; o += kStep) store_16_advance(y, in.next_16());
     }
     if (o == n) continue;
     BitWord tail = 0;
@@ -190,12 +228,12 @@ EpilogueRowsFn select_residual(bool residual, EpilogueClamp clamp) {
 
 // Sign bytes of 16 channels: acc * dir < limit.
 inline uint8x16_t threshold_bytes(const std::int32_t* popcounts, const std::int32_t* base,
-                                  const std::int32_t* dir, const std::int32_t* limit) {
+                                  const std::int32_t* dir, const std::int32_t* limit, uint8x16_t index) {
   const int32x4x4_t p = vld1q_s32_x4(popcounts), b = vld1q_s32_x4(base);
   const int32x4x4_t d = vld1q_s32_x4(dir), t = vld1q_s32_x4(limit);
   uint32x4_t m[4];
   for (int l = 0; l < 4; ++l) m[l] = vcltq_s32(vmulq_s32(vmlsq_n_s32(b.val[l], p.val[l], 2), d.val[l]), t.val[l]);
-  return narrow_masks(m[0], m[1], m[2], m[3]);
+  return narrow_masks(m[0], m[1], m[2], m[3], index);
 }
 
 }  // namespace
@@ -208,7 +246,7 @@ EpilogueRowsFn bconv_epilogue_float_rows_neon_a64(bool store_float, bool bits, b
 }
 
 void bconv_epilogue_threshold_rows_neon_a64(const EpilogueConstants& c, const EpilogueRows& rows) {
-  const uint8x16_t weights = bit_weights();
+  const uint8x16_t weights = bit_weights(), index = lane_byte_index();
   const int n = c.channels;
   const std::int32_t* popcounts = rows.popcounts;
   BitWord* bits = rows.bits;
@@ -219,7 +257,7 @@ void bconv_epilogue_threshold_rows_neon_a64(const EpilogueConstants& c, const Ep
       uint8x16_t b[4];
       for (int q = 0; q < 4; ++q) {
         const int oq = o + kStep * q;
-        b[q] = threshold_bytes(popcounts + oq, base + oq, c.dir + oq, c.limit + oq);
+        b[q] = threshold_bytes(popcounts + oq, base + oq, c.dir + oq, c.limit + oq, index);
       }
       *bits++ = pack_word(b[0], b[1], b[2], b[3], weights);
     }
