@@ -141,6 +141,35 @@ inline void copy_n(const BitWord* src, std::size_t n, BitWord* dst) {
   }
 }
 
+// S adjacent interior columns of one kernel row at stride 1: run j (j < S)
+// is the KW * W words src[j * W, (j + KW) * W), copied to dst + j * KWords.
+// Neighbouring runs share KW - 1 pixels, so the S runs' span of
+// (S + KW - 1) * W words is loaded once, as 16-byte pairs: for even W the
+// span's aligned pairs, of which run j stores KW * W / 2; for W = 1 (KW = 3)
+// the pairs at every word, run j storing the overlapping pairs j and j + 1.
+// The pairs are loaded and stored as 16-byte vectors (GCC / Clang vector
+// extension, 8-byte aligned, may alias the words: a q register on aarch64 and
+// armv7 NEON, an xmm register on x86-64), which keeps them out of the general
+// registers the loop around needs.
+template <std::size_t W, int KW, std::size_t KWords, int S>
+inline void copy_adjacent_runs(const BitWord* src, BitWord* dst) {
+  static_assert(W % 2 == 0 || (W == 1 && KW == 3), "even words per pixel, or 1 with a 3-wide kernel");
+  typedef BitWord WordPair __attribute__((vector_size(2 * sizeof(BitWord)), aligned(sizeof(BitWord)), may_alias));
+  constexpr int kPairs = W == 1 ? S + 1 : int(W) * (S + KW - 1) / 2;
+  constexpr std::size_t kPairStride = W == 1 ? 1 : 2;  // words between loaded pairs
+  WordPair pairs[kPairs];
+  for (int q = 0; q < kPairs; ++q) pairs[q] = *reinterpret_cast<const WordPair*>(src + q * kPairStride);
+  for (int j = 0; j < S; ++j) {
+    if constexpr (W == 1) {
+      *reinterpret_cast<WordPair*>(dst + j * KWords) = pairs[j];
+      *reinterpret_cast<WordPair*>(dst + j * KWords + 1) = pairs[j + 1];
+    } else {
+      for (int q = 0; q < KW * int(W) / 2; ++q)
+        *reinterpret_cast<WordPair*>(dst + j * KWords + 2 * q) = pairs[j * int(W) / 2 + q];
+    }
+  }
+}
+
 // A one-group im2col's geometry (BConv2d::im2col_pixels), for im2col_rows.
 struct PixelIm2col {
   int kernel_h, kernel_w, in_h, in_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
@@ -154,19 +183,23 @@ struct PixelIm2col {
 
 // Rows [row_begin, row_begin + rows) of the A matrix of a one-group
 // convolution, one output row (n, oh) at a time, columns [ow, ow_end) of it,
-// kernel row by kernel row. W = words per pixel and KW = kernel_w when they
-// are compile-time constants (0: read from p), so the copies of a tap (W
-// words) and of an interior kernel row (KW * W words) are fixed-size.
-template <std::size_t W, int KW>
+// kernel row by kernel row. W = words per pixel and K = kernel_h = kernel_w
+// when they are compile-time constants (0: read from p), so the copies of a
+// tap (W words) and of an interior kernel row (K * W words) are fixed-size,
+// and so is the A row (K * K * W words): at stride 1 the interior columns go
+// S at a time through copy_adjacent_runs. (The geometry is copied to locals:
+// the stores to cols could otherwise force reloads through p.)
+template <std::size_t W, int K>
 void im2col_rows(const PixelIm2col& p, std::size_t row_begin, std::size_t rows, const BitWord* input,
                  BitWord* cols) {
+  constexpr std::size_t kKWords = std::size_t(K) * K * W;
   const std::size_t words = W != 0 ? W : p.words;
-  const int kernel_w = KW != 0 ? KW : p.kernel_w;
-  const int kernel_h = p.kernel_h, in_h = p.in_h, in_w = p.in_w, stride_h = p.stride_h;
+  const int kernel_w = K != 0 ? K : p.kernel_w, kernel_h = K != 0 ? K : p.kernel_h;
+  const int in_h = p.in_h, in_w = p.in_w, stride_h = p.stride_h;
   const int stride_w = p.stride_w, dilation_h = p.dilation_h, dilation_w = p.dilation_w;
   const int pad_top = p.pad_top, pad_left = p.pad_left, out_h = p.out_h, out_w = p.out_w;
   const int interior_begin = p.interior_begin, interior_end = p.interior_end;
-  const std::size_t k_words = p.k_words, run_words = std::size_t(kernel_w) * words;
+  const std::size_t k_words = kKWords != 0 ? kKWords : p.k_words, run_words = std::size_t(kernel_w) * words;
   const std::size_t image_words = std::size_t(in_h) * in_w * words, image_row_words = std::size_t(in_w) * words;
   const std::size_t run_step = std::size_t(stride_w) * words;
   const BitWord* fill = p.fill;
@@ -198,24 +231,14 @@ void im2col_rows(const PixelIm2col& p, std::size_t row_begin, std::size_t rows, 
       if (image_row != nullptr && adjacent_taps && c < mid_end) {
         // Interior: the kw taps are kw adjacent pixels, one run of kw * words words.
         const BitWord* src = image_row + std::size_t(c * stride_w - pad_left) * words;
-        if constexpr (W == 1 && KW == 3) {
+        if constexpr (kKWords != 0) {
           if (stride_w == 1) {
-            // Two columns per step: their runs, words 0-2 and 1-3 of src, are
-            // written as the 16-byte pairs at src, src + 1 and src + 1, src + 2
-            // (overlapping stores), so each pair is loaded once.
-            for (; c + 2 <= mid_end; c += 2, dst += 2 * k_words, src += 2) {
-              BitWord pair0[2], pair1[2], pair2[2];
-              std::memcpy(pair0, src, sizeof pair0);
-              std::memcpy(pair1, src + 1, sizeof pair1);
-              std::memcpy(pair2, src + 2, sizeof pair2);
-              std::memcpy(dst, pair0, sizeof pair0);
-              std::memcpy(dst + 1, pair1, sizeof pair1);
-              std::memcpy(dst + k_words, pair1, sizeof pair1);
-              std::memcpy(dst + k_words + 1, pair2, sizeof pair2);
-            }
+            constexpr int kColumns = W <= 2 ? 4 : 2;  // at most 16 pairs in registers (W = 8)
+            for (; c + kColumns <= mid_end; c += kColumns, dst += kColumns * kKWords, src += kColumns * W)
+              copy_adjacent_runs<W, K, kKWords, kColumns>(src, dst);
           }
         }
-        for (; c < mid_end; ++c, dst += k_words, src += run_step) copy_n<W * KW>(src, run_words, dst);
+        for (; c < mid_end; ++c, dst += k_words, src += run_step) copy_n<W * K>(src, run_words, dst);
       }
       for (; c < ow_end; ++c, dst += k_words) copy_taps(image_row, c, dst);
     }
@@ -490,15 +513,15 @@ void BConv2d::im2col_pixels(std::size_t row_begin, std::size_t rows, const BitWo
   p.interior_end = last_iw0 + p.pad_left < 0 ? 0 : std::min(p.out_w, (last_iw0 + p.pad_left) / p.stride_w + 1);
   p.interior_begin = std::min(p.interior_end, (p.pad_left + p.stride_w - 1) / p.stride_w);
   p.fill = pad_fill_.data();
-  // Fixed-size copies for 3-wide kernels over 64, 128, 256, 512 channels.
+  // Fixed-size copies for 3x3 kernels over 64, 128, 256, 512 channels.
   const auto rows_fn = [&]() -> void (*)(const PixelIm2col&, std::size_t, std::size_t, const BitWord*, BitWord*) {
-    if (p.kernel_w != 3) return im2col_rows<0, 0>;
+    if (p.kernel_h != 3 || p.kernel_w != 3) return im2col_rows<0, 0>;
     switch (p.words) {
       case 1: return im2col_rows<1, 3>;
       case 2: return im2col_rows<2, 3>;
       case 4: return im2col_rows<4, 3>;
       case 8: return im2col_rows<8, 3>;
-      default: return im2col_rows<0, 3>;
+      default: return im2col_rows<0, 3>;  // kernel size only: runs of run-time length
     }
   }();
   rows_fn(p, row_begin, rows, input, cols);
