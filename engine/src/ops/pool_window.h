@@ -136,24 +136,52 @@ inline void reduce_channels(Reduction reduction, const PoolWindow& w, Taps taps,
   for (int v = 0; v < kCount; ++v) store(out + v * kLanes<Lanes>, reduction.finish(acc[v], w));
 }
 
-// All C channels of one output pixel: blocks of kBlockVectors accumulators
-// (AArch64: 16 accumulators + 4 inputs + 4 masks of its 32 NEON registers;
-// elsewhere 8), then single vectors, then the last C % 4 one float at a time.
+// Channels [c, c + kCount * kLanes<Lanes>) of `count` consecutive output
+// pixels of one row, the first with window w and first inside tap tap0, each
+// next one `stride` input columns on (its taps tap_step floats on).
+template <typename Lanes, int kCount, typename Reduction, typename Taps>
+inline void reduce_channels_of_pixels(Reduction reduction, PoolWindow w, Taps taps, std::int64_t count,
+                                      std::int64_t stride, std::ptrdiff_t tap_step, const float* tap0,
+                                      std::ptrdiff_t row_step, std::ptrdiff_t col_step, std::int64_t C, float* out) {
+  for (; count > 0; --count, w.ws += stride, tap0 += tap_step, out += C)
+    reduce_channels<Lanes, kCount>(reduction, w, taps, tap0, row_step, col_step, out);
+}
+
+// All C channels of `count` consecutive output pixels of one row (as above):
+// blocks of kBlockVectors accumulators (AArch64: 16 accumulators + 4 inputs +
+// 4 masks of its 32 NEON registers; elsewhere 8), then single vectors, then
+// the last C % 4 channels one float at a time; each block over all the pixels.
 template <typename Reduction, typename Taps>
-inline void reduce_pixel(Reduction reduction, const PoolWindow& w, Taps taps, const float* tap0,
-                         std::ptrdiff_t row_step, std::ptrdiff_t col_step, std::int64_t C, float* out) {
+inline void reduce_pixels(Reduction reduction, const PoolWindow& w, Taps taps, std::int64_t count,
+                          std::int64_t stride, const float* tap0, std::ptrdiff_t row_step, std::ptrdiff_t col_step,
+                          std::int64_t C, float* out) {
 #if defined(__aarch64__)
   constexpr int kBlockVectors = 16;
 #else
   constexpr int kBlockVectors = 8;
 #endif
   constexpr int kBlock = kBlockVectors * kLanes<Floats4>;
+  const std::ptrdiff_t tap_step = static_cast<std::ptrdiff_t>(stride * C);
   std::int64_t c = 0;
   for (; c + kBlock <= C; c += kBlock)
-    reduce_channels<Floats4, kBlockVectors>(reduction, w, taps, tap0 + c, row_step, col_step, out + c);
+    reduce_channels_of_pixels<Floats4, kBlockVectors>(reduction, w, taps, count, stride, tap_step, tap0 + c,
+                                                      row_step, col_step, C, out + c);
   for (; c + kLanes<Floats4> <= C; c += kLanes<Floats4>)
-    reduce_channels<Floats4, 1>(reduction, w, taps, tap0 + c, row_step, col_step, out + c);
-  for (; c < C; ++c) reduce_channels<float, 1>(reduction, w, taps, tap0 + c, row_step, col_step, out + c);
+    reduce_channels_of_pixels<Floats4, 1>(reduction, w, taps, count, stride, tap_step, tap0 + c, row_step,
+                                          col_step, C, out + c);
+  for (; c < C; ++c)
+    reduce_channels_of_pixels<float, 1>(reduction, w, taps, count, stride, tap_step, tap0 + c, row_step, col_step,
+                                        C, out + c);
+}
+
+// The interior run of a row: `count` pixels whose windows have every tap
+// inside (as above). Kept out of line: inlined into pool_rows, GCC spills and
+// reloads the walk's state around every pixel.
+template <int kRows, int kCols, typename Reduction>
+__attribute__((noinline)) void reduce_full_windows(Reduction reduction, const PoolWindow& w, std::int64_t count,
+                                                   std::int64_t stride, const float* tap0, std::ptrdiff_t row_step,
+                                                   std::ptrdiff_t col_step, std::int64_t C, float* out) {
+  reduce_pixels(reduction, w, FixedTaps<kRows, kCols>{}, count, stride, tap0, row_step, col_step, C, out);
 }
 
 // Output columns [begin, end) whose windows have every tap inside the input
@@ -174,7 +202,6 @@ inline void full_window_columns(const PoolAxis& a, std::int64_t* begin, std::int
 template <typename Reduction>
 void pool_rows(const Reduction& reduction, const PoolGeometry& geometry, const Shape& x_shape, const float* x,
                float* y, std::size_t row_begin, std::size_t row_end) {
-  using pool_detail::reduce_pixel;
   const PoolGeometry g = geometry;  // a local copy: the output stores cannot alias it
   const std::int64_t H = x_shape[1], W = x_shape[2], C = x_shape[3];
   const std::ptrdiff_t row_step = static_cast<std::ptrdiff_t>(g.h.dilation * W * C);
@@ -200,18 +227,19 @@ void pool_rows(const Reduction& reduction, const PoolGeometry& geometry, const S
       w.j1 = g.w.last_tap(ow);
       const bool has_taps = has_rows && w.j0 < w.j1;
       const float* tap0 = has_taps ? in_row + (w.ws + w.j0 * g.w.dilation) * C : x;
-      reduce_pixel(reduction, w, pool_detail::RuntimeTaps{w.i1 - w.i0, w.j1 - w.j0}, tap0, row_step, col_step, C,
-                   out_row + ow * C);
+      pool_detail::reduce_pixels(reduction, w, pool_detail::RuntimeTaps{w.i1 - w.i0, w.j1 - w.j0}, 1, 0, tap0,
+                                 row_step, col_step, C, out_row + ow * C);
     };
     std::int64_t ow = 0;
     if (fixed_3x3 && w.i0 == 0 && w.i1 == 3) {
       for (; ow < full_begin; ++ow) any_window(ow);
-      w.j0 = 0;
-      w.j1 = 3;
-      for (; ow < full_end; ++ow) {
+      if (ow < full_end) {
         w.ws = g.w.start(ow);
-        reduce_pixel(reduction, w, pool_detail::FixedTaps<3, 3>{}, in_row + w.ws * C, row_step, col_step, C,
-                     out_row + ow * C);
+        w.j0 = 0;
+        w.j1 = 3;
+        pool_detail::reduce_full_windows<3, 3>(reduction, w, full_end - ow, g.w.stride, in_row + w.ws * C,
+                                                row_step, col_step, C, out_row + ow * C);
+        ow = full_end;
       }
     }
     for (; ow < g.w.out; ++ow) any_window(ow);
