@@ -157,38 +157,46 @@ void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plan
   }
 }
 
-// Phase planes of one padded row. For 3 channels (RGB input) the columns q
-// whose both phases are inside the row go 4 at a time: the 8 pixels from
-// column 2q - pad_left, de-interleaved by two ld3 into 3 channels x 2 vectors,
-// then uzp1 / uzp2 take the even (phase 0) and odd (phase 1) pixels. The rest
-// (borders, other channel counts) takes the plain loop.
+// Phase planes of one padded row. For 3 channels (RGB input) the columns go
+// 4 at a time: columns q .. q+3 are the 8 padded pixels from 2q - pad_left,
+// de-interleaved by two ld3 into 3 channels x 2 vectors, then uzp1 / uzp2 take
+// the even (phase 0) and odd (phase 1) pixels. A block that reaches into the
+// padding reads a zero-filled copy of its pixels instead of the row; the last
+// block is moved back to end at plane_w (it rewrites some columns of the
+// previous one with the same values). Other channel counts, padding rows and
+// planes narrower than a block take the plain loop.
 void split_phase_row_neon_a64(const float* row, int in_w, int channels, int pad_left,
                               std::size_t plane_w, float* planes) {
-  std::size_t q = 0;
-  if (channels == 3 && row != nullptr) {
-    // Both phases inside: 2q - pad_left >= 0 and 2q + 1 - pad_left <= in_w - 1.
-    const std::size_t q_first = (pad_left + 1) / 2;
-    const long q_limit = (static_cast<long>(in_w) - 2 + pad_left) / 2 + 1;  // exclusive
-    const std::size_t q_end = q_limit < 0 ? 0 : std::min<std::size_t>(q_limit, plane_w);
-    if (q_first + 4 <= q_end) {
-      split_phase_columns(row, in_w, channels, pad_left, plane_w, 0, q_first, planes);
-      float* c0 = planes;
-      float* c1 = planes + 2 * plane_w;
-      float* c2 = planes + 4 * plane_w;
-      for (q = q_first; q + 4 <= q_end; q += 4) {
-        const float* src = row + (2 * q - pad_left) * 3;
-        const float32x4x3_t lo = vld3q_f32(src);
-        const float32x4x3_t hi = vld3q_f32(src + 12);
-        vst1q_f32(c0 + q, vuzp1q_f32(lo.val[0], hi.val[0]));
-        vst1q_f32(c0 + plane_w + q, vuzp2q_f32(lo.val[0], hi.val[0]));
-        vst1q_f32(c1 + q, vuzp1q_f32(lo.val[1], hi.val[1]));
-        vst1q_f32(c1 + plane_w + q, vuzp2q_f32(lo.val[1], hi.val[1]));
-        vst1q_f32(c2 + q, vuzp1q_f32(lo.val[2], hi.val[2]));
-        vst1q_f32(c2 + plane_w + q, vuzp2q_f32(lo.val[2], hi.val[2]));
-      }
-    }
+  constexpr long kBlockPixels = 8;
+  if (channels != 3 || row == nullptr || plane_w < 4) {
+    split_phase_columns(row, in_w, channels, pad_left, plane_w, 0, plane_w, planes);
+    return;
   }
-  split_phase_columns(row, in_w, channels, pad_left, plane_w, q, plane_w, planes);
+  float* c0 = planes;
+  float* c1 = planes + 2 * plane_w;
+  float* c2 = planes + 4 * plane_w;
+  for (std::size_t q_next = 0; q_next < plane_w; q_next += 4) {
+    const std::size_t q = std::min(q_next, plane_w - 4);
+    const long first = 2 * static_cast<long>(q) - pad_left;  // first pixel of the block
+    const float* src;
+    float padded[kBlockPixels * 3];
+    if (first >= 0 && first + kBlockPixels <= in_w) {
+      src = row + first * 3;
+    } else {
+      std::fill(padded, padded + kBlockPixels * 3, 0.f);
+      const long begin = std::max(first, 0L), end = std::min(first + kBlockPixels, static_cast<long>(in_w));
+      if (end > begin) std::copy(row + begin * 3, row + end * 3, padded + (begin - first) * 3);
+      src = padded;
+    }
+    const float32x4x3_t lo = vld3q_f32(src);
+    const float32x4x3_t hi = vld3q_f32(src + 12);
+    vst1q_f32(c0 + q, vuzp1q_f32(lo.val[0], hi.val[0]));
+    vst1q_f32(c0 + plane_w + q, vuzp2q_f32(lo.val[0], hi.val[0]));
+    vst1q_f32(c1 + q, vuzp1q_f32(lo.val[1], hi.val[1]));
+    vst1q_f32(c1 + plane_w + q, vuzp2q_f32(lo.val[1], hi.val[1]));
+    vst1q_f32(c2 + q, vuzp1q_f32(lo.val[2], hi.val[2]));
+    vst1q_f32(c2 + plane_w + q, vuzp2q_f32(lo.val[2], hi.val[2]));
+  }
 }
 
 #undef IRNET_FMA4
