@@ -257,7 +257,8 @@ TEST(phase_kernel_shape_matrix) {
   // pixels, each full or partial), partial channel tiles (out_c 1, 3, 5, 63, 65,
   // 130), channels 1/3/63/64/65, kernel heights 1/3/7, row strides 1/2/3,
   // asymmetric pads 0-3, inputs narrower than the kernel, batch 2; whole rows of
-  // 16-pixel tiles and a last tile of 1 or 15 pixels. The direct kernel must
+  // 16-pixel tiles and a last tile of 1 or 15 pixels; 1, 2, odd and even
+  // numbers of (i, c) pairs (kernel_h * in_c). The direct kernel must
   // match the reference of its own order of operations bit for bit.
   std::mt19937 rng(3);
   const FloatClamp none{}, relu{0.f}, clip{-1.f, 1.f};
@@ -280,6 +281,8 @@ TEST(phase_kernel_shape_matrix) {
       {1, 7, 34, 4, 4, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},      // out_w 17 = 16 + 1, 4 channels
       {1, 6, 64, 64, 2, 3, 7, 1, 2, 1, 1, 1, 2, 1, 2, 1},     // out_w 31 = 16 + 15, 64 channels in
       {1, 5, 30, 2, 64, 2, 7, 2, 2, 1, 1, 0, 0, 1, 1, 1},     // out_w 13 < 16, 64 channels out
+      {1, 4, 20, 1, 4, 1, 7, 1, 2, 1, 1, 0, 3, 0, 3, 1},      // one (i, c) pair per output pixel
+      {1, 6, 21, 1, 5, 2, 7, 2, 2, 1, 1, 0, 2, 1, 2, 1},      // two pairs
   };
   for (const ConvCase& c : cases) {
     check_conv_case(c, none, true, rng);

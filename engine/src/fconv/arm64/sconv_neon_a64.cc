@@ -12,8 +12,10 @@
 // the shift). Per pair: 7 weight registers + 5 + 5 input registers (the fifth
 // of each phase is an unaligned load of the last 4 floats, q + 15 / q + 14, so
 // no load reads past the plane contract of phase_conv.h) for 112 fmla.
-// llvm-mca Cortex-A53: 141 cycles per pair for 125 instructions (the 16-pixel
-// by-tap kernel this replaced, with 35 register loads: 152 for 130).
+// Two pairs per loop iteration (an odd first pair alone): llvm-mca Cortex-A53
+// 278 cycles per iteration of 248 instructions, 139 per pair (one pair per
+// iteration: 141 for 125; the 16-pixel by-tap kernel this replaced, with 35
+// register loads per pair: 152 for 130).
 // Register use: v0-v15 accumulators, v16-v22 weights of taps 0-6, v23-v27
 // phase 0 floats q + 0/4/8/12/15, v28-v31 phase 1 floats q + 0/4/8/12 and
 // v23 again (after its last phase-0 use) for q + 14.
@@ -52,6 +54,62 @@ namespace {
   "st1 {" c ".4s}, [%[dst]], %[dst_step]\n"                                                \
   "st1 {" d ".4s}, [%[dst]], %[dst_step]\n"
 
+// One (i, c) pair, first part: the weights of its 7 taps and phase 0's floats,
+// then the pointer updates (grouped with the loads: on the in-order A53 a
+// scalar op right after an FMA waits for the FMA's write-back).
+#define IRNET_PAIR_LOADS                                                                  \
+  "ldp q16, q17, [%[w]]\n"                                                               \
+  "ldp q18, q19, [%[w], #32]\n"                                                          \
+  "ldp q20, q21, [%[w], #64]\n"                                                          \
+  "ldr q22, [%[w], #96]\n"                                                               \
+  "ld1 {v23.4s, v24.4s, v25.4s, v26.4s}, [%[p0]]\n"                                      \
+  "ldur q27, [%[p0], #60]\n"                                                             \
+  "add %[p1], %[p0], %[plane_bytes]\n"                                                   \
+  "add %[p0], %[p0], %[pair_bytes]\n"                                                    \
+  "add %[w], %[w], #112\n"
+// Second part: its 112 FMAs, tap by tap, with phase 1's floats loaded as soon
+// as v23 is free.
+#define IRNET_PAIR_FMAS                                                                   \
+  /* t = 0 (j = 0): phase 0, floats q + 0 .. q + 15 */                                   \
+  IRNET_FMA4("v0", "v1", "v2", "v3", "v16", "v23.s[0]", "v23.s[1]", "v23.s[2]", "v23.s[3]") \
+  IRNET_FMA4("v4", "v5", "v6", "v7", "v16", "v24.s[0]", "v24.s[1]", "v24.s[2]", "v24.s[3]") \
+  IRNET_FMA4("v8", "v9", "v10", "v11", "v16", "v25.s[0]", "v25.s[1]", "v25.s[2]", "v25.s[3]") \
+  IRNET_FMA4("v12", "v13", "v14", "v15", "v16", "v26.s[0]", "v26.s[1]", "v26.s[2]", "v26.s[3]") \
+  /* t = 1 (j = 2): phase 0, floats q + 1 .. q + 16 */                                   \
+  IRNET_FMA4("v0", "v1", "v2", "v3", "v17", "v23.s[1]", "v23.s[2]", "v23.s[3]", "v24.s[0]") \
+  IRNET_FMA4("v4", "v5", "v6", "v7", "v17", "v24.s[1]", "v24.s[2]", "v24.s[3]", "v25.s[0]") \
+  IRNET_FMA4("v8", "v9", "v10", "v11", "v17", "v25.s[1]", "v25.s[2]", "v25.s[3]", "v26.s[0]") \
+  IRNET_FMA4("v12", "v13", "v14", "v15", "v17", "v26.s[1]", "v26.s[2]", "v26.s[3]", "v27.s[1]") \
+  /* t = 2 (j = 4): phase 0, floats q + 2 .. q + 17 */                                   \
+  IRNET_FMA4("v0", "v1", "v2", "v3", "v18", "v23.s[2]", "v23.s[3]", "v24.s[0]", "v24.s[1]") \
+  IRNET_FMA4("v4", "v5", "v6", "v7", "v18", "v24.s[2]", "v24.s[3]", "v25.s[0]", "v25.s[1]") \
+  IRNET_FMA4("v8", "v9", "v10", "v11", "v18", "v25.s[2]", "v25.s[3]", "v26.s[0]", "v26.s[1]") \
+  IRNET_FMA4("v12", "v13", "v14", "v15", "v18", "v26.s[2]", "v26.s[3]", "v27.s[1]", "v27.s[2]") \
+  /* t = 3 (j = 6): phase 0, floats q + 3 .. q + 18 */                                   \
+  IRNET_FMA4("v0", "v1", "v2", "v3", "v19", "v23.s[3]", "v24.s[0]", "v24.s[1]", "v24.s[2]") \
+  /* v23 is free (its last reader was just above): phase 1 of this pair, */              \
+  /* 12 FMAs before its first use. */                                                    \
+  "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[p1]]\n"                                      \
+  "ldur q23, [%[p1], #56]\n"                                                             \
+  IRNET_FMA4("v4", "v5", "v6", "v7", "v19", "v24.s[3]", "v25.s[0]", "v25.s[1]", "v25.s[2]") \
+  IRNET_FMA4("v8", "v9", "v10", "v11", "v19", "v25.s[3]", "v26.s[0]", "v26.s[1]", "v26.s[2]") \
+  IRNET_FMA4("v12", "v13", "v14", "v15", "v19", "v26.s[3]", "v27.s[1]", "v27.s[2]", "v27.s[3]") \
+  /* t = 4 (j = 1): phase 1, floats q + 0 .. q + 15 */                                   \
+  IRNET_FMA4("v0", "v1", "v2", "v3", "v20", "v28.s[0]", "v28.s[1]", "v28.s[2]", "v28.s[3]") \
+  IRNET_FMA4("v4", "v5", "v6", "v7", "v20", "v29.s[0]", "v29.s[1]", "v29.s[2]", "v29.s[3]") \
+  IRNET_FMA4("v8", "v9", "v10", "v11", "v20", "v30.s[0]", "v30.s[1]", "v30.s[2]", "v30.s[3]") \
+  IRNET_FMA4("v12", "v13", "v14", "v15", "v20", "v31.s[0]", "v31.s[1]", "v31.s[2]", "v31.s[3]") \
+  /* t = 5 (j = 3): phase 1, floats q + 1 .. q + 16 */                                   \
+  IRNET_FMA4("v0", "v1", "v2", "v3", "v21", "v28.s[1]", "v28.s[2]", "v28.s[3]", "v29.s[0]") \
+  IRNET_FMA4("v4", "v5", "v6", "v7", "v21", "v29.s[1]", "v29.s[2]", "v29.s[3]", "v30.s[0]") \
+  IRNET_FMA4("v8", "v9", "v10", "v11", "v21", "v30.s[1]", "v30.s[2]", "v30.s[3]", "v31.s[0]") \
+  IRNET_FMA4("v12", "v13", "v14", "v15", "v21", "v31.s[1]", "v31.s[2]", "v31.s[3]", "v23.s[2]") \
+  /* t = 6 (j = 5): phase 1, floats q + 2 .. q + 17 */                                   \
+  IRNET_FMA4("v0", "v1", "v2", "v3", "v22", "v28.s[2]", "v28.s[3]", "v29.s[0]", "v29.s[1]") \
+  IRNET_FMA4("v4", "v5", "v6", "v7", "v22", "v29.s[2]", "v29.s[3]", "v30.s[0]", "v30.s[1]") \
+  IRNET_FMA4("v8", "v9", "v10", "v11", "v22", "v30.s[2]", "v30.s[3]", "v31.s[0]", "v31.s[1]") \
+  IRNET_FMA4("v12", "v13", "v14", "v15", "v22", "v31.s[2]", "v31.s[3]", "v23.s[2]", "v23.s[3]")
+
 void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plane_w,
                              const float* w, const float* bias, float lo, float hi, float* y,
                              std::size_t ldc, std::size_t pixels, std::size_t channels) {
@@ -75,60 +133,21 @@ void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plan
         "movi v4.4s, #0\n" "movi v5.4s, #0\n" "movi v6.4s, #0\n" "movi v7.4s, #0\n"
         "movi v8.4s, #0\n" "movi v9.4s, #0\n" "movi v10.4s, #0\n" "movi v11.4s, #0\n"
         "movi v12.4s, #0\n" "movi v13.4s, #0\n" "movi v14.4s, #0\n" "movi v15.4s, #0\n"
-        "1:\n"
-        // One (i, c) pair: the weights of its 7 taps and phase 0's floats, then
-        // the pointer updates (grouped with the loads: on the in-order A53 a
-        // scalar op right after an FMA waits for the FMA's write-back).
-        "ldp q16, q17, [%[w]]\n"
-        "ldp q18, q19, [%[w], #32]\n"
-        "ldp q20, q21, [%[w], #64]\n"
-        "ldr q22, [%[w], #96]\n"
-        "ld1 {v23.4s, v24.4s, v25.4s, v26.4s}, [%[p0]]\n"
-        "ldur q27, [%[p0], #60]\n"
-        "add %[p1], %[p0], %[plane_bytes]\n"
-        "add %[p0], %[p0], %[pair_bytes]\n"
-        "add %[w], %[w], #112\n"
+        // An odd pair first, then two pairs per iteration (the loop branch
+        // waits for the FMAs' write-back: 8 modelled cycles per branch).
+        "tbz %[n], #0, 1f\n"
+        IRNET_PAIR_LOADS
+        IRNET_PAIR_FMAS
         "subs %[n], %[n], #1\n"
-        // t = 0 (j = 0): phase 0, floats q + 0 .. q + 15
-        IRNET_FMA4("v0", "v1", "v2", "v3", "v16", "v23.s[0]", "v23.s[1]", "v23.s[2]", "v23.s[3]")
-        IRNET_FMA4("v4", "v5", "v6", "v7", "v16", "v24.s[0]", "v24.s[1]", "v24.s[2]", "v24.s[3]")
-        IRNET_FMA4("v8", "v9", "v10", "v11", "v16", "v25.s[0]", "v25.s[1]", "v25.s[2]", "v25.s[3]")
-        IRNET_FMA4("v12", "v13", "v14", "v15", "v16", "v26.s[0]", "v26.s[1]", "v26.s[2]", "v26.s[3]")
-        // t = 1 (j = 2): phase 0, floats q + 1 .. q + 16
-        IRNET_FMA4("v0", "v1", "v2", "v3", "v17", "v23.s[1]", "v23.s[2]", "v23.s[3]", "v24.s[0]")
-        IRNET_FMA4("v4", "v5", "v6", "v7", "v17", "v24.s[1]", "v24.s[2]", "v24.s[3]", "v25.s[0]")
-        IRNET_FMA4("v8", "v9", "v10", "v11", "v17", "v25.s[1]", "v25.s[2]", "v25.s[3]", "v26.s[0]")
-        IRNET_FMA4("v12", "v13", "v14", "v15", "v17", "v26.s[1]", "v26.s[2]", "v26.s[3]", "v27.s[1]")
-        // t = 2 (j = 4): phase 0, floats q + 2 .. q + 17
-        IRNET_FMA4("v0", "v1", "v2", "v3", "v18", "v23.s[2]", "v23.s[3]", "v24.s[0]", "v24.s[1]")
-        IRNET_FMA4("v4", "v5", "v6", "v7", "v18", "v24.s[2]", "v24.s[3]", "v25.s[0]", "v25.s[1]")
-        IRNET_FMA4("v8", "v9", "v10", "v11", "v18", "v25.s[2]", "v25.s[3]", "v26.s[0]", "v26.s[1]")
-        IRNET_FMA4("v12", "v13", "v14", "v15", "v18", "v26.s[2]", "v26.s[3]", "v27.s[1]", "v27.s[2]")
-        // t = 3 (j = 6): phase 0, floats q + 3 .. q + 18
-        IRNET_FMA4("v0", "v1", "v2", "v3", "v19", "v23.s[3]", "v24.s[0]", "v24.s[1]", "v24.s[2]")
-        // v23 is free (its last reader was just above): phase 1 of this pair,
-        // 12 FMAs before its first use.
-        "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[p1]]\n"
-        "ldur q23, [%[p1], #56]\n"
-        IRNET_FMA4("v4", "v5", "v6", "v7", "v19", "v24.s[3]", "v25.s[0]", "v25.s[1]", "v25.s[2]")
-        IRNET_FMA4("v8", "v9", "v10", "v11", "v19", "v25.s[3]", "v26.s[0]", "v26.s[1]", "v26.s[2]")
-        IRNET_FMA4("v12", "v13", "v14", "v15", "v19", "v26.s[3]", "v27.s[1]", "v27.s[2]", "v27.s[3]")
-        // t = 4 (j = 1): phase 1, floats q + 0 .. q + 15
-        IRNET_FMA4("v0", "v1", "v2", "v3", "v20", "v28.s[0]", "v28.s[1]", "v28.s[2]", "v28.s[3]")
-        IRNET_FMA4("v4", "v5", "v6", "v7", "v20", "v29.s[0]", "v29.s[1]", "v29.s[2]", "v29.s[3]")
-        IRNET_FMA4("v8", "v9", "v10", "v11", "v20", "v30.s[0]", "v30.s[1]", "v30.s[2]", "v30.s[3]")
-        IRNET_FMA4("v12", "v13", "v14", "v15", "v20", "v31.s[0]", "v31.s[1]", "v31.s[2]", "v31.s[3]")
-        // t = 5 (j = 3): phase 1, floats q + 1 .. q + 16
-        IRNET_FMA4("v0", "v1", "v2", "v3", "v21", "v28.s[1]", "v28.s[2]", "v28.s[3]", "v29.s[0]")
-        IRNET_FMA4("v4", "v5", "v6", "v7", "v21", "v29.s[1]", "v29.s[2]", "v29.s[3]", "v30.s[0]")
-        IRNET_FMA4("v8", "v9", "v10", "v11", "v21", "v30.s[1]", "v30.s[2]", "v30.s[3]", "v31.s[0]")
-        IRNET_FMA4("v12", "v13", "v14", "v15", "v21", "v31.s[1]", "v31.s[2]", "v31.s[3]", "v23.s[2]")
-        // t = 6 (j = 5): phase 1, floats q + 2 .. q + 17
-        IRNET_FMA4("v0", "v1", "v2", "v3", "v22", "v28.s[2]", "v28.s[3]", "v29.s[0]", "v29.s[1]")
-        IRNET_FMA4("v4", "v5", "v6", "v7", "v22", "v29.s[2]", "v29.s[3]", "v30.s[0]", "v30.s[1]")
-        IRNET_FMA4("v8", "v9", "v10", "v11", "v22", "v30.s[2]", "v30.s[3]", "v31.s[0]", "v31.s[1]")
-        IRNET_FMA4("v12", "v13", "v14", "v15", "v22", "v31.s[2]", "v31.s[3]", "v23.s[2]", "v23.s[3]")
+        "b.eq 2f\n"
+        "1:\n"
+        IRNET_PAIR_LOADS
+        "subs %[n], %[n], #2\n"
+        IRNET_PAIR_FMAS
+        IRNET_PAIR_LOADS
+        IRNET_PAIR_FMAS
         "b.ne 1b\n"
+        "2:\n"
         // Epilogue: + bias (acc += bias * 1.0), clamp to [lo, hi], store.
         "ldr q16, [%[bias]]\n"
         "fmov v17.4s, #1.0\n"
@@ -199,6 +218,8 @@ void split_phase_row_neon_a64(const float* row, int in_w, int channels, int pad_
   }
 }
 
+#undef IRNET_PAIR_LOADS
+#undef IRNET_PAIR_FMAS
 #undef IRNET_FMA4
 #undef IRNET_ALL
 #undef IRNET_STORE4
