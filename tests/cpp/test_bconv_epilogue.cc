@@ -1,0 +1,176 @@
+// The AArch64 fused BConv2d epilogue rows (bconv/arm64/bconv_epilogue_neon_a64)
+// called directly and compared bit for bit with a scalar reference of
+// bconv/bconv_epilogue.h: every output combination x residual (also in place)
+// x clamp kind, channel counts around the 16-channel step and the 64-bit word
+// (whole steps and tails, rows of several words), blocks of several rows with
+// their own or shared bases, and y values that land on -0, +0, NaN, infinities
+// and the clamp bounds. BConv2d's tests cover the epilogue through whole
+// convolutions; these reach the row loops' edge cases directly.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "check.h"
+
+#if defined(__aarch64__)
+
+#include "bconv/arm64/bconv_epilogue_neon_a64.h"
+
+using irnet::BitWord;
+using irnet::EpilogueClamp;
+using irnet::EpilogueConstants;
+using irnet::EpilogueRows;
+
+namespace {
+
+const int kChannels[] = {1, 3, 15, 16, 17, 32, 48, 63, 64, 65, 127, 128, 130, 192, 512};
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+const float kInf = std::numeric_limits<float>::infinity();
+
+int uniform_int(std::mt19937& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
+
+std::size_t words_per_row(int channels) { return (static_cast<std::size_t>(channels) + 63) / 64; }
+
+// One block of rows: popcounts, bases (rows may share one), per-channel constants, residuals.
+struct Block {
+  int n = 0;
+  std::size_t rows = 0;
+  std::vector<std::int32_t> popcounts;
+  std::vector<std::vector<std::int32_t>> base_arrays;
+  std::vector<const std::int32_t*> bases;
+  std::vector<float> multiplier, bias, residual;
+  std::vector<std::int32_t> dir, limit;
+
+  std::int32_t acc(std::size_t r, int o) const { return bases[r][o] - 2 * popcounts[r * n + o]; }
+};
+
+Block random_block(std::mt19937& rng, int n, std::size_t rows) {
+  Block b;
+  b.n = n;
+  b.rows = rows;
+  for (std::size_t i = 0; i < rows * n; ++i) b.popcounts.push_back(uniform_int(rng, 0, 300));
+  b.base_arrays.resize(1 + rows / 2);
+  for (auto& a : b.base_arrays)
+    for (int o = 0; o < n; ++o) a.push_back(uniform_int(rng, 250, 350));
+  for (std::size_t r = 0; r < rows; ++r) b.bases.push_back(b.base_arrays[r / 2].data());  // pairs share a base
+  for (int o = 0; o < n; ++o) {
+    // Multipliers 2^-s * m with a short mantissa; biases: zero of either sign,
+    // exactly minus the product at some acc (y = +-0 there), or random.
+    b.multiplier.push_back(std::ldexp(float(uniform_int(rng, -8, 8)), -uniform_int(rng, 0, 6)));
+    const int kind = uniform_int(rng, 0, 3);
+    b.bias.push_back(kind == 0   ? (uniform_int(rng, 0, 1) ? 0.f : -0.f)
+                     : kind == 1 ? -(float(b.acc(0, o)) * b.multiplier[o])
+                                 : std::uniform_real_distribution<float>(-3.f, 3.f)(rng));
+    b.dir.push_back(uniform_int(rng, -1, 1));
+    b.limit.push_back(uniform_int(rng, -40, 40));
+  }
+  const float specials[] = {0.f, -0.f, kNaN, kInf, -kInf, 1.f, -1.f};
+  for (std::size_t i = 0; i < rows * n; ++i)
+    b.residual.push_back(uniform_int(rng, 0, 3) == 0 ? specials[uniform_int(rng, 0, 6)]
+                                                     : std::uniform_real_distribution<float>(-2.f, 2.f)(rng));
+  return b;
+}
+
+float clamp_reference(float y, float lo, float hi) { return y < lo ? lo : (y > hi ? hi : y); }
+
+// Scalar reference of the float rows (bconv_epilogue.h), y and bits.
+void float_rows_reference(const Block& b, const EpilogueConstants& c, bool residual, EpilogueClamp clamp,
+                          std::vector<float>* y, std::vector<BitWord>* bits) {
+  const std::size_t words = words_per_row(b.n);
+  y->assign(b.rows * b.n, 0.f);
+  bits->assign(b.rows * words, 0);
+  for (std::size_t r = 0; r < b.rows; ++r)
+    for (int o = 0; o < b.n; ++o) {
+      float v = static_cast<float>(b.acc(r, o)) * b.multiplier[o];
+      v = v + b.bias[o];
+      if (residual) v = v + b.residual[r * b.n + o];
+      if (clamp != EpilogueClamp::kNone) v = clamp_reference(v, c.clamp_lo, c.clamp_hi);
+      (*y)[r * b.n + o] = v;
+      if (v < 0.f) (*bits)[r * words + o / 64] |= BitWord{1} << (o % 64);
+    }
+}
+
+struct Bounds {
+  EpilogueClamp clamp;
+  float lo, hi;
+};
+// kMinMax only with nonzero bounds (its contract); kSelect with zeros of either sign.
+const Bounds kBounds[] = {{EpilogueClamp::kNone, 0.f, 0.f},      {EpilogueClamp::kMinMax, -1.f, 1.f},
+                          {EpilogueClamp::kMinMax, 0.5f, 0.75f}, {EpilogueClamp::kMinMax, -2.f, -0.5f},
+                          {EpilogueClamp::kSelect, 0.f, 1.f},    {EpilogueClamp::kSelect, -0.f, 2.f},
+                          {EpilogueClamp::kSelect, -1.f, -0.f},  {EpilogueClamp::kSelect, 0.f, 0.f}};
+
+}  // namespace
+
+TEST(float_rows_match_scalar_reference_bits) {
+  std::mt19937 rng(21);
+  int cases = 0;
+  for (int n : kChannels)
+    for (std::size_t rows : {std::size_t{1}, std::size_t{2}, std::size_t{5}})
+      for (const Bounds& bounds : kBounds)
+        for (int outputs = 1; outputs <= 3; ++outputs)  // 1: floats, 2: bits, 3: both
+          for (int residual_mode = 0; residual_mode < 3; ++residual_mode) {  // none, separate, in place
+            const bool store_float = outputs & 1, want_bits = outputs & 2, residual = residual_mode > 0;
+            const bool in_place = residual_mode == 2 && store_float;
+            const Block b = random_block(rng, n, rows);
+            EpilogueConstants c;
+            c.channels = n;
+            c.multiplier = b.multiplier.data();
+            c.bias = b.bias.data();
+            c.clamp_lo = bounds.lo;
+            c.clamp_hi = bounds.hi;
+            std::vector<float> y_ref;
+            std::vector<BitWord> bits_ref;
+            float_rows_reference(b, c, residual, bounds.clamp, &y_ref, &bits_ref);
+            // Outputs pre-filled with garbage: every float and word must be written.
+            std::vector<float> y(rows * n, kNaN);
+            std::vector<BitWord> bits(rows * words_per_row(n), ~BitWord{0});
+            if (in_place) y = b.residual;
+            EpilogueRows block;
+            block.count = rows;
+            block.popcounts = b.popcounts.data();
+            block.bases = b.bases.data();
+            block.residual = residual ? (in_place ? y.data() : b.residual.data()) : nullptr;
+            block.y = store_float ? y.data() : nullptr;
+            block.bits = want_bits ? bits.data() : nullptr;
+            irnet::bconv_epilogue_float_rows_neon_a64(store_float, want_bits, residual, bounds.clamp)(c, block);
+            if (store_float) CHECK(std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(float)) == 0);
+            if (want_bits) CHECK(bits == bits_ref);
+            ++cases;
+          }
+  CHECK_EQ(cases, 15 * 3 * 8 * 3 * 3);
+}
+
+TEST(threshold_rows_match_scalar_reference_bits) {
+  std::mt19937 rng(22);
+  for (int n : kChannels)
+    for (std::size_t rows : {std::size_t{1}, std::size_t{3}}) {
+      const Block b = random_block(rng, n, rows);
+      EpilogueConstants c;
+      c.channels = n;
+      c.dir = b.dir.data();
+      c.limit = b.limit.data();
+      const std::size_t words = words_per_row(n);
+      std::vector<BitWord> ref(rows * words, 0), bits(rows * words, ~BitWord{0});
+      for (std::size_t r = 0; r < rows; ++r)
+        for (int o = 0; o < n; ++o)
+          if (b.acc(r, o) * b.dir[o] < b.limit[o]) ref[r * words + o / 64] |= BitWord{1} << (o % 64);
+      EpilogueRows block;
+      block.count = rows;
+      block.popcounts = b.popcounts.data();
+      block.bases = b.bases.data();
+      block.bits = bits.data();
+      irnet::bconv_epilogue_threshold_rows_neon_a64(c, block);
+      CHECK(bits == ref);
+    }
+}
+
+#else
+
+TEST(fused_epilogue_is_aarch64_only) {}
+
+#endif
+
+int main() { return irnet_test::run_all(); }
