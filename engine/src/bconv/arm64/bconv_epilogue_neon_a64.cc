@@ -3,7 +3,9 @@
 // Per 16 channels: one post-indexed ld1 of four registers each for the
 // popcounts, bases, multipliers, biases (and residuals); per 4 channels
 // acc = base - 2 * popcount (mls), scvtf, fmul by the exact multiplier, fadd
-// bias, (fadd residual), (clamp), store y, fcmlt #0 for the bits.
+// bias, (fadd residual), (clamp), store y (two stp; rows with min/max clamping,
+// floats and bits: the max lands in four consecutive registers, one st1), fcmlt
+// #0 for the bits.
 // Bits: the 16 lane masks of 16 channels are narrowed to 16 bytes by one tbl
 // from the four mask registers (byte 0 of each lane), ANDed with the bit
 // weights 2^(c % 8), and 64 channels are summed into one word by three
@@ -71,6 +73,15 @@ class FloatRowReader {
 
   // y of the next 16 channels (always inlined: as a call it costs more than it does).
   __attribute__((always_inline)) float32x4x4_t next_16() {
+    float32x4x4_t y = next_16_but_max();
+    if (kClamp == EpilogueClamp::kMinMax)
+      for (int l = 0; l < 4; ++l) y.val[l] = vmaxq_f32(y.val[l], lo4_);
+    return y;
+  }
+
+  // y of the next 16 channels, with min/max clamping still to take the max
+  // with lo4() (so that it can write y where an st1 stores it from).
+  __attribute__((always_inline)) float32x4x4_t next_16_but_max() {
     const int32x4x4_t p = load_16_advance<int32x4x4_t>(popcounts_);
     const int32x4x4_t acc = accumulators_16_advance(base_, p, two_);
     const float32x4x4_t m = load_16_advance<float32x4x4_t>(multiplier_);
@@ -82,7 +93,7 @@ class FloatRowReader {
       float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc.val[l]), m.val[l]);
       v = vaddq_f32(v, c.val[l]);
       if (kResidual) v = vaddq_f32(v, r.val[l]);
-      if (kClamp == EpilogueClamp::kMinMax) v = vmaxq_f32(vminq_f32(v, hi4_), lo4_);
+      if (kClamp == EpilogueClamp::kMinMax) v = vminq_f32(v, hi4_);
       if (kClamp == EpilogueClamp::kSelect) {
         v = vbslq_f32(vcltq_f32(v, lo4_), lo4_, v);
         v = vbslq_f32(vcgtq_f32(v, hi4_), hi4_, v);
@@ -91,6 +102,9 @@ class FloatRowReader {
     }
     return y;
   }
+
+  float32x4_t lo4() const { return lo4_; }
+  static constexpr EpilogueClamp kClampKind = kClamp;
 
   float next_1() {
     float v = static_cast<float>(*base_ - 2 * *popcounts_) * *multiplier_;
@@ -169,9 +183,36 @@ inline void store_16_advance(float*& out, const float32x4x4_t& y) {
   out += kStep;
 }
 
+// y = max(v, lo) of 16 channels into four consecutive registers, stored to
+// out by one post-indexed st1 (out += 16), and its sign bytes as in
+// negative_bytes: one asm, so that no register tuple crosses statements
+// (gcc then copies or spills them).
+inline uint8x16_t max_store_negative_bytes(const float32x4x4_t& v, float32x4_t lo, float*& out,
+                                           uint8x16_t index) {
+  float32x4x4_t y;
+  uint8x16x4_t masks;
+  uint8x16_t bytes;
+  __asm__(
+      "fmax %S0.4s, %5.4s, %9.4s\n\t"
+      "fmax %T0.4s, %6.4s, %9.4s\n\t"
+      "fmax %U0.4s, %7.4s, %9.4s\n\t"
+      "fmax %V0.4s, %8.4s, %9.4s\n\t"
+      "st1 {%S0.4s - %V0.4s}, [%3], #64\n\t"
+      "fcmlt %S1.4s, %S0.4s, #0.0\n\t"
+      "fcmlt %T1.4s, %T0.4s, #0.0\n\t"
+      "fcmlt %U1.4s, %U0.4s, #0.0\n\t"
+      "fcmlt %V1.4s, %V0.4s, #0.0\n\t"
+      "tbl %2.16b, {%S1.16b - %V1.16b}, %10.16b"
+      : "=&w"(y), "=&w"(masks), "=w"(bytes), "+r"(out), "=m"(*reinterpret_cast<float(*)[16]>(out))
+      : "w"(v.val[0]), "w"(v.val[1]), "w"(v.val[2]), "w"(v.val[3]), "w"(lo), "w"(index));
+  return bytes;
+}
+
 // The next 16 channels: y stored (when kStoreFloat), sign bytes returned.
 template <bool kStoreFloat, typename Reader>
 __attribute__((always_inline)) inline uint8x16_t step_16(Reader& in, float*& out, uint8x16_t index) {
+  if (kStoreFloat && Reader::kClampKind == EpilogueClamp::kMinMax)
+    return max_store_negative_bytes(in.next_16_but_max(), in.lo4(), out, index);
   const float32x4x4_t y = in.next_16();
   if (kStoreFloat) store_16_advance(out, y);
   return negative_bytes(y, index);
