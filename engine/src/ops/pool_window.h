@@ -71,13 +71,19 @@ inline void store(float* p, const Lanes& v) {
 // Reads the Lanes x[0..kCount) at p and advances p past them. On AArch64
 // four float vectors are one ld1 of four registers with post-increment (GCC
 // would issue one ldp per two vectors and an address per tap; its
-// vld1q_f32_x4 loads into fixed registers and copies them out).
+// vld1q_f32_x4 loads into fixed registers and copies them out; Clang, which
+// has no operand modifiers for register tuples, gets the intrinsic).
 template <typename Lanes, int kCount>
 inline void load_advance(const float*& p, Lanes (&x)[kCount]) {
 #if defined(__aarch64__)
   if constexpr (std::is_same_v<Lanes, Floats4> && kCount == 4) {
+#if defined(__clang__)
+    const float32x4x4_t t = vld1q_f32_x4(p);
+    p += 16;
+#else
     float32x4x4_t t;
     __asm__("ld1 {%S0.4s - %V0.4s}, [%1], #64" : "=w"(t), "+r"(p) : "m"(*reinterpret_cast<const float(*)[16]>(p)));
+#endif
     for (int l = 0; l < 4; ++l) x[l] = Floats4(t.val[l]);
     return;
   }
