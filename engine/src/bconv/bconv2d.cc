@@ -204,13 +204,25 @@ void im2col_rows(const PixelIm2col& p, std::size_t row_begin, std::size_t rows, 
   const std::size_t run_step = std::size_t(stride_w) * words;
   const BitWord* fill = p.fill;
   const bool adjacent_taps = dilation_w == 1;
-  // The kw taps of kernel row image_row (null: a padded row) for output column ow, one by one.
+  // The kw taps of an input row for output column ow, one by one.
   const auto copy_taps = [&](const BitWord* image_row, int ow, BitWord* dst) {
     const int iw0 = ow * stride_w - pad_left;
     for (int j = 0; j < kernel_w; ++j, dst += words) {
       const int iw = iw0 + j * dilation_w;
-      copy_n<W>(image_row != nullptr && iw >= 0 && iw < in_w ? image_row + std::size_t(iw) * words : fill,
-                words, dst);
+      copy_n<W>(iw >= 0 && iw < in_w ? image_row + std::size_t(iw) * words : fill, words, dst);
+    }
+  };
+  // A kernel row in the padding: all kw taps are the fill, for fixed sizes one
+  // copy of kw fills.
+  constexpr std::size_t kRunWords = W * K;
+  BitWord fill_run[kRunWords != 0 ? kRunWords : 1];
+  if constexpr (kRunWords != 0)
+    for (int j = 0; j < K; ++j) copy_n<W>(fill, W, fill_run + j * W);
+  const auto copy_fills = [&](BitWord* dst) {
+    if constexpr (kRunWords != 0) {
+      copy_n<kRunWords>(fill_run, kRunWords, dst);
+    } else {
+      for (int j = 0; j < kernel_w; ++j, dst += words) copy_words(fill, words, dst);
     }
   };
   std::size_t n = row_begin / (std::size_t(out_h) * out_w);
@@ -226,9 +238,13 @@ void im2col_rows(const PixelIm2col& p, std::size_t row_begin, std::size_t rows, 
       const int ih = oh * stride_h - pad_top + i * dilation_h;
       const BitWord* image_row = ih >= 0 && ih < in_h ? image + std::size_t(ih) * image_row_words : nullptr;
       BitWord* dst = cols + r * k_words + std::size_t(i) * run_words;
+      if (image_row == nullptr) {
+        for (int c = ow; c < ow_end; ++c, dst += k_words) copy_fills(dst);
+        continue;
+      }
       int c = ow;
       for (; c < mid_begin; ++c, dst += k_words) copy_taps(image_row, c, dst);
-      if (image_row != nullptr && adjacent_taps && c < mid_end) {
+      if (adjacent_taps && c < mid_end) {
         // Interior: the kw taps are kw adjacent pixels, one run of kw * words words.
         const BitWord* src = image_row + std::size_t(c * stride_w - pad_left) * words;
         if constexpr (kKWords != 0) {
