@@ -10,6 +10,8 @@
 // from the four mask registers (byte 0 of each lane), ANDed with the bit
 // weights 2^(c % 8), and 64 channels are summed into one word by three
 // levels of pairwise adds: 13 instructions per word beyond the 16 fcmlt.
+// Threshold rows (bits only, no residual): acc as above, mul by dir, cmgt
+// against limit, the same narrowing and word sums.
 // Channels past the last full 64-channel word (float-only rows: past the last
 // full 16-channel step) run through the same IEEE operations one channel at a time.
 // No FMA anywhere: the product is rounded before the bias is added, as in the reference.
@@ -138,13 +140,6 @@ class FloatRowReader {
 inline uint8x16_t lane_byte_index() {
   static const std::uint8_t kIndex[16] = {0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60};
   return vld1q_u8(kIndex);
-}
-
-// Four registers of lane masks of 16 consecutive channels as 16 bytes.
-inline uint8x16_t narrow_masks(uint32x4_t m0, uint32x4_t m1, uint32x4_t m2, uint32x4_t m3, uint8x16_t index) {
-  const uint8x16x4_t table = {{vreinterpretq_u8_u32(m0), vreinterpretq_u8_u32(m1), vreinterpretq_u8_u32(m2),
-                               vreinterpretq_u8_u32(m3)}};
-  return vqtbl4q_u8(table, index);
 }
 
 // The sign bytes of 16 channels y: y < 0 (fcmlt #0: false for -0 and NaN)
@@ -287,14 +282,32 @@ EpilogueRowsFn select_residual(bool residual, EpilogueClamp clamp) {
   return residual ? select_clamp<kStoreFloat, kBits, true>(clamp) : select_clamp<kStoreFloat, kBits, false>(clamp);
 }
 
-// Sign bytes of 16 channels: acc * dir < limit.
-inline uint8x16_t threshold_bytes(const std::int32_t* popcounts, const std::int32_t* base,
-                                  const std::int32_t* dir, const std::int32_t* limit, uint8x16_t index) {
-  const int32x4x4_t p = vld1q_s32_x4(popcounts), b = vld1q_s32_x4(base);
-  const int32x4x4_t d = vld1q_s32_x4(dir), t = vld1q_s32_x4(limit);
-  uint32x4_t m[4];
-  for (int l = 0; l < 4; ++l) m[l] = vcltq_s32(vmulq_s32(vmlsq_n_s32(b.val[l], p.val[l], 2), d.val[l]), t.val[l]);
-  return narrow_masks(m[0], m[1], m[2], m[3], index);
+// Sign bytes of the next 16 channels of a threshold row: acc * dir < limit
+// (mul and cmgt into four consecutive registers and one tbl, as in
+// negative_bytes, in one asm that takes the loaded register tuples whole: gcc
+// spills tuples whose registers are used one by one); the pointers advance by 16.
+inline uint8x16_t threshold_bytes_advance(const std::int32_t*& popcounts, const std::int32_t*& base,
+                                          const std::int32_t*& dir, const std::int32_t*& limit, int32x4_t two,
+                                          uint8x16_t index) {
+  const int32x4x4_t p = load_16_advance<int32x4x4_t>(popcounts);
+  const int32x4x4_t acc = accumulators_16_advance(base, p, two);
+  const int32x4x4_t d = load_16_advance<int32x4x4_t>(dir);
+  const int32x4x4_t t = load_16_advance<int32x4x4_t>(limit);
+  uint8x16x4_t masks;
+  uint8x16_t bytes;
+  __asm__(
+      "mul %S0.4s, %S2.4s, %S3.4s\n\t"
+      "mul %T0.4s, %T2.4s, %T3.4s\n\t"
+      "mul %U0.4s, %U2.4s, %U3.4s\n\t"
+      "mul %V0.4s, %V2.4s, %V3.4s\n\t"
+      "cmgt %S0.4s, %S4.4s, %S0.4s\n\t"
+      "cmgt %T0.4s, %T4.4s, %T0.4s\n\t"
+      "cmgt %U0.4s, %U4.4s, %U0.4s\n\t"
+      "cmgt %V0.4s, %V4.4s, %V0.4s\n\t"
+      "tbl %1.16b, {%S0.16b - %V0.16b}, %5.16b"
+      : "=&w"(masks), "=w"(bytes)
+      : "w"(acc), "w"(d), "w"(t), "w"(index));
+  return bytes;
 }
 
 }  // namespace
@@ -308,24 +321,25 @@ EpilogueRowsFn bconv_epilogue_float_rows_neon_a64(bool store_float, bool bits, b
 
 void bconv_epilogue_threshold_rows_neon_a64(const EpilogueConstants& c, const EpilogueRows& rows) {
   const uint8x16_t weights = bit_weights(), index = lane_byte_index();
-  const int n = c.channels;
+  const int32x4_t two = vdupq_n_s32(2);
+  const int n = c.channels, words = n / kBitsPerWord;
   const std::int32_t* popcounts = rows.popcounts;
   BitWord* bits = rows.bits;
-  for (std::size_t r = 0; r < rows.count; ++r, popcounts += n) {
+  for (std::size_t r = 0; r < rows.count; ++r) {
     const std::int32_t* base = rows.bases[r];
-    int o = 0;
-    for (; o + kBitsPerWord <= n; o += kBitsPerWord) {
-      uint8x16_t b[4];
-      for (int q = 0; q < 4; ++q) {
-        const int oq = o + kStep * q;
-        b[q] = threshold_bytes(popcounts + oq, base + oq, c.dir + oq, c.limit + oq, index);
-      }
-      *bits++ = pack_word(b[0], b[1], b[2], b[3], weights);
+    const std::int32_t* dir = c.dir;
+    const std::int32_t* limit = c.limit;
+    for (int w = 0; w < words; ++w) {
+      const uint8x16_t b0 = threshold_bytes_advance(popcounts, base, dir, limit, two, index);
+      const uint8x16_t b1 = threshold_bytes_advance(popcounts, base, dir, limit, two, index);
+      const uint8x16_t b2 = threshold_bytes_advance(popcounts, base, dir, limit, two, index);
+      const uint8x16_t b3 = threshold_bytes_advance(popcounts, base, dir, limit, two, index);
+      *bits++ = pack_word(b0, b1, b2, b3, weights);
     }
-    if (o == n) continue;
+    if (words * kBitsPerWord == n) continue;
     BitWord tail = 0;
-    for (const int first = o; o < n; ++o)
-      if ((base[o] - 2 * popcounts[o]) * c.dir[o] < c.limit[o]) tail |= BitWord{1} << (o - first);
+    for (int o = 0; o < n - words * kBitsPerWord; ++o, ++popcounts, ++base, ++dir, ++limit)
+      if ((*base - 2 * *popcounts) * *dir < *limit) tail |= BitWord{1} << o;
     *bits++ = tail;
   }
 }
