@@ -234,6 +234,10 @@ TEST(conv_shape_matrix_all_kernels) {
       {2, 5, 7, 16, 16, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 16},       // depthwise
       {1, 6, 5, 8, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},         // depthwise, multiplier 3
       {1, 1, 1, 512, 10, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},       // fc-like
+      {1, 1, 1, 130, 70, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},       // fc-like: column bands of B panels
+      {3, 1, 1, 65, 33, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},        // fc-like, batch 3
+      {1, 5, 4, 9, 12, 1, 1, 2, 1, 1, 1, 1, 0, 0, 2, 1},         // 1x1 with padding (not pointwise)
+      {2, 3, 3, 8, 64, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2},         // 1x1, groups, rows across images
       {1, 2, 2, 3, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},          // tiny, all border
       {1, 3, 3, 4, 4, 3, 3, 3, 3, 1, 1, 0, 0, 0, 0, 1},          // output 1x1
       // Row-major im2col interior path: patches fully inside, kernel-row runs of
@@ -247,6 +251,20 @@ TEST(conv_shape_matrix_all_kernels) {
     check_conv_case(c, none, true, rng);
     check_conv_case(c, relu, false, rng);
     check_conv_case(c, clip, true, rng);
+  }
+}
+
+TEST(a_batch_1_gemm_is_split_over_output_channels) {
+  // One row panel: without column bands its single slot would leave every
+  // other thread idle. The shape matrix above checks that the split is exact.
+  Conv2dGeometry g;
+  g.in_h = g.in_w = 1;
+  g.in_c = 512;
+  g.out_c = 1000;
+  const std::vector<float> w(static_cast<std::size_t>(g.in_c) * g.out_c, 0.25f);
+  for (const SgemmKernel* kernel : supported_sgemm_kernels()) {
+    const FloatConv2d conv(g, w.data(), nullptr, FloatClamp{}, kernel, FloatConvAlgo::kIm2col);
+    CHECK(conv.num_slots() >= FloatConv2d::kMinSlots);
   }
 }
 

@@ -67,11 +67,17 @@ void FloatConv2d::setup_im2col(const float* weights, const float* bias) {
   panels_per_group_ = (og + nr - 1) / nr;
   row_panels_ = (rows_ + mr - 1) / mr;
   panel_bytes_ = (kp_ * mr * sizeof(float) + 63) / 64 * 64;
-  block_panels_ = std::max<std::size_t>(1, std::min(kMaxBlockPanels, kBlockBytes / panel_bytes_));
+  block_panels_ = std::clamp<std::size_t>(kBlockBytes / panel_bytes_, 1, std::min(kMaxBlockPanels, row_panels_));
   slot_bytes_ = block_panels_ * panel_bytes_;
   // As many slots as useful for load balancing, within the scratch budget.
   const std::size_t affordable = std::max(kMinSlots, kScratchBudget / slot_bytes_);
-  slots_ = std::min({row_panels_, kMaxSlots, affordable});
+  row_bands_ = std::min({row_panels_, kMaxSlots, affordable});
+  // Too few row panels for kMinSlots bands (a batch-1 Gemm has one): the B
+  // panels are split into column bands too, each slot packing its own A.
+  col_bands_ = row_bands_ >= kMinSlots ? 1 : std::min(panels_per_group_, kMinSlots / row_bands_);
+  slots_ = row_bands_ * col_bands_;
+  pointwise_ = g_.kernel_h == 1 && g_.kernel_w == 1 && g_.pad_top == 0 && g_.pad_left == 0 &&
+               g_.pad_bottom == 0 && g_.pad_right == 0;
 
   const std::size_t group_floats = panels_per_group_ * kp_ * nr;
   packed_w_.resize(g_.groups * group_floats);
@@ -278,11 +284,41 @@ void FloatConv2d::pack_a_layout(std::size_t row0, int group, const float* x, flo
   }
 }
 
+void FloatConv2d::pack_a_pointwise(std::size_t row0, int group, const float* x, float* a_panel) const {
+  // Row m of A is the cg channels of one input pixel: one run each, the pixel
+  // walked incrementally (the general path's per-row divisions and bounds
+  // cost more than the copy at 64 channels).
+  const std::size_t mr = kernel_->mr, k = k_, kp = kp_;
+  const std::size_t in_w = g_.in_w, in_c = g_.in_c, out_w = out_w_;
+  const std::size_t pixels = static_cast<std::size_t>(out_h_) * out_w_;
+  const std::size_t row_step = g_.stride_h * in_w * in_c, col_step = g_.stride_w * in_c;
+  const std::size_t image_floats = static_cast<std::size_t>(g_.in_h) * in_w * in_c;
+  std::size_t n = row0 / pixels, oh = row0 % pixels / out_w, ow = row0 % out_w;
+  const float* src = x + n * image_floats + oh * row_step + ow * col_step + group * k;
+  for (std::size_t r = 0; r < mr; ++r) {
+    float* dst = a_panel + kernel_->a_index(r, 0, kp);
+    std::fill(dst + k, dst + kp, 0.f);
+    if (row0 + r >= rows_) {
+      std::fill(dst, dst + k, 0.f);
+      continue;
+    }
+    copy_run(dst, src, k);
+    src += col_step;
+    if (++ow == out_w) {
+      ow = 0;
+      if (++oh == static_cast<std::size_t>(out_h_)) oh = 0, ++n;
+      src = x + n * image_floats + oh * row_step + group * k;
+    }
+  }
+}
+
 void FloatConv2d::pack_a(std::size_t row0, int group, const float* x, float* a_panel) const {
-  if (kernel_->a_layout == SgemmALayout::kRowMajor)
-    pack_a_layout<true>(row0, group, x, a_panel);
-  else
+  if (kernel_->a_layout != SgemmALayout::kRowMajor)
     pack_a_layout<false>(row0, group, x, a_panel);
+  else if (pointwise_)
+    pack_a_pointwise(row0, group, x, a_panel);
+  else
+    pack_a_layout<true>(row0, group, x, a_panel);
 }
 
 void FloatConv2d::run_slots(std::size_t slot_begin, std::size_t slot_end, const float* x,
@@ -296,7 +332,10 @@ void FloatConv2d::run_slots(std::size_t slot_begin, std::size_t slot_end, const 
   const std::size_t ldc = g_.out_c;
   for (std::size_t s = slot_begin; s < slot_end; ++s) {
     char* block = static_cast<char*>(scratch) + s * slot_bytes_;
-    const std::size_t p_begin = s * row_panels_ / slots_, p_end = (s + 1) * row_panels_ / slots_;
+    const std::size_t rb = s / col_bands_, cb = s % col_bands_;
+    const std::size_t p_begin = rb * row_panels_ / row_bands_, p_end = (rb + 1) * row_panels_ / row_bands_;
+    const std::size_t q_begin = cb * panels_per_group_ / col_bands_;
+    const std::size_t q_end = (cb + 1) * panels_per_group_ / col_bands_;
     for (std::size_t b0 = p_begin; b0 < p_end; b0 += block_panels_) {
       const std::size_t b1 = std::min(p_end, b0 + block_panels_);
       for (int group = 0; group < g_.groups; ++group) {
@@ -304,7 +343,7 @@ void FloatConv2d::run_slots(std::size_t slot_begin, std::size_t slot_end, const 
         // them, so that the B panel stays in L1 while A streams from L1/L2.
         for (std::size_t p = b0; p < b1; ++p)
           pack_a(p * mr, group, x, reinterpret_cast<float*>(block + (p - b0) * panel_bytes_));
-        for (std::size_t q = 0; q < panels_per_group_; ++q) {
+        for (std::size_t q = q_begin; q < q_end; ++q) {
           const std::size_t panel = group * panels_per_group_ + q;
           const std::size_t col0 = group * og + q * nr;
           const float* b_panel = packed_w_.data() + panel * kp_ * nr;

@@ -21,8 +21,10 @@
 // it stays in L1. The scratch is one block per worker slot.
 //
 // Threads: the output pixels are split into at most kMaxSlots contiguous
-// slots of whole micro-panels; each slot has its own scratch slice and writes
-// its own output rows. Every output value is computed by the same micro-kernel
+// bands of whole micro-panels, and when that gives fewer than kMinSlots bands
+// (a batch-1 Gemm has one) the output channels too, into bands of whole B
+// panels; a slot is one (pixel band, channel band), with its own scratch slice
+// and its own outputs. Every output value is computed by the same micro-kernel
 // over the same k order whatever the slot, so results do not depend on the
 // number of threads or on how slots are distributed.
 #pragma once
@@ -81,6 +83,7 @@ class FloatConv2d {
  private:
   // im2col of output pixels [row0, row0 + mr) for one group into an A micro-panel.
   void pack_a(std::size_t row0, int group, const float* x, float* a_panel) const;
+  void pack_a_pointwise(std::size_t row0, int group, const float* x, float* a_panel) const;
   template <bool kContiguousK>
   void pack_a_layout(std::size_t row0, int group, const float* x, float* a_panel) const;
   void setup_im2col(const float* weights, const float* bias);
@@ -107,7 +110,9 @@ class FloatConv2d {
   std::size_t kp_ = 0;                // k_ rounded up to the kernel's k_align
   std::size_t panels_per_group_ = 0;  // ceil((out_c/groups) / nr)
   std::size_t row_panels_ = 0;        // ceil(rows_ / mr)
-  std::size_t slots_ = 0;
+  std::size_t slots_ = 0;           // im2col path: row_bands_ * col_bands_
+  std::size_t row_bands_ = 0, col_bands_ = 1;
+  bool pointwise_ = false;  // 1x1 kernel, no padding: pack_a_pointwise
   std::size_t panel_bytes_ = 0;   // one A micro-panel, 64-byte rounded
   std::size_t block_panels_ = 0;  // A micro-panels packed together (see kBlockBytes)
   std::size_t slot_bytes_ = 0;    // block_panels_ * panel_bytes_
