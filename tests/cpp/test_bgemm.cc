@@ -182,6 +182,27 @@ TEST(all_variants_exact_for_every_k_across_chunks) {
   }
 }
 
+TEST(all_variants_exact_over_many_full_panels) {
+  // Several full 4-column panels of several full row tiles (aarch64 runs them
+  // all in one assembly call, stepping A and C back and B on between panels),
+  // with and without edges, for K on both of its paths (< 32 words: one
+  // chunk planned once; >= 32: the chunk loop), random and all-ones data;
+  // ldc > N: the padding columns must stay untouched.
+  Rng rng(7);
+  for (const std::size_t K : {1, 2, 3, 4, 9, 17, 18, 31, 32, 36, 57, 72})
+    for (const std::size_t M : {8, 13})
+      for (const std::size_t N : {16, 22}) {
+        const Shape c{M, N, K, K + 2, K + 1, N + 5};
+        const std::vector<BitWord> random_a = random_words(rng, c.M * c.lda);
+        const std::vector<BitWord> random_b = random_words(rng, c.N * c.ldb);
+        const std::vector<BitWord> ones(c.M * c.lda, ~BitWord{0}), zeros(c.N * c.ldb, 0);
+        for (const std::string& v : supported_variants("bgemm")) {
+          check_variant_on(v, c, random_a, random_b);
+          check_variant_on(v, c, ones, zeros);
+        }
+      }
+}
+
 TEST(all_variants_never_read_past_the_last_word) {
   // A and B end at an inaccessible page (lda = K, ldb = K): every K in 1..70
   // and M, N = 9 (full tiles and edges) must stay inside the rows.

@@ -44,16 +44,21 @@
 
 // void irnet_bgemm4x4_column_neon_a64(const BitWord* a, size_t lda_bytes,
 //                                     const BitWord* b, size_t ldb_bytes, size_t K,
-//                                     int32_t* c, size_t ldc_bytes, size_t tiles);
-// tiles >= 1 full 4x4 tiles down a column: tile t covers C rows 4t..4t+3,
-// columns 0..3, c[m * ldc + n] = popcount sums over K >= 0 words of rows
-// a + m * lda and b + n * ldb.
+//                                     int32_t* c, size_t ldc_bytes, size_t tiles,
+//                                     size_t panels);
+// panels >= 1 column panels of tiles >= 1 full 4x4 tiles each: tile t of panel
+// p covers C rows 4t..4t+3, columns 4p..4p+3, c[m * ldc + n] = popcount sums
+// over K >= 0 words of rows a + m * lda and b + n * ldb. The panels run one
+// after the other (A is re-read from its start for each), in one call: the
+// setup below and the saving of registers are paid once per bgemm, not once
+// per panel of 4 weight rows.
 //
 // General registers: x0 / x5 A and C of the current tile, x1 lda, x6 ldc,
-// x2, x3, x24, x25 the rows of B, x4 K, x7 tiles left, x8-x11 / x12-x15 the A /
-// B row pointers at the current chunk, x16 words left, x17 double steps of the
-// chunk, x19 words of the chunk, x20 / x21 2 / 3 ldc, x22 / x23 2 / 3 lda, x26
-// 1 << (double steps). x19-x26 and d8-d15 are callee-saved and restored.
+// x2, x3, x24, x25 the rows of B, x4 K, x7 tiles left in the panel, x8-x11 /
+// x12-x15 the A / B row pointers at the current chunk, x16 words left, x17
+// double steps of the chunk, x19 words of the chunk, x20 / x21 2 / 3 ldc,
+// x22 / x23 2 / 3 lda, x26 1 << (double steps), x27 panels left, x28 tiles
+// per panel. x19-x28 and d8-d15 are callee-saved and restored.
 //
 // A chunk's double steps are unrolled (at most 7), so their loads use
 // immediate offsets from the chunk's row pointers: no pointer updates in the
@@ -65,7 +70,8 @@
 // the tail's byte offsets x16 / x17, x19 / x22 = the odd words of b_1 / b_3)
 // is made once per call, the B row pointers never move, and a tile costs its
 // arithmetic, 8 + 8 loads, the reduction, 4 stores and 7 pointer/loop
-// instructions. Longer K runs the general chunk loop (rows moved per chunk):
+// instructions. After a panel, the A and C pointers step back by the panel's
+// tiles (msub) and C and B move to the next 4 columns. Longer K runs the general chunk loop (rows moved per chunk):
 // its chunks take 28 words while at least 32 are left, so each, the last
 // included, has 1..7 double steps.
 //
@@ -281,6 +287,15 @@ asm(R"(
   str q3, [x5, x21]
 .endm
 
+// C of the next panel: back by the panel's tiles (x28), 4 columns on; the
+// panel's tile count back in x7. tmp: a free register.
+.macro irnet_a64_next_panel_c tmp
+  mov x7, x28
+  lsl \tmp, x6, #2
+  msub x5, x28, \tmp, x5
+  add x5, x5, #16
+.endm
+
 // Slots 16-18 after the last double step: the cnt, addp and adds of its
 // couples 13-15.
 .macro irnet_a64_drain
@@ -400,7 +415,8 @@ asm(R"(
   .hidden irnet_bgemm4x4_column_neon_a64
   .type irnet_bgemm4x4_column_neon_a64, %function
 irnet_bgemm4x4_column_neon_a64:
-  stp d8, d9, [sp, #-128]!
+  ldr x9, [sp]                     // panels (the 9th argument is on the stack)
+  stp d8, d9, [sp, #-144]!
   stp d10, d11, [sp, #16]
   stp d12, d13, [sp, #32]
   stp d14, d15, [sp, #48]
@@ -408,6 +424,9 @@ irnet_bgemm4x4_column_neon_a64:
   stp x21, x22, [sp, #80]
   stp x23, x24, [sp, #96]
   stp x25, x26, [sp, #112]
+  stp x27, x28, [sp, #128]
+  mov x27, x9                      // panels left
+  mov x28, x7                      // tiles per panel
   lsl x20, x6, #1                  // 2 ldc
   add x21, x20, x6                 // 3 ldc
   lsl x22, x1, #1                  // 2 lda
@@ -479,15 +498,27 @@ irnet_bgemm4x4_column_neon_a64:
   add x5, x5, x6, lsl #2
   subs x7, x7, #1
   b.ne .Lirnet_a64_tile
+  subs x27, x27, #1                // next panel: A from its first tile, C and B 4 columns on
+  b.eq .Lirnet_a64_restore
+  lsl x9, x1, #2
+  msub x0, x28, x9, x0
+  irnet_a64_next_panel_c x9
+  sub x9, x3, x2                   // ldb
+  add x2, x2, x9, lsl #2
+  add x3, x3, x9, lsl #2
+  add x24, x24, x9, lsl #2
+  add x25, x25, x9, lsl #2
+  b .Lirnet_a64_tile
 .Lirnet_a64_restore:
   ldp x19, x20, [sp, #64]
   ldp x21, x22, [sp, #80]
   ldp x23, x24, [sp, #96]
   ldp x25, x26, [sp, #112]
+  ldp x27, x28, [sp, #128]
   ldp d10, d11, [sp, #16]
   ldp d12, d13, [sp, #32]
   ldp d14, d15, [sp, #48]
-  ldp d8, d9, [sp], #128
+  ldp d8, d9, [sp], #144
   ret
 
 // K < 32: one chunk, planned once for all tiles. The B row pointers stay put,
@@ -536,7 +567,21 @@ irnet_bgemm4x4_column_neon_a64:
   add x5, x5, x6, lsl #2
   subs x7, x7, #1
   b.ne .Lirnet_a64_one_chunk_tile
-  b .Lirnet_a64_restore
+  subs x27, x27, #1                // next panel (x1 = 4 lda)
+  b.eq .Lirnet_a64_restore
+  msub x8, x28, x1, x8
+  msub x9, x28, x1, x9
+  msub x10, x28, x1, x10
+  msub x11, x28, x1, x11
+  irnet_a64_next_panel_c x0
+  sub x0, x13, x12                 // ldb
+  add x12, x12, x0, lsl #2
+  add x13, x13, x0, lsl #2
+  add x14, x14, x0, lsl #2
+  add x15, x15, x0, lsl #2
+  add x19, x19, x0, lsl #2
+  add x22, x22, x0, lsl #2
+  b .Lirnet_a64_one_chunk_tile
 .Lirnet_a64_one_chunk_wide:
   irnet_a64_level2 1
   b .Lirnet_a64_one_chunk_rows
@@ -563,7 +608,7 @@ irnet_bgemm4x4_column_neon_a64:
 extern "C" void irnet_bgemm4x4_column_neon_a64(const irnet::BitWord* a, std::size_t lda_bytes,
                                                const irnet::BitWord* b, std::size_t ldb_bytes,
                                                std::size_t K, std::int32_t* c, std::size_t ldc_bytes,
-                                               std::size_t tiles);
+                                               std::size_t tiles, std::size_t panels);
 
 namespace irnet {
 namespace {
@@ -690,20 +735,22 @@ inline void add_edge_chunk(const BitWord* const* a_base, const BitWord* const* b
   }
 }
 
-// The kernel for bgemm_tiled (bgemm/bgemm_tiles.h): full 4x4 tiles a column at
-// a time in assembly, MR x NR edge tiles (1 <= MR, NR <= 4) with intrinsics.
+// The kernel for bgemm_tiled (bgemm/bgemm_tiles.h): the full 4x4 tiles of all
+// full column panels in one assembly call, MR x NR edge tiles (1 <= MR, NR <= 4)
+// with intrinsics.
 struct NeonA64Kernel {
-  static void tile_column(std::size_t tiles, std::size_t K, const BitWord* A, std::size_t lda,
-                          const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+  static void tile_panels(std::size_t panels, std::size_t tiles, std::size_t K, const BitWord* A,
+                          std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
+                          std::size_t ldc) {
     irnet_bgemm4x4_column_neon_a64(A, lda * sizeof(BitWord), B, ldb * sizeof(BitWord), K, C,
-                                   ldc * sizeof(std::int32_t), tiles);
+                                   ldc * sizeof(std::int32_t), tiles, panels);
   }
 
   template <int MR, int NR>
   static void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
                    std::size_t ldb, std::int32_t* C, std::size_t ldc) {
     if (MR == 4 && NR == 4) {
-      tile_column(1, K, A, lda, B, ldb, C, ldc);
+      tile_panels(1, 1, K, A, lda, B, ldb, C, ldc);
       return;
     }
     const BitWord* a_rows[MR];
