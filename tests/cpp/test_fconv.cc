@@ -188,7 +188,8 @@ TEST(sgemm_micro_kernels_match_reference_on_partial_tiles) {
   std::mt19937 rng(7);
   for (const SgemmKernel* kernel : supported_sgemm_kernels()) {
     const std::size_t mr = kernel->mr, nr = kernel->nr;
-    for (std::size_t K : {1u, 3u, 64u, 147u}) {
+    // Padded K of 1, 2, 3 and many 4-k steps (the aarch64 8x8 loop starts a step ahead).
+    for (std::size_t K : {1u, 3u, 5u, 9u, 64u, 147u}) {
       const std::vector<float> A = random_floats(mr * K, rng);      // [mr][K]
       const std::vector<float> W = random_floats(nr * K, rng);      // [nr][K]
       const std::vector<float> bias = random_floats(nr, rng);
@@ -275,9 +276,9 @@ TEST(phase_kernel_shape_matrix) {
   // pixels, each full or partial), partial channel tiles (out_c 1, 3, 5, 63, 65,
   // 130), channels 1/3/63/64/65, kernel heights 1/3/7, row strides 1/2/3,
   // asymmetric pads 0-3, inputs narrower than the kernel, batch 2; whole rows of
-  // 16-pixel tiles and a last tile of 1 or 15 pixels; 1, 2, odd and even
-  // numbers of (i, c) pairs (kernel_h * in_c). The direct kernel must
-  // match the reference of its own order of operations bit for bit.
+  // 16-pixel tiles and a last tile of 1 or 15 pixels; 1 to 6 and larger odd
+  // and even numbers of (i, c) pairs (kernel_h * in_c). The direct kernel
+  // must match the reference of its own order of operations bit for bit.
   std::mt19937 rng(3);
   const FloatClamp none{}, relu{0.f}, clip{-1.f, 1.f};
   // batch, h, w, in_c, out_c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups
@@ -301,6 +302,12 @@ TEST(phase_kernel_shape_matrix) {
       {1, 5, 30, 2, 64, 2, 7, 2, 2, 1, 1, 0, 0, 1, 1, 1},     // out_w 13 < 16, 64 channels out
       {1, 4, 20, 1, 4, 1, 7, 1, 2, 1, 1, 0, 3, 0, 3, 1},      // one (i, c) pair per output pixel
       {1, 6, 21, 1, 5, 2, 7, 2, 2, 1, 1, 0, 2, 1, 2, 1},      // two pairs
+      // The NEON loop starts pairs ahead: pairs 3, 4, 5, 6 (odd / even, 1 or 2
+      // loop iterations after the first pair)
+      {1, 6, 21, 1, 5, 3, 7, 1, 2, 1, 1, 0, 2, 1, 2, 1},      // three pairs
+      {1, 5, 33, 2, 7, 2, 7, 2, 2, 1, 1, 1, 3, 0, 1, 1},      // four pairs
+      {1, 7, 35, 1, 4, 5, 7, 1, 2, 1, 1, 2, 1, 2, 3, 1},      // five pairs
+      {1, 6, 40, 2, 9, 3, 7, 2, 2, 1, 1, 1, 2, 1, 2, 1},      // six pairs
   };
   for (const ConvCase& c : cases) {
     check_conv_case(c, none, true, rng);

@@ -12,10 +12,19 @@
 // the shift). Per pair: 7 weight registers + 5 + 5 input registers (the fifth
 // of each phase is an unaligned load of the last 4 floats, q + 15 / q + 14, so
 // no load reads past the plane contract of phase_conv.h) for 112 fmla.
-// Two pairs per loop iteration (an odd first pair alone): llvm-mca Cortex-A53
-// 278 cycles per iteration of 248 instructions, 139 per pair (one pair per
-// iteration: 141 for 125; the 16-pixel by-tap kernel this replaced, with 35
-// register loads per pair: 152 for 130).
+// The loop is rotated so that no branch waits on FMAs: one pair runs as
+//   START (its loads) - HEAD (FMAs of taps 0-2 and 4 of tap 3, then phase 1's
+//   loads) - TAIL (the other 52 FMAs)
+// and an iteration is TAIL(k) START(k+1) HEAD(k+1) TAIL(k+1) START(k+2)
+// HEAD(k+2): its branch follows a load (on the in-order A53 anything issued
+// after an FMA waits for the FMA's write-back; a branch right after the FMAs
+// waited 8 modelled cycles), START(0) HEAD(0) come before the loop and the
+// last TAIL after it, so no load reads past the last pair. START loads the
+// 4-register ld1 first (its longer latency waits 2 cycles behind the FMAs, an
+// ldp 5). llvm-mca Cortex-A53: 270 cycles per iteration of 248 instructions,
+// 135 per pair (the unrotated loop, weights loaded first: 278; one pair per
+// iteration: 141; the 16-pixel by-tap kernel this replaced, with 35 register
+// loads per pair: 152 for 130).
 // Register use: v0-v15 accumulators, v16-v22 weights of taps 0-6, v23-v27
 // phase 0 floats q + 0/4/8/12/15, v28-v31 phase 1 floats q + 0/4/8/12 and
 // v23 again (after its last phase-0 use) for q + 14.
@@ -54,22 +63,22 @@ namespace {
   "st1 {" c ".4s}, [%[dst]], %[dst_step]\n"                                                \
   "st1 {" d ".4s}, [%[dst]], %[dst_step]\n"
 
-// One (i, c) pair, first part: the weights of its 7 taps and phase 0's floats,
-// then the pointer updates (grouped with the loads: on the in-order A53 a
+// START of one (i, c) pair: phase 0's floats (the ld1 first, see above), the
+// weights of its 7 taps, then the pointer updates (grouped with the loads: a
 // scalar op right after an FMA waits for the FMA's write-back).
-#define IRNET_PAIR_LOADS                                                                  \
+#define IRNET_PAIR_START                                                                  \
+  "ld1 {v23.4s, v24.4s, v25.4s, v26.4s}, [%[p0]]\n"                                      \
   "ldp q16, q17, [%[w]]\n"                                                               \
+  "ldur q27, [%[p0], #60]\n"                                                             \
   "ldp q18, q19, [%[w], #32]\n"                                                          \
   "ldp q20, q21, [%[w], #64]\n"                                                          \
   "ldr q22, [%[w], #96]\n"                                                               \
-  "ld1 {v23.4s, v24.4s, v25.4s, v26.4s}, [%[p0]]\n"                                      \
-  "ldur q27, [%[p0], #60]\n"                                                             \
   "add %[p1], %[p0], %[plane_bytes]\n"                                                   \
   "add %[p0], %[p0], %[pair_bytes]\n"                                                    \
   "add %[w], %[w], #112\n"
-// Second part: its 112 FMAs, tap by tap, with phase 1's floats loaded as soon
-// as v23 is free.
-#define IRNET_PAIR_FMAS                                                                   \
+// HEAD and TAIL: its 112 FMAs, tap by tap, with phase 1's floats loaded as
+// soon as v23 is free (the end of HEAD).
+#define IRNET_PAIR_HEAD                                                                   \
   /* t = 0 (j = 0): phase 0, floats q + 0 .. q + 15 */                                   \
   IRNET_FMA4("v0", "v1", "v2", "v3", "v16", "v23.s[0]", "v23.s[1]", "v23.s[2]", "v23.s[3]") \
   IRNET_FMA4("v4", "v5", "v6", "v7", "v16", "v24.s[0]", "v24.s[1]", "v24.s[2]", "v24.s[3]") \
@@ -90,7 +99,9 @@ namespace {
   /* v23 is free (its last reader was just above): phase 1 of this pair, */              \
   /* 12 FMAs before its first use. */                                                    \
   "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[p1]]\n"                                      \
-  "ldur q23, [%[p1], #56]\n"                                                             \
+  "ldur q23, [%[p1], #56]\n"
+#define IRNET_PAIR_TAIL                                                                   \
+  /* t = 3, pixels 4 .. 15 */                                                            \
   IRNET_FMA4("v4", "v5", "v6", "v7", "v19", "v24.s[3]", "v25.s[0]", "v25.s[1]", "v25.s[2]") \
   IRNET_FMA4("v8", "v9", "v10", "v11", "v19", "v25.s[3]", "v26.s[0]", "v26.s[1]", "v26.s[2]") \
   IRNET_FMA4("v12", "v13", "v14", "v15", "v19", "v26.s[3]", "v27.s[1]", "v27.s[2]", "v27.s[3]") \
@@ -125,29 +136,36 @@ void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plan
     float* dst = full ? y + o0 : tile;
     const std::size_t dst_step = (full ? ldc : kPhaseTileChannels) * sizeof(float);
     const float* lohi_ptr = lohi;
-    std::size_t n = steps;
-    const float* p0 = x;  // phase 0 plane of the current (i, c) pair, at q
-    const float* p1;      // its phase 1 plane, set in the loop
+    // Pairs started after the first (steps >= 1): an odd one alone, then two
+    // per iteration.
+    const std::size_t odd = (steps - 1) & 1;
+    std::size_t n = (steps - 1) / 2;
+    const float* p0 = x;  // phase 0 plane of the next (i, c) pair to start, at q
+    const float* p1;      // the phase 1 plane of the last pair started
     asm volatile(
         "movi v0.4s, #0\n" "movi v1.4s, #0\n" "movi v2.4s, #0\n" "movi v3.4s, #0\n"
         "movi v4.4s, #0\n" "movi v5.4s, #0\n" "movi v6.4s, #0\n" "movi v7.4s, #0\n"
         "movi v8.4s, #0\n" "movi v9.4s, #0\n" "movi v10.4s, #0\n" "movi v11.4s, #0\n"
         "movi v12.4s, #0\n" "movi v13.4s, #0\n" "movi v14.4s, #0\n" "movi v15.4s, #0\n"
-        // An odd pair first, then two pairs per iteration (the loop branch
-        // waits for the FMAs' write-back: 8 modelled cycles per branch).
-        "tbz %[n], #0, 1f\n"
-        IRNET_PAIR_LOADS
-        IRNET_PAIR_FMAS
-        "subs %[n], %[n], #1\n"
-        "b.eq 2f\n"
+        IRNET_PAIR_START
+        IRNET_PAIR_HEAD
+        "cbz %[odd], 1f\n"
+        IRNET_PAIR_TAIL
+        IRNET_PAIR_START
+        IRNET_PAIR_HEAD
         "1:\n"
-        IRNET_PAIR_LOADS
-        "subs %[n], %[n], #2\n"
-        IRNET_PAIR_FMAS
-        IRNET_PAIR_LOADS
-        IRNET_PAIR_FMAS
-        "b.ne 1b\n"
+        "cbz %[n], 2f\n"
+        "3:\n"
+        IRNET_PAIR_TAIL
+        IRNET_PAIR_START
+        "subs %[n], %[n], #1\n"
+        IRNET_PAIR_HEAD
+        IRNET_PAIR_TAIL
+        IRNET_PAIR_START
+        IRNET_PAIR_HEAD
+        "b.ne 3b\n"
         "2:\n"
+        IRNET_PAIR_TAIL
         // Epilogue: + bias (acc += bias * 1.0), clamp to [lo, hi], store.
         "ldr q16, [%[bias]]\n"
         "fmov v17.4s, #1.0\n"
@@ -166,7 +184,7 @@ void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plan
         : [p0] "+r"(p0), [p1] "=&r"(p1), [w] "+r"(w), [n] "+r"(n), [dst] "+r"(dst),
           [lohi] "+r"(lohi_ptr)
         : [plane_bytes] "r"(plane_bytes), [pair_bytes] "r"(pair_bytes), [bias] "r"(bias),
-          [dst_step] "r"(dst_step)
+          [dst_step] "r"(dst_step), [odd] "r"(odd)
         : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
           "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24",
           "v25", "v26", "v27", "v28", "v29", "v30", "v31");
@@ -218,8 +236,9 @@ void split_phase_row_neon_a64(const float* row, int in_w, int channels, int pad_
   }
 }
 
-#undef IRNET_PAIR_LOADS
-#undef IRNET_PAIR_FMAS
+#undef IRNET_PAIR_START
+#undef IRNET_PAIR_HEAD
+#undef IRNET_PAIR_TAIL
 #undef IRNET_FMA4
 #undef IRNET_ALL
 #undef IRNET_STORE4

@@ -102,6 +102,91 @@ void sgemm_1x8_row(std::size_t K, const float* a, const float* b, const float* b
   for (std::size_t j = 0; j < cols; ++j) C[j] = row[j];
 }
 
+// Loads of one iteration: B's 4 k steps x 8 columns (the 4-register ld1
+// first: on the in-order A53 a load issued after FMAs waits for their
+// write-back, the ld1's longer latency 2 modelled cycles, an ldr or ldp 5),
+// A's 8 rows x 4 k steps, then the pointer updates.
+#define IRNET_SGEMM_LOADS \
+  "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[b]]\n" \
+  "ldr q16, [%[a]]\n" \
+  "ldr q17, [%[a], %[o1]]\n" \
+  "ldr q18, [%[a], %[o2]]\n" \
+  "ldr q19, [%[a], %[o3]]\n" \
+  "ldr q20, [%[a], %[o4]]\n" \
+  "ldr q21, [%[a], %[o5]]\n" \
+  "ldr q22, [%[a], %[o6]]\n" \
+  "ldr q23, [%[a], %[o7]]\n" \
+  "ldp q28, q29, [%[b], #64]\n" \
+  "ldp q30, q31, [%[b], #96]\n" \
+  "add %[a], %[a], #16\n" \
+  "add %[b], %[b], #128\n"
+// The 64 FMAs of one iteration: lane l of the A rows times B's k step l.
+#define IRNET_SGEMM_FMAS \
+  "fmla v0.4s, v24.4s, v16.s[0]\n" \
+  "fmla v1.4s, v25.4s, v16.s[0]\n" \
+  "fmla v2.4s, v24.4s, v17.s[0]\n" \
+  "fmla v3.4s, v25.4s, v17.s[0]\n" \
+  "fmla v4.4s, v24.4s, v18.s[0]\n" \
+  "fmla v5.4s, v25.4s, v18.s[0]\n" \
+  "fmla v6.4s, v24.4s, v19.s[0]\n" \
+  "fmla v7.4s, v25.4s, v19.s[0]\n" \
+  "fmla v8.4s, v24.4s, v20.s[0]\n" \
+  "fmla v9.4s, v25.4s, v20.s[0]\n" \
+  "fmla v10.4s, v24.4s, v21.s[0]\n" \
+  "fmla v11.4s, v25.4s, v21.s[0]\n" \
+  "fmla v12.4s, v24.4s, v22.s[0]\n" \
+  "fmla v13.4s, v25.4s, v22.s[0]\n" \
+  "fmla v14.4s, v24.4s, v23.s[0]\n" \
+  "fmla v15.4s, v25.4s, v23.s[0]\n" \
+  "fmla v0.4s, v26.4s, v16.s[1]\n" \
+  "fmla v1.4s, v27.4s, v16.s[1]\n" \
+  "fmla v2.4s, v26.4s, v17.s[1]\n" \
+  "fmla v3.4s, v27.4s, v17.s[1]\n" \
+  "fmla v4.4s, v26.4s, v18.s[1]\n" \
+  "fmla v5.4s, v27.4s, v18.s[1]\n" \
+  "fmla v6.4s, v26.4s, v19.s[1]\n" \
+  "fmla v7.4s, v27.4s, v19.s[1]\n" \
+  "fmla v8.4s, v26.4s, v20.s[1]\n" \
+  "fmla v9.4s, v27.4s, v20.s[1]\n" \
+  "fmla v10.4s, v26.4s, v21.s[1]\n" \
+  "fmla v11.4s, v27.4s, v21.s[1]\n" \
+  "fmla v12.4s, v26.4s, v22.s[1]\n" \
+  "fmla v13.4s, v27.4s, v22.s[1]\n" \
+  "fmla v14.4s, v26.4s, v23.s[1]\n" \
+  "fmla v15.4s, v27.4s, v23.s[1]\n" \
+  "fmla v0.4s, v28.4s, v16.s[2]\n" \
+  "fmla v1.4s, v29.4s, v16.s[2]\n" \
+  "fmla v2.4s, v28.4s, v17.s[2]\n" \
+  "fmla v3.4s, v29.4s, v17.s[2]\n" \
+  "fmla v4.4s, v28.4s, v18.s[2]\n" \
+  "fmla v5.4s, v29.4s, v18.s[2]\n" \
+  "fmla v6.4s, v28.4s, v19.s[2]\n" \
+  "fmla v7.4s, v29.4s, v19.s[2]\n" \
+  "fmla v8.4s, v28.4s, v20.s[2]\n" \
+  "fmla v9.4s, v29.4s, v20.s[2]\n" \
+  "fmla v10.4s, v28.4s, v21.s[2]\n" \
+  "fmla v11.4s, v29.4s, v21.s[2]\n" \
+  "fmla v12.4s, v28.4s, v22.s[2]\n" \
+  "fmla v13.4s, v29.4s, v22.s[2]\n" \
+  "fmla v14.4s, v28.4s, v23.s[2]\n" \
+  "fmla v15.4s, v29.4s, v23.s[2]\n" \
+  "fmla v0.4s, v30.4s, v16.s[3]\n" \
+  "fmla v1.4s, v31.4s, v16.s[3]\n" \
+  "fmla v2.4s, v30.4s, v17.s[3]\n" \
+  "fmla v3.4s, v31.4s, v17.s[3]\n" \
+  "fmla v4.4s, v30.4s, v18.s[3]\n" \
+  "fmla v5.4s, v31.4s, v18.s[3]\n" \
+  "fmla v6.4s, v30.4s, v19.s[3]\n" \
+  "fmla v7.4s, v31.4s, v19.s[3]\n" \
+  "fmla v8.4s, v30.4s, v20.s[3]\n" \
+  "fmla v9.4s, v31.4s, v20.s[3]\n" \
+  "fmla v10.4s, v30.4s, v21.s[3]\n" \
+  "fmla v11.4s, v31.4s, v21.s[3]\n" \
+  "fmla v12.4s, v30.4s, v22.s[3]\n" \
+  "fmla v13.4s, v31.4s, v22.s[3]\n" \
+  "fmla v14.4s, v30.4s, v23.s[3]\n" \
+  "fmla v15.4s, v31.4s, v23.s[3]\n"
+
 void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const float* bias, float lo,
                         float hi, float* C, std::size_t ldc, std::size_t rows, std::size_t cols) {
   constexpr std::size_t kRows = 8;
@@ -111,14 +196,16 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
   }
   // The k loop is assembly: the intrinsic version needs all 32 registers and
   // GCC then adds moves to it. Accumulators: v0-v15 (row r in v(2r), v(2r+1));
-  // A rows: v16-v23, loaded at a + r*K (row 0 with post-increment, so the
-  // other rows' offsets o_r are r*K*4 - 16); B: v24-v31 (one post-increment,
-  // then offsets: on llvm-mca's Cortex-A53 model every post-incremented ldp
-  // costs 2 more cycles). Per iteration (4 k steps): 8 ldr + 4 ldp + 64 fmla
-  // + subs + b.ne = 78 instructions, 256 MACs; the subs sits with the loads
-  // (a scalar op after an FMA waits for its write-back on the in-order A53):
-  // 91 modelled cycles per iteration (98 with the subs last and 4
-  // post-incremented ldp).
+  // A rows: v16-v23, loaded at a + r*K (offsets o_r = r*K*4); B: v24-v31.
+  // The loop is rotated so that its branch follows loads, not FMAs (on the
+  // in-order A53 anything issued after an FMA waits for the FMA's write-back:
+  // a branch right after them waited 8 modelled cycles): the first
+  // iteration's loads come before the loop, an iteration is the FMAs of one
+  // 4-k step and the loads of the next, and the last FMAs follow the loop, so
+  // nothing is read past the panels. Per iteration (4 k steps): 64 fmla +
+  // ld1 + 8 ldr + 2 ldp + 2 add + subs + b.ne = 79 instructions, 256 MACs,
+  // 85 modelled cycles (the unrotated loop with post-incremented loads: 78
+  // instructions, 91 cycles).
   // The epilogue (bias, clamp, store) stays in the same asm block, on the
   // accumulator registers.
   // A full tile goes straight to C, a partial one through `tile`.
@@ -148,85 +235,16 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "movi v14.4s, #0\n"
       "movi v15.4s, #0\n"
       "cbz %[n], 2f\n"
-      "1:\n"
-      "ldr q16, [%[a]], #16\n"
-      "ldr q17, [%[a], %[o1]]\n"
-      "ldr q18, [%[a], %[o2]]\n"
-      "ldr q19, [%[a], %[o3]]\n"
-      "ldr q20, [%[a], %[o4]]\n"
-      "ldr q21, [%[a], %[o5]]\n"
-      "ldr q22, [%[a], %[o6]]\n"
-      "ldr q23, [%[a], %[o7]]\n"
-      "ldp q24, q25, [%[b]], #128\n"
-      "ldp q26, q27, [%[b], #-96]\n"
-      "ldp q28, q29, [%[b], #-64]\n"
-      "ldp q30, q31, [%[b], #-32]\n"
+      IRNET_SGEMM_LOADS
       "subs %[n], %[n], #1\n"
-      "fmla v0.4s, v24.4s, v16.s[0]\n"
-      "fmla v1.4s, v25.4s, v16.s[0]\n"
-      "fmla v2.4s, v24.4s, v17.s[0]\n"
-      "fmla v3.4s, v25.4s, v17.s[0]\n"
-      "fmla v4.4s, v24.4s, v18.s[0]\n"
-      "fmla v5.4s, v25.4s, v18.s[0]\n"
-      "fmla v6.4s, v24.4s, v19.s[0]\n"
-      "fmla v7.4s, v25.4s, v19.s[0]\n"
-      "fmla v8.4s, v24.4s, v20.s[0]\n"
-      "fmla v9.4s, v25.4s, v20.s[0]\n"
-      "fmla v10.4s, v24.4s, v21.s[0]\n"
-      "fmla v11.4s, v25.4s, v21.s[0]\n"
-      "fmla v12.4s, v24.4s, v22.s[0]\n"
-      "fmla v13.4s, v25.4s, v22.s[0]\n"
-      "fmla v14.4s, v24.4s, v23.s[0]\n"
-      "fmla v15.4s, v25.4s, v23.s[0]\n"
-      "fmla v0.4s, v26.4s, v16.s[1]\n"
-      "fmla v1.4s, v27.4s, v16.s[1]\n"
-      "fmla v2.4s, v26.4s, v17.s[1]\n"
-      "fmla v3.4s, v27.4s, v17.s[1]\n"
-      "fmla v4.4s, v26.4s, v18.s[1]\n"
-      "fmla v5.4s, v27.4s, v18.s[1]\n"
-      "fmla v6.4s, v26.4s, v19.s[1]\n"
-      "fmla v7.4s, v27.4s, v19.s[1]\n"
-      "fmla v8.4s, v26.4s, v20.s[1]\n"
-      "fmla v9.4s, v27.4s, v20.s[1]\n"
-      "fmla v10.4s, v26.4s, v21.s[1]\n"
-      "fmla v11.4s, v27.4s, v21.s[1]\n"
-      "fmla v12.4s, v26.4s, v22.s[1]\n"
-      "fmla v13.4s, v27.4s, v22.s[1]\n"
-      "fmla v14.4s, v26.4s, v23.s[1]\n"
-      "fmla v15.4s, v27.4s, v23.s[1]\n"
-      "fmla v0.4s, v28.4s, v16.s[2]\n"
-      "fmla v1.4s, v29.4s, v16.s[2]\n"
-      "fmla v2.4s, v28.4s, v17.s[2]\n"
-      "fmla v3.4s, v29.4s, v17.s[2]\n"
-      "fmla v4.4s, v28.4s, v18.s[2]\n"
-      "fmla v5.4s, v29.4s, v18.s[2]\n"
-      "fmla v6.4s, v28.4s, v19.s[2]\n"
-      "fmla v7.4s, v29.4s, v19.s[2]\n"
-      "fmla v8.4s, v28.4s, v20.s[2]\n"
-      "fmla v9.4s, v29.4s, v20.s[2]\n"
-      "fmla v10.4s, v28.4s, v21.s[2]\n"
-      "fmla v11.4s, v29.4s, v21.s[2]\n"
-      "fmla v12.4s, v28.4s, v22.s[2]\n"
-      "fmla v13.4s, v29.4s, v22.s[2]\n"
-      "fmla v14.4s, v28.4s, v23.s[2]\n"
-      "fmla v15.4s, v29.4s, v23.s[2]\n"
-      "fmla v0.4s, v30.4s, v16.s[3]\n"
-      "fmla v1.4s, v31.4s, v16.s[3]\n"
-      "fmla v2.4s, v30.4s, v17.s[3]\n"
-      "fmla v3.4s, v31.4s, v17.s[3]\n"
-      "fmla v4.4s, v30.4s, v18.s[3]\n"
-      "fmla v5.4s, v31.4s, v18.s[3]\n"
-      "fmla v6.4s, v30.4s, v19.s[3]\n"
-      "fmla v7.4s, v31.4s, v19.s[3]\n"
-      "fmla v8.4s, v30.4s, v20.s[3]\n"
-      "fmla v9.4s, v31.4s, v20.s[3]\n"
-      "fmla v10.4s, v30.4s, v21.s[3]\n"
-      "fmla v11.4s, v31.4s, v21.s[3]\n"
-      "fmla v12.4s, v30.4s, v22.s[3]\n"
-      "fmla v13.4s, v31.4s, v22.s[3]\n"
-      "fmla v14.4s, v30.4s, v23.s[3]\n"
-      "fmla v15.4s, v31.4s, v23.s[3]\n"
+      "b.eq 3f\n"
+      "1:\n"
+      IRNET_SGEMM_FMAS
+      IRNET_SGEMM_LOADS
+      "subs %[n], %[n], #1\n"
       "b.ne 1b\n"
+      "3:\n"
+      IRNET_SGEMM_FMAS
       "2:\n"
       // Epilogue: + bias, then clamp to [lo, hi] (same order as the reference),
       // then row r stored at dst + r*dst_step.
@@ -297,13 +315,16 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "add %[dst], %[dst], %[dst_step]\n"
       "stp q14, q15, [%[dst]]\n"
       : [a] "+r"(a), [b] "+r"(b), [n] "+r"(iterations), [dst] "+r"(dst), [lohi] "+r"(lohi_ptr)
-      : [o1] "r"(1 * row_bytes - 16), [o2] "r"(2 * row_bytes - 16), [o3] "r"(3 * row_bytes - 16), [o4] "r"(4 * row_bytes - 16), [o5] "r"(5 * row_bytes - 16), [o6] "r"(6 * row_bytes - 16), [o7] "r"(7 * row_bytes - 16), [bias] "r"(bias), [dst_step] "r"(dst_step)
+      : [o1] "r"(1 * row_bytes), [o2] "r"(2 * row_bytes), [o3] "r"(3 * row_bytes), [o4] "r"(4 * row_bytes), [o5] "r"(5 * row_bytes), [o6] "r"(6 * row_bytes), [o7] "r"(7 * row_bytes), [bias] "r"(bias), [dst_step] "r"(dst_step)
       : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31");
   if (full) return;
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t j = 0; j < cols; ++j) C[r * ldc + j] = tile[r * kNr + j];
 }
 
+
+#undef IRNET_SGEMM_LOADS
+#undef IRNET_SGEMM_FMAS
 
 const SgemmKernel kKernel8x8 = {"sgemm_8x8_neon_a64", 8, kNr, 4, SgemmALayout::kRowMajor, &sgemm_8x8_neon_a64};
 const SgemmKernel kKernel12x8 = {"sgemm_12x8_neon_a64", kMr, kNr, 1, SgemmALayout::kKMajor, &sgemm_12x8_neon_a64};
