@@ -547,21 +547,24 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
                        const std::int32_t** bases, const float* residual, std::int32_t* out_i32,
                        float* out_f32, BitWord* out_bits) const {
   const int oc = g_.out_c;
-  {  // each row's accumulator base (locals: the pointer stores could otherwise alias the members)
-    const int out_h = out_h_, out_w = out_w_, n_col_classes = n_col_classes_;
+  {  // each row's accumulator base, a run of pixels of one output row at a time (a
+     // branch-free inner loop); locals: the pointer stores could otherwise alias the members
+    const std::size_t out_h = std::size_t(out_h_), out_w = std::size_t(out_w_);
+    const std::size_t row_class_stride = std::size_t(n_col_classes_) * oc;  // acc_base entries per row class
     const int* row_class = row_class_.data();
     const int* col_class = col_class_.data();
     const std::int32_t* acc_base = acc_base_.data();
-    const std::size_t rem = row_begin % (std::size_t(out_h) * out_w);
-    int oh = static_cast<int>(rem / out_w), ow = static_cast<int>(rem % out_w);
-    const std::int32_t* row_base = acc_base + std::size_t(row_class[oh]) * n_col_classes * oc;
-    for (std::size_t r = 0; r < rows; ++r) {
-      bases[r] = row_base + std::size_t(col_class[ow]) * oc;
-      if (++ow == out_w) {
-        ow = 0;
-        if (++oh == out_h) oh = 0;
-        row_base = acc_base + std::size_t(row_class[oh]) * n_col_classes * oc;
-      }
+    const std::size_t rem = row_begin % (out_h * out_w);
+    std::size_t oh = rem / out_w, ow = rem % out_w;
+    for (std::size_t r = 0; r < rows;) {
+      const std::size_t run = std::min(out_w - ow, rows - r);
+      const std::int32_t* row_base = acc_base + std::size_t(row_class[oh]) * row_class_stride;
+      const int* classes = col_class + ow;
+      const std::int32_t** run_bases = bases + r;
+      for (std::size_t i = 0; i < run; ++i) run_bases[i] = row_base + std::size_t(classes[i]) * oc;
+      r += run;
+      ow = 0;  // the run ended the output row, or the block
+      if (++oh == out_h) oh = 0;
     }
   }
   const bool want_float = out_.mode == BConv2dOutput::kFloat || out_.mode == BConv2dOutput::kFloatAndBits;
