@@ -66,11 +66,12 @@
 // in-order pipe for several cycles). The first double step runs first, then
 // the next ones up to the last, which is entered by a bit test of x26.
 //
-// K < 32 words (every layer up to 256 channels) is one chunk: its plan (x26,
-// the tail's byte offsets x16 / x17, x19 / x22 = the odd words of b_1 / b_3)
-// is made once per call, the B row pointers never move, and a tile costs its
-// arithmetic, 8 + 8 loads, the reduction, 4 stores and 7 pointer/loop
-// instructions. After a panel, the A and C pointers step back by the panel's
+// K >= 4 words: the caller runs shorter K with intrinsics. K < 32 words (every
+// layer up to 256 channels) is one chunk: its plan (x26, the tail's byte
+// offsets x16 / x17, x19 / x22 = the odd words of b_1 / b_3, x23 the routine
+// of its tail) is made once per call, the B row pointers never move, and a
+// tile costs its arithmetic, its loads, the reduction, 4 stores, 7
+// pointer/loop instructions and the branches of its double steps and tail. After a panel, the A and C pointers step back by the panel's
 // tiles (msub) and C and B move to the next 4 columns. Longer K runs the general chunk loop (rows moved per chunk):
 // its chunks take 28 words while at least 32 are left, so each, the last
 // included, has 1..7 double steps.
@@ -409,6 +410,44 @@ asm(R"(
   add v23.16b, v23.16b, v31.16b
 .endm
 
+// The end of a one-chunk tile after its double steps, one routine per K's
+// tail: the 2-word step (single = 1: K mod 4 >= 2), the odd word (odd = 1: K
+// odd), level 2 in u8 or u16 (wide = 1: K > 15); then the store, the next tile
+// (x1 = 4 lda), and after the panel's last tile the next panel. A tile thus
+// branches twice: into its tail and back.
+.macro irnet_a64_one_chunk_tail single, odd, wide
+.Lirnet_a64_tail_\single\()\odd\()\wide:
+.if \single
+  irnet_a64_single 0, x16
+.endif
+.if \odd
+  irnet_a64_odd_word_at_offset
+.endif
+  irnet_a64_level2 \wide
+  irnet_a64_rows
+  irnet_a64_store_rows
+  add x8, x8, x1
+  add x9, x9, x1
+  add x10, x10, x1
+  add x11, x11, x1
+  add x5, x5, x6, lsl #2
+  subs x7, x7, #1
+  b.ne .Lirnet_a64_one_chunk_tile
+  b .Lirnet_a64_one_chunk_next_panel
+.endm
+// x23 = the tail routine for K mod 4 = x2 (level 2 wide or not).
+.macro irnet_a64_pick_tail kmod4, single, odd, wide
+  cmp x2, #\kmod4
+  adr x3, .Lirnet_a64_tail_\single\()\odd\()\wide
+  csel x23, x3, x23, eq
+.endm
+.macro irnet_a64_pick_tails wide
+  irnet_a64_pick_tail 0, 0, 0, \wide
+  irnet_a64_pick_tail 1, 0, 1, \wide
+  irnet_a64_pick_tail 2, 1, 0, \wide
+  irnet_a64_pick_tail 3, 1, 1, \wide
+.endm
+
   .text
   .p2align 4
   .global irnet_bgemm4x4_column_neon_a64
@@ -521,8 +560,10 @@ irnet_bgemm4x4_column_neon_a64:
   ldp d8, d9, [sp], #144
   ret
 
-// K < 32: one chunk, planned once for all tiles. The B row pointers stay put,
-// the tail is read at byte offsets x16 (2-word step) and x17 (odd word).
+// 4 <= K < 32: one chunk, planned once for all tiles. The B row pointers stay
+// put, the tail is read at byte offsets x16 (2-word step) and x17 (odd word);
+// x23 = the tail routine for K (see irnet_a64_one_chunk_tail), entered by one
+// indirect branch after the double steps.
 .Lirnet_a64_one_chunk:
   mov x8, x0
   add x9, x0, x1
@@ -533,41 +574,29 @@ irnet_bgemm4x4_column_neon_a64:
   mov x13, x3
   mov x14, x24
   mov x15, x25
-  lsr x17, x4, #2                  // double steps
+  lsr x17, x4, #2                  // double steps (>= 1)
   mov x26, #1
   lsl x26, x26, x17                // bit d
-  cmp x4, #15
-  b.ls 1f
-  orr x26, x26, #0x100             // bit 8: widen before level 2
-1:
   lsl x16, x17, #5
   and x17, x4, #2
   add x17, x16, x17, lsl #3
   add x19, x13, x17
   add x22, x15, x17
+  and x2, x4, #3
+  cmp x4, #15                      // level 2 in u8 while K <= 15
+  b.hi 1f
+  irnet_a64_pick_tails 0
+  b .Lirnet_a64_one_chunk_tile
+1:
+  irnet_a64_pick_tails 1
 .Lirnet_a64_one_chunk_tile:
-  tbnz x26, #0, .Lirnet_a64_one_chunk_no_doubles
   irnet_a64_doubles .Lirnet_a64_one_chunk_one_double
-.Lirnet_a64_one_chunk_tail:
-  tbz x4, #1, 1f
-  irnet_a64_single 0, x16
-1:
-  tbz x4, #0, 1f
-  irnet_a64_odd_word_at_offset
-1:
-  tbnz x26, #8, .Lirnet_a64_one_chunk_wide
-  irnet_a64_level2 0
-.Lirnet_a64_one_chunk_rows:
-  irnet_a64_rows
-  irnet_a64_store_rows
-  add x8, x8, x1
-  add x9, x9, x1
-  add x10, x10, x1
-  add x11, x11, x1
-  add x5, x5, x6, lsl #2
-  subs x7, x7, #1
-  b.ne .Lirnet_a64_one_chunk_tile
-  subs x27, x27, #1                // next panel (x1 = 4 lda)
+  br x23
+.Lirnet_a64_one_chunk_one_double:
+  irnet_a64_one_double
+  br x23
+.Lirnet_a64_one_chunk_next_panel:  // x1 = 4 lda
+  subs x27, x27, #1
   b.eq .Lirnet_a64_restore
   msub x8, x28, x1, x8
   msub x9, x28, x1, x9
@@ -582,25 +611,17 @@ irnet_bgemm4x4_column_neon_a64:
   add x19, x19, x0, lsl #2
   add x22, x22, x0, lsl #2
   b .Lirnet_a64_one_chunk_tile
-.Lirnet_a64_one_chunk_wide:
-  irnet_a64_level2 1
-  b .Lirnet_a64_one_chunk_rows
-.Lirnet_a64_one_chunk_one_double:
-  irnet_a64_one_double
-  b .Lirnet_a64_one_chunk_tail
+  irnet_a64_one_chunk_tail 0, 0, 0
+  irnet_a64_one_chunk_tail 0, 1, 0
+  irnet_a64_one_chunk_tail 1, 0, 0
+  irnet_a64_one_chunk_tail 1, 1, 0
+  irnet_a64_one_chunk_tail 0, 0, 1
+  irnet_a64_one_chunk_tail 0, 1, 1
+  irnet_a64_one_chunk_tail 1, 0, 1
+  irnet_a64_one_chunk_tail 1, 1, 1
 .Lirnet_a64_chunk_one_double:
   irnet_a64_one_double
   b .Lirnet_a64_chunk_doubles_done
-.Lirnet_a64_one_chunk_no_doubles:
-  movi v16.16b, #0
-  movi v17.16b, #0
-  movi v18.16b, #0
-  movi v19.16b, #0
-  movi v20.16b, #0
-  movi v21.16b, #0
-  movi v22.16b, #0
-  movi v23.16b, #0
-  b .Lirnet_a64_one_chunk_tail
   .size irnet_bgemm4x4_column_neon_a64, .-irnet_bgemm4x4_column_neon_a64
 .noaltmacro
 )");
@@ -735,24 +756,30 @@ inline void add_edge_chunk(const BitWord* const* a_base, const BitWord* const* b
   }
 }
 
+// The assembly routine needs at least one double step.
+constexpr std::size_t kMinAssemblyWords = 4;
+
 // The kernel for bgemm_tiled (bgemm/bgemm_tiles.h): the full 4x4 tiles of all
-// full column panels in one assembly call, MR x NR edge tiles (1 <= MR, NR <= 4)
-// with intrinsics.
+// full column panels in one assembly call (K >= kMinAssemblyWords), MR x NR
+// edge tiles (1 <= MR, NR <= 4) and the full tiles of a shorter K with
+// intrinsics.
 struct NeonA64Kernel {
   static void tile_panels(std::size_t panels, std::size_t tiles, std::size_t K, const BitWord* A,
                           std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
                           std::size_t ldc) {
-    irnet_bgemm4x4_column_neon_a64(A, lda * sizeof(BitWord), B, ldb * sizeof(BitWord), K, C,
-                                   ldc * sizeof(std::int32_t), tiles, panels);
+    if (K >= kMinAssemblyWords) {
+      irnet_bgemm4x4_column_neon_a64(A, lda * sizeof(BitWord), B, ldb * sizeof(BitWord), K, C,
+                                     ldc * sizeof(std::int32_t), tiles, panels);
+      return;
+    }
+    for (std::size_t p = 0; p < panels; ++p)
+      for (std::size_t t = 0; t < tiles; ++t)
+        tile<4, 4>(K, A + 4 * t * lda, lda, B + 4 * p * ldb, ldb, C + 4 * t * ldc + 4 * p, ldc);
   }
 
   template <int MR, int NR>
   static void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
                    std::size_t ldb, std::int32_t* C, std::size_t ldc) {
-    if (MR == 4 && NR == 4) {
-      tile_panels(1, 1, K, A, lda, B, ldb, C, ldc);
-      return;
-    }
     const BitWord* a_rows[MR];
     const BitWord* b_rows[NR];
     for (int m = 0; m < MR; ++m) a_rows[m] = A + m * lda;
