@@ -200,19 +200,23 @@ TEST(sgemm_micro_kernels_match_reference_on_partial_tiles) {
       // NaN before packing: every float of the panel, zero padding included, must be written.
       std::vector<float> b_panel(kp * nr, std::numeric_limits<float>::quiet_NaN());
       sgemm_pack_b(W.data(), K, K, kp, nr, nr, b_panel.data());
-      for (std::size_t rows : {mr, mr - 1, std::size_t{1}})
-        for (std::size_t cols : {nr, nr - 1, std::size_t{1}}) {
-          const std::size_t ldc = nr + 3;
-          std::vector<float> C(mr * ldc, 42.f), ref(mr * ldc, 42.f);
-          kernel->micro(kp, a_panel.data(), b_panel.data(), bias.data(), -0.5f, 0.75f, C.data(), ldc, rows, cols);
-          sgemm_ref(rows, cols, K, A.data(), K, W.data(), K, bias.data(), -0.5f, 0.75f, ref.data(), ldc);
-          for (std::size_t i = 0; i < C.size(); ++i) {
-            const bool ok = is_portable(*kernel) ? C[i] == ref[i] : std::fabs(C[i] - ref[i]) <= 1e-5f * K;
-            if (!ok)
-              irnet_test::report(__FILE__, __LINE__, str_cat(kernel->name, " K=", K, " rows=", rows, " cols=",
-                                                             cols, " at ", i, ": ", C[i], " vs ", ref[i]));
+      // Clamps: both bounds, none (kernels may skip a bound at infinity), relu.
+      constexpr float kInf = std::numeric_limits<float>::infinity();
+      const float bounds[][2] = {{-0.5f, 0.75f}, {-kInf, kInf}, {0.f, kInf}};
+      for (const auto& [lo, hi] : bounds)
+        for (std::size_t rows : {mr, mr - 1, std::size_t{1}})
+          for (std::size_t cols : {nr, nr - 1, std::size_t{1}}) {
+            const std::size_t ldc = nr + 3;
+            std::vector<float> C(mr * ldc, 42.f), ref(mr * ldc, 42.f);
+            kernel->micro(kp, a_panel.data(), b_panel.data(), bias.data(), lo, hi, C.data(), ldc, rows, cols);
+            sgemm_ref(rows, cols, K, A.data(), K, W.data(), K, bias.data(), lo, hi, ref.data(), ldc);
+            for (std::size_t i = 0; i < C.size(); ++i) {
+              const bool ok = is_portable(*kernel) ? C[i] == ref[i] : std::fabs(C[i] - ref[i]) <= 1e-5f * K;
+              if (!ok)
+                irnet_test::report(__FILE__, __LINE__, str_cat(kernel->name, " K=", K, " rows=", rows, " cols=",
+                                                               cols, " at ", i, ": ", C[i], " vs ", ref[i]));
+            }
           }
-        }
     }
   }
 }

@@ -17,6 +17,7 @@
 #include <arm_neon.h>
 
 #include <iterator>
+#include <limits>
 
 #include "cpu/kernel_registry.h"
 #include "fconv/sgemm.h"
@@ -213,8 +214,8 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
   const bool full = rows == kRows && cols == kNr;
   float* dst = full ? C : tile;
   const std::size_t dst_step = (full ? ldc : kNr) * sizeof(float);
-  const float lohi[2] = {lo, hi};
-  const float* lohi_ptr = lohi;
+  const std::size_t clamp_lo = lo != -std::numeric_limits<float>::infinity();
+  const std::size_t clamp_hi = hi != std::numeric_limits<float>::infinity();
   const std::size_t row_bytes = K * sizeof(float);
   std::size_t iterations = K / 4;
   asm volatile(
@@ -246,11 +247,10 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "3:\n"
       IRNET_SGEMM_FMAS
       "2:\n"
-      // Epilogue: + bias, then clamp to [lo, hi] (same order as the reference),
-      // then row r stored at dst + r*dst_step.
+      // Epilogue: + bias, then clamp to [lo, hi] (same order as the reference;
+      // a bound at infinity skipped: fmax with -inf and fmin with +inf return
+      // their other operand, NaN included), then row r stored at dst + r*dst_step.
       "ldp q24, q25, [%[bias]]\n"
-      "ld1r {v26.4s}, [%[lohi]], #4\n"
-      "ld1r {v27.4s}, [%[lohi]]\n"
       "fadd v0.4s, v0.4s, v24.4s\n"
       "fadd v1.4s, v1.4s, v25.4s\n"
       "fadd v2.4s, v2.4s, v24.4s\n"
@@ -267,6 +267,8 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "fadd v13.4s, v13.4s, v25.4s\n"
       "fadd v14.4s, v14.4s, v24.4s\n"
       "fadd v15.4s, v15.4s, v25.4s\n"
+      "cbz %[clamp_lo], 4f\n"
+      "ld1r {v26.4s}, [%[lo]]\n"
       "fmax v0.4s, v0.4s, v26.4s\n"
       "fmax v1.4s, v1.4s, v26.4s\n"
       "fmax v2.4s, v2.4s, v26.4s\n"
@@ -283,6 +285,9 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "fmax v13.4s, v13.4s, v26.4s\n"
       "fmax v14.4s, v14.4s, v26.4s\n"
       "fmax v15.4s, v15.4s, v26.4s\n"
+      "4:\n"
+      "cbz %[clamp_hi], 5f\n"
+      "ld1r {v27.4s}, [%[hi]]\n"
       "fmin v0.4s, v0.4s, v27.4s\n"
       "fmin v1.4s, v1.4s, v27.4s\n"
       "fmin v2.4s, v2.4s, v27.4s\n"
@@ -299,6 +304,7 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "fmin v13.4s, v13.4s, v27.4s\n"
       "fmin v14.4s, v14.4s, v27.4s\n"
       "fmin v15.4s, v15.4s, v27.4s\n"
+      "5:\n"
       "stp q0, q1, [%[dst]]\n"
       "add %[dst], %[dst], %[dst_step]\n"
       "stp q2, q3, [%[dst]]\n"
@@ -314,8 +320,8 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "stp q12, q13, [%[dst]]\n"
       "add %[dst], %[dst], %[dst_step]\n"
       "stp q14, q15, [%[dst]]\n"
-      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(iterations), [dst] "+r"(dst), [lohi] "+r"(lohi_ptr)
-      : [o1] "r"(1 * row_bytes), [o2] "r"(2 * row_bytes), [o3] "r"(3 * row_bytes), [o4] "r"(4 * row_bytes), [o5] "r"(5 * row_bytes), [o6] "r"(6 * row_bytes), [o7] "r"(7 * row_bytes), [bias] "r"(bias), [dst_step] "r"(dst_step)
+      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(iterations), [dst] "+r"(dst)
+      : [o1] "r"(1 * row_bytes), [o2] "r"(2 * row_bytes), [o3] "r"(3 * row_bytes), [o4] "r"(4 * row_bytes), [o5] "r"(5 * row_bytes), [o6] "r"(6 * row_bytes), [o7] "r"(7 * row_bytes), [bias] "r"(bias), [dst_step] "r"(dst_step), [lo] "r"(&lo), [hi] "r"(&hi), [clamp_lo] "r"(clamp_lo), [clamp_hi] "r"(clamp_hi)
       : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31");
   if (full) return;
   for (std::size_t r = 0; r < rows; ++r)
