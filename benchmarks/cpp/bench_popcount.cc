@@ -16,6 +16,24 @@
 //   lanes        channels along the lanes (bgemm_4x8_avx2's layout): one A
 //                word broadcast against 4 channels' words, byte sums, one
 //                vpsadbw per output group at the end
+//
+// A second table compares register-tile loops on 12 A rows x 128 channels,
+// operands transformed ahead (not timed); byte sums are flushed by one
+// vpsadbw + vpaddq each into a running total, as often as bytes require:
+//   lanes 4x8    bgemm_4x8_avx2's step: A nibble words broadcast, XOR with
+//                the nibble panel of 8 channels, two table lookups, two adds;
+//                K in the kernel's equal chunks of <= 31 words
+//   tables 3x128 no XOR: popcount(a ^ w) of a 4-bit nibble a is the table
+//                T_a[w] = popcount(a ^ w), one of 16 constant 32-byte tables
+//                (L1). A step takes nibble position q of 3 A rows, loads
+//                their tables and looks up nibble q of 128 channels (one byte
+//                per channel, 4 vectors): 12 vpshufb + 12 vpaddb per 1536
+//                binary MACs (lanes: 12 vector ALU ops per 512); a byte
+//                gains up to 64 per word, so flushes every 3 words. A candidate
+//                kernel layout, not a kernel: the A rows would be recoded as
+//                nibble indices and the weights as nibble bytes per call (or
+//                once per layer), and each byte sum widened per output
+//                channel, none of which is timed here.
 // On other architectures it prints a note and exits.
 #include <cstdio>
 
@@ -166,6 +184,173 @@ __attribute__((target("avx2,popcnt"))) std::uint64_t run_lanes(const Data& d) {
   return total;
 }
 
+// ---- register-tile loops: 12 A rows x 128 channels -------------------------
+
+constexpr std::size_t kTileARows = 12, kTileChannels = 128;
+constexpr std::size_t kNibbles = 16;     // nibble positions per word
+constexpr std::size_t kTablesFlushWords = 3;  // tables: a byte sums <= 3 words x 16 nibbles x 4 = 192;
+                                              // every K below is a multiple of 3
+constexpr std::size_t kLanesMaxChunk = 31;    // lanes: <= 31 words x 8 per byte = 248
+constexpr std::uint64_t kLowNibbles = 0x0F0F0F0F0F0F0F0Full;
+
+inline unsigned nibble(std::uint64_t w, std::size_t q) { return unsigned(w >> (4 * q)) & 15u; }
+
+struct TileData {
+  std::size_t K;
+  std::vector<std::uint64_t> a, b;       // [row][k], [channel][k]
+  std::vector<std::uint64_t> a_lo, a_hi;  // lanes: [row][k] nibble words
+  std::vector<std::uint64_t> panels;      // lanes: [panel][k][16]: 8 low-nibble words, 8 high
+  std::vector<std::uint8_t> a_index;      // tables: [row][16k + q] = nibble q of a[row][k] * 4
+  std::vector<std::uint8_t> b_nibbles;    // tables: [16k + q][channel] = nibble q of b[channel][k]
+  TileData(std::size_t k, std::mt19937_64& rng)
+      : K(k), a(kTileARows * k), b(kTileChannels * k), a_lo(a.size()), a_hi(a.size()),
+        panels(kTileChannels / 8 * k * 16), a_index(kTileARows * k * kNibbles), b_nibbles(k * kNibbles * kTileChannels) {
+    for (auto& w : a) w = rng();
+    for (auto& w : b) w = rng();
+    for (std::size_t i = 0; i < a.size(); ++i) a_lo[i] = a[i] & kLowNibbles, a_hi[i] = (a[i] >> 4) & kLowNibbles;
+    for (std::size_t c = 0; c < kTileChannels; ++c)
+      for (std::size_t kk = 0; kk < k; ++kk) {
+        std::uint64_t* row = &panels[((c / 8) * k + kk) * 16];
+        row[c % 8] = b[c * k + kk] & kLowNibbles;
+        row[8 + c % 8] = (b[c * k + kk] >> 4) & kLowNibbles;
+        for (std::size_t q = 0; q < kNibbles; ++q) b_nibbles[(kk * kNibbles + q) * kTileChannels + c] = std::uint8_t(nibble(b[c * k + kk], q));
+      }
+    for (std::size_t r = 0; r < kTileARows; ++r)
+      for (std::size_t kk = 0; kk < k; ++kk)
+        for (std::size_t q = 0; q < kNibbles; ++q)
+          a_index[(r * k + kk) * kNibbles + q] = std::uint8_t(4 * nibble(a[r * k + kk], q));
+  }
+};
+
+// T_v[x] = popcount(v ^ x) for x < 16, in both 128-bit lanes.
+struct NibbleTables {
+  alignas(32) std::uint8_t t[16][32];
+  NibbleTables() {
+    for (int v = 0; v < 16; ++v)
+      for (int x = 0; x < 32; ++x) t[v][x] = std::uint8_t(__builtin_popcount(unsigned(v ^ (x & 15))));
+  }
+};
+const NibbleTables kNibbleTables;
+
+// total += acc's byte sums, by 64-bit lane.
+__attribute__((target("avx2"), always_inline)) inline void flush(__m256i& total, __m256i acc) {
+  total = _mm256_add_epi64(total, _mm256_sad_epu8(acc, _mm256_setzero_si256()));
+}
+
+// One A row x 8 channels (two accumulators), the bgemm_4x8_avx2 step.
+__attribute__((target("avx2"), always_inline)) inline void lanes_step(__m256i& acc0, __m256i& acc1, const std::uint64_t& alo,
+                                                                     const std::uint64_t& ahi, const std::uint64_t* p, __m256i lut) {
+  __m256i lo, hi, x, y;
+  asm("vpbroadcastq %[alo], %[lo]\n\t"
+      "vpbroadcastq %[ahi], %[hi]\n\t"
+      "vpxor 0(%[p]), %[lo], %[x]\n\t"
+      "vpxor 64(%[p]), %[hi], %[y]\n\t"
+      "vpshufb %[x], %[lut], %[x]\n\t"
+      "vpshufb %[y], %[lut], %[y]\n\t"
+      "vpaddb %[x], %[acc0], %[acc0]\n\t"
+      "vpaddb %[y], %[acc0], %[acc0]\n\t"
+      "vpxor 32(%[p]), %[lo], %[x]\n\t"
+      "vpxor 96(%[p]), %[hi], %[y]\n\t"
+      "vpshufb %[x], %[lut], %[x]\n\t"
+      "vpshufb %[y], %[lut], %[y]\n\t"
+      "vpaddb %[x], %[acc1], %[acc1]\n\t"
+      "vpaddb %[y], %[acc1], %[acc1]"
+      : [acc0] "+x"(acc0), [acc1] "+x"(acc1), [lo] "=&x"(lo), [hi] "=&x"(hi), [x] "=&x"(x), [y] "=&x"(y)
+      : [alo] "m"(alo), [ahi] "m"(ahi), [p] "r"(p), "m"(*reinterpret_cast<const std::uint64_t(*)[16]>(p)), [lut] "x"(lut));
+}
+
+__attribute__((target("avx2,popcnt"))) std::uint64_t run_tile_lanes(const TileData& d) {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
+                                       0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const std::size_t chunks = (d.K + kLanesMaxChunk - 1) / kLanesMaxChunk;
+  const std::size_t chunk_words = (d.K + chunks - 1) / chunks;
+  __m256i total = _mm256_setzero_si256();
+  for (std::size_t panel = 0; panel < kTileChannels / 8; ++panel)
+    for (std::size_t r = 0; r < kTileARows; r += 4)
+      for (std::size_t k0 = 0; k0 < d.K; k0 += chunk_words) {
+        __m256i acc[4][2];
+        for (auto& row : acc) row[0] = row[1] = _mm256_setzero_si256();
+        for (std::size_t k = k0; k < std::min(d.K, k0 + chunk_words); ++k) {
+          const std::uint64_t* p = &d.panels[(panel * d.K + k) * 16];
+          lanes_step(acc[0][0], acc[0][1], d.a_lo[r * d.K + k], d.a_hi[r * d.K + k], p, lut);
+          lanes_step(acc[1][0], acc[1][1], d.a_lo[(r + 1) * d.K + k], d.a_hi[(r + 1) * d.K + k], p, lut);
+          lanes_step(acc[2][0], acc[2][1], d.a_lo[(r + 2) * d.K + k], d.a_hi[(r + 2) * d.K + k], p, lut);
+          lanes_step(acc[3][0], acc[3][1], d.a_lo[(r + 3) * d.K + k], d.a_hi[(r + 3) * d.K + k], p, lut);
+        }
+        for (auto& row : acc) flush(total, row[0]), flush(total, row[1]);
+      }
+  return horizontal_sum(total);
+}
+
+// acc[c] += T_{a}[w[c]] for the 4 channel vectors of one nibble position;
+// `table` is the byte offset / 8 of a's table (the A index).
+__attribute__((target("avx2"), always_inline)) inline void tables_row(__m256i& a0, __m256i& a1, __m256i& a2, __m256i& a3,
+                                                                     std::uint64_t table, const std::uint8_t* w) {
+  __m256i t, x;
+  asm("vmovdqa (%[tables],%[table],8), %[t]\n\t"
+      "vpshufb 0(%[w]), %[t], %[x]\n\t"
+      "vpaddb %[x], %[a0], %[a0]\n\t"
+      "vpshufb 32(%[w]), %[t], %[x]\n\t"
+      "vpaddb %[x], %[a1], %[a1]\n\t"
+      "vpshufb 64(%[w]), %[t], %[x]\n\t"
+      "vpaddb %[x], %[a2], %[a2]\n\t"
+      "vpshufb 96(%[w]), %[t], %[x]\n\t"
+      "vpaddb %[x], %[a3], %[a3]"
+      : [a0] "+x"(a0), [a1] "+x"(a1), [a2] "+x"(a2), [a3] "+x"(a3), [t] "=&x"(t), [x] "=&x"(x)
+      : [tables] "r"(kNibbleTables.t), [table] "r"(table), [w] "r"(w),
+        "m"(kNibbleTables.t), "m"(*reinterpret_cast<const std::uint8_t(*)[kTileChannels]>(w)));
+}
+
+// The weight nibbles of 3 words (6 KiB) stay in L1 while every row triple runs over them.
+__attribute__((target("avx2,popcnt"))) std::uint64_t run_tile_tables(const TileData& d) {
+  __m256i total = _mm256_setzero_si256();
+  const std::size_t positions = d.K * kNibbles;
+  for (std::size_t q0 = 0; q0 < positions; q0 += kTablesFlushWords * kNibbles)
+    for (std::size_t r = 0; r < kTileARows; r += 3) {
+      const std::uint8_t* i0 = &d.a_index[r * positions];
+      const std::uint8_t* i1 = i0 + positions;
+      const std::uint8_t* i2 = i1 + positions;
+      __m256i acc[3][4];
+      for (auto& row : acc)
+        for (auto& v : row) v = _mm256_setzero_si256();
+      for (std::size_t q = q0; q < q0 + kTablesFlushWords * kNibbles; ++q) {
+        const std::uint8_t* w = &d.b_nibbles[q * kTileChannels];
+        tables_row(acc[0][0], acc[0][1], acc[0][2], acc[0][3], i0[q], w);
+        tables_row(acc[1][0], acc[1][1], acc[1][2], acc[1][3], i1[q], w);
+        tables_row(acc[2][0], acc[2][1], acc[2][2], acc[2][3], i2[q], w);
+      }
+      for (auto& row : acc)
+        for (auto& v : row) flush(total, v);
+    }
+  return horizontal_sum(total);
+}
+
+__attribute__((target("popcnt"))) std::uint64_t tile_expected(const TileData& d) {
+  std::uint64_t total = 0;
+  for (std::size_t r = 0; r < kTileARows; ++r)
+    for (std::size_t c = 0; c < kTileChannels; ++c)
+      for (std::size_t k = 0; k < d.K; ++k) total += std::uint64_t(_mm_popcnt_u64(d.a[r * d.K + k] ^ d.b[c * d.K + k]));
+  return total;
+}
+
+template <typename Data, typename Run>
+double median_rate(const Data& d, Run run, std::uint64_t expected, double macs, std::size_t repeats, std::vector<double>& rates,
+                   const char* name) {
+  std::uint64_t check = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < repeats; ++i) {
+    check += run(d);
+    __asm__ volatile("" : "+r"(check) : : "memory");  // recompute every repeat
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (check != expected * repeats) {
+    std::printf("%s: wrong count\n", name);
+    std::exit(1);
+  }
+  rates.push_back(macs * repeats / s * 1e-9);
+  return s;
+}
+
 struct Method {
   const char* name;
   std::uint64_t (*run)(const Data&);
@@ -211,6 +396,23 @@ int main(int argc, char** argv) {
       std::printf(" %8.1f", v[v.size() / 2]);
     }
     std::printf("\n");
+  }
+  std::printf("\nregister-tile loops, 12 A rows x 128 channels, operands transformed ahead (GMAC/s)\n");
+  std::printf("K words  lanes 4x8  tables 3x128  tables/lanes\n");
+  for (const std::size_t K : {9, 18, 36, 72, 144}) {
+    const TileData d(K, rng);
+    const std::uint64_t expected = tile_expected(d);
+    const double macs = double(kTileARows) * kTileChannels * K * 64;
+    const std::size_t repeats = 4000 / K;
+    std::vector<double> lanes, tables;
+    for (int r = 0; r < runs; ++r) {
+      median_rate(d, run_tile_lanes, expected, macs, repeats, lanes, "lanes 4x8");
+      median_rate(d, run_tile_tables, expected, macs, repeats, tables, "tables 3x128");
+    }
+    std::sort(lanes.begin(), lanes.end());
+    std::sort(tables.begin(), tables.end());
+    const double l = lanes[lanes.size() / 2], t = tables[tables.size() / 2];
+    std::printf("%7zu %10.1f %13.1f %13.2f\n", K, l, t, t / l);
   }
   return 0;
 }
