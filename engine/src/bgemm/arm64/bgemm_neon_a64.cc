@@ -16,10 +16,11 @@
 // (loaded with ldp: one load per row per two steps).
 //
 // Overflow: each acc lane grows by at most 16 per 128-bit step, so K is cut
-// into chunks of at most 7 double steps (28 words); the last chunk also takes
-// the tail of K: one more 128-bit step (K mod 4 >= 2) and an odd last word.
-// The odd word is not a half-empty step: a_m's word is duplicated into both
-// halves of a q register (ld1r, or ldr + dup) and the words of b_2h | b_2h+1
+// into chunks: a first chunk of L = 4..31 words, then f = (K - 4) / 28 full
+// chunks of 28 words (7 double steps). The first chunk has L / 4 double steps
+// and the tail of K: one more 128-bit step (L mod 4 >= 2) and an odd last
+// word. The odd word is not a half-empty step: a_m's word is duplicated into
+// both halves of a q register (ldr d + dup) and the words of b_2h | b_2h+1
 // are paired (ldr d + ld1 lane), so cnt(a_m ^ (b_2h | b_2h+1)) has pair (m, 2h)
 // in bytes 0-7 and (m, 2h + 1) in 8-15, exactly the lanes of acc[m][h] those
 // pairs own; it is added directly.
@@ -29,7 +30,8 @@
 // addp(acc[m][0], acc[m][1]), gives row m with 4 lanes per column n; it stays
 // in u8 if 2 * (16 s + 8) <= 255 (w <= 15), else the accumulators are widened
 // first (uaddlp) and it runs in u16. Then pairwise widening adds (uaddlp) leave
-// row m as four u32 sums, which are stored into C (first chunk) or added to it.
+// row m as four u32 sums, which are stored into C (first chunk) or added to it
+// (full chunks).
 //
 // The full tiles of a column (4 weight rows, 4k activation rows) run the
 // hand-scheduled assembly routine below (the hot path of every binary
@@ -53,12 +55,14 @@
 // setup below and the saving of registers are paid once per bgemm, not once
 // per panel of 4 weight rows.
 //
-// General registers: x0 / x5 A and C of the current tile, x1 lda, x6 ldc,
-// x2, x3, x24, x25 the rows of B, x4 K, x7 tiles left in the panel, x8-x11 /
-// x12-x15 the A / B row pointers at the current chunk, x16 words left, x17
-// double steps of the chunk, x19 words of the chunk, x20 / x21 2 / 3 ldc,
-// x22 / x23 2 / 3 lda, x26 1 << (double steps), x27 panels left, x28 tiles
-// per panel. x19-x28 and d8-d15 are callee-saved and restored.
+// General registers: x1 4 lda (the next tile), x5 C of the current tile, x6
+// ldc, x7 tiles left in the panel, x8-x11 / x12-x15 the A / B row pointers at
+// the current chunk; of the first chunk: x16 / x17 the byte offsets of its
+// 2-word step / odd word, x19 / x22 the odd words of b_1 / b_3, x26 1 <<
+// (double steps), x23 its tail routine; x20 / x21 2 / 3 ldc, x27 panels left,
+// x28 tiles per panel; for K >= 32: x2 the first chunk's bytes, x3 the full
+// chunks (x24 left), x25 K's bytes, x0 4 lda - K's bytes (the A rows' step
+// to the next tile). x19-x28 and d8-d15 are callee-saved and restored.
 //
 // A chunk's double steps are unrolled (at most 7), so their loads use
 // immediate offsets from the chunk's row pointers: no pointer updates in the
@@ -66,15 +70,17 @@
 // in-order pipe for several cycles). The first double step runs first, then
 // the next ones up to the last, which is entered by a bit test of x26.
 //
-// K >= 4 words: the caller runs shorter K with intrinsics. K < 32 words (every
-// layer up to 256 channels) is one chunk: its plan (x26, the tail's byte
-// offsets x16 / x17, x19 / x22 = the odd words of b_1 / b_3, x23 the routine
-// of its tail) is made once per call, the B row pointers never move, and a
-// tile costs its arithmetic, its loads, the reduction, 4 stores, 7
-// pointer/loop instructions and the branches of its double steps and tail. After a panel, the A and C pointers step back by the panel's
-// tiles (msub) and C and B move to the next 4 columns. Longer K runs the general chunk loop (rows moved per chunk):
-// its chunks take 28 words while at least 32 are left, so each, the last
-// included, has 1..7 double steps.
+// K >= 4 words: the caller runs shorter K with intrinsics. The plan of the
+// first chunk (the registers above) is made once per call. K < 32 words
+// (every layer up to 256 channels) is that chunk only: the B row pointers
+// never move, and a tile costs its arithmetic, its loads, the reduction, 4
+// stores, 7 pointer/loop instructions and the branches of its double steps
+// and tail. K >= 32: after the first chunk (stored) the rows move past it and
+// the full chunks run in a branch-free loop body (7 double steps, the
+// reduction, C read, added, written; rows moved 224 bytes); then the rows go
+// back (B) or on (A) to the next tile. After a panel, the A and C pointers
+// step back by the panel's tiles (msub) and C and B move to the next 4
+// columns.
 //
 // Vector registers: a_m of steps s = 0, 1 in v(2m + s), b_n in v(8 + 2n + s),
 // acc[m][h] in v(16 + 2m + h), temporaries v24-v31.
@@ -92,9 +98,7 @@
 // Loads for the next double step follow the last read of their registers:
 // b_0, b_1 after slot 7, a_m after slot 9 + 2m, b_2, b_3 after slot 15, each at
 // least 7 slots before its first use; the last double step loads nothing, so
-// no row is read past its K words. In the general chunk loop the tail (one
-// step, odd word) is loaded with post-indexing from the row pointers moved
-// past the doubles.
+// no row is read past its K words.
 asm(R"(
 .altmacro
 
@@ -211,10 +215,8 @@ asm(R"(
 .endif
 .endm
 
-// The d = 1..7 double steps of a chunk (x26 bit d set), accumulators from
-// zero. d = 1 continues at one_double (placed out of the hot path by the
-// caller: irnet_a64_one_double, then back to the code after this macro).
-.macro irnet_a64_doubles one_double
+// A chunk's first double step loaded, acc[3][1] zeroed (see the schedule).
+.macro irnet_a64_chunk_start
   irnet_a64_ldp2 0, x8, 0
   irnet_a64_ldp2 8, x12, 0
   irnet_a64_ldp2 10, x13, 0
@@ -224,6 +226,13 @@ asm(R"(
   irnet_a64_ldp2 4, x10, 0
   irnet_a64_ldp2 6, x11, 0
   movi v23.16b, #0
+.endm
+
+// The d = 1..7 double steps of a chunk (x26 bit d set), accumulators from
+// zero. d = 1 continues at one_double (placed out of the hot path by the
+// caller: irnet_a64_one_double, then back to the code after this macro).
+.macro irnet_a64_doubles one_double
+  irnet_a64_chunk_start
   tbnz x26, #1, \one_double
   irnet_a64_double 1, 1, 32
   tbnz x26, #2, .Lirnet_a64_last_double\@
@@ -237,6 +246,18 @@ asm(R"(
   tbnz x26, #6, .Lirnet_a64_last_double\@
   irnet_a64_double 0, 1, 192
 .Lirnet_a64_last_double\@:
+  irnet_a64_double 0, 0, 0
+  irnet_a64_drain
+.endm
+// The 7 double steps of a full chunk (28 words), accumulators from zero.
+.macro irnet_a64_seven_doubles
+  irnet_a64_chunk_start
+  irnet_a64_double 1, 1, 32
+  irnet_a64_double 0, 1, 64
+  irnet_a64_double 0, 1, 96
+  irnet_a64_double 0, 1, 128
+  irnet_a64_double 0, 1, 160
+  irnet_a64_double 0, 1, 192
   irnet_a64_double 0, 0, 0
   irnet_a64_drain
 .endm
@@ -322,24 +343,17 @@ asm(R"(
 .endif
 .endm
 
-// The single step's data: a_m in v(2m), b_n in v(8 + 2n), at post = 1: the row
-// pointers (moved past it), else: byte offset \off of them.
-.macro irnet_a64_single_load reg, row, post, off
-.if \post
-  ldr q\reg, [\row], #16
-.else
-  ldr q\reg, [\row, \off]
-.endif
-.endm
-.macro irnet_a64_single post, off
-  irnet_a64_single_load 0, x8, \post, \off
-  irnet_a64_single_load 8, x12, \post, \off
-  irnet_a64_single_load 10, x13, \post, \off
-  irnet_a64_single_load 2, x9, \post, \off
-  irnet_a64_single_load 12, x14, \post, \off
-  irnet_a64_single_load 14, x15, \post, \off
-  irnet_a64_single_load 4, x10, \post, \off
-  irnet_a64_single_load 6, x11, \post, \off
+// The single step's data: a_m in v(2m), b_n in v(8 + 2n), at byte offset x16
+// of the row pointers.
+.macro irnet_a64_single
+  ldr q0, [x8, x16]
+  ldr q8, [x12, x16]
+  ldr q10, [x13, x16]
+  ldr q2, [x9, x16]
+  ldr q12, [x14, x16]
+  ldr q14, [x15, x16]
+  ldr q4, [x10, x16]
+  ldr q6, [x11, x16]
   irnet_a64_single_slot 0
   irnet_a64_single_slot 1
   irnet_a64_single_slot 2
@@ -355,18 +369,6 @@ asm(R"(
 
 // The odd last word: v(2m) = a_m | a_m, v8 = b_0 | b_1, v12 = b_2 | b_3;
 // couple (m, h) is counted in v(24 + 2m + h) and added to acc[m][h].
-// Loaded at the row pointers.
-.macro irnet_a64_odd_word
-  ld1r {v0.2d}, [x8]
-  ldr d8, [x12]
-  ld1r {v2.2d}, [x9]
-  ld1 {v8.d}[1], [x13]
-  ld1r {v4.2d}, [x10]
-  ldr d12, [x14]
-  ld1r {v6.2d}, [x11]
-  ld1 {v12.d}[1], [x15]
-  irnet_a64_odd_word_counts
-.endm
 // Loaded at byte offset x17 of the row pointers (x19 / x22: the words of b_1 / b_3).
 .macro irnet_a64_odd_word_at_offset
   ldr d0, [x8, x17]
@@ -410,15 +412,17 @@ asm(R"(
   add v23.16b, v23.16b, v31.16b
 .endm
 
-// The end of a one-chunk tile after its double steps, one routine per K's
-// tail: the 2-word step (single = 1: K mod 4 >= 2), the odd word (odd = 1: K
-// odd), level 2 in u8 or u16 (wide = 1: K > 15); then the store, the next tile
-// (x1 = 4 lda), and after the panel's last tile the next panel. A tile thus
-// branches twice: into its tail and back.
-.macro irnet_a64_one_chunk_tail single, odd, wide
-.Lirnet_a64_tail_\single\()\odd\()\wide:
+// The end of a chunk of L <= 31 words after its double steps, one routine per
+// tail: the 2-word step (single = 1: L mod 4 >= 2), the odd word (odd = 1: L
+// odd), level 2 in u8 or u16 (wide = 1: L > 15); then the store into C and,
+// for flavor one_chunk (the whole K), the next tile (x1 = 4 lda) and after the
+// panel's last tile the next panel; for flavor first_chunk (K >= 32), the full
+// chunks (x3 of them) with the rows moved past the first (x2 bytes). A tile
+// thus branches once into its tail, and once back.
+.macro irnet_a64_tail flavor, single, odd, wide
+.Lirnet_a64_\flavor\()_tail_\single\()\odd\()\wide:
 .if \single
-  irnet_a64_single 0, x16
+  irnet_a64_single
 .endif
 .if \odd
   irnet_a64_odd_word_at_offset
@@ -426,6 +430,7 @@ asm(R"(
   irnet_a64_level2 \wide
   irnet_a64_rows
   irnet_a64_store_rows
+.ifc \flavor, one_chunk
   add x8, x8, x1
   add x9, x9, x1
   add x10, x10, x1
@@ -434,18 +439,66 @@ asm(R"(
   subs x7, x7, #1
   b.ne .Lirnet_a64_one_chunk_tile
   b .Lirnet_a64_one_chunk_next_panel
+.else
+  irnet_a64_move_rows x2
+  mov x24, x3
+  b .Lirnet_a64_full_chunk
+.endif
 .endm
-// x23 = the tail routine for K mod 4 = x2 (level 2 wide or not).
-.macro irnet_a64_pick_tail kmod4, single, odd, wide
-  cmp x2, #\kmod4
-  adr x3, .Lirnet_a64_tail_\single\()\odd\()\wide
-  csel x23, x3, x23, eq
+.macro irnet_a64_tails flavor
+  irnet_a64_tail \flavor, 0, 0, 0
+  irnet_a64_tail \flavor, 0, 1, 0
+  irnet_a64_tail \flavor, 1, 0, 0
+  irnet_a64_tail \flavor, 1, 1, 0
+  irnet_a64_tail \flavor, 0, 0, 1
+  irnet_a64_tail \flavor, 0, 1, 1
+  irnet_a64_tail \flavor, 1, 0, 1
+  irnet_a64_tail \flavor, 1, 1, 1
 .endm
-.macro irnet_a64_pick_tails wide
-  irnet_a64_pick_tail 0, 0, 0, \wide
-  irnet_a64_pick_tail 1, 0, 1, \wide
-  irnet_a64_pick_tail 2, 1, 0, \wide
-  irnet_a64_pick_tail 3, 1, 1, \wide
+// x23 = the tail routine for L mod 4 = x0 (x24: scratch).
+.macro irnet_a64_pick_tail flavor, lmod4, single, odd, wide
+  cmp x0, #\lmod4
+  adr x24, .Lirnet_a64_\flavor\()_tail_\single\()\odd\()\wide
+  csel x23, x24, x23, eq
+.endm
+.macro irnet_a64_pick_tails flavor, wide
+  irnet_a64_pick_tail \flavor, 0, 0, 0, \wide
+  irnet_a64_pick_tail \flavor, 1, 0, 1, \wide
+  irnet_a64_pick_tail \flavor, 2, 1, 0, \wide
+  irnet_a64_pick_tail \flavor, 3, 1, 1, \wide
+.endm
+// The 8 row pointers moved by \bytes (a register or #immediate).
+.macro irnet_a64_move_rows bytes
+  add x8, x8, \bytes
+  add x9, x9, \bytes
+  add x10, x10, \bytes
+  add x11, x11, \bytes
+  add x12, x12, \bytes
+  add x13, x13, \bytes
+  add x14, x14, \bytes
+  add x15, x15, \bytes
+.endm
+// After a panel's last tile: the next panel (A rows and C back by the
+// panel's tiles, C and B 4 columns on) from label tile, or the end.
+.macro irnet_a64_next_panel tile
+  subs x27, x27, #1
+  b.eq .Lirnet_a64_restore
+  msub x8, x28, x1, x8
+  msub x9, x28, x1, x9
+  msub x10, x28, x1, x10
+  msub x11, x28, x1, x11
+  mov x7, x28
+  lsl x4, x6, #2
+  msub x5, x28, x4, x5
+  add x5, x5, #16
+  sub x4, x13, x12                 // ldb
+  add x12, x12, x4, lsl #2
+  add x13, x13, x4, lsl #2
+  add x14, x14, x4, lsl #2
+  add x15, x15, x4, lsl #2
+  add x19, x19, x4, lsl #2
+  add x22, x22, x4, lsl #2
+  b \tile
 .endm
 
   .text
@@ -468,59 +521,56 @@ irnet_bgemm4x4_column_neon_a64:
   mov x28, x7                      // tiles per panel
   lsl x20, x6, #1                  // 2 ldc
   add x21, x20, x6                 // 3 ldc
-  lsl x22, x1, #1                  // 2 lda
-  add x23, x22, x1                 // 3 lda
-  add x24, x2, x3, lsl #1          // b_2
-  add x25, x24, x3                 // b_3
-  add x3, x2, x3                   // b_1
-  cmp x4, #32
-  b.lo .Lirnet_a64_one_chunk
-.Lirnet_a64_tile:
-  mov x8, x0
+  mov x8, x0                       // the rows of the first tile and panel
   add x9, x0, x1
-  add x10, x0, x22
-  add x11, x0, x23
+  add x10, x9, x1
+  add x11, x10, x1
   mov x12, x2
-  mov x13, x3
-  mov x14, x24
-  mov x15, x25
-  mov x16, x4                      // words left
-.Lirnet_a64_chunk:
-  mov x19, #28
-  cmp x16, #32
-  csel x19, x16, x19, lo           // chunk words: all words left if fewer than 32
-  lsr x17, x19, #2                 // its double steps: 7, and 1..7 for the last (K >= 32)
+  add x13, x2, x3
+  add x14, x13, x3
+  add x15, x14, x3
+  lsl x1, x1, #2                   // 4 lda: the next tile
+  sub x3, x4, #4                   // the first chunk: L = K - 28 f words,
+  mov x0, #28                      // f = (K - 4) / 28 full chunks after it
+  udiv x3, x3, x0
+  msub x2, x3, x0, x4
+  lsr x17, x2, #2                  // its double steps (>= 1)
   mov x26, #1
   lsl x26, x26, x17                // bit d
-  irnet_a64_doubles .Lirnet_a64_chunk_one_double
-.Lirnet_a64_chunk_doubles_done:    // row pointers past the double steps if words remain
-  cmp x16, x17, lsl #2
-  b.eq .Lirnet_a64_reduce
-  lsl x26, x17, #5
-  add x8, x8, x26
-  add x9, x9, x26
-  add x10, x10, x26
-  add x11, x11, x26
-  add x12, x12, x26
-  add x13, x13, x26
-  add x14, x14, x26
-  add x15, x15, x26
-  tbz x19, #1, 1f
-  irnet_a64_single 1, 0
+  lsl x16, x17, #5                 // its 2-word step
+  and x17, x2, #2
+  add x17, x16, x17, lsl #3        // its odd word
+  add x19, x13, x17
+  add x22, x15, x17
+  and x0, x2, #3
+  cmp x2, #15                      // level 2 in u8 while L <= 15
+  cbnz x3, .Lirnet_a64_general
+  b.hi 1f
+  irnet_a64_pick_tails one_chunk, 0
+  b .Lirnet_a64_one_chunk_tile
 1:
-  tbz x19, #0, .Lirnet_a64_reduce
-  irnet_a64_odd_word
-.Lirnet_a64_reduce:
-  cmp x19, #15                     // level 2 in u8 while 2 * (16 s + 8) <= 255
-  b.hi .Lirnet_a64_wide
-  irnet_a64_level2 0
-  b .Lirnet_a64_rows
-.Lirnet_a64_wide:
+  irnet_a64_pick_tails one_chunk, 1
+  b .Lirnet_a64_one_chunk_tile
+.Lirnet_a64_general:
+  b.hi 1f
+  irnet_a64_pick_tails first_chunk, 0
+  b 2f
+1:
+  irnet_a64_pick_tails first_chunk, 1
+2:
+  lsl x2, x2, #3                   // bytes of the first chunk
+  lsl x25, x4, #3                  // bytes of K: the rows' travel in a tile
+  sub x0, x1, x25                  // then the A rows' step to the next tile
+.Lirnet_a64_general_tile:
+  irnet_a64_doubles .Lirnet_a64_first_chunk_one_double
+  br x23
+.Lirnet_a64_first_chunk_one_double:
+  irnet_a64_one_double
+  br x23
+.Lirnet_a64_full_chunk:            // 28 words: 7 double steps, added to C
+  irnet_a64_seven_doubles
   irnet_a64_level2 1
-.Lirnet_a64_rows:
   irnet_a64_rows
-  cmp x16, x4
-  b.eq .Lirnet_a64_store           // the first chunk stores, the next ones add
   ldr q4, [x5]
   ldr q5, [x5, x6]
   ldr q6, [x5, x20]
@@ -529,25 +579,22 @@ irnet_bgemm4x4_column_neon_a64:
   add v1.4s, v1.4s, v5.4s
   add v2.4s, v2.4s, v6.4s
   add v3.4s, v3.4s, v7.4s
-.Lirnet_a64_store:
   irnet_a64_store_rows
-  subs x16, x16, x19
-  b.ne .Lirnet_a64_chunk
-  add x0, x0, x1, lsl #2
+  irnet_a64_move_rows #224
+  subs x24, x24, #1
+  b.ne .Lirnet_a64_full_chunk
+  add x8, x8, x0                   // the next tile: A rows 4 lda on, B rows back
+  add x9, x9, x0
+  add x10, x10, x0
+  add x11, x11, x0
+  sub x12, x12, x25
+  sub x13, x13, x25
+  sub x14, x14, x25
+  sub x15, x15, x25
   add x5, x5, x6, lsl #2
   subs x7, x7, #1
-  b.ne .Lirnet_a64_tile
-  subs x27, x27, #1                // next panel: A from its first tile, C and B 4 columns on
-  b.eq .Lirnet_a64_restore
-  lsl x9, x1, #2
-  msub x0, x28, x9, x0
-  irnet_a64_next_panel_c x9
-  sub x9, x3, x2                   // ldb
-  add x2, x2, x9, lsl #2
-  add x3, x3, x9, lsl #2
-  add x24, x24, x9, lsl #2
-  add x25, x25, x9, lsl #2
-  b .Lirnet_a64_tile
+  b.ne .Lirnet_a64_general_tile
+  irnet_a64_next_panel .Lirnet_a64_general_tile
 .Lirnet_a64_restore:
   ldp x19, x20, [sp, #64]
   ldp x21, x22, [sp, #80]
@@ -559,69 +606,16 @@ irnet_bgemm4x4_column_neon_a64:
   ldp d14, d15, [sp, #48]
   ldp d8, d9, [sp], #144
   ret
-
-// 4 <= K < 32: one chunk, planned once for all tiles. The B row pointers stay
-// put, the tail is read at byte offsets x16 (2-word step) and x17 (odd word);
-// x23 = the tail routine for K (see irnet_a64_one_chunk_tail), entered by one
-// indirect branch after the double steps.
-.Lirnet_a64_one_chunk:
-  mov x8, x0
-  add x9, x0, x1
-  add x10, x0, x22
-  add x11, x0, x23
-  lsl x1, x1, #2                   // 4 lda: the next tile
-  mov x12, x2
-  mov x13, x3
-  mov x14, x24
-  mov x15, x25
-  lsr x17, x4, #2                  // double steps (>= 1)
-  mov x26, #1
-  lsl x26, x26, x17                // bit d
-  lsl x16, x17, #5
-  and x17, x4, #2
-  add x17, x16, x17, lsl #3
-  add x19, x13, x17
-  add x22, x15, x17
-  and x2, x4, #3
-  cmp x4, #15                      // level 2 in u8 while K <= 15
-  b.hi 1f
-  irnet_a64_pick_tails 0
-  b .Lirnet_a64_one_chunk_tile
-1:
-  irnet_a64_pick_tails 1
 .Lirnet_a64_one_chunk_tile:
   irnet_a64_doubles .Lirnet_a64_one_chunk_one_double
   br x23
 .Lirnet_a64_one_chunk_one_double:
   irnet_a64_one_double
   br x23
-.Lirnet_a64_one_chunk_next_panel:  // x1 = 4 lda
-  subs x27, x27, #1
-  b.eq .Lirnet_a64_restore
-  msub x8, x28, x1, x8
-  msub x9, x28, x1, x9
-  msub x10, x28, x1, x10
-  msub x11, x28, x1, x11
-  irnet_a64_next_panel_c x0
-  sub x0, x13, x12                 // ldb
-  add x12, x12, x0, lsl #2
-  add x13, x13, x0, lsl #2
-  add x14, x14, x0, lsl #2
-  add x15, x15, x0, lsl #2
-  add x19, x19, x0, lsl #2
-  add x22, x22, x0, lsl #2
-  b .Lirnet_a64_one_chunk_tile
-  irnet_a64_one_chunk_tail 0, 0, 0
-  irnet_a64_one_chunk_tail 0, 1, 0
-  irnet_a64_one_chunk_tail 1, 0, 0
-  irnet_a64_one_chunk_tail 1, 1, 0
-  irnet_a64_one_chunk_tail 0, 0, 1
-  irnet_a64_one_chunk_tail 0, 1, 1
-  irnet_a64_one_chunk_tail 1, 0, 1
-  irnet_a64_one_chunk_tail 1, 1, 1
-.Lirnet_a64_chunk_one_double:
-  irnet_a64_one_double
-  b .Lirnet_a64_chunk_doubles_done
+.Lirnet_a64_one_chunk_next_panel:
+  irnet_a64_next_panel .Lirnet_a64_one_chunk_tile
+  irnet_a64_tails one_chunk
+  irnet_a64_tails first_chunk
   .size irnet_bgemm4x4_column_neon_a64, .-irnet_bgemm4x4_column_neon_a64
 .noaltmacro
 )");
