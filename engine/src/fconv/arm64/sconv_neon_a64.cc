@@ -21,8 +21,8 @@
 // waited 8 modelled cycles), START(0) HEAD(0) come before the loop and the
 // last TAIL after it, so no load reads past the last pair. START loads the
 // 4-register ld1 first (its longer latency waits 2 cycles behind the FMAs, an
-// ldp 5). llvm-mca Cortex-A53: 270 cycles per iteration of 248 instructions,
-// 135 per pair (the unrotated loop, weights loaded first: 278; one pair per
+// ldp 5). llvm-mca Cortex-A53: 267 cycles per iteration of 248 instructions,
+// 133.5 per pair (the unrotated loop, weights loaded first: 278; one pair per
 // iteration: 141; the 16-pixel by-tap kernel this replaced, with 35 register
 // loads per pair: 152 for 130).
 // Register use: v0-v15 accumulators, v16-v22 weights of taps 0-6, v23-v27
@@ -64,17 +64,19 @@ namespace {
   "st1 {" d ".4s}, [%[dst]], %[dst_step]\n"
 
 // START of one (i, c) pair: phase 0's floats (the ld1 first, see above), the
-// weights of its 7 taps, then the pointer updates (grouped with the loads: a
-// scalar op right after an FMA waits for the FMA's write-back).
-#define IRNET_PAIR_START                                                                  \
+// weights of its 7 taps, with the pointer updates and the loop's counter
+// update OP (or nothing) among the last loads, where they dual-issue (a scalar
+// op right after an FMA would wait for the FMA's write-back).
+#define IRNET_PAIR_START(op)                                                              \
   "ld1 {v23.4s, v24.4s, v25.4s, v26.4s}, [%[p0]]\n"                                      \
   "ldp q16, q17, [%[w]]\n"                                                               \
   "ldur q27, [%[p0], #60]\n"                                                             \
   "ldp q18, q19, [%[w], #32]\n"                                                          \
   "ldp q20, q21, [%[w], #64]\n"                                                          \
-  "ldr q22, [%[w], #96]\n"                                                               \
   "add %[p1], %[p0], %[plane_bytes]\n"                                                   \
   "add %[p0], %[p0], %[pair_bytes]\n"                                                    \
+  op                                                                                     \
+  "ldr q22, [%[w], #96]\n"                                                               \
   "add %[w], %[w], #112\n"
 // HEAD and TAIL: its 112 FMAs, tap by tap, with phase 1's floats loaded as
 // soon as v23 is free (the end of HEAD).
@@ -147,21 +149,20 @@ void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plan
         "movi v4.4s, #0\n" "movi v5.4s, #0\n" "movi v6.4s, #0\n" "movi v7.4s, #0\n"
         "movi v8.4s, #0\n" "movi v9.4s, #0\n" "movi v10.4s, #0\n" "movi v11.4s, #0\n"
         "movi v12.4s, #0\n" "movi v13.4s, #0\n" "movi v14.4s, #0\n" "movi v15.4s, #0\n"
-        IRNET_PAIR_START
+        IRNET_PAIR_START("")
         IRNET_PAIR_HEAD
         "cbz %[odd], 1f\n"
         IRNET_PAIR_TAIL
-        IRNET_PAIR_START
+        IRNET_PAIR_START("")
         IRNET_PAIR_HEAD
         "1:\n"
         "cbz %[n], 2f\n"
         "3:\n"
         IRNET_PAIR_TAIL
-        IRNET_PAIR_START
-        "subs %[n], %[n], #1\n"
+        IRNET_PAIR_START("subs %[n], %[n], #1\n")
         IRNET_PAIR_HEAD
         IRNET_PAIR_TAIL
-        IRNET_PAIR_START
+        IRNET_PAIR_START("")
         IRNET_PAIR_HEAD
         "b.ne 3b\n"
         "2:\n"

@@ -106,7 +106,8 @@ void sgemm_1x8_row(std::size_t K, const float* a, const float* b, const float* b
 // Loads of one iteration: B's 4 k steps x 8 columns (the 4-register ld1
 // first: on the in-order A53 a load issued after FMAs waits for their
 // write-back, the ld1's longer latency 2 modelled cycles, an ldr or ldp 5),
-// A's 8 rows x 4 k steps, then the pointer updates.
+// A's 8 rows x 4 k steps, with the counter and pointer updates among the last
+// loads, where they dual-issue.
 #define IRNET_SGEMM_LOADS \
   "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[b]]\n" \
   "ldr q16, [%[a]]\n" \
@@ -118,8 +119,9 @@ void sgemm_1x8_row(std::size_t K, const float* a, const float* b, const float* b
   "ldr q22, [%[a], %[o6]]\n" \
   "ldr q23, [%[a], %[o7]]\n" \
   "ldp q28, q29, [%[b], #64]\n" \
-  "ldp q30, q31, [%[b], #96]\n" \
+  "subs %[n], %[n], #1\n" \
   "add %[a], %[a], #16\n" \
+  "ldp q30, q31, [%[b], #96]\n" \
   "add %[b], %[b], #128\n"
 // The 64 FMAs of one iteration: lane l of the A rows times B's k step l.
 #define IRNET_SGEMM_FMAS \
@@ -205,7 +207,7 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
   // 4-k step and the loads of the next, and the last FMAs follow the loop, so
   // nothing is read past the panels. Per iteration (4 k steps): 64 fmla +
   // ld1 + 8 ldr + 2 ldp + 2 add + subs + b.ne = 79 instructions, 256 MACs,
-  // 85 modelled cycles (the unrotated loop with post-incremented loads: 78
+  // 83 modelled cycles (the unrotated loop with post-incremented loads: 78
   // instructions, 91 cycles).
   // The epilogue (bias, clamp, store) stays in the same asm block, on the
   // accumulator registers.
@@ -237,12 +239,10 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
       "movi v15.4s, #0\n"
       "cbz %[n], 2f\n"
       IRNET_SGEMM_LOADS
-      "subs %[n], %[n], #1\n"
       "b.eq 3f\n"
       "1:\n"
       IRNET_SGEMM_FMAS
       IRNET_SGEMM_LOADS
-      "subs %[n], %[n], #1\n"
       "b.ne 1b\n"
       "3:\n"
       IRNET_SGEMM_FMAS
