@@ -249,9 +249,25 @@ asm(R"(
   irnet_a64_double 0, 0, 0
   irnet_a64_drain
 .endm
-// The 7 double steps of a full chunk (28 words), accumulators from zero.
-.macro irnet_a64_seven_doubles
-  irnet_a64_chunk_start
+// A full chunk (28 words) of a tile, accumulators from zero, as a loop body
+// with its row 3 left pending: on entry, v30 = the previous chunk's row 3 sums
+// and v31 = C's row 3 before them (added and stored while the first double
+// step's rows load); on exit, v30 / v31 = this chunk's. The seven double steps
+// end in irnet_a64_full_chunk_end, which interleaves the drain, the
+// reduction, C and the row pointers so that each result is read about 6
+// instructions after it is written.
+.macro irnet_a64_full_chunk
+  irnet_a64_ldp2 0, x8, 0
+  irnet_a64_ldp2 8, x12, 0
+  irnet_a64_ldp2 10, x13, 0
+  irnet_a64_ldp2 2, x9, 0
+  add v30.4s, v30.4s, v31.4s
+  irnet_a64_ldp2 12, x14, 0
+  irnet_a64_ldp2 14, x15, 0
+  irnet_a64_ldp2 4, x10, 0
+  irnet_a64_ldp2 6, x11, 0
+  movi v23.16b, #0
+  str q30, [x5, x21]
   irnet_a64_double 1, 1, 32
   irnet_a64_double 0, 1, 64
   irnet_a64_double 0, 1, 96
@@ -259,7 +275,55 @@ asm(R"(
   irnet_a64_double 0, 1, 160
   irnet_a64_double 0, 1, 192
   irnet_a64_double 0, 0, 0
-  irnet_a64_drain
+  irnet_a64_full_chunk_end
+.endm
+// Slots 16-18 of the last double step (irnet_a64_drain: C(15), P(14), A(13),
+// P(15), A(14), A(15)), level 2 in u16, the rows as u32 added to C (rows 0-2
+// stored, row 3 in v30 + v31), the row pointers 224 bytes on, and the
+// chunk count x24 decremented (flags for the loop branch).
+.macro irnet_a64_full_chunk_end
+  ldr q4, [x5]
+  ldr q5, [x5, x6]
+  ldr q6, [x5, x20]
+  cnt v30.16b, v30.16b
+  cnt v31.16b, v31.16b
+  addp v28.16b, v28.16b, v29.16b
+  add v21.16b, v21.16b, v26.16b
+  uaddlp v16.8h, v16.16b
+  uaddlp v17.8h, v17.16b
+  uaddlp v18.8h, v18.16b
+  addp v30.16b, v30.16b, v31.16b
+  add v23.16b, v23.16b, v28.16b
+  uaddlp v19.8h, v19.16b
+  uaddlp v20.8h, v20.16b
+  addp v0.8h, v16.8h, v17.8h
+  uaddlp v21.8h, v21.16b
+  uaddlp v22.8h, v22.16b
+  add v23.16b, v23.16b, v30.16b
+  addp v1.8h, v18.8h, v19.8h
+  ldr q31, [x5, x21]
+  uaddlp v0.4s, v0.8h
+  addp v2.8h, v20.8h, v21.8h
+  add x8, x8, #224
+  add x9, x9, #224
+  uaddlp v1.4s, v1.8h
+  add x10, x10, #224
+  add x11, x11, #224
+  uaddlp v23.8h, v23.16b
+  add v0.4s, v0.4s, v4.4s
+  uaddlp v2.4s, v2.8h
+  add v1.4s, v1.4s, v5.4s
+  add x12, x12, #224
+  add x13, x13, #224
+  addp v30.8h, v22.8h, v23.8h
+  add v2.4s, v2.4s, v6.4s
+  str q0, [x5]
+  add x14, x14, #224
+  add x15, x15, #224
+  str q1, [x5, x6]
+  subs x24, x24, #1
+  uaddlp v30.4s, v30.8h
+  str q2, [x5, x20]
 .endm
 .macro irnet_a64_one_double
   irnet_a64_double 1, 0, 0
@@ -295,11 +359,11 @@ asm(R"(
 .endm
 
 // v(m) = row m as four u32 sums.
-.macro irnet_a64_rows
+.macro irnet_a64_rows row3=3
   uaddlp v0.4s, v0.8h
   uaddlp v1.4s, v1.8h
   uaddlp v2.4s, v2.8h
-  uaddlp v3.4s, v3.8h
+  uaddlp v\row3\().4s, v3.8h
 .endm
 // Rows 0-3 of the tile at x5 (row stride x6, x20 = 2 ldc, x21 = 3 ldc).
 .macro irnet_a64_store_rows
@@ -428,9 +492,9 @@ asm(R"(
   irnet_a64_odd_word_at_offset
 .endif
   irnet_a64_level2 \wide
+.ifc \flavor, one_chunk
   irnet_a64_rows
   irnet_a64_store_rows
-.ifc \flavor, one_chunk
   add x8, x8, x1
   add x9, x9, x1
   add x10, x10, x1
@@ -440,6 +504,11 @@ asm(R"(
   b.ne .Lirnet_a64_one_chunk_tile
   b .Lirnet_a64_one_chunk_next_panel
 .else
+  irnet_a64_rows 30                // row 3 pending (see irnet_a64_full_chunk)
+  movi v31.16b, #0
+  str q0, [x5]
+  str q1, [x5, x6]
+  str q2, [x5, x20]
   irnet_a64_move_rows x2
   mov x24, x3
   b .Lirnet_a64_full_chunk
@@ -568,21 +637,10 @@ irnet_bgemm4x4_column_neon_a64:
   irnet_a64_one_double
   br x23
 .Lirnet_a64_full_chunk:            // 28 words: 7 double steps, added to C
-  irnet_a64_seven_doubles
-  irnet_a64_level2 1
-  irnet_a64_rows
-  ldr q4, [x5]
-  ldr q5, [x5, x6]
-  ldr q6, [x5, x20]
-  ldr q7, [x5, x21]
-  add v0.4s, v0.4s, v4.4s
-  add v1.4s, v1.4s, v5.4s
-  add v2.4s, v2.4s, v6.4s
-  add v3.4s, v3.4s, v7.4s
-  irnet_a64_store_rows
-  irnet_a64_move_rows #224
-  subs x24, x24, #1
+  irnet_a64_full_chunk
   b.ne .Lirnet_a64_full_chunk
+  add v30.4s, v30.4s, v31.4s       // the last chunk's row 3
+  str q30, [x5, x21]
   add x8, x8, x0                   // the next tile: A rows 4 lda on, B rows back
   add x9, x9, x0
   add x10, x10, x0
