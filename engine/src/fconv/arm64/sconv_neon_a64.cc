@@ -12,17 +12,15 @@
 // the shift). Per pair: 7 weight registers + 5 + 5 input registers (the fifth
 // of each phase is an unaligned load of the last 4 floats, q + 15 / q + 14, so
 // no load reads past the plane contract of phase_conv.h) for 112 fmla.
-// The loop is rotated so that no branch waits on FMAs: one pair runs as
-//   START (its loads) - HEAD (FMAs of taps 0-2 and 4 of tap 3, then phase 1's
-//   loads) - TAIL (the other 52 FMAs)
-// and an iteration is TAIL(k) START(k+1) HEAD(k+1) TAIL(k+1) START(k+2)
-// HEAD(k+2): its branch follows a load (on the in-order A53 anything issued
-// after an FMA waits for the FMA's write-back; a branch right after the FMAs
-// waited 8 modelled cycles), START(0) HEAD(0) come before the loop and the
-// last TAIL after it, so no load reads past the last pair. START loads the
+// The loop is rotated so that no branch waits on FMAs: a pair runs as START
+// (its loads) then its FMAS, and an iteration is FMAS(k) START(k+1)
+// FMAS(k+1) START(k+2), so its branch follows loads (on the in-order A53
+// anything issued after an FMA waits for the FMA's write-back; a branch right
+// after the FMAs waited 8 modelled cycles). START(0) comes before the loop and
+// the last FMAS after it, so no load reads past the last pair. START loads the
 // 4-register ld1 first (its longer latency waits 2 cycles behind the FMAs, an
-// ldp 5). llvm-mca Cortex-A53: 267 cycles per iteration of 248 instructions,
-// 133.5 per pair (the unrotated loop, weights loaded first: 278; one pair per
+// ldp 5). llvm-mca Cortex-A53: 266 cycles per iteration of 248 instructions,
+// 133 per pair (the unrotated loop, weights loaded first: 278; one pair per
 // iteration: 141; the 16-pixel by-tap kernel this replaced, with 35 register
 // loads per pair: 152 for 130).
 // Register use: v0-v15 accumulators, v16-v22 weights of taps 0-6, v23-v27
@@ -78,9 +76,9 @@ namespace {
   op                                                                                     \
   "ldr q22, [%[w], #96]\n"                                                               \
   "add %[w], %[w], #112\n"
-// HEAD and TAIL: its 112 FMAs, tap by tap, with phase 1's floats loaded as
-// soon as v23 is free (the end of HEAD).
-#define IRNET_PAIR_HEAD                                                                   \
+// FMAS: its 112 FMAs, tap by tap, with phase 1's floats loaded as soon as v23
+// is free.
+#define IRNET_PAIR_FMAS                                                                   \
   /* t = 0 (j = 0): phase 0, floats q + 0 .. q + 15 */                                   \
   IRNET_FMA4("v0", "v1", "v2", "v3", "v16", "v23.s[0]", "v23.s[1]", "v23.s[2]", "v23.s[3]") \
   IRNET_FMA4("v4", "v5", "v6", "v7", "v16", "v24.s[0]", "v24.s[1]", "v24.s[2]", "v24.s[3]") \
@@ -101,9 +99,7 @@ namespace {
   /* v23 is free (its last reader was just above): phase 1 of this pair, */              \
   /* 12 FMAs before its first use. */                                                    \
   "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[p1]]\n"                                      \
-  "ldur q23, [%[p1], #56]\n"
-#define IRNET_PAIR_TAIL                                                                   \
-  /* t = 3, pixels 4 .. 15 */                                                            \
+  "ldur q23, [%[p1], #56]\n"                                                             \
   IRNET_FMA4("v4", "v5", "v6", "v7", "v19", "v24.s[3]", "v25.s[0]", "v25.s[1]", "v25.s[2]") \
   IRNET_FMA4("v8", "v9", "v10", "v11", "v19", "v25.s[3]", "v26.s[0]", "v26.s[1]", "v26.s[2]") \
   IRNET_FMA4("v12", "v13", "v14", "v15", "v19", "v26.s[3]", "v27.s[1]", "v27.s[2]", "v27.s[3]") \
@@ -150,23 +146,19 @@ void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plan
         "movi v8.4s, #0\n" "movi v9.4s, #0\n" "movi v10.4s, #0\n" "movi v11.4s, #0\n"
         "movi v12.4s, #0\n" "movi v13.4s, #0\n" "movi v14.4s, #0\n" "movi v15.4s, #0\n"
         IRNET_PAIR_START("")
-        IRNET_PAIR_HEAD
         "cbz %[odd], 1f\n"
-        IRNET_PAIR_TAIL
+        IRNET_PAIR_FMAS
         IRNET_PAIR_START("")
-        IRNET_PAIR_HEAD
         "1:\n"
         "cbz %[n], 2f\n"
         "3:\n"
-        IRNET_PAIR_TAIL
-        IRNET_PAIR_START("subs %[n], %[n], #1\n")
-        IRNET_PAIR_HEAD
-        IRNET_PAIR_TAIL
+        IRNET_PAIR_FMAS
         IRNET_PAIR_START("")
-        IRNET_PAIR_HEAD
+        IRNET_PAIR_FMAS
+        IRNET_PAIR_START("subs %[n], %[n], #1\n")
         "b.ne 3b\n"
         "2:\n"
-        IRNET_PAIR_TAIL
+        IRNET_PAIR_FMAS
         // Epilogue: + bias (acc += bias * 1.0), clamp to [lo, hi], store.
         "ldr q16, [%[bias]]\n"
         "fmov v17.4s, #1.0\n"
@@ -238,8 +230,7 @@ void split_phase_row_neon_a64(const float* row, int in_w, int channels, int pad_
 }
 
 #undef IRNET_PAIR_START
-#undef IRNET_PAIR_HEAD
-#undef IRNET_PAIR_TAIL
+#undef IRNET_PAIR_FMAS
 #undef IRNET_FMA4
 #undef IRNET_ALL
 #undef IRNET_STORE4
