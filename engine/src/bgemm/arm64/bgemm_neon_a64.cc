@@ -177,9 +177,15 @@ asm(R"(
 .endm
 
 // The 16 slots of a double step; load = 1: load the next double step from
-// byte offset off of the row pointers.
-.macro irnet_a64_double first, load, off
+// byte offset off of the row pointers. row3 = 1 (a full chunk's first double
+// step): acc[3][1] zeroed and the previous chunk's row 3 (v30) stored after
+// slot 0, before v30 is reused.
+.macro irnet_a64_double first, load, off, row3=0
   irnet_a64_slot \first, 0
+.if \row3
+  movi v23.16b, #0
+  str q30, [x5, x21]
+.endif
   irnet_a64_slot \first, 1
   irnet_a64_slot \first, 2
   irnet_a64_slot \first, 3
@@ -251,8 +257,8 @@ asm(R"(
 .endm
 // A full chunk (28 words) of a tile, accumulators from zero, as a loop body
 // with its row 3 left pending: on entry, v30 = the previous chunk's row 3 sums
-// and v31 = C's row 3 before them (added and stored while the first double
-// step's rows load); on exit, v30 / v31 = this chunk's. The seven double steps
+// and v31 = C's row 3 before them (added while the first double step's rows
+// load, stored after its slot 0); on exit, v30 / v31 = this chunk's. The seven double steps
 // end in irnet_a64_full_chunk_end, which interleaves the drain, the
 // reduction, C and the row pointers so that each result is read about 6
 // instructions after it is written.
@@ -266,9 +272,7 @@ asm(R"(
   irnet_a64_ldp2 14, x15, 0
   irnet_a64_ldp2 4, x10, 0
   irnet_a64_ldp2 6, x11, 0
-  movi v23.16b, #0
-  str q30, [x5, x21]
-  irnet_a64_double 1, 1, 32
+  irnet_a64_double 1, 1, 32, 1
   irnet_a64_double 0, 1, 64
   irnet_a64_double 0, 1, 96
   irnet_a64_double 0, 1, 128
