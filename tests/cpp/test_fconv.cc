@@ -333,14 +333,14 @@ TEST(phase_split_matches_the_plain_loop) {
   // The kernel's row splitter (NEON bulk for 3 channels) against the plain
   // loop: widths around the 4-column blocks, pads 0-3 (and 5), padding rows,
   // planes shorter and longer than the row, of 1 block, of whole blocks and
-  // ending inside a block.
+  // ending inside a block; the stem's rows (224 pixels, planes of 115).
   const PhaseConvKernel* phase = phase_conv_kernel();
   if (phase == nullptr) return;
   std::mt19937 rng(5);
   for (int channels : {1, 3, 4})
-    for (int in_w : {1, 2, 7, 8, 9, 10, 17, 24, 41, 64})
+    for (int in_w : {1, 2, 7, 8, 9, 10, 17, 24, 41, 64, 224})
       for (int pad_left : {0, 1, 2, 3, 5})
-        for (std::size_t plane_w : {1, 4, 6, 8, 19, 27, 35})
+        for (std::size_t plane_w : {1, 4, 6, 8, 19, 27, 35, 115})
           for (bool padding_row : {false, true}) {
             const std::vector<float> row = random_floats(static_cast<std::size_t>(in_w) * channels, rng);
             const float* src = padding_row ? nullptr : row.data();
