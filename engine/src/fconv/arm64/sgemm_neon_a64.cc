@@ -3,9 +3,9 @@
 // sgemm_8x8_neon_a64 (preferred): A micro-panel row-major (8 rows of Kp values,
 // Kp a multiple of 4), 16 q-register accumulators (8 rows × 2 vectors of 4
 // columns). Per 4 k steps it loads 4 consecutive k of each A row into one q
-// register (8 loads), then for each of the 4 lanes loads the 8 B values (one
-// ldp) and issues 16 by-element FMAs: acc[r][v] += b_v * a_r[lane]
-// (vfmaq_laneq_f32). 64 FMAs (256 MACs) per ~78 instructions: ~3.3 MACs per
+// register (8 loads) and the 4 x 8 B values (8 registers), then for each of
+// the 4 lanes issues 16 by-element FMAs: acc[r][v] += b_v * a_r[lane]
+// (vfmaq_laneq_f32). 64 FMAs (256 MACs) per 79 instructions: ~3.2 MACs per
 // instruction, and the row-major A panel is filled by plain copies (im2col
 // runs are contiguous), not by a strided transpose.
 //
