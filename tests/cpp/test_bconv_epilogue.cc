@@ -1,22 +1,23 @@
-// The AArch64 fused BConv2d epilogue rows (bconv/arm64/bconv_epilogue_neon_a64)
-// called directly and compared bit for bit with a scalar reference of
-// bconv/bconv_epilogue.h: every output combination x residual (also in place)
-// x clamp kind, channel counts around the 16-channel step and the 64-bit word
-// (whole steps and tails, rows of several words), blocks of several rows with
-// their own or shared bases, and y values that land on -0, +0, NaN, infinities
-// and the clamp bounds. BConv2d's tests cover the epilogue through whole
-// convolutions; these reach the row loops' edge cases directly.
+// The fused BConv2d epilogue rows this build and CPU have (fused_epilogue_kernel():
+// AVX2 on x86, NEON on aarch64) called directly and compared bit for bit with
+// a scalar reference of bconv/bconv_epilogue.h: every output combination x
+// residual (also in place) x clamp kind (signed zero bounds included), channel
+// counts around the 8- and 16-channel steps and the 64-bit word (whole steps
+// and tails, rows of several words), blocks of several rows with their own or
+// shared bases, and y values that land on -0, +0, NaN, infinities and the
+// clamp bounds; nothing past a block's outputs is written. BConv2d's tests
+// cover the epilogue through whole convolutions; these reach the row loops'
+// edge cases directly.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
 
+#include "bconv/bconv_epilogue.h"
 #include "check.h"
-
-#if defined(__aarch64__)
-
-#include "bconv/arm64/bconv_epilogue_neon_a64.h"
+#include "cpu/cpu_features.h"
 
 using irnet::BitWord;
 using irnet::EpilogueClamp;
@@ -25,7 +26,8 @@ using irnet::EpilogueRows;
 
 namespace {
 
-const int kChannels[] = {1, 3, 15, 16, 17, 32, 48, 63, 64, 65, 127, 128, 130, 192, 512};
+const int kChannels[] = {1, 3, 7, 8, 9, 15, 16, 17, 24, 32, 48, 63, 64, 65, 72, 127, 128, 130, 192, 512};
+const std::size_t kGuard = 9;  // floats / words after each output, which must stay untouched
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kInf = std::numeric_limits<float>::infinity();
 
@@ -100,11 +102,29 @@ struct Bounds {
 const Bounds kBounds[] = {{EpilogueClamp::kNone, 0.f, 0.f},      {EpilogueClamp::kMinMax, -1.f, 1.f},
                           {EpilogueClamp::kMinMax, 0.5f, 0.75f}, {EpilogueClamp::kMinMax, -2.f, -0.5f},
                           {EpilogueClamp::kSelect, 0.f, 1.f},    {EpilogueClamp::kSelect, -0.f, 2.f},
-                          {EpilogueClamp::kSelect, -1.f, -0.f},  {EpilogueClamp::kSelect, 0.f, 0.f}};
+                          {EpilogueClamp::kSelect, -1.f, -0.f},  {EpilogueClamp::kSelect, 0.f, 0.f},
+                          {EpilogueClamp::kSelect, -0.f, 0.f},   {EpilogueClamp::kSelect, -0.f, -0.f}};
+
+// The kernel under test; tests pass trivially on builds without one.
+const irnet::FusedEpilogueKernel* kernel() { return irnet::fused_epilogue_kernel(); }
 
 }  // namespace
 
+TEST(fused_kernel_is_the_one_this_cpu_runs) {
+#if defined(__aarch64__)
+  CHECK(kernel() != nullptr && std::strcmp(kernel()->name, "bconv_epilogue_neon_a64") == 0);
+#elif defined(__x86_64__)
+  if (irnet::cpu_runs_avx2_files())
+    CHECK(kernel() != nullptr && std::strcmp(kernel()->name, "bconv_epilogue_avx2") == 0);
+  else
+    CHECK(kernel() == nullptr);
+#else
+  CHECK(kernel() == nullptr);
+#endif
+}
+
 TEST(float_rows_match_scalar_reference_bits) {
+  if (kernel() == nullptr) return;
   std::mt19937 rng(21);
   int cases = 0;
   for (int n : kChannels)
@@ -124,10 +144,13 @@ TEST(float_rows_match_scalar_reference_bits) {
             std::vector<float> y_ref;
             std::vector<BitWord> bits_ref;
             float_rows_reference(b, c, residual, bounds.clamp, &y_ref, &bits_ref);
-            // Outputs pre-filled with garbage: every float and word must be written.
-            std::vector<float> y(rows * n, kNaN);
-            std::vector<BitWord> bits(rows * words_per_row(n), ~BitWord{0});
-            if (in_place) y = b.residual;
+            // Outputs pre-filled with garbage: every float and word must be
+            // written, and the guards after them must not.
+            std::vector<float> y(rows * n + kGuard, kNaN);
+            std::vector<BitWord> bits(rows * words_per_row(n) + kGuard, ~BitWord{0});
+            if (in_place) std::copy(b.residual.begin(), b.residual.end(), y.begin());
+            y_ref.resize(y.size(), kNaN);
+            bits_ref.resize(bits.size(), ~BitWord{0});
             EpilogueRows block;
             block.count = rows;
             block.popcounts = b.popcounts.data();
@@ -135,15 +158,18 @@ TEST(float_rows_match_scalar_reference_bits) {
             block.residual = residual ? (in_place ? y.data() : b.residual.data()) : nullptr;
             block.y = store_float ? y.data() : nullptr;
             block.bits = want_bits ? bits.data() : nullptr;
-            irnet::bconv_epilogue_float_rows_neon_a64(store_float, want_bits, residual, bounds.clamp)(c, block);
-            if (store_float) CHECK(std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(float)) == 0);
-            if (want_bits) CHECK(bits == bits_ref);
+            kernel()->float_rows(store_float, want_bits, residual, bounds.clamp)(c, block);
+            if (!store_float) y_ref.assign(y.size(), kNaN);  // outputs a row does not have: untouched
+            if (!want_bits) bits_ref.assign(bits.size(), ~BitWord{0});
+            CHECK(std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(float)) == 0);
+            CHECK(bits == bits_ref);
             ++cases;
           }
-  CHECK_EQ(cases, 15 * 3 * 8 * 3 * 3);
+  CHECK_EQ(cases, 20 * 3 * 10 * 3 * 3);
 }
 
 TEST(threshold_rows_match_scalar_reference_bits) {
+  if (kernel() == nullptr) return;
   std::mt19937 rng(22);
   for (int n : kChannels)
     for (std::size_t rows : {std::size_t{1}, std::size_t{3}}) {
@@ -153,7 +179,8 @@ TEST(threshold_rows_match_scalar_reference_bits) {
       c.dir = b.dir.data();
       c.limit = b.limit.data();
       const std::size_t words = words_per_row(n);
-      std::vector<BitWord> ref(rows * words, 0), bits(rows * words, ~BitWord{0});
+      std::vector<BitWord> ref(rows * words + kGuard, 0), bits(rows * words + kGuard, ~BitWord{0});
+      std::fill(ref.begin() + rows * words, ref.end(), ~BitWord{0});
       for (std::size_t r = 0; r < rows; ++r)
         for (int o = 0; o < n; ++o)
           if (b.acc(r, o) * b.dir[o] < b.limit[o]) ref[r * words + o / 64] |= BitWord{1} << (o % 64);
@@ -162,15 +189,9 @@ TEST(threshold_rows_match_scalar_reference_bits) {
       block.popcounts = b.popcounts.data();
       block.bases = b.bases.data();
       block.bits = bits.data();
-      irnet::bconv_epilogue_threshold_rows_neon_a64(c, block);
+      kernel()->threshold_rows(c, block);
       CHECK(bits == ref);
     }
 }
-
-#else
-
-TEST(fused_epilogue_is_aarch64_only) {}
-
-#endif
 
 int main() { return irnet_test::run_all(); }

@@ -52,9 +52,6 @@
 
 #include "common/check.h"
 #include "cpu/kernel_registry.h"
-#if defined(__aarch64__)
-#include "bconv/arm64/bconv_epilogue_neon_a64.h"
-#endif
 
 namespace irnet {
 namespace {
@@ -424,10 +421,10 @@ void BConv2d::init_epilogue_constants() {
 }
 
 void BConv2d::select_fused_epilogue() {
-#if defined(__aarch64__)
-  if (out_.mode == BConv2dOutput::kInt32) return;
+  const FusedEpilogueKernel* const kernel = fused_epilogue_kernel();
+  if (kernel == nullptr || out_.mode == BConv2dOutput::kInt32) return;
   if (out_.mode == BConv2dOutput::kBits && !out_.has_residual) {
-    fused_rows_ = bconv_epilogue_threshold_rows_neon_a64;
+    fused_rows_ = kernel->threshold_rows;
     return;
   }
   // One multiply by 2^-shift * scale instead of two, where that product is exact
@@ -444,9 +441,8 @@ void BConv2d::select_fused_epilogue() {
   const EpilogueClamp clamp = !out_.has_clamp ? EpilogueClamp::kNone
                               : out_.clamp_lo != 0.f && out_.clamp_hi != 0.f ? EpilogueClamp::kMinMax
                                                                               : EpilogueClamp::kSelect;
-  fused_rows_ = bconv_epilogue_float_rows_neon_a64(
-      out_.mode != BConv2dOutput::kBits, out_.mode != BConv2dOutput::kFloat, out_.has_residual, clamp);
-#endif
+  fused_rows_ = kernel->float_rows(out_.mode != BConv2dOutput::kBits, out_.mode != BConv2dOutput::kFloat,
+                                   out_.has_residual, clamp);
 }
 
 std::size_t BConv2d::output_rows() const {

@@ -132,7 +132,7 @@ class BConv2d {
   // kBits without residual: bit = acc * bit_dir_[o] < bit_limit_[o].
   std::vector<std::int32_t> bit_dir_, bit_limit_;
 
-  // Fused one-pass rows where this CPU has them (aarch64, bconv_epilogue.h);
+  // Fused one-pass rows where this CPU has them (fused_epilogue_kernel(), bconv_epilogue.h);
   // null: the portable passes in BConv2d::epilogue.
   EpilogueRowsFn fused_rows_ = nullptr;
   std::vector<float> fused_multiplier_;  // float rows: 2^-shift * scale, exact for every channel

@@ -55,4 +55,17 @@ struct EpilogueRows {
 
 using EpilogueRowsFn = void (*)(const EpilogueConstants& c, const EpilogueRows& rows);
 
+// The fused rows of one instruction set.
+struct FusedEpilogueKernel {
+  const char* name;  // e.g. "bconv_epilogue_avx2"
+  // The float rows compiled for this combination of outputs, residual and
+  // clamp; needs store_float or bits (a row with neither has no output).
+  EpilogueRowsFn (*float_rows)(bool store_float, bool bits, bool residual, EpilogueClamp clamp);
+  EpilogueRowsFn threshold_rows;
+};
+
+// The fused kernel this build has and this CPU runs (nullptr: none; BConv2d
+// then uses its portable epilogue).
+const FusedEpilogueKernel* fused_epilogue_kernel();
+
 }  // namespace irnet

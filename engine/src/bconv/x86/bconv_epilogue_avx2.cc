@@ -1,0 +1,186 @@
+// x86 AVX2 fused epilogue rows: 8 channels per ymm register, one pass per row.
+//
+// Per 8 channels o of a float row:
+//   acc = base - 2 * popcount            (vpaddd, vpsubd)
+//   y   = float(acc) * multiplier        (vcvtdq2ps, vmulps: rounded once)
+//   y   = y + bias (+ residual)          (vaddps; separate from the product, no FMA)
+//   clamp, store y, bits = movemask(y < 0)
+// Clamps (bconv_epilogue.h; reference  y < lo ? lo : (y > hi ? hi : y)):
+//   kMinMax: vminps(hi, y) then vmaxps(lo, y). x86 min/max return their
+//     SECOND operand unless the first compares strictly less/greater, so with
+//     y second they are  hi < y ? hi : y  and  lo > y ? lo : y: a NaN y stays y.
+//   kSelect: the reference's two compares and blends, in its order (exact for
+//     signed zero bounds).
+// Bits follow bitpack.h: channel c of a word is bit c; y < 0 is the ordered
+// compare (false for -0 and NaN), its 8 lane masks one vmovmskps byte, and the
+// 8 bytes of 64 channels shifted into one word. The last 1..7 channels of a row
+// run through the same operations with masked loads and stores (vpmaskmovd,
+// vmaskmovps): lanes past the row read as 0, are never stored, and their bits
+// are cleared, so the last word's tail bits are 0.
+// Threshold rows: bit = acc * dir < limit with vpmulld and vpcmpgtd, 8 per step.
+#include "bconv/x86/bconv_epilogue_avx2.h"
+
+#include <immintrin.h>
+
+namespace irnet {
+namespace {
+
+constexpr int kLanes = 8;
+
+// Lanes [0, count) all-ones, the others 0 (0 <= count <= 8).
+inline __m256i first_lanes(int count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// base - 2 * popcount of 8 channels.
+inline __m256i accumulators(__m256i base, __m256i popcounts) {
+  return _mm256_sub_epi32(base, _mm256_add_epi32(popcounts, popcounts));
+}
+
+// The 8 sign bits (y < 0) of y as one byte, channel o + l in bit l.
+inline unsigned negative_bits(__m256 y) {
+  return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_LT_OQ)));
+}
+
+// One float row's inputs and outputs; step(o) computes channels [o, o + 8),
+// masked_step(o, m) the lanes of m.
+template <bool kStoreFloat, bool kResidual, EpilogueClamp kClamp>
+class FloatRow {
+ public:
+  FloatRow(const EpilogueConstants& c, const std::int32_t* popcounts, const std::int32_t* base,
+           const float* residual, float* y)
+      : popcounts_(popcounts), base_(base), multiplier_(c.multiplier), bias_(c.bias), residual_(residual), y_(y),
+        lo_(_mm256_set1_ps(c.clamp_lo)), hi_(_mm256_set1_ps(c.clamp_hi)) {}
+
+  // Channels [o, o + 8): y stored (kStoreFloat), sign bits returned.
+  unsigned step(int o) const {
+    const __m256i acc = accumulators(load_i32(base_ + o), load_i32(popcounts_ + o));
+    __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(multiplier_ + o));
+    v = _mm256_add_ps(v, _mm256_loadu_ps(bias_ + o));
+    if (kResidual) v = _mm256_add_ps(v, _mm256_loadu_ps(residual_ + o));
+    v = clamp(v);
+    if (kStoreFloat) _mm256_storeu_ps(y_ + o, v);
+    return negative_bits(v);
+  }
+
+  // The lanes of `mask` of channels [o, o + 8); bits of the other lanes are 0.
+  unsigned masked_step(int o, __m256i mask) const {
+    const __m256i acc =
+        accumulators(_mm256_maskload_epi32(base_ + o, mask), _mm256_maskload_epi32(popcounts_ + o, mask));
+    __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_maskload_ps(multiplier_ + o, mask));
+    v = _mm256_add_ps(v, _mm256_maskload_ps(bias_ + o, mask));
+    if (kResidual) v = _mm256_add_ps(v, _mm256_maskload_ps(residual_ + o, mask));
+    v = clamp(v);
+    if (kStoreFloat) _mm256_maskstore_ps(y_ + o, mask, v);
+    return negative_bits(v) & static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(mask)));
+  }
+
+ private:
+  static __m256i load_i32(const std::int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+
+  __m256 clamp(__m256 y) const {
+    if (kClamp == EpilogueClamp::kMinMax) return _mm256_max_ps(lo_, _mm256_min_ps(hi_, y));
+    if (kClamp == EpilogueClamp::kSelect) {
+      const __m256 above = _mm256_blendv_ps(y, hi_, _mm256_cmp_ps(y, hi_, _CMP_GT_OQ));
+      return _mm256_blendv_ps(above, lo_, _mm256_cmp_ps(y, lo_, _CMP_LT_OQ));
+    }
+    return y;
+  }
+
+  const std::int32_t* popcounts_;
+  const std::int32_t* base_;
+  const float* multiplier_;
+  const float* bias_;
+  const float* residual_;
+  float* y_;
+  __m256 lo_, hi_;
+};
+
+// Runs `step` (channels [o, o + 8) -> their 8 sign bits) and `masked_step`
+// (o, lane mask -> bits) over a row of n channels and stores its packed words
+// to bits when kBits: whole words of 8 steps, then the remaining steps and
+// the masked tail into the last word.
+template <bool kBits, typename Step, typename MaskedStep>
+inline void row_steps(int n, BitWord* bits, Step step, MaskedStep masked_step) {
+  int o = 0;
+  if (kBits) {
+    for (; o + kBitsPerWord <= n; o += kBitsPerWord) {
+      BitWord word = 0;
+      for (int k = 0; k < kBitsPerWord / kLanes; ++k) word |= BitWord{step(o + k * kLanes)} << (k * kLanes);
+      *bits++ = word;
+    }
+  }
+  BitWord word = 0;
+  for (; o + kLanes <= n; o += kLanes) word |= BitWord{step(o)} << (o % kBitsPerWord);
+  if (o < n) word |= BitWord{masked_step(o, first_lanes(n - o))} << (o % kBitsPerWord);
+  if (kBits && n % kBitsPerWord != 0) *bits = word;
+}
+
+template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
+void bconv_epilogue_float_rows(const EpilogueConstants& c, const EpilogueRows& rows) {
+  const int n = c.channels;
+  const std::size_t words = packed_words(static_cast<std::size_t>(n));
+  for (std::size_t r = 0; r < rows.count; ++r) {
+    const std::size_t first = r * static_cast<std::size_t>(n);
+    const FloatRow<kStoreFloat, kResidual, kClamp> row(c, rows.popcounts + first, rows.bases[r],
+                                                       kResidual ? rows.residual + first : nullptr,
+                                                       kStoreFloat ? rows.y + first : nullptr);
+    row_steps<kBits>(
+        n, kBits ? rows.bits + r * words : nullptr, [&row](int o) { return row.step(o); },
+        [&row](int o, __m256i mask) { return row.masked_step(o, mask); });
+  }
+}
+
+template <bool kStoreFloat, bool kBits, bool kResidual>
+EpilogueRowsFn select_clamp(EpilogueClamp clamp) {
+  switch (clamp) {
+    case EpilogueClamp::kMinMax: return bconv_epilogue_float_rows<kStoreFloat, kBits, kResidual, EpilogueClamp::kMinMax>;
+    case EpilogueClamp::kSelect: return bconv_epilogue_float_rows<kStoreFloat, kBits, kResidual, EpilogueClamp::kSelect>;
+    case EpilogueClamp::kNone: break;
+  }
+  return bconv_epilogue_float_rows<kStoreFloat, kBits, kResidual, EpilogueClamp::kNone>;
+}
+
+template <bool kStoreFloat, bool kBits>
+EpilogueRowsFn select_residual(bool residual, EpilogueClamp clamp) {
+  return residual ? select_clamp<kStoreFloat, kBits, true>(clamp) : select_clamp<kStoreFloat, kBits, false>(clamp);
+}
+
+// acc * dir < limit of 8 channels as 8 bits, channel o + l in bit l.
+inline unsigned threshold_bits(__m256i acc, __m256i dir, __m256i limit) {
+  return static_cast<unsigned>(
+      _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(limit, _mm256_mullo_epi32(acc, dir)))));
+}
+
+}  // namespace
+
+EpilogueRowsFn bconv_epilogue_float_rows_avx2(bool store_float, bool bits, bool residual, EpilogueClamp clamp) {
+  if (store_float && bits) return select_residual<true, true>(residual, clamp);
+  if (store_float) return select_residual<true, false>(residual, clamp);
+  return select_residual<false, true>(residual, clamp);
+}
+
+void bconv_epilogue_threshold_rows_avx2(const EpilogueConstants& c, const EpilogueRows& rows) {
+  const int n = c.channels;
+  const std::size_t words = packed_words(static_cast<std::size_t>(n));
+  const auto load = [](const std::int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+  for (std::size_t r = 0; r < rows.count; ++r) {
+    const std::int32_t* popcounts = rows.popcounts + r * static_cast<std::size_t>(n);
+    const std::int32_t* base = rows.bases[r];
+    row_steps<true>(
+        n, rows.bits + r * words,
+        [&](int o) {
+          return threshold_bits(accumulators(load(base + o), load(popcounts + o)), load(c.dir + o),
+                                load(c.limit + o));
+        },
+        [&](int o, __m256i mask) {
+          const __m256i acc =
+              accumulators(_mm256_maskload_epi32(base + o, mask), _mm256_maskload_epi32(popcounts + o, mask));
+          return threshold_bits(acc, _mm256_maskload_epi32(c.dir + o, mask),
+                                _mm256_maskload_epi32(c.limit + o, mask)) &
+                 static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(mask)));
+        });
+  }
+}
+
+}  // namespace irnet

@@ -1,0 +1,15 @@
+// x86 AVX2 fused epilogue rows of BConv2d (semantics in bconv/bconv_epilogue.h).
+// Callable only where cpu_runs_avx2_files() (cpu/cpu_features.h).
+#pragma once
+
+#include "bconv/bconv_epilogue.h"
+
+namespace irnet {
+
+// The float rows compiled for this combination of outputs, residual and clamp.
+// Needs store_float or bits (a row with neither has no output).
+EpilogueRowsFn bconv_epilogue_float_rows_avx2(bool store_float, bool bits, bool residual, EpilogueClamp clamp);
+
+void bconv_epilogue_threshold_rows_avx2(const EpilogueConstants& c, const EpilogueRows& rows);
+
+}  // namespace irnet
