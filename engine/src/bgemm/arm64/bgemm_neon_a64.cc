@@ -235,8 +235,9 @@ asm(R"(
 .endm
 
 // The d = 1..7 double steps of a chunk (x26 bit d set), accumulators from
-// zero. d = 1 continues at one_double (placed out of the hot path by the
-// caller: irnet_a64_one_double, then back to the code after this macro).
+// zero, up to the last one's slot 15 (the tail routine drains it). d = 1
+// continues at one_double (placed out of the hot path by the caller:
+// irnet_a64_one_double, then on to the same tail).
 .macro irnet_a64_doubles one_double
   irnet_a64_chunk_start
   tbnz x26, #1, \one_double
@@ -253,7 +254,6 @@ asm(R"(
   irnet_a64_double 0, 1, 192
 .Lirnet_a64_last_double\@:
   irnet_a64_double 0, 0, 0
-  irnet_a64_drain
 .endm
 // A full chunk (28 words) of a tile, accumulators from zero, as a loop body
 // with its row 3 left pending: on entry, v30 = the previous chunk's row 3 sums
@@ -331,7 +331,6 @@ asm(R"(
 .endm
 .macro irnet_a64_one_double
   irnet_a64_double 1, 0, 0
-  irnet_a64_drain
 .endm
 
 // Level 2 of the reduction, v(m) = row m, u16 lanes: in u8 then widened
@@ -411,17 +410,9 @@ asm(R"(
 .endif
 .endm
 
-// The single step's data: a_m in v(2m), b_n in v(8 + 2n), at byte offset x16
-// of the row pointers.
-.macro irnet_a64_single
-  ldr q0, [x8, x16]
-  ldr q8, [x12, x16]
-  ldr q10, [x13, x16]
-  ldr q2, [x9, x16]
-  ldr q12, [x14, x16]
-  ldr q14, [x15, x16]
-  ldr q4, [x10, x16]
-  ldr q6, [x11, x16]
+// The single step's counts; its data: a_m in v(2m), b_n in v(8 + 2n) (loaded
+// by irnet_a64_drain_single at byte offset x16 of the row pointers).
+.macro irnet_a64_single_counts
   irnet_a64_single_slot 0
   irnet_a64_single_slot 1
   irnet_a64_single_slot 2
@@ -453,6 +444,51 @@ asm(R"(
   dup v6.2d, v6.d[0]
   irnet_a64_odd_word_counts
 .endm
+// The drain of the last double step (irnet_a64_drain) with the 2-word step's
+// loads in its waits (they touch none of its registers), then that step.
+.macro irnet_a64_drain_single
+  ldr q0, [x8, x16]
+  cnt v30.16b, v30.16b
+  cnt v31.16b, v31.16b
+  ldr q8, [x12, x16]
+  addp v28.16b, v28.16b, v29.16b
+  ldr q10, [x13, x16]
+  add v21.16b, v21.16b, v26.16b
+  ldr q2, [x9, x16]
+  addp v30.16b, v30.16b, v31.16b
+  ldr q12, [x14, x16]
+  add v23.16b, v23.16b, v28.16b
+  ldr q14, [x15, x16]
+  ldr q4, [x10, x16]
+  ldr q6, [x11, x16]
+  add v23.16b, v23.16b, v30.16b
+  irnet_a64_single_counts
+.endm
+// The drain of the last double step (irnet_a64_drain) with the odd word's
+// loads in its waits (they touch none of its registers), then the odd word's
+// counts: for a tail with an odd word right after the double steps.
+.macro irnet_a64_drain_odd_word
+  ldr d0, [x8, x17]
+  cnt v30.16b, v30.16b
+  cnt v31.16b, v31.16b
+  ldr d8, [x12, x17]
+  addp v28.16b, v28.16b, v29.16b
+  ldr d2, [x9, x17]
+  add v21.16b, v21.16b, v26.16b
+  ld1 {v8.d}[1], [x19]
+  addp v30.16b, v30.16b, v31.16b
+  ldr d4, [x10, x17]
+  dup v0.2d, v0.d[0]
+  ldr d12, [x14, x17]
+  add v23.16b, v23.16b, v28.16b
+  ldr d6, [x11, x17]
+  dup v2.2d, v2.d[0]
+  ld1 {v12.d}[1], [x22]
+  dup v4.2d, v4.d[0]
+  dup v6.2d, v6.d[0]
+  add v23.16b, v23.16b, v30.16b
+  irnet_a64_odd_word_counts
+.endm
 .macro irnet_a64_odd_word_counts
   eor v24.16b, v0.16b, v8.16b
   eor v25.16b, v0.16b, v12.16b
@@ -481,8 +517,9 @@ asm(R"(
 .endm
 
 // The end of a chunk of L <= 31 words after its double steps, one routine per
-// tail: the 2-word step (single = 1: L mod 4 >= 2), the odd word (odd = 1: L
-// odd), level 2 in u8 or u16 (wide = 1: L > 15); then the store into C and,
+// tail: the drain of the last double step, the 2-word step (single = 1: L mod
+// 4 >= 2), the odd word (odd = 1: L odd), level 2 in u8 or u16 (wide = 1: L >
+// 15); then the store into C and,
 // for flavor one_chunk (the whole K), the next tile (x1 = 4 lda) and after the
 // panel's last tile the next panel; for flavor first_chunk (K >= 32), the full
 // chunks (x3 of them) with the rows moved past the first (x2 bytes). A tile
@@ -490,10 +527,14 @@ asm(R"(
 .macro irnet_a64_tail flavor, single, odd, wide
 .Lirnet_a64_\flavor\()_tail_\single\()\odd\()\wide:
 .if \single
-  irnet_a64_single
-.endif
+  irnet_a64_drain_single
 .if \odd
   irnet_a64_odd_word_at_offset
+.endif
+.elseif \odd
+  irnet_a64_drain_odd_word
+.else
+  irnet_a64_drain
 .endif
   irnet_a64_level2 \wide
 .ifc \flavor, one_chunk
