@@ -64,6 +64,32 @@ struct FusedEpilogueKernel {
   EpilogueRowsFn threshold_rows;
 };
 
+// The instantiation Rows::run<kStoreFloat, kBits, kResidual, kClamp> (each
+// architecture's float rows, a struct with that static member template) for
+// the run-time flags. Needs store_float or bits.
+namespace epilogue_detail {
+template <class Rows, bool kStoreFloat, bool kBits, bool kResidual>
+EpilogueRowsFn with_clamp(EpilogueClamp clamp) {
+  switch (clamp) {
+    case EpilogueClamp::kMinMax: return Rows::template run<kStoreFloat, kBits, kResidual, EpilogueClamp::kMinMax>;
+    case EpilogueClamp::kSelect: return Rows::template run<kStoreFloat, kBits, kResidual, EpilogueClamp::kSelect>;
+    case EpilogueClamp::kNone: break;
+  }
+  return Rows::template run<kStoreFloat, kBits, kResidual, EpilogueClamp::kNone>;
+}
+template <class Rows, bool kStoreFloat, bool kBits>
+EpilogueRowsFn with_residual(bool residual, EpilogueClamp clamp) {
+  return residual ? with_clamp<Rows, kStoreFloat, kBits, true>(clamp) : with_clamp<Rows, kStoreFloat, kBits, false>(clamp);
+}
+}  // namespace epilogue_detail
+
+template <class Rows>
+EpilogueRowsFn select_float_rows(bool store_float, bool bits, bool residual, EpilogueClamp clamp) {
+  if (store_float && bits) return epilogue_detail::with_residual<Rows, true, true>(residual, clamp);
+  if (store_float) return epilogue_detail::with_residual<Rows, true, false>(residual, clamp);
+  return epilogue_detail::with_residual<Rows, false, true>(residual, clamp);
+}
+
 // The fused kernel this build has and this CPU runs (nullptr: none; BConv2d
 // then uses its portable epilogue).
 const FusedEpilogueKernel* fused_epilogue_kernel();

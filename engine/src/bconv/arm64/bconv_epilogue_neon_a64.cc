@@ -258,29 +258,17 @@ __attribute__((noinline)) void bconv_epilogue_float_row_loop(const EpilogueConst
   }
 }
 
-template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
-void bconv_epilogue_float_rows(const EpilogueConstants& c, const EpilogueRows& rows) {
-  const int row_step = kBits ? kBitsPerWord : kStep;
-  if (c.channels % row_step != 0)
-    bconv_epilogue_float_row_loop<false, kStoreFloat, kBits, kResidual, kClamp>(c, rows);
-  else if (c.channels > 0)
-    bconv_epilogue_float_row_loop<true, kStoreFloat, kBits, kResidual, kClamp>(c, rows);
-}
-
-template <bool kStoreFloat, bool kBits, bool kResidual>
-EpilogueRowsFn select_clamp(EpilogueClamp clamp) {
-  switch (clamp) {
-    case EpilogueClamp::kMinMax: return bconv_epilogue_float_rows<kStoreFloat, kBits, kResidual, EpilogueClamp::kMinMax>;
-    case EpilogueClamp::kSelect: return bconv_epilogue_float_rows<kStoreFloat, kBits, kResidual, EpilogueClamp::kSelect>;
-    case EpilogueClamp::kNone: break;
+// The float rows, as select_float_rows (bconv_epilogue.h) instantiates them.
+struct FloatRowsNeonA64 {
+  template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
+  static void run(const EpilogueConstants& c, const EpilogueRows& rows) {
+    const int row_step = kBits ? kBitsPerWord : kStep;
+    if (c.channels % row_step != 0)
+      bconv_epilogue_float_row_loop<false, kStoreFloat, kBits, kResidual, kClamp>(c, rows);
+    else if (c.channels > 0)
+      bconv_epilogue_float_row_loop<true, kStoreFloat, kBits, kResidual, kClamp>(c, rows);
   }
-  return bconv_epilogue_float_rows<kStoreFloat, kBits, kResidual, EpilogueClamp::kNone>;
-}
-
-template <bool kStoreFloat, bool kBits>
-EpilogueRowsFn select_residual(bool residual, EpilogueClamp clamp) {
-  return residual ? select_clamp<kStoreFloat, kBits, true>(clamp) : select_clamp<kStoreFloat, kBits, false>(clamp);
-}
+};
 
 // Sign bytes of the next 16 channels of a threshold row: acc * dir < limit
 // (mul and cmgt into four consecutive registers and one tbl, as in
@@ -312,11 +300,8 @@ inline uint8x16_t threshold_bytes_advance(const std::int32_t*& popcounts, const 
 
 }  // namespace
 
-EpilogueRowsFn bconv_epilogue_float_rows_neon_a64(bool store_float, bool bits, bool residual,
-                                                  EpilogueClamp clamp) {
-  if (store_float && bits) return select_residual<true, true>(residual, clamp);
-  if (store_float) return select_residual<true, false>(residual, clamp);
-  return select_residual<false, true>(residual, clamp);
+EpilogueRowsFn bconv_epilogue_float_rows_neon_a64(bool store_float, bool bits, bool residual, EpilogueClamp clamp) {
+  return select_float_rows<FloatRowsNeonA64>(store_float, bits, residual, clamp);
 }
 
 void bconv_epilogue_threshold_rows_neon_a64(const EpilogueConstants& c, const EpilogueRows& rows) {

@@ -116,35 +116,23 @@ inline void row_steps(int n, BitWord* bits, Step step, MaskedStep masked_step) {
   if (kBits && n % kBitsPerWord != 0) *bits = word;
 }
 
-template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
-void bconv_epilogue_float_rows(const EpilogueConstants& c, const EpilogueRows& rows) {
-  const int n = c.channels;
-  const std::size_t words = packed_words(static_cast<std::size_t>(n));
-  for (std::size_t r = 0; r < rows.count; ++r) {
-    const std::size_t first = r * static_cast<std::size_t>(n);
-    const FloatRow<kStoreFloat, kResidual, kClamp> row(c, rows.popcounts + first, rows.bases[r],
-                                                       kResidual ? rows.residual + first : nullptr,
-                                                       kStoreFloat ? rows.y + first : nullptr);
-    row_steps<kBits>(
-        n, kBits ? rows.bits + r * words : nullptr, [&row](int o) { return row.step(o); },
-        [&row](int o, __m256i mask) { return row.masked_step(o, mask); });
+// The float rows, as select_float_rows (bconv_epilogue.h) instantiates them.
+struct FloatRowsAvx2 {
+  template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
+  static void run(const EpilogueConstants& c, const EpilogueRows& rows) {
+    const int n = c.channels;
+    const std::size_t words = packed_words(static_cast<std::size_t>(n));
+    for (std::size_t r = 0; r < rows.count; ++r) {
+      const std::size_t first = r * static_cast<std::size_t>(n);
+      const FloatRow<kStoreFloat, kResidual, kClamp> row(c, rows.popcounts + first, rows.bases[r],
+                                                         kResidual ? rows.residual + first : nullptr,
+                                                         kStoreFloat ? rows.y + first : nullptr);
+      row_steps<kBits>(
+          n, kBits ? rows.bits + r * words : nullptr, [&row](int o) { return row.step(o); },
+          [&row](int o, __m256i mask) { return row.masked_step(o, mask); });
+    }
   }
-}
-
-template <bool kStoreFloat, bool kBits, bool kResidual>
-EpilogueRowsFn select_clamp(EpilogueClamp clamp) {
-  switch (clamp) {
-    case EpilogueClamp::kMinMax: return bconv_epilogue_float_rows<kStoreFloat, kBits, kResidual, EpilogueClamp::kMinMax>;
-    case EpilogueClamp::kSelect: return bconv_epilogue_float_rows<kStoreFloat, kBits, kResidual, EpilogueClamp::kSelect>;
-    case EpilogueClamp::kNone: break;
-  }
-  return bconv_epilogue_float_rows<kStoreFloat, kBits, kResidual, EpilogueClamp::kNone>;
-}
-
-template <bool kStoreFloat, bool kBits>
-EpilogueRowsFn select_residual(bool residual, EpilogueClamp clamp) {
-  return residual ? select_clamp<kStoreFloat, kBits, true>(clamp) : select_clamp<kStoreFloat, kBits, false>(clamp);
-}
+};
 
 // acc * dir < limit of 8 channels as 8 bits, channel o + l in bit l.
 inline unsigned threshold_bits(__m256i acc, __m256i dir, __m256i limit) {
@@ -155,9 +143,7 @@ inline unsigned threshold_bits(__m256i acc, __m256i dir, __m256i limit) {
 }  // namespace
 
 EpilogueRowsFn bconv_epilogue_float_rows_avx2(bool store_float, bool bits, bool residual, EpilogueClamp clamp) {
-  if (store_float && bits) return select_residual<true, true>(residual, clamp);
-  if (store_float) return select_residual<true, false>(residual, clamp);
-  return select_residual<false, true>(residual, clamp);
+  return select_float_rows<FloatRowsAvx2>(store_float, bits, residual, clamp);
 }
 
 void bconv_epilogue_threshold_rows_avx2(const EpilogueConstants& c, const EpilogueRows& rows) {
