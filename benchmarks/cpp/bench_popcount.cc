@@ -48,6 +48,7 @@
 #include <string>
 #include <vector>
 
+#include "bgemm/x86/bgemm_4x8_avx2_step.h"
 #include "cpu/cpu_features.h"
 
 namespace {
@@ -237,28 +238,6 @@ __attribute__((target("avx2"), always_inline)) inline void flush(__m256i& total,
   total = _mm256_add_epi64(total, _mm256_sad_epu8(acc, _mm256_setzero_si256()));
 }
 
-// One A row x 8 channels (two accumulators), the bgemm_4x8_avx2 step.
-__attribute__((target("avx2"), always_inline)) inline void lanes_step(__m256i& acc0, __m256i& acc1, const std::uint64_t& alo,
-                                                                     const std::uint64_t& ahi, const std::uint64_t* p, __m256i lut) {
-  __m256i lo, hi, x, y;
-  asm("vpbroadcastq %[alo], %[lo]\n\t"
-      "vpbroadcastq %[ahi], %[hi]\n\t"
-      "vpxor 0(%[p]), %[lo], %[x]\n\t"
-      "vpxor 64(%[p]), %[hi], %[y]\n\t"
-      "vpshufb %[x], %[lut], %[x]\n\t"
-      "vpshufb %[y], %[lut], %[y]\n\t"
-      "vpaddb %[x], %[acc0], %[acc0]\n\t"
-      "vpaddb %[y], %[acc0], %[acc0]\n\t"
-      "vpxor 32(%[p]), %[lo], %[x]\n\t"
-      "vpxor 96(%[p]), %[hi], %[y]\n\t"
-      "vpshufb %[x], %[lut], %[x]\n\t"
-      "vpshufb %[y], %[lut], %[y]\n\t"
-      "vpaddb %[x], %[acc1], %[acc1]\n\t"
-      "vpaddb %[y], %[acc1], %[acc1]"
-      : [acc0] "+x"(acc0), [acc1] "+x"(acc1), [lo] "=&x"(lo), [hi] "=&x"(hi), [x] "=&x"(x), [y] "=&x"(y)
-      : [alo] "m"(alo), [ahi] "m"(ahi), [p] "r"(p), "m"(*reinterpret_cast<const std::uint64_t(*)[16]>(p)), [lut] "x"(lut));
-}
-
 __attribute__((target("avx2,popcnt"))) std::uint64_t run_tile_lanes(const TileData& d) {
   const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
                                        0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
@@ -272,10 +251,10 @@ __attribute__((target("avx2,popcnt"))) std::uint64_t run_tile_lanes(const TileDa
         for (auto& row : acc) row[0] = row[1] = _mm256_setzero_si256();
         for (std::size_t k = k0; k < std::min(d.K, k0 + chunk_words); ++k) {
           const std::uint64_t* p = &d.panels[(panel * d.K + k) * 16];
-          lanes_step(acc[0][0], acc[0][1], d.a_lo[r * d.K + k], d.a_hi[r * d.K + k], p, lut);
-          lanes_step(acc[1][0], acc[1][1], d.a_lo[(r + 1) * d.K + k], d.a_hi[(r + 1) * d.K + k], p, lut);
-          lanes_step(acc[2][0], acc[2][1], d.a_lo[(r + 2) * d.K + k], d.a_hi[(r + 2) * d.K + k], p, lut);
-          lanes_step(acc[3][0], acc[3][1], d.a_lo[(r + 3) * d.K + k], d.a_hi[(r + 3) * d.K + k], p, lut);
+          irnet::bgemm_4x8_avx2_step(acc[0][0], acc[0][1], d.a_lo[r * d.K + k], d.a_hi[r * d.K + k], p, lut);
+          irnet::bgemm_4x8_avx2_step(acc[1][0], acc[1][1], d.a_lo[(r + 1) * d.K + k], d.a_hi[(r + 1) * d.K + k], p, lut);
+          irnet::bgemm_4x8_avx2_step(acc[2][0], acc[2][1], d.a_lo[(r + 2) * d.K + k], d.a_hi[(r + 2) * d.K + k], p, lut);
+          irnet::bgemm_4x8_avx2_step(acc[3][0], acc[3][1], d.a_lo[(r + 3) * d.K + k], d.a_hi[(r + 3) * d.K + k], p, lut);
         }
         for (auto& row : acc) flush(total, row[0]), flush(total, row[1]);
       }

@@ -34,14 +34,13 @@
 // panel words are memory operands of vpxor (L1 resident).
 #include <immintrin.h>
 
+#include "bgemm/x86/bgemm_4x8_avx2_step.h"
 #include "bgemm/x86/bgemm_x86.h"
 
 namespace irnet {
 namespace {
 
 constexpr int kTileRows = 4;
-constexpr std::size_t kTileChannels = 8;
-constexpr std::size_t kPanelStride = 2 * kTileChannels;  // words per k in the panel: 8 low, 8 high
 constexpr std::size_t kMaxChunk = 31;                     // 31 steps * at most 8 per byte = 248 <= 255
 constexpr std::size_t kSplitWords = 2048;                 // A nibble buffer: 2 x 16 KiB
 constexpr BitWord kLowNibbles = 0x0F0F0F0F0F0F0F0Full;
@@ -83,10 +82,10 @@ void split_nibbles(const BitWord* src, std::size_t n, BitWord* lo, BitWord* hi) 
 void pack_panel(const BitWord* B, std::size_t ldb, std::size_t channels, std::size_t k0, std::size_t chunk,
                 BitWord* panel) {
   std::size_t k = 0;
-  if (channels == kTileChannels) {
+  if (channels == kBgemm4x8Channels) {
     for (; k + 4 <= chunk; k += 4) {
-      __m256i words[kTileChannels / 4][4];  // [channel block][word]: 4 channels' word k + i
-      for (std::size_t half = 0; half < kTileChannels / 4; ++half) {
+      __m256i words[kBgemm4x8Channels / 4][4];  // [channel block][word]: 4 channels' word k + i
+      for (std::size_t half = 0; half < kBgemm4x8Channels / 4; ++half) {
         __m256i rows[4];
         for (std::size_t j = 0; j < 4; ++j)  // channel 2j + half
           rows[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(B + (2 * j + half) * ldb + k0 + k));
@@ -100,18 +99,18 @@ void pack_panel(const BitWord* B, std::size_t ldb, std::size_t channels, std::si
         words[half][3] = _mm256_permute2x128_si256(odd01, odd23, 0x31);
       }
       for (std::size_t i = 0; i < 4; ++i)
-        for (std::size_t half = 0; half < kTileChannels / 4; ++half) {
-          BitWord* out = panel + (k + i) * kPanelStride + 4 * half;
+        for (std::size_t half = 0; half < kBgemm4x8Channels / 4; ++half) {
+          BitWord* out = panel + (k + i) * kBgemm4x8PanelStride + 4 * half;
           _mm256_store_si256(reinterpret_cast<__m256i*>(out), low_nibbles(words[half][i]));
-          _mm256_store_si256(reinterpret_cast<__m256i*>(out + kTileChannels), high_nibbles(words[half][i]));
+          _mm256_store_si256(reinterpret_cast<__m256i*>(out + kBgemm4x8Channels), high_nibbles(words[half][i]));
         }
     }
   }
   for (; k < chunk; ++k)
-    for (std::size_t j = 0; j < kTileChannels; ++j) {
+    for (std::size_t j = 0; j < kBgemm4x8Channels; ++j) {
       const BitWord w = j < channels ? B[j * ldb + k0 + k] : 0;
-      panel[k * kPanelStride + panel_lane(j)] = low_nibbles(w);
-      panel[k * kPanelStride + kTileChannels + panel_lane(j)] = high_nibbles(w);
+      panel[k * kBgemm4x8PanelStride + panel_lane(j)] = low_nibbles(w);
+      panel[k * kBgemm4x8PanelStride + kBgemm4x8Channels + panel_lane(j)] = high_nibbles(w);
     }
 }
 
@@ -133,31 +132,6 @@ __attribute__((always_inline)) inline void prefetch_panel(const BitWord* B, std:
   }
 }
 
-// acc0 += byte popcounts of (a, a, a, a) ^ channels 0, 2, 4, 6 of panel row p,
-// acc1 += the same for channels 1, 3, 5, 7; a given as its two nibble words.
-// Byte offsets in the panel row: low nibbles of the even channels at 0, of
-// the odd ones at 32; high nibbles at 64 and 96.
-__attribute__((always_inline)) inline void step(__m256i& acc0, __m256i& acc1, const BitWord& alo, const BitWord& ahi,
-                                                const BitWord* p, __m256i lut) {
-  __m256i lo, hi, x, y;
-  asm("vpbroadcastq %[alo], %[lo]\n\t"
-      "vpbroadcastq %[ahi], %[hi]\n\t"
-      "vpxor 0(%[p]), %[lo], %[x]\n\t"
-      "vpxor 64(%[p]), %[hi], %[y]\n\t"
-      "vpshufb %[x], %[lut], %[x]\n\t"
-      "vpshufb %[y], %[lut], %[y]\n\t"
-      "vpaddb %[x], %[acc0], %[acc0]\n\t"
-      "vpaddb %[y], %[acc0], %[acc0]\n\t"
-      "vpxor 32(%[p]), %[lo], %[x]\n\t"
-      "vpxor 96(%[p]), %[hi], %[y]\n\t"
-      "vpshufb %[x], %[lut], %[x]\n\t"
-      "vpshufb %[y], %[lut], %[y]\n\t"
-      "vpaddb %[x], %[acc1], %[acc1]\n\t"
-      "vpaddb %[y], %[acc1], %[acc1]"
-      : [acc0] "+x"(acc0), [acc1] "+x"(acc1), [lo] "=&x"(lo), [hi] "=&x"(hi), [x] "=&x"(x), [y] "=&x"(y)
-      : [alo] "m"(alo), [ahi] "m"(ahi), [p] "r"(p), "m"(*reinterpret_cast<const BitWord(*)[kPanelStride]>(p)), [lut] "x"(lut));
-}
-
 // Rows 0..MR-1 of a tile over one chunk (A rows as nibble words, `chunk`
 // apart): stores (or, with `accumulate`, adds to C) the first `channels` sums of each row.
 template <int MR>
@@ -172,7 +146,7 @@ void tile(std::size_t chunk, const BitWord* alo, const BitWord* ahi, const BitWo
   for (std::size_t k = 0; k < chunk; ++k)
 #pragma GCC unroll 4
     for (int m = 0; m < MR; ++m)
-      step(acc[m][0], acc[m][1], alo[m * chunk + k], ahi[m * chunk + k], panel + k * kPanelStride, lut);
+      bgemm_4x8_avx2_step(acc[m][0], acc[m][1], alo[m * chunk + k], ahi[m * chunk + k], panel + k * kBgemm4x8PanelStride, lut);
   // Lane sums of the even and the odd channels: the odd ones in the high dwords.
 #pragma GCC unroll 4
   for (int m = 0; m < MR; ++m) {
@@ -180,11 +154,11 @@ void tile(std::size_t chunk, const BitWord* alo, const BitWord* ahi, const BitWo
     const __m256i odd = _mm256_sad_epu8(acc[m][1], zero);
     __m256i sums = _mm256_or_si256(even, _mm256_slli_epi64(odd, 32));
     std::int32_t* c = C + m * ldc;
-    if (channels == kTileChannels) {
+    if (channels == kBgemm4x8Channels) {
       if (accumulate) sums = _mm256_add_epi32(sums, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c)));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(c), sums);
     } else {
-      alignas(32) std::int32_t row[kTileChannels];
+      alignas(32) std::int32_t row[kBgemm4x8Channels];
       _mm256_store_si256(reinterpret_cast<__m256i*>(row), sums);
       for (std::size_t j = 0; j < channels; ++j) c[j] = accumulate ? c[j] + row[j] : row[j];
     }
@@ -200,8 +174,8 @@ void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* 
   const std::size_t chunk_words = (K + chunks - 1) / chunks;
   // Rows per group: as many whole tiles as fit in the A nibble buffer.
   const std::size_t group_rows = (chunk_words == 0 ? kSplitWords : kSplitWords / chunk_words) / kTileRows * kTileRows;
-  const std::size_t channels_first = N < kTileChannels ? N : kTileChannels;  // of the first panel
-  alignas(32) BitWord panel[kMaxChunk * kPanelStride];
+  const std::size_t channels_first = N < kBgemm4x8Channels ? N : kBgemm4x8Channels;  // of the first panel
+  alignas(32) BitWord panel[kMaxChunk * kBgemm4x8PanelStride];
   alignas(32) BitWord a_nibbles[2 * kSplitWords];
   for (std::size_t g0 = 0; g0 < M; g0 += group_rows) {
     const std::size_t rows = M - g0 < group_rows ? M - g0 : group_rows;
@@ -211,13 +185,13 @@ void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* 
       BitWord* ahi = a_nibbles + kSplitWords;
       for (std::size_t r = 0; r < rows; ++r)
         split_nibbles(A + (g0 + r) * lda + k0, chunk, alo + r * chunk, ahi + r * chunk);
-      for (std::size_t n0 = 0; n0 < N; n0 += kTileChannels) {
-        const std::size_t channels = N - n0 < kTileChannels ? N - n0 : kTileChannels;
+      for (std::size_t n0 = 0; n0 < N; n0 += kBgemm4x8Channels) {
+        const std::size_t channels = N - n0 < kBgemm4x8Channels ? N - n0 : kBgemm4x8Channels;
         pack_panel(B + n0 * ldb, ldb, channels, k0, chunk, panel);
         // The next panel: the following 8 channels, or the next chunk's first ones.
-        const std::size_t next_n0 = n0 + kTileChannels;
+        const std::size_t next_n0 = n0 + kBgemm4x8Channels;
         if (next_n0 < N)
-          prefetch_panel(B + next_n0 * ldb, ldb, N - next_n0 < kTileChannels ? N - next_n0 : kTileChannels, k0, chunk);
+          prefetch_panel(B + next_n0 * ldb, ldb, N - next_n0 < kBgemm4x8Channels ? N - next_n0 : kBgemm4x8Channels, k0, chunk);
         else if (k0 + chunk < K)
           prefetch_panel(B, ldb, channels_first, k0 + chunk, K - k0 - chunk < chunk_words ? K - k0 - chunk : chunk_words);
         const bool accumulate = k0 != 0;
