@@ -253,6 +253,16 @@ TEST(huge_counts_and_sizes) {
   const auto t = big.tensor("big", 1, {1u << 30, 1u << 30, 1u << 30, 1u << 30});
   big.io({t}, {t});
   CHECK_THROWS(parse(big.build()), "tensor 0 'big': shape [1073741824, 1073741824, 1073741824, 1073741824] is too large");
+  // An activation just over the 1 GiB limit (2^28 + 1 floats) is refused, one at it accepted.
+  IrbTestWriter over;
+  const auto o = over.tensor("wide", 1, {1, (1u << 28) + 1});
+  over.io({o}, {o});
+  CHECK_THROWS(parse(over.build()), "tensor 0 'wide': activation of shape [1, 268435457] takes 1073741828 bytes, "
+                                    "more than the limit of 1073741824 (1 GiB)");
+  IrbTestWriter at_limit;
+  const auto l = at_limit.tensor("wide", 1, {1, 1u << 28});
+  at_limit.io({l}, {l});
+  CHECK(parse(at_limit.build()).tensors.size() == 1);
 }
 
 TEST(tensor_record_checks) {

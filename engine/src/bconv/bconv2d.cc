@@ -48,6 +48,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "common/check.h"
 #include "cpu/kernel_registry.h"
@@ -95,21 +96,27 @@ void float_epilogue_row(int n, const std::int32_t* acc, const float* pow2, const
   }
 }
 
-// Distinct validity patterns of the kernel taps along one axis: class_of[o]
-// for each output position o, and patterns[class][tap] = tap inside the input.
+// The taps of one axis that fall inside the input at output position o form
+// one range [first, last) (a tap's position grows with its index). Output
+// positions are grouped into classes of equal ranges: class_of[o] and
+// ranges[class]. Both ends only move down as o grows, so equal ranges are
+// consecutive and there are at most 2 * kernel + 1 classes, found in one pass
+// (a file's geometry is untrusted: nothing here is quadratic in it).
 void classify_axis(int out_n, int in_n, int stride, int pad_before, int kernel, int dilation,
-                   std::vector<int>& class_of, std::vector<std::vector<char>>& patterns) {
+                   std::vector<int>& class_of, std::vector<std::pair<int, int>>& ranges) {
   class_of.assign(out_n, 0);
-  patterns.clear();
-  std::vector<char> valid(kernel);
+  ranges.clear();
   for (int o = 0; o < out_n; ++o) {
-    for (int t = 0; t < kernel; ++t) {
-      const std::int64_t pos = std::int64_t(o) * stride - pad_before + std::int64_t(t) * dilation;
-      valid[t] = pos >= 0 && pos < in_n;
-    }
-    auto it = std::find(patterns.begin(), patterns.end(), valid);
-    if (it == patterns.end()) it = patterns.insert(patterns.end(), valid);
-    class_of[o] = static_cast<int>(it - patterns.begin());
+    const std::int64_t start = std::int64_t(o) * stride - pad_before;
+    // The first tap t in [0, kernel] with start + t * dilation >= bound.
+    const auto first_tap_at = [&](std::int64_t bound) {
+      if (start >= bound) return 0;
+      return static_cast<int>(std::min<std::int64_t>(kernel, (bound - start + dilation - 1) / dilation));
+    };
+    const int first = first_tap_at(0);
+    const std::pair<int, int> range{first, std::max(first, first_tap_at(in_n))};
+    if (ranges.empty() || ranges.back() != range) ranges.push_back(range);
+    class_of[o] = static_cast<int>(ranges.size()) - 1;
   }
 }
 
@@ -196,20 +203,35 @@ void BConv2d::init_accumulator_base() {
         negatives += __builtin_popcountll(k + 1 == group_words_ ? w[k] & tail_mask_ : w[k]);
       tap_sum[std::size_t(o) * taps + t] = in_c_group_ - 2 * negatives;
     }
-  std::vector<std::vector<char>> row_patterns, col_patterns;
-  classify_axis(out_h_, g_.in_h, g_.stride_h, g_.pad_top, g_.kernel_h, g_.dilation_h, row_class_,
-                row_patterns);
-  classify_axis(out_w_, g_.in_w, g_.stride_w, g_.pad_left, g_.kernel_w, g_.dilation_w, col_class_,
-                col_patterns);
-  n_col_classes_ = static_cast<int>(col_patterns.size());
-  acc_base_.assign(row_patterns.size() * col_patterns.size() * oc, k_bits_);
-  for (std::size_t rc = 0; rc < row_patterns.size(); ++rc)
-    for (std::size_t cc = 0; cc < col_patterns.size(); ++cc) {
-      std::int32_t* base = &acc_base_[(rc * col_patterns.size() + cc) * oc];
-      for (int i = 0; i < g_.kernel_h; ++i)
-        for (int j = 0; j < g_.kernel_w; ++j)
-          if (!(row_patterns[rc][i] && col_patterns[cc][j]))
-            for (int o = 0; o < oc; ++o) base[o] -= tap_sum[std::size_t(o) * taps + i * g_.kernel_w + j];
+  // tap_sum summed over the taps [0, i) x [0, j): rect[o][i][j], so that the
+  // sum over any rectangle of taps is four lookups.
+  const int kh = g_.kernel_h, kw = g_.kernel_w;
+  const std::size_t rect_size = std::size_t(kh + 1) * (kw + 1);
+  std::vector<std::int64_t> rect(std::size_t(oc) * rect_size, 0);
+  for (int o = 0; o < oc; ++o) {
+    std::int64_t* r = &rect[std::size_t(o) * rect_size];
+    for (int i = 0; i < kh; ++i)
+      for (int j = 0; j < kw; ++j)
+        r[(i + 1) * (kw + 1) + j + 1] = tap_sum[std::size_t(o) * taps + i * kw + j] + r[i * (kw + 1) + j + 1] +
+                                        r[(i + 1) * (kw + 1) + j] - r[i * (kw + 1) + j];
+  }
+  std::vector<std::pair<int, int>> row_ranges, col_ranges;
+  classify_axis(out_h_, g_.in_h, g_.stride_h, g_.pad_top, kh, g_.dilation_h, row_class_, row_ranges);
+  classify_axis(out_w_, g_.in_w, g_.stride_w, g_.pad_left, kw, g_.dilation_w, col_class_, col_ranges);
+  n_col_classes_ = static_cast<int>(col_ranges.size());
+  // base = k_bits - (sum over the padded taps) = k_bits - all taps + the valid rectangle.
+  acc_base_.assign(row_ranges.size() * col_ranges.size() * oc, 0);
+  for (std::size_t rc = 0; rc < row_ranges.size(); ++rc)
+    for (std::size_t cc = 0; cc < col_ranges.size(); ++cc) {
+      const auto [i0, i1] = row_ranges[rc];
+      const auto [j0, j1] = col_ranges[cc];
+      std::int32_t* base = &acc_base_[(rc * col_ranges.size() + cc) * oc];
+      for (int o = 0; o < oc; ++o) {
+        const std::int64_t* r = &rect[std::size_t(o) * rect_size];
+        const auto at = [&](int i, int j) { return r[std::size_t(i) * (kw + 1) + j]; };
+        const std::int64_t valid = at(i1, j1) - at(i0, j1) - at(i1, j0) + at(i0, j0);
+        base[o] = static_cast<std::int32_t>(k_bits_ - at(kh, kw) + valid);
+      }
     }
 }
 

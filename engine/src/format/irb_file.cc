@@ -258,6 +258,9 @@ class GraphParser {
       const auto size = cur_.read<std::uint64_t>("tensor data_size");
       if (offset == kIrbActivationOffset) {
         if (size != 0) cur_.error(at, str_cat(who, ": an activation must have data_size 0"));
+        if (bytes > kIrbMaxActivationBytes)
+          cur_.error(at, str_cat(who, ": activation of shape ", shape_str(t.shape), " takes ", bytes,
+                                 " bytes, more than the limit of ", kIrbMaxActivationBytes, " (1 GiB)"));
       } else {
         if (size != bytes)
           cur_.error(at, str_cat(who, ": constant data_size ", size, " but ", dtype_name(t.dtype),

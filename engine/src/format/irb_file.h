@@ -28,6 +28,10 @@ constexpr std::uint32_t kIrbAbsentTensor = 0xFFFFFFFFu;
 constexpr std::uint64_t kIrbActivationOffset = ~std::uint64_t{0};
 constexpr std::size_t kIrbConstAlign = 64;
 constexpr std::size_t kIrbMaxRank = 6;
+// The largest activation a model may declare. Far above any network this
+// engine targets (ResNet-18's largest is 3.2 MB), and it keeps an untrusted
+// file from making the loader build per-pixel tables and arenas of many GB.
+constexpr std::size_t kIrbMaxActivationBytes = std::size_t{1} << 30;
 
 // Owns a 64-byte aligned byte buffer (the file contents, a run's arena).
 //
