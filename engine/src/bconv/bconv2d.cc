@@ -51,6 +51,7 @@
 #include <utility>
 
 #include "common/check.h"
+#include "common/window_axis.h"
 #include "cpu/kernel_registry.h"
 
 namespace irnet {
@@ -96,25 +97,17 @@ void float_epilogue_row(int n, const std::int32_t* acc, const float* pow2, const
   }
 }
 
-// The taps of one axis that fall inside the input at output position o form
-// one range [first, last) (a tap's position grows with its index). Output
-// positions are grouped into classes of equal ranges: class_of[o] and
-// ranges[class]. Both ends only move down as o grows, so equal ranges are
-// consecutive and there are at most 2 * kernel + 1 classes, found in one pass
-// (a file's geometry is untrusted: nothing here is quadratic in it).
-void classify_axis(int out_n, int in_n, int stride, int pad_before, int kernel, int dilation,
-                   std::vector<int>& class_of, std::vector<std::pair<int, int>>& ranges) {
-  class_of.assign(out_n, 0);
+// Output positions of one axis grouped into classes of equal inside-tap
+// ranges [first, last) (WindowAxis): class_of[o] and ranges[class]. Both ends
+// only move down as o grows, so equal ranges are consecutive and there are at
+// most 2 * kernel + 1 classes, found in one pass (a file's geometry is
+// untrusted: nothing here is quadratic in it).
+void classify_axis(const WindowAxis& axis, std::vector<int>& class_of, std::vector<std::pair<int, int>>& ranges) {
+  class_of.assign(axis.out, 0);
   ranges.clear();
-  for (int o = 0; o < out_n; ++o) {
-    const std::int64_t start = std::int64_t(o) * stride - pad_before;
-    // The first tap t in [0, kernel] with start + t * dilation >= bound.
-    const auto first_tap_at = [&](std::int64_t bound) {
-      if (start >= bound) return 0;
-      return static_cast<int>(std::min<std::int64_t>(kernel, (bound - start + dilation - 1) / dilation));
-    };
-    const int first = first_tap_at(0);
-    const std::pair<int, int> range{first, std::max(first, first_tap_at(in_n))};
+  for (std::int64_t o = 0; o < axis.out; ++o) {
+    const auto first = static_cast<int>(std::min(axis.first_tap(o), axis.kernel));  // a window all in the padding
+    const std::pair<int, int> range{first, std::max<int>(first, axis.last_tap(o))};
     if (ranges.empty() || ranges.back() != range) ranges.push_back(range);
     class_of[o] = static_cast<int>(ranges.size()) - 1;
   }
@@ -216,8 +209,8 @@ void BConv2d::init_accumulator_base() {
                                         r[(i + 1) * (kw + 1) + j] - r[i * (kw + 1) + j];
   }
   std::vector<std::pair<int, int>> row_ranges, col_ranges;
-  classify_axis(out_h_, g_.in_h, g_.stride_h, g_.pad_top, kh, g_.dilation_h, row_class_, row_ranges);
-  classify_axis(out_w_, g_.in_w, g_.stride_w, g_.pad_left, kw, g_.dilation_w, col_class_, col_ranges);
+  classify_axis({g_.in_h, kh, g_.stride_h, g_.dilation_h, g_.pad_top, g_.pad_bottom, out_h_}, row_class_, row_ranges);
+  classify_axis({g_.in_w, kw, g_.stride_w, g_.dilation_w, g_.pad_left, g_.pad_right, out_w_}, col_class_, col_ranges);
   n_col_classes_ = static_cast<int>(col_ranges.size());
   // base = k_bits - (sum over the padded taps) = k_bits - all taps + the valid rectangle.
   acc_base_.assign(row_ranges.size() * col_ranges.size() * oc, 0);

@@ -7,7 +7,7 @@ namespace irnet {
 
 namespace {
 
-void finish_axis(const NodeView& node, PoolAxis& a, bool ceil_mode, const char* axis_name) {
+void finish_axis(const NodeView& node, WindowAxis& a, bool ceil_mode, const char* axis_name) {
   const std::int64_t extent = a.dilation * (a.kernel - 1) + 1;
   if (a.pad_begin >= extent || a.pad_end >= extent)
     node.fail(str_cat("pads on the ", axis_name, " axis (", a.pad_begin, ", ", a.pad_end,

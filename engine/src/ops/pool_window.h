@@ -3,7 +3,7 @@
 // For output pixel (n, oh, ow) and every channel c, the taps of the window
 // that fall inside the input are visited in (i, j) order (tap (i, j) reads
 // x[n, hs + i*dh, ws + j*dw, c], hs/ws the window start, taps from
-// PoolAxis::first_tap/last_tap) and folded into one accumulator:
+// WindowAxis::first_tap/last_tap) and folded into one accumulator:
 //   acc = Reduction::kInit;  for each tap: acc = Reduction::step(acc, x)
 //   y[n, oh, ow, c] = reduction.finish(acc, window)
 // where `window` (PoolWindow) says which pixel it is and which taps it had.
@@ -192,7 +192,7 @@ __attribute__((noinline)) void reduce_full_windows(Reduction reduction, const Po
 
 // Output columns [begin, end) whose windows have every tap inside the input
 // along the width (a contiguous range, possibly empty).
-inline void full_window_columns(const PoolAxis& a, std::int64_t* begin, std::int64_t* end) {
+inline void full_window_columns(const WindowAxis& a, std::int64_t* begin, std::int64_t* end) {
   const auto full = [&](std::int64_t o) { return a.first_tap(o) == 0 && a.last_tap(o) == a.kernel; };
   std::int64_t b = 0, e = a.out;
   while (b < e && !full(b)) ++b;
