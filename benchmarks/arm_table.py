@@ -35,7 +35,7 @@ BREAKDOWN = [
     ("binary: bgemm edge tiles", re.compile(r"Neon(A64|A32)Kernel::tile")),  # intrinsics, CPI of the rest
     ("binary: bgemm kernel", re.compile(r"bgemm")),
     ("binary: im2col", re.compile(r"BConv2d::im2col|im2col_rows")),
-    ("binary: epilogue", re.compile(r"BConv2d::epilogue|bconv_epilogue")),
+    ("binary: epilogue", re.compile(r"BConv2d::epilogue|bconv_epilogue|EpilogueFloatRows|epilogue_residuals")),
     ("sign packing", re.compile(r"pack_signs")),
     ("float: stem kernel", re.compile(r"sconv")),
     ("float: sgemm kernel", re.compile(r"sgemm")),

@@ -281,11 +281,27 @@ void BConv2d::select_fused_epilogue() {
       return;
     }
   }
+  if (kernel->float_constants_ok != nullptr && !kernel->float_constants_ok(epilogue_constants())) {
+    fused_multiplier_.clear();
+    return;
+  }
   const EpilogueClamp clamp = !out_.has_clamp ? EpilogueClamp::kNone
                               : out_.clamp_lo != 0.f && out_.clamp_hi != 0.f ? EpilogueClamp::kMinMax
                                                                               : EpilogueClamp::kSelect;
   fused_rows_ = kernel->float_rows(out_.mode != BConv2dOutput::kBits, out_.mode != BConv2dOutput::kFloat,
                                    out_.has_residual, clamp);
+}
+
+EpilogueConstants BConv2d::epilogue_constants() const {
+  EpilogueConstants c;
+  c.channels = g_.out_c;
+  c.multiplier = fused_multiplier_.data();
+  c.bias = bias_.data();
+  c.clamp_lo = out_.clamp_lo;
+  c.clamp_hi = out_.clamp_hi;
+  c.dir = bit_dir_.data();
+  c.limit = bit_limit_.data();
+  return c;
 }
 
 std::size_t BConv2d::output_rows() const {
@@ -351,14 +367,6 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
   const bool want_float = out_.mode == BConv2dOutput::kFloat || out_.mode == BConv2dOutput::kFloatAndBits;
   const bool want_bits = out_.mode == BConv2dOutput::kBits || out_.mode == BConv2dOutput::kFloatAndBits;
   if (fused_rows_ != nullptr) {
-    EpilogueConstants c;
-    c.channels = oc;
-    c.multiplier = fused_multiplier_.data();
-    c.bias = bias_.data();
-    c.clamp_lo = out_.clamp_lo;
-    c.clamp_hi = out_.clamp_hi;
-    c.dir = bit_dir_.data();
-    c.limit = bit_limit_.data();
     EpilogueRows block;
     block.count = rows;
     block.popcounts = counts;
@@ -366,7 +374,7 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
     block.residual = out_.has_residual ? residual + row_begin * oc : nullptr;
     block.y = want_float ? out_f32 + row_begin * oc : nullptr;
     block.bits = want_bits ? out_bits + row_begin * out_words_ : nullptr;
-    fused_rows_(c, block);
+    fused_rows_(epilogue_constants(), block);
     return;
   }
   // Portable: branch-free passes over the channels of one row (the compiler

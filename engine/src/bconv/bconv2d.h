@@ -92,6 +92,7 @@ class BConv2d {
   void init_accumulator_base();
   void init_epilogue_constants();
   void select_fused_epilogue();
+  EpilogueConstants epilogue_constants() const;  // what the fused rows read
   void check_buffers(const BitWord* input, const float* residual, const std::int32_t* out_i32,
                      const float* out_f32, const BitWord* out_bits) const;
   void im2col_group(std::size_t row_begin, std::size_t rows, int group, const BitWord* input,

@@ -3,6 +3,8 @@
 
 #if defined(IRNET_ARCH_arm64)
 #include "bconv/arm64/bconv_epilogue_neon_a64.h"
+#elif defined(IRNET_ARCH_arm32)
+#include "bconv/arm32/bconv_epilogue_neon_a32.h"
 #elif defined(IRNET_ARCH_x86)
 #include "bconv/x86/bconv_epilogue_avx2.h"
 #include "cpu/cpu_features.h"
@@ -15,6 +17,11 @@ const FusedEpilogueKernel* fused_epilogue_kernel() {
   static const FusedEpilogueKernel kNeonA64 = {"bconv_epilogue_neon_a64", bconv_epilogue_float_rows_neon_a64,
                                                bconv_epilogue_threshold_rows_neon_a64};
   return &kNeonA64;
+#elif defined(IRNET_ARCH_arm32)
+  static const FusedEpilogueKernel kNeonA32 = {"bconv_epilogue_neon_a32", bconv_epilogue_float_rows_neon_a32,
+                                               bconv_epilogue_threshold_rows_neon_a32,
+                                               bconv_epilogue_float_constants_ok_neon_a32};
+  return &kNeonA32;
 #elif defined(IRNET_ARCH_x86)
   static const FusedEpilogueKernel kAvx2 = {"bconv_epilogue_avx2", bconv_epilogue_float_rows_avx2,
                                             bconv_epilogue_threshold_rows_avx2};

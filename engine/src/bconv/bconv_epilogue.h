@@ -62,6 +62,10 @@ struct FusedEpilogueKernel {
   // clamp; needs store_float or bits (a row with neither has no output).
   EpilogueRowsFn (*float_rows)(bool store_float, bool bits, bool residual, EpilogueClamp clamp);
   EpilogueRowsFn threshold_rows;
+  // nullptr: the float rows are exact for all constants. Otherwise false for
+  // constants they cannot compute exactly (multiplier, bias, clamp bounds;
+  // checked once per conv), which then take BConv2d's portable epilogue.
+  bool (*float_constants_ok)(const EpilogueConstants& c) = nullptr;
 };
 
 // The instantiation Rows::run<kStoreFloat, kBits, kResidual, kClamp> (each

@@ -8,13 +8,7 @@
 //      the bits s (as int32) instead, exactly: x < 0 iff the sign is set, x is
 //      not -0 (s = INT32_MIN) and not a NaN (s > bits of -inf), i.e.
 //      INT32_MIN < s <= bits(-inf) = -2^23.
-//   2. Narrow the masks to bytes (vmovn twice): one d register = 8 channels,
-//      byte i = 0xFF or 0x00.
-//   3. AND byte i with its bit weight 2^i and add neighbouring bytes in three
-//      vpadd.u8 levels over the eight d registers: the weights are distinct
-//      powers of two, so each sum is the OR of its bits, and byte j of the
-//      final d register holds channels 8j..8j+7 (bit b = channel 8j+b), which
-//      read little-endian is the packed word.
+//   2. The masks of 64 channels to one word (sign_bytes_neon_a32.h).
 // A row's last partial word is packed from a zero-filled copy of its tail.
 #include "bitpack/arm32/bitpack_neon_a32.h"
 
@@ -23,6 +17,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "bitpack/arm32/sign_bytes_neon_a32.h"
 #include "bitpack/bitpack_rows.h"
 #include "cpu/kernel_registry.h"
 
@@ -37,23 +32,11 @@ inline uint32x4_t negative_lanes(const float* x) {
   return vandq_u32(vcgtq_s32(s, minus_zero), vcleq_s32(s, minus_inf));
 }
 
-// Eight channels as bit-weighted bytes: byte i = 2^i if x[i] < 0, else 0.
-inline uint8x8_t weighted_signs_8(const float* x, uint8x8_t weights) {
-  const uint32x4_t lo = negative_lanes(x);
-  const uint32x4_t hi = negative_lanes(x + 4);
-  const uint16x8_t mask16 = vcombine_u16(vmovn_u32(lo), vmovn_u32(hi));
-  return vand_u8(vmovn_u16(mask16), weights);
-}
-
 inline BitWord pack_64(const float* x) {
-  static const std::uint8_t kWeights[8] = {1, 2, 4, 8, 16, 32, 64, 128};
-  const uint8x8_t weights = vld1_u8(kWeights);
-  uint8x8_t level[4];
-  for (int i = 0; i < 4; ++i)
-    level[i] = vpadd_u8(weighted_signs_8(x + 16 * i, weights),
-                        weighted_signs_8(x + 16 * i + 8, weights));
-  const uint8x8_t s = vpadd_u8(vpadd_u8(level[0], level[1]), vpadd_u8(level[2], level[3]));
-  return vget_lane_u64(vreinterpret_u64_u8(s), 0);
+  const uint8x8_t weights = sign_byte_weights();
+  return pack_sign_word([&](int j) {
+    return weighted_sign_bytes(negative_lanes(x + 8 * j), negative_lanes(x + 8 * j + 4), weights);
+  });
 }
 
 }  // namespace

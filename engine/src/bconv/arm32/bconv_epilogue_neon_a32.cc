@@ -1,0 +1,228 @@
+// ARMv7 NEON fused epilogue rows: 4 channels per q register, 8 per step.
+//
+// ARMv7 NEON is not IEEE on two points: it flushes subnormal inputs and
+// results to (signed) zero, and a NaN result is always the default NaN
+// instead of the NaN operand. The reference (bconv_epilogue.h) runs on VFP,
+// which has neither. This kernel is exact because it only runs where neither
+// can happen:
+//   - constants (float_constants_ok, checked once when BConv2d is built):
+//     every multiplier, bias and clamp bound is 0, +-inf, or a finite float
+//     with |x| >= 2^-102 (no NaN, nothing smaller). Otherwise BConv2d keeps
+//     its portable epilogue;
+//   - residuals (checked per row, before anything of it is written: the
+//     residual may be the output itself): the same condition; a row that
+//     breaks it runs one channel at a time on VFP.
+// Why that suffices. A float x with |x| >= 2^-102 has an ulp >= 2^-125. Let
+// a, b be zero or normal with max(|a|, |b|) >= 2^-102. If one is zero, a + b
+// is the other. Else a + b can only fall below 2^-126 by cancellation, so
+// |a| and |b| are both > 2^-103, both ulps are >= 2^-126, and the exact sum is
+// a nonzero multiple of 2^-126 (or zero): a + b is never subnormal. Now
+//   float(acc) * m: 0, or |acc| >= 1 times |m| >= 2^-102 (or an infinity);
+//   + bias, + residual: each step adds an operand that is 0, infinite or
+//   >= 2^-102 to a value that is 0 or normal (or infinite);
+// so no input and no result is ever subnormal, and min/max/compares against
+// the bounds see normal numbers. NaNs: no operand is a NaN, so every NaN is
+// generated (inf - inf, 0 * inf) and is the default NaN on VFP as well;
+// vmin/vmax of a NaN y return the default NaN, which is y.
+//
+// Per 8 channels: acc = base - 2 * popcount (vmls), vcvt, vmul by the exact
+// multiplier, vadd bias, (vadd residual), (clamp), store y, vclt #0 for the
+// bits (exact: y is never subnormal), narrowed and summed into words as in
+// sign_bytes_neon_a32.h. Channels past the last full word (float-only rows:
+// past the last full 8-channel step) run on VFP one at a time.
+// Threshold rows (bits only, no residual): integers only, acc * dir < limit.
+#include "bconv/arm32/bconv_epilogue_neon_a32.h"
+
+#include <arm_neon.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "bitpack/arm32/sign_bytes_neon_a32.h"
+
+namespace irnet {
+namespace {
+
+constexpr int kStep = 8;                         // channels per step: two q registers
+constexpr std::uint32_t kTinyBits = 25u << 23;   // 2^-102 (biased exponent 127 - 102)
+constexpr std::uint32_t kInfBits = 0x7F800000u;  // +inf
+
+std::uint32_t float_bits(float x) {
+  std::uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return u;
+}
+
+// 0, +-inf, or finite with |x| >= 2^-102 (see above).
+bool neon_exact_operand(float x) {
+  const std::uint32_t magnitude = float_bits(x) & 0x7FFFFFFFu;
+  return magnitude == 0 || (magnitude >= kTinyBits && magnitude <= kInfBits);
+}
+
+// Every residual of a row passes neon_exact_operand. Vector part on the bits
+// shifted left by one (the sign dropped, magnitude m = 2 * |bits|): a lane
+// fails if 0 < m < 2 * kTinyBits, i.e. m - 2 < 2 * kTinyBits - 2 unsigned,
+// or m > 2 * kInfBits (a NaN).
+bool epilogue_residuals_neon_exact(const float* r, int n) {
+  const uint32x4_t two = vdupq_n_u32(2), tiny = vdupq_n_u32(2 * kTinyBits - 2),
+                   inf = vdupq_n_u32(2 * kInfBits);
+  uint32x4_t bad = vdupq_n_u32(0);
+  int o = 0;
+  for (; o + 4 <= n; o += 4) {
+    const uint32x4_t m = vshlq_n_u32(vreinterpretq_u32_f32(vld1q_f32(r + o)), 1);
+    bad = vorrq_u32(bad, vcltq_u32(vsubq_u32(m, two), tiny));
+    bad = vorrq_u32(bad, vcgtq_u32(m, inf));
+  }
+  const uint32x2_t half = vorr_u32(vget_low_u32(bad), vget_high_u32(bad));
+  if ((vget_lane_u32(half, 0) | vget_lane_u32(half, 1)) != 0) return false;
+  for (; o < n; ++o)
+    if (!neon_exact_operand(r[o])) return false;
+  return true;
+}
+
+// Ordered float compares as single NEON instructions (gcc lowers the
+// vcltq_f32 family to VFP compares on ARMv7, since NEON's flush would change
+// them for subnormals, which cannot occur here).
+inline uint32x4_t greater(float32x4_t a, float32x4_t b) {
+  uint32x4_t m;
+  __asm__("vcgt.f32 %q0, %q1, %q2" : "=w"(m) : "w"(a), "w"(b));
+  return m;
+}
+inline uint32x4_t negative(float32x4_t y) {  // y < 0: false for -0 and NaN
+  uint32x4_t m;
+  __asm__("vclt.f32 %q0, %q1, #0" : "=w"(m) : "w"(y));
+  return m;
+}
+
+inline float clamp_select(float y, float lo, float hi) { return y < lo ? lo : (y > hi ? hi : y); }
+
+// One row's inputs and y, 4 channels (value_4) or one (value_1) at channel o.
+template <bool kResidual, EpilogueClamp kClamp>
+class FloatRow {
+ public:
+  FloatRow(const EpilogueConstants& c, const std::int32_t* popcounts, const std::int32_t* base,
+           const float* residual)
+      : popcounts_(popcounts), base_(base), multiplier_(c.multiplier), bias_(c.bias), residual_(residual),
+        lo_(c.clamp_lo), hi_(c.clamp_hi), lo4_(vdupq_n_f32(c.clamp_lo)), hi4_(vdupq_n_f32(c.clamp_hi)) {}
+
+  float32x4_t value_4(int o) const {
+    const int32x4_t acc = vmlsq_n_s32(vld1q_s32(base_ + o), vld1q_s32(popcounts_ + o), 2);
+    float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), vld1q_f32(multiplier_ + o));
+    v = vaddq_f32(v, vld1q_f32(bias_ + o));
+    if (kResidual) v = vaddq_f32(v, vld1q_f32(residual_ + o));
+    if (kClamp == EpilogueClamp::kMinMax) v = vmaxq_f32(vminq_f32(v, hi4_), lo4_);
+    if (kClamp == EpilogueClamp::kSelect) {  // the reference's order: y < lo first, then y > hi
+      const float32x4_t above = vbslq_f32(greater(v, hi4_), hi4_, v);
+      v = vbslq_f32(greater(lo4_, v), lo4_, above);
+    }
+    return v;
+  }
+
+  float value_1(int o) const {
+    float v = static_cast<float>(base_[o] - 2 * popcounts_[o]) * multiplier_[o];
+    v = v + bias_[o];
+    if (kResidual) v = v + residual_[o];
+    if (kClamp != EpilogueClamp::kNone) v = clamp_select(v, lo_, hi_);
+    return v;
+  }
+
+ private:
+  const std::int32_t* popcounts_;
+  const std::int32_t* base_;
+  const float* multiplier_;
+  const float* bias_;
+  const float* residual_;
+  float lo_, hi_;
+  float32x4_t lo4_, hi4_;
+};
+
+// Channels [begin, n) of a row one at a time: y stored (kStoreFloat), bits
+// from bit `begin` on ORed into the row's words (which the caller zeroed).
+template <bool kStoreFloat, bool kBits, typename Row>
+void channels_one_by_one(const Row& row, int begin, int n, float* y, BitWord* bits) {
+  for (int o = begin; o < n; ++o) {
+    const float v = row.value_1(o);
+    if (kStoreFloat) y[o] = v;
+    if (kBits && v < 0.f) bits[o / kBitsPerWord] |= BitWord{1} << (o % kBitsPerWord);
+  }
+}
+
+// The float rows, as select_float_rows (bconv_epilogue.h) instantiates them.
+struct EpilogueFloatRowsNeonA32 {
+  template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
+  static void run(const EpilogueConstants& c, const EpilogueRows& rows) {
+    const int n = c.channels;
+    const std::size_t words = packed_words(static_cast<std::size_t>(n));
+    const int vector_end = kBits ? n / kBitsPerWord * kBitsPerWord : n / kStep * kStep;
+    const uint8x8_t weights = sign_byte_weights();
+    for (std::size_t r = 0; r < rows.count; ++r) {
+      const std::size_t first = r * static_cast<std::size_t>(n);
+      const float* residual = kResidual ? rows.residual + first : nullptr;
+      float* y = kStoreFloat ? rows.y + first : nullptr;
+      BitWord* bits = kBits ? rows.bits + r * words : nullptr;
+      const FloatRow<kResidual, kClamp> row(c, rows.popcounts + first, rows.bases[r], residual);
+      int o = 0;
+      if (!kResidual || epilogue_residuals_neon_exact(residual, n)) {
+        if (kBits) {
+          for (; o < vector_end; o += kBitsPerWord)
+            bits[o / kBitsPerWord] = pack_sign_word([&](int j) {
+              const int at = o + 8 * j;
+              const float32x4_t lo = row.value_4(at), hi = row.value_4(at + 4);
+              if (kStoreFloat) {
+                vst1q_f32(y + at, lo);
+                vst1q_f32(y + at + 4, hi);
+              }
+              return weighted_sign_bytes(negative(lo), negative(hi), weights);
+            });
+        } else {
+          for (; o < vector_end; o += kStep) {
+            vst1q_f32(y + o, row.value_4(o));
+            vst1q_f32(y + o + 4, row.value_4(o + 4));
+          }
+        }
+      }
+      if (o == n) continue;
+      if (kBits) std::fill(bits + o / kBitsPerWord, bits + words, BitWord{0});
+      channels_one_by_one<kStoreFloat, kBits>(row, o, n, y, bits);
+    }
+  }
+};
+
+}  // namespace
+
+bool bconv_epilogue_float_constants_ok_neon_a32(const EpilogueConstants& c) {
+  if (!neon_exact_operand(c.clamp_lo) || !neon_exact_operand(c.clamp_hi)) return false;
+  for (int o = 0; o < c.channels; ++o)
+    if (!neon_exact_operand(c.multiplier[o]) || !neon_exact_operand(c.bias[o])) return false;
+  return true;
+}
+
+EpilogueRowsFn bconv_epilogue_float_rows_neon_a32(bool store_float, bool bits, bool residual, EpilogueClamp clamp) {
+  return select_float_rows<EpilogueFloatRowsNeonA32>(store_float, bits, residual, clamp);
+}
+
+void bconv_epilogue_threshold_rows_neon_a32(const EpilogueConstants& c, const EpilogueRows& rows) {
+  const int n = c.channels, words = n / kBitsPerWord;
+  const uint8x8_t weights = sign_byte_weights();
+  for (std::size_t r = 0; r < rows.count; ++r) {
+    const std::int32_t* popcounts = rows.popcounts + r * static_cast<std::size_t>(n);
+    const std::int32_t* base = rows.bases[r];
+    BitWord* bits = rows.bits + r * packed_words(static_cast<std::size_t>(n));
+    const auto below_limit = [&](int o) {  // acc * dir < limit of channels o..o+3
+      const int32x4_t acc = vmlsq_n_s32(vld1q_s32(base + o), vld1q_s32(popcounts + o), 2);
+      return vcltq_s32(vmulq_s32(acc, vld1q_s32(c.dir + o)), vld1q_s32(c.limit + o));
+    };
+    for (int w = 0; w < words; ++w)
+      bits[w] = pack_sign_word([&](int j) {
+        const int o = w * kBitsPerWord + 8 * j;
+        return weighted_sign_bytes(below_limit(o), below_limit(o + 4), weights);
+      });
+    if (words * kBitsPerWord == n) continue;
+    BitWord tail = 0;
+    for (int o = words * kBitsPerWord; o < n; ++o)
+      if ((base[o] - 2 * popcounts[o]) * c.dir[o] < c.limit[o]) tail |= BitWord{1} << (o % kBitsPerWord);
+    bits[words] = tail;
+  }
+}
+
+}  // namespace irnet
