@@ -62,12 +62,13 @@ bool uses_phase_kernel(const ConvCase& c) {
 }
 
 // The direct kernel's own order of operations (phase_conv.h): per output
-// pixel and channel, fused multiply-adds over the (i, c) pairs, and within a
+// pixel and channel, multiply-adds (fused, or multiply then add, as the kernel
+// declares) over the (i, c) pairs, and within a
 // pair the taps j in kPhaseTapOrder, padding taps included (they add 0 * w);
 // then + bias (+ 0 without one) and the clamp. A direct kernel must match it
 // bit for bit.
 std::vector<float> phase_order_ref(const Conv2dGeometry& g, const float* x, const float* w,
-                                   const float* bias, FloatClamp clamp) {
+                                   const float* bias, FloatClamp clamp, bool fused) {
   const int oh_n = g.out_h(), ow_n = g.out_w();
   std::vector<float> y(static_cast<std::size_t>(g.batch) * oh_n * ow_n * g.out_c);
   for (int n = 0; n < g.batch; ++n)
@@ -82,8 +83,8 @@ std::vector<float> phase_order_ref(const Conv2dGeometry& g, const float* x, cons
                 const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
                 const float xv =
                     inside ? x[((static_cast<std::size_t>(n) * g.in_h + ih) * g.in_w + iw) * g.in_c + c] : 0.f;
-                sum = std::fma(xv, w[((static_cast<std::size_t>(o) * g.kernel_h + i) * g.kernel_w + j) * g.in_c + c],
-                               sum);
+                const float wv = w[((static_cast<std::size_t>(o) * g.kernel_h + i) * g.kernel_w + j) * g.in_c + c];
+                sum = fused ? std::fma(xv, wv, sum) : sum + xv * wv;
               }
           sum += bias != nullptr ? bias[o] : 0.f;
           y[((static_cast<std::size_t>(n) * oh_n + oh) * ow_n + ow) * g.out_c + o] =
@@ -144,7 +145,7 @@ void check_conv_case(const ConvCase& c, FloatClamp clamp, bool with_bias, std::m
     CHECK_EQ(std::string(conv.kernel_name()), std::string(phase->name));
     check_layer(conv, false);
     const std::vector<float> y = run_conv(conv, x, 1);
-    const std::vector<float> exact = phase_order_ref(g, x.data(), w.data(), bias, clamp);
+    const std::vector<float> exact = phase_order_ref(g, x.data(), w.data(), bias, clamp, phase->fused);
     std::size_t bad = 0;
     for (std::size_t i = 0; i < y.size(); ++i)
       if (!(y[i] == exact[i]) && bad++ < 3)

@@ -91,6 +91,8 @@ void FloatConv2d::setup_im2col(const float* weights, const float* bias) {
 const PhaseConvKernel* phase_conv_kernel() {
 #if defined(IRNET_ARCH_arm64)
   return &kPhaseConvKernelArm64;
+#elif defined(IRNET_ARCH_arm32)
+  return &kPhaseConvKernelArm32;
 #elif defined(IRNET_ARCH_x86)
   static const PhaseConvKernel* const kernel = cpu_runs_avx2_files() ? &kPhaseConvKernelAvx2 : nullptr;
   return kernel;

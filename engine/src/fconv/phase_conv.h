@@ -19,7 +19,7 @@
 //   y[ow0 + p][o] = clamp(sum_{i, c, j} plane(...)[ow0 + p + j/2] * w[o][i][j][c] + bias[o])
 //
 // A kernel call computes one tile of up to tile_pixels output pixels (one output
-// row; 16 for NEON, 24 for AVX2) by all output channels, kPhaseTileChannels at a
+// row; 16 for AArch64 NEON, 8 for ARMv7 NEON, 24 for AVX2) by all output channels, kPhaseTileChannels at a
 // time. Memory layout of the planes: for
 // each padded row, for each channel c, phase 0 then phase 1 (plane_w floats
 // each), so a (row, c) pair is 2*plane_w floats and the pairs (i, c) of one
@@ -31,15 +31,16 @@
 // Weights, packed at load per tile of 4 output channels, in the same order:
 //   w_tile[(s * 7 + t) * 4 + o] = w[o0 + o][i][kPhaseTapOrder[t]][c],  s = i*C + c
 // (zero for channels past out_c). The sum runs in that (i, c, t) order, with
-// fused multiply-adds, then + bias, then the clamp: the result differs from
-// conv2d_f32_ref (which sums in (i, j, c) order) by rounding only.
+// fused multiply-adds (PhaseConvKernel::fused; else multiply, then add), then
+// + bias, then the clamp: the result differs from conv2d_f32_ref (which sums
+// in (i, j, c) order) by rounding only.
 #pragma once
 
 #include <cstddef>
 
 namespace irnet {
 
-constexpr std::size_t kPhaseTilePixels = 16;   // NEON output pixels per tile (4 vectors of 4)
+constexpr std::size_t kPhaseTilePixels = 16;   // AArch64 NEON output pixels per tile (4 vectors of 4)
 constexpr std::size_t kPhaseTileChannels = 4;  // output channels per tile (one vector's lanes)
 constexpr int kPhaseKernelW = 7;
 constexpr int kPhaseStrideW = 2;
@@ -72,6 +73,9 @@ struct PhaseConvKernel {
   PhaseConvFn fn;
   PhaseSplitFn split;
   std::size_t tile_pixels = kPhaseTilePixels;  // output pixels per call, at most
+  // Each multiply-add fused (one rounding). ARMv7 NEON has no fused multiply
+  // by element: there the product is rounded, then the sum (sconv_neon_a32.cc).
+  bool fused = true;
 };
 
 // The direct kernel this build has and this CPU runs (nullptr: none; convs then
@@ -80,6 +84,8 @@ const PhaseConvKernel* phase_conv_kernel();
 
 #if defined(IRNET_ARCH_arm64)
 extern const PhaseConvKernel kPhaseConvKernelArm64;  // fconv/arm64/sconv_neon_a64.cc
+#elif defined(IRNET_ARCH_arm32)
+extern const PhaseConvKernel kPhaseConvKernelArm32;  // fconv/arm32/sconv_neon_a32.cc
 #elif defined(IRNET_ARCH_x86)
 extern const PhaseConvKernel kPhaseConvKernelAvx2;  // fconv/x86/sconv_avx2.cc (AVX2 + FMA CPUs)
 #endif
