@@ -30,7 +30,7 @@ LAYERS = [(56, 64), (28, 128), (14, 256), (7, 512)]
 CLASSES = {
     "bgemm": re.compile(r"bgemm|Kernel\d*tile"),
     "im2col": re.compile(r"im2col"),
-    "epilogue": re.compile(r"epilogue"),
+    "epilogue": re.compile(r"epilogue", re.IGNORECASE),
 }
 DABNN_MACS_PER_INSN_56x64 = 22.5
 
