@@ -34,20 +34,16 @@ inline uint8x8_t weighted_sign_bytes(uint32x4_t lo, uint32x4_t hi, uint8x8_t wei
 // channels 8j..8j+7.
 template <typename EightBytes>
 inline BitWord pack_sign_word(EightBytes eight_bytes) {
-  // Written out: as a loop over level registers gcc kept them on the stack.
-  const uint8x8_t b0 = eight_bytes(0);
-  const uint8x8_t b1 = eight_bytes(1);
-  const uint8x8_t s01 = vpadd_u8(b0, b1);
-  const uint8x8_t b2 = eight_bytes(2);
-  const uint8x8_t b3 = eight_bytes(3);
-  const uint8x8_t s03 = vpadd_u8(s01, vpadd_u8(b2, b3));
-  const uint8x8_t b4 = eight_bytes(4);
-  const uint8x8_t b5 = eight_bytes(5);
-  const uint8x8_t s45 = vpadd_u8(b4, b5);
-  const uint8x8_t b6 = eight_bytes(6);
-  const uint8x8_t b7 = eight_bytes(7);
-  const uint8x8_t s47 = vpadd_u8(s45, vpadd_u8(b6, b7));
-  return vget_lane_u64(vreinterpret_u64_u8(vpadd_u8(s03, s47)), 0);
+  // The first two vpadd levels over eight_bytes(j0 .. j0 + 3), in call order.
+  // (A loop over an array of level registers made gcc keep them on the stack.)
+  const auto four = [&](int j0) {
+    const uint8x8_t b0 = eight_bytes(j0);
+    const uint8x8_t s01 = vpadd_u8(b0, eight_bytes(j0 + 1));
+    const uint8x8_t b2 = eight_bytes(j0 + 2);
+    return vpadd_u8(s01, vpadd_u8(b2, eight_bytes(j0 + 3)));
+  };
+  const uint8x8_t s03 = four(0);
+  return vget_lane_u64(vreinterpret_u64_u8(vpadd_u8(s03, four(4))), 0);
 }
 
 }  // namespace irnet
