@@ -19,8 +19,8 @@
 //   y[ow0 + p][o] = clamp(sum_{i, c, j} plane(...)[ow0 + p + j/2] * w[o][i][j][c] + bias[o])
 //
 // A kernel call computes one tile of up to tile_pixels output pixels (one output
-// row; 16 for AArch64 NEON, 8 for ARMv7 NEON, 24 for AVX2) by all output channels, kPhaseTileChannels at a
-// time. Memory layout of the planes: for
+// row; 16 for AArch64 NEON, 8 for ARMv7 NEON, 24 for AVX2) by all output
+// channels, kPhaseTileChannels at a time. Memory layout of the planes: for
 // each padded row, for each channel c, phase 0 then phase 1 (plane_w floats
 // each), so a (row, c) pair is 2*plane_w floats and the pairs (i, c) of one
 // output pixel's taps are consecutive: (i, c) -> (i, c+1) -> ... -> (i+1, 0)

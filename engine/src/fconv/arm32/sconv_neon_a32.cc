@@ -40,17 +40,23 @@ constexpr std::size_t kTileChannels = kPhaseTileChannels;  // 4
 // from c), as the d register and lane that a by-element vmla takes.
 template <int k, int third>
 inline float32x4_t mla_element(float32x4_t acc, float32x4_t w, float32x4_t a, float32x4_t b, float32x4_t c) {
-  if constexpr (k < 4) return vmlaq_lane_f32(acc, w, k < 2 ? vget_low_f32(a) : vget_high_f32(a), k % 2);
-  if constexpr (k >= 4 && k < 8) return vmlaq_lane_f32(acc, w, k < 6 ? vget_low_f32(b) : vget_high_f32(b), k % 2);
-  constexpr int j = k < 8 ? 0 : k - third;  // k >= 8 here
-  return vmlaq_lane_f32(acc, w, j < 2 ? vget_low_f32(c) : vget_high_f32(c), j % 2);
+  if constexpr (k < 4) {
+    return vmlaq_lane_f32(acc, w, k < 2 ? vget_low_f32(a) : vget_high_f32(a), k % 2);
+  } else if constexpr (k < 8) {
+    return vmlaq_lane_f32(acc, w, k < 6 ? vget_low_f32(b) : vget_high_f32(b), k % 2);
+  } else {
+    constexpr int j = k - third;
+    return vmlaq_lane_f32(acc, w, j < 2 ? vget_low_f32(c) : vget_high_f32(c), j % 2);
+  }
 }
 
 // 4 floats at p, then p += step_bytes: one post-indexed vld1 (ARMv7's vld1 has
 // no immediate offset, so indexed loads cost gcc an address add each).
 inline float32x4_t load_4_step(const float*& p, std::ptrdiff_t step_bytes) {
   float32x4_t v;
-  __asm__("vld1.32 {%q0}, [%1], %2" : "=w"(v), "+r"(p) : "r"(step_bytes), "m"(*reinterpret_cast<const float(*)[4]>(p)));
+  __asm__("vld1.32 {%q0}, [%1], %2"
+          : "=w"(v), "+r"(p)
+          : "r"(step_bytes), "m"(*reinterpret_cast<const float(*)[4]>(p)));
   return v;
 }
 // 4 floats at p, then p += 4.
