@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
   measure("alu", [&] { alu_sink = alu_work(); }, rounds);
   measure("fma", [&] { fma_sink = fma_work(); }, rounds);
 #else
-  std::printf("bench_cores: x86-64 only\n");
+  std::printf("bench_cores: x86-64 only (%d rounds not run)\n", rounds);
 #endif
   return 0;
 }
