@@ -132,17 +132,22 @@ const irnet::FusedEpilogueKernel* kernel() { return irnet::fused_epilogue_kernel
 // The kernel's float rows on block b against the scalar reference, bit for
 // bit, for one output combination (outputs: 1 floats, 2 bits, 3 both) and
 // residual mode (0 none, 1 separate, 2 in place).
+EpilogueConstants float_constants(const Block& b, const Bounds& bounds) {
+  EpilogueConstants c;
+  c.channels = b.n;
+  c.multiplier = b.multiplier.data();
+  c.bias = b.bias.data();
+  c.clamp_lo = bounds.lo;
+  c.clamp_hi = bounds.hi;
+  return c;
+}
+
 bool float_rows_match(const Block& b, const Bounds& bounds, int outputs, int residual_mode) {
   const std::size_t rows = b.rows;
   const int n = b.n;
   const bool store_float = outputs & 1, want_bits = outputs & 2, residual = residual_mode > 0;
   const bool in_place = residual_mode == 2 && store_float;
-  EpilogueConstants c;
-  c.channels = n;
-  c.multiplier = b.multiplier.data();
-  c.bias = b.bias.data();
-  c.clamp_lo = bounds.lo;
-  c.clamp_hi = bounds.hi;
+  const EpilogueConstants c = float_constants(b, bounds);
   std::vector<float> y_ref;
   std::vector<BitWord> bits_ref;
   float_rows_reference(b, c, residual, bounds.clamp, &y_ref, &bits_ref);
@@ -167,14 +172,7 @@ bool float_rows_match(const Block& b, const Bounds& bounds, int outputs, int res
 }
 
 bool constants_ok(const Block& b, const Bounds& bounds) {
-  if (kernel()->float_constants_ok == nullptr) return true;
-  EpilogueConstants c;
-  c.channels = b.n;
-  c.multiplier = b.multiplier.data();
-  c.bias = b.bias.data();
-  c.clamp_lo = bounds.lo;
-  c.clamp_hi = bounds.hi;
-  return kernel()->float_constants_ok(c);
+  return kernel()->float_constants_ok == nullptr || kernel()->float_constants_ok(float_constants(b, bounds));
 }
 
 }  // namespace
