@@ -249,6 +249,24 @@ TEST(float_rows_exact_or_refused_at_flush_limits) {
   CHECK_EQ(refused, kernel()->float_constants_ok == nullptr ? 0 : 3 * kNumFlushHazards * 3);
 }
 
+// Residuals of arbitrary bit patterns (any exponent, any NaN payload): a row
+// of them, a row with one, and an ordinary row per block.
+TEST(float_rows_exact_for_residuals_of_any_bits) {
+  if (kernel() == nullptr) return;
+  std::mt19937 rng(24);
+  for (int n : {8, 64, 130})
+    for (int trial = 0; trial < 20; ++trial) {
+      Block b = random_block(rng, n, 3);
+      for (int o = 0; o < n; ++o) b.residual[o] = from_bits(static_cast<std::uint32_t>(rng()));
+      b.residual[n + uniform_int(rng, 0, n - 1)] = from_bits(static_cast<std::uint32_t>(rng()));
+      for (int o = 0; o < n; ++o) b.residual[2 * n + o] = std::uniform_real_distribution<float>(-2.f, 2.f)(rng);
+      const Bounds& bounds = kBounds[trial % 3];
+      for (int outputs = 1; outputs <= 3; ++outputs)
+        for (int residual_mode = 1; residual_mode < 3; ++residual_mode)
+          CHECK(float_rows_match(b, bounds, outputs, residual_mode));
+    }
+}
+
 TEST(threshold_rows_match_scalar_reference_bits) {
   if (kernel() == nullptr) return;
   std::mt19937 rng(22);
