@@ -22,7 +22,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 #include <arm_neon.h>
 #endif
 
@@ -53,18 +53,44 @@ using Floats4 = float __attribute__((vector_size(16)));
 // accumulators in memory instead of registers.
 using Floats4Unaligned = float __attribute__((vector_size(16), aligned(alignof(float)), may_alias));
 #endif
+// The vector a reduction folds with: its own `Vector` if it declares one (an
+// ARMv7 NEON max, ops/arm32/max_pool_neon_a32.h), else Floats4.
+template <typename Reduction, typename = void>
+struct VectorOf {
+  using type = Floats4;
+};
+template <typename Reduction>
+struct VectorOf<Reduction, std::void_t<typename Reduction::Vector>> {
+  using type = typename Reduction::Vector;
+};
+
 template <typename Lanes>
 constexpr int kLanes = sizeof(Lanes) / sizeof(float);
 
 template <typename Lanes>
 inline Lanes load(const float* p) {
   if constexpr (std::is_same_v<Lanes, float>) return *p;
+#if defined(__arm__) && !defined(__aarch64__)
+  else if constexpr (std::is_same_v<Lanes, float32x4_t>) return vld1q_f32(p);
+#endif
   else return *reinterpret_cast<const Floats4Unaligned*>(p);
+}
+
+template <typename Lanes>
+inline Lanes broadcast(float v) {
+  if constexpr (std::is_same_v<Lanes, float>) return v;
+#if defined(__arm__) && !defined(__aarch64__)
+  else if constexpr (std::is_same_v<Lanes, float32x4_t>) return vdupq_n_f32(v);
+#endif
+  else return Lanes{} + v;
 }
 
 template <typename Lanes>
 inline void store(float* p, const Lanes& v) {
   if constexpr (std::is_same_v<Lanes, float>) *p = v;
+#if defined(__arm__) && !defined(__aarch64__)
+  else if constexpr (std::is_same_v<Lanes, float32x4_t>) vst1q_f32(p, v);
+#endif
   else *reinterpret_cast<Floats4Unaligned*>(p) = v;
 }
 
@@ -125,7 +151,7 @@ template <typename Lanes, int kCount, typename Reduction, typename Taps>
 inline void reduce_channels(Reduction reduction, const PoolWindow& w, Taps taps, const float* tap0,
                             std::ptrdiff_t row_step, std::ptrdiff_t col_step, float* out) {
   Lanes acc[kCount];
-  for (int v = 0; v < kCount; ++v) acc[v] = Lanes{} + Reduction::kInit;
+  for (int v = 0; v < kCount; ++v) acc[v] = broadcast<Lanes>(Reduction::kInit);
   if constexpr (std::is_same_v<Taps, RuntimeTaps>) {
     for (std::int64_t i = 0; i < taps.rows; ++i, tap0 += row_step) {
       const float* tap = tap0;
@@ -161,20 +187,23 @@ template <typename Reduction, typename Taps>
 inline void reduce_pixels(Reduction reduction, const PoolWindow& w, Taps taps, std::int64_t count,
                           std::int64_t stride, const float* tap0, std::ptrdiff_t row_step, std::ptrdiff_t col_step,
                           std::int64_t C, float* out) {
+  using Vector = typename VectorOf<Reduction>::type;
 #if defined(__aarch64__)
   constexpr int kBlockVectors = 16;
+#elif defined(__arm__)
+  constexpr int kBlockVectors = std::is_same_v<Vector, float> ? 8 : 4;  // 16 q registers: 4 + 4 inputs + 4 masks
 #else
   constexpr int kBlockVectors = 8;
 #endif
-  constexpr int kBlock = kBlockVectors * kLanes<Floats4>;
+  constexpr int kBlock = kBlockVectors * kLanes<Vector>;
   const std::ptrdiff_t tap_step = static_cast<std::ptrdiff_t>(stride * C);
   std::int64_t c = 0;
   for (; c + kBlock <= C; c += kBlock)
-    reduce_channels_of_pixels<Floats4, kBlockVectors>(reduction, w, taps, count, stride, tap_step, tap0 + c,
-                                                      row_step, col_step, C, out + c);
-  for (; c + kLanes<Floats4> <= C; c += kLanes<Floats4>)
-    reduce_channels_of_pixels<Floats4, 1>(reduction, w, taps, count, stride, tap_step, tap0 + c, row_step,
-                                          col_step, C, out + c);
+    reduce_channels_of_pixels<Vector, kBlockVectors>(reduction, w, taps, count, stride, tap_step, tap0 + c,
+                                                     row_step, col_step, C, out + c);
+  for (; c + kLanes<Vector> <= C; c += kLanes<Vector>)
+    reduce_channels_of_pixels<Vector, 1>(reduction, w, taps, count, stride, tap_step, tap0 + c, row_step,
+                                         col_step, C, out + c);
   for (; c < C; ++c)
     reduce_channels_of_pixels<float, 1>(reduction, w, taps, count, stride, tap_step, tap0 + c, row_step, col_step,
                                         C, out + c);
