@@ -2,7 +2,9 @@
 // (padding never wins; a window with no tap inside gives -inf). The max keeps
 // the first of equal values in tap order and skips NaN taps:
 //   acc = x > acc ? x : acc, from -inf
-// (so -0 and +0 come out as the first one seen, like the reference).
+// (so -0 and +0 come out as the first one seen, like the reference). On ARMv7
+// the fold runs on NEON for chunks whose input rows hold no subnormal
+// (ops/arm32/max_pool_neon_a32.h), else on VFP.
 #include <algorithm>
 #include <limits>
 #include <memory>

@@ -42,7 +42,8 @@ namespace pool_detail {
 // Accumulators are GCC/Clang vectors of 4 floats (NEON q, SSE xmm), whose
 // element-wise operations are IEEE-exact per lane. armv7 NEON flushes
 // subnormals to zero, which a scalar walk does not: there a "vector" is one
-// float.
+// float, unless the reduction brings its own (MaxPool's NEON compare, used
+// where no input it reads is subnormal: ops/arm32/max_pool_neon_a32.h).
 #if defined(__arm__) && !defined(__aarch64__)
 using Floats4 = float;
 using Floats4Unaligned = float;
