@@ -68,6 +68,18 @@ std::vector<BitWord> random_words(Rng& rng, std::size_t n) {
   return v;
 }
 
+// Every supported variant on shape c against bgemm_ref, twice: on random A
+// and B, and on all-ones A against all-zeros B (every count at its largest).
+void check_variants_random_and_extreme(Rng& rng, const Shape& c) {
+  const std::vector<BitWord> random_a = random_words(rng, c.M * c.lda);
+  const std::vector<BitWord> random_b = random_words(rng, c.N * c.ldb);
+  const std::vector<BitWord> ones(c.M * c.lda, ~BitWord{0}), zeros(c.N * c.ldb, 0);
+  for (const std::string& v : supported_variants("bgemm")) {
+    check_variant_on(v, c, random_a, random_b);
+    check_variant_on(v, c, ones, zeros);
+  }
+}
+
 }  // namespace
 
 TEST(reference_counts_differing_bits) {
@@ -151,16 +163,8 @@ TEST(all_variants_exact_on_long_rows) {
   // 1x4, 4x1, 1x1 edges.
   Rng rng(6);
   const std::size_t M = 5, N = 5;
-  for (const std::size_t K : {8187, 8188, 8189, 8191, 16379, 16380}) {
-    const Shape c{M, N, K, K, K + 1, N};
-    const std::vector<BitWord> ones(M * c.lda, ~BitWord{0}), zeros(N * c.ldb, 0);
-    const std::vector<BitWord> random_a = random_words(rng, M * c.lda);
-    const std::vector<BitWord> random_b = random_words(rng, N * c.ldb);
-    for (const std::string& v : supported_variants("bgemm")) {
-      check_variant_on(v, c, ones, zeros);
-      check_variant_on(v, c, random_a, random_b);
-    }
-  }
+  for (const std::size_t K : {8187, 8188, 8189, 8191, 16379, 16380})
+    check_variants_random_and_extreme(rng, Shape{M, N, K, K, K + 1, N});
 }
 
 TEST(all_variants_exact_for_every_k_across_chunks) {
@@ -170,16 +174,7 @@ TEST(all_variants_exact_for_every_k_across_chunks) {
   // count); M = 9 runs two full row tiles down each column panel and an edge
   // tile, N = 9 two full panels and an edge; padded leading dimensions.
   Rng rng(4);
-  for (std::size_t K = 0; K <= 125; ++K) {
-    const Shape c{9, 9, K, K + 1, K + 3, 11};
-    const std::vector<BitWord> random_a = random_words(rng, c.M * c.lda);
-    const std::vector<BitWord> random_b = random_words(rng, c.N * c.ldb);
-    const std::vector<BitWord> ones(c.M * c.lda, ~BitWord{0}), zeros(c.N * c.ldb, 0);
-    for (const std::string& v : supported_variants("bgemm")) {
-      check_variant_on(v, c, random_a, random_b);
-      check_variant_on(v, c, ones, zeros);
-    }
-  }
+  for (std::size_t K = 0; K <= 125; ++K) check_variants_random_and_extreme(rng, Shape{9, 9, K, K + 1, K + 3, 11});
 }
 
 TEST(all_variants_exact_over_many_full_panels) {
@@ -191,16 +186,7 @@ TEST(all_variants_exact_over_many_full_panels) {
   Rng rng(7);
   for (const std::size_t K : {1, 2, 3, 4, 9, 17, 18, 31, 32, 36, 57, 72})
     for (const std::size_t M : {8, 13})
-      for (const std::size_t N : {16, 22}) {
-        const Shape c{M, N, K, K + 2, K + 1, N + 5};
-        const std::vector<BitWord> random_a = random_words(rng, c.M * c.lda);
-        const std::vector<BitWord> random_b = random_words(rng, c.N * c.ldb);
-        const std::vector<BitWord> ones(c.M * c.lda, ~BitWord{0}), zeros(c.N * c.ldb, 0);
-        for (const std::string& v : supported_variants("bgemm")) {
-          check_variant_on(v, c, random_a, random_b);
-          check_variant_on(v, c, ones, zeros);
-        }
-      }
+      for (const std::size_t N : {16, 22}) check_variants_random_and_extreme(rng, Shape{M, N, K, K + 2, K + 1, N + 5});
 }
 
 TEST(all_variants_never_read_past_the_last_word) {
