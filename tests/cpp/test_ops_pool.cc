@@ -170,24 +170,26 @@ TEST(max_pool_subnormals_match_reference_bits) {
   // Subnormals, which ARMv7 NEON's compare would flush to zero (a positive
   // subnormal would lose to +0 there): the input rows a chunk of output rows
   // reads are checked for them first. All values from a set with subnormals
-  // of both signs; then ordinary values with a single subnormal, put in every
+  // of both signs, the smallest and the largest; then ordinary values with a single subnormal, put in every
   // input row in turn (the first and last rows a window reads included), in
   // one image of two, so a wrong row range takes the NEON path and differs.
   std::mt19937 rng(15);
   const float min_normal = std::numeric_limits<float>::min();
   const float tiny = std::numeric_limits<float>::denorm_min();
-  const float values[] = {-0.f, 0.f, tiny, -tiny, min_normal / 2, -min_normal / 2, min_normal, -1.f};
+  const float largest_subnormal = min_normal - tiny;
+  const float values[] = {-0.f, 0.f, tiny, -tiny, min_normal / 2, -min_normal / 2, min_normal, -1.f, largest_subnormal};
   for (std::int64_t C : {4, 64, 65}) {
     const PoolCase stem = {{2, 11, 9, C}, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false};
     std::vector<float> x(count_of(stem.x));
-    for (float& v : x) v = values[rng() % 8];
+    for (float& v : x) v = values[rng() % 9];
     Shape ref_shape;
     CHECK(std::memcmp(run_op(*make_op(pool_node("MaxPool", stem)), {x.data()}).data(),
                       pool_ref(stem, x, 0, &ref_shape).data(), count_of(ref_shape) * sizeof(float)) == 0);
     for (std::int64_t row = 0; row < stem.x[1]; ++row) {
       for (float& v : x) v = (rng() % 2) ? 0.f : -1.f;
       const std::int64_t n = row % 2, col = static_cast<std::int64_t>(rng() % stem.x[2]);
-      x[static_cast<std::size_t>(((n * stem.x[1] + row) * stem.x[2] + col) * C + rng() % C)] = tiny;
+      x[static_cast<std::size_t>(((n * stem.x[1] + row) * stem.x[2] + col) * C + rng() % C)] =
+          row % 3 == 0 ? largest_subnormal : tiny;
       const std::vector<float> ref = pool_ref(stem, x, 0, &ref_shape);
       const std::vector<float> got = run_op(*make_op(pool_node("MaxPool", stem)), {x.data()});
       CHECK(got.size() == ref.size() && std::memcmp(got.data(), ref.data(), ref.size() * sizeof(float)) == 0);

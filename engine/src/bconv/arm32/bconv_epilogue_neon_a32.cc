@@ -36,48 +36,23 @@
 #include <arm_neon.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "bitpack/arm32/sign_bytes_neon_a32.h"
+#include "common/arm32/flush_scan_neon_a32.h"
 
 namespace irnet {
 namespace {
 
 constexpr int kStep = 8;                         // channels per step: two q registers
 constexpr std::uint32_t kTinyBits = 25u << 23;   // 2^-102 (biased exponent 127 - 102)
-constexpr std::uint32_t kInfBits = 0x7F800000u;  // +inf
-
-std::uint32_t float_bits(float x) {
-  std::uint32_t u;
-  std::memcpy(&u, &x, sizeof u);
-  return u;
-}
 
 // 0, +-inf, or finite with |x| >= 2^-102 (see above).
-bool neon_exact_operand(float x) {
-  const std::uint32_t magnitude = float_bits(x) & 0x7FFFFFFFu;
-  return magnitude == 0 || (magnitude >= kTinyBits && magnitude <= kInfBits);
-}
+bool neon_exact_operand(float x) { return !flush_hazard<true>(x, kTinyBits); }
 
-// Every residual of a row passes neon_exact_operand. Vector part on the bits
-// shifted left by one (the sign dropped, magnitude m = 2 * |bits|): a lane
-// fails if 0 < m < 2 * kTinyBits, i.e. m - 2 < 2 * kTinyBits - 2 unsigned,
-// or m > 2 * kInfBits (a NaN).
-bool epilogue_residuals_neon_exact(const float* r, int n) {
-  const uint32x4_t two = vdupq_n_u32(2), tiny = vdupq_n_u32(2 * kTinyBits - 2),
-                   inf = vdupq_n_u32(2 * kInfBits);
-  uint32x4_t bad = vdupq_n_u32(0);
-  int o = 0;
-  for (; o + 4 <= n; o += 4) {
-    const uint32x4_t m = vshlq_n_u32(vreinterpretq_u32_f32(vld1q_f32(r + o)), 1);
-    bad = vorrq_u32(bad, vcltq_u32(vsubq_u32(m, two), tiny));
-    bad = vorrq_u32(bad, vcgtq_u32(m, inf));
-  }
-  const uint32x2_t half = vorr_u32(vget_low_u32(bad), vget_high_u32(bad));
-  if ((vget_lane_u32(half, 0) | vget_lane_u32(half, 1)) != 0) return false;
-  for (; o < n; ++o)
-    if (!neon_exact_operand(r[o])) return false;
-  return true;
+// Every residual of a row passes neon_exact_operand. Out of line: inlined into
+// the row loops it cost 0.14 M more per ResNet-18 pass (3 %).
+__attribute__((noinline)) bool epilogue_residuals_neon_exact(const float* r, int n) {
+  return !any_flush_hazard<true>(r, static_cast<std::size_t>(n), kTinyBits);
 }
 
 // Ordered float compares as single NEON instructions (gcc lowers the

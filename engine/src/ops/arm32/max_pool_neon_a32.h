@@ -13,8 +13,8 @@
 #include <arm_neon.h>
 
 #include <cstddef>
-#include <cstdint>
 
+#include "common/arm32/flush_scan_neon_a32.h"
 #include "ops/pool_window.h"
 
 namespace irnet {
@@ -33,31 +33,9 @@ struct MaxReductionNeonA32 {
   Lanes finish(Lanes acc, const PoolWindow&) const { return acc; }
 };
 
-// Whether any of x[0, n) is subnormal: on the bits shifted left by one (sign
-// dropped), m - 2 < 0x00FFFFFD unsigned, i.e. a zero exponent and a nonzero
-// mantissa.
+// Whether any of x[0, n) is subnormal.
 inline bool inputs_have_subnormals(const float* x, std::size_t n) {
-  const uint32x4_t two = vdupq_n_u32(2), limit = vdupq_n_u32(0x00FFFFFDu);
-  uint32x4_t any = vdupq_n_u32(0), any_odd = any;
-  const auto subnormal = [&](const float* p) {
-    const uint32x4_t m = vshlq_n_u32(vreinterpretq_u32_f32(vld1q_f32(p)), 1);
-    return vcltq_u32(vsubq_u32(m, two), limit);
-  };
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {  // two vectors per iteration: less loop overhead per float
-    any = vorrq_u32(any, subnormal(x + i));
-    any_odd = vorrq_u32(any_odd, subnormal(x + i + 4));
-  }
-  for (; i + 4 <= n; i += 4) any = vorrq_u32(any, subnormal(x + i));
-  any = vorrq_u32(any, any_odd);
-  const uint32x2_t half = vorr_u32(vget_low_u32(any), vget_high_u32(any));
-  bool found = (vget_lane_u32(half, 0) | vget_lane_u32(half, 1)) != 0;
-  for (; i < n; ++i) {
-    std::uint32_t bits;
-    __builtin_memcpy(&bits, x + i, sizeof bits);
-    found |= (bits & 0x7F800000u) == 0 && (bits & 0x007FFFFFu) != 0;
-  }
-  return found;
+  return any_flush_hazard<false>(x, n, kFloatMinNormalBits);
 }
 
 }  // namespace irnet
