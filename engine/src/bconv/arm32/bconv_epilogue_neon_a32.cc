@@ -38,7 +38,7 @@
 #include <algorithm>
 
 #include "bitpack/arm32/sign_bytes_neon_a32.h"
-#include "common/arm32/flush_scan_neon_a32.h"
+#include "common/arm32/float_neon_a32.h"
 
 namespace irnet {
 namespace {
@@ -55,14 +55,7 @@ __attribute__((noinline)) bool epilogue_residuals_neon_exact(const float* r, int
   return !any_flush_hazard<true>(r, static_cast<std::size_t>(n), kTinyBits);
 }
 
-// Ordered float compares as single NEON instructions (gcc lowers the
-// vcltq_f32 family to VFP compares on ARMv7, since NEON's flush would change
-// them for subnormals, which cannot occur here).
-inline uint32x4_t greater(float32x4_t a, float32x4_t b) {
-  uint32x4_t m;
-  __asm__("vcgt.f32 %q0, %q1, %q2" : "=w"(m) : "w"(a), "w"(b));
-  return m;
-}
+// y < 0 as one vclt.f32 (see greater_neon_a32; y is never subnormal here).
 inline uint32x4_t negative(float32x4_t y) {  // y < 0: false for -0 and NaN
   uint32x4_t m;
   __asm__("vclt.f32 %q0, %q1, #0" : "=w"(m) : "w"(y));
@@ -87,8 +80,8 @@ class FloatRow {
     if (kResidual) v = vaddq_f32(v, vld1q_f32(residual_ + o));
     if (kClamp == EpilogueClamp::kMinMax) v = vmaxq_f32(vminq_f32(v, hi4_), lo4_);
     if (kClamp == EpilogueClamp::kSelect) {  // the reference's order: y < lo first, then y > hi
-      const float32x4_t above = vbslq_f32(greater(v, hi4_), hi4_, v);
-      v = vbslq_f32(greater(lo4_, v), lo4_, above);
+      const float32x4_t above = vbslq_f32(greater_neon_a32(v, hi4_), hi4_, v);
+      v = vbslq_f32(greater_neon_a32(lo4_, v), lo4_, above);
     }
     return v;
   }

@@ -14,7 +14,7 @@
 
 #include <cstddef>
 
-#include "common/arm32/flush_scan_neon_a32.h"
+#include "common/arm32/float_neon_a32.h"
 #include "ops/pool_window.h"
 
 namespace irnet {
@@ -22,12 +22,7 @@ namespace irnet {
 struct MaxReductionNeonA32 {
   using Vector = float32x4_t;
   static constexpr float kInit = -__builtin_inff();
-  static float32x4_t step(float32x4_t acc, float32x4_t x) {
-    uint32x4_t greater;
-    // As one instruction: gcc lowers vcgtq_f32 to VFP compares on ARMv7.
-    __asm__("vcgt.f32 %q0, %q1, %q2" : "=w"(greater) : "w"(x), "w"(acc));
-    return vbslq_f32(greater, x, acc);
-  }
+  static float32x4_t step(float32x4_t acc, float32x4_t x) { return vbslq_f32(greater_neon_a32(x, acc), x, acc); }
   static float step(float acc, float x) { return x > acc ? x : acc; }
   template <typename Lanes>
   Lanes finish(Lanes acc, const PoolWindow&) const { return acc; }

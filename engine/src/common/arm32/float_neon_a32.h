@@ -1,6 +1,7 @@
-// ARMv7 NEON flushes subnormal operands and results to zero and returns the
-// default NaN for any NaN result. Kernels that must stay bit-exact there
-// check their operands first for the values that could change a bit:
+// ARMv7 NEON float arithmetic is not IEEE: it flushes subnormal operands and
+// results to zero and returns the default NaN for any NaN result. Kernels that
+// must stay bit-exact there check their operands first for the values that
+// could change a bit (flush_hazard, any_flush_hazard):
 //   0 < |x| < below   (below a positive normal float's bits: the smallest
 //                      normal for the flushed subnormals, larger where sums
 //                      of operands must not cancel down to subnormals)
@@ -56,6 +57,15 @@ inline bool any_flush_hazard(const float* x, std::size_t n, std::uint32_t below_
   for (; i < n; ++i)
     if (flush_hazard<kNaN>(x[i], below_bits)) return true;
   return false;
+}
+
+// a > b per lane as one vcgt.f32: gcc lowers the vcgtq_f32 family to VFP
+// compares on ARMv7 (NEON's flush would change them for subnormals), so
+// callers use this only where no operand can be subnormal.
+inline uint32x4_t greater_neon_a32(float32x4_t a, float32x4_t b) {
+  uint32x4_t m;
+  __asm__("vcgt.f32 %q0, %q1, %q2" : "=w"(m) : "w"(a), "w"(b));
+  return m;
 }
 
 }  // namespace irnet
