@@ -14,7 +14,8 @@ from ..irb import pack_bits
 from . import layout
 from .geometry import check_window, conv_attrs
 from .graph import Node
-from .patterns import activation, bn_affine, clip_bounds, conv_pads, pad_spec, require
+from .patterns import (activation, bn_affine, clip_bounds, constant_offset, conv_pads, pad_spec,
+                       per_channel, require)
 from .report import LayerInfo
 
 
@@ -122,34 +123,25 @@ def batch_norm(lw, n: Node) -> None:
     lw.w.add_node("ChannelAffine", n.name, inputs, [lw.new_f32(out)], attrs)
 
 
-def _per_channel(c: np.ndarray, shape) -> "np.ndarray | None":
-    """A constant that broadcasts as one value per channel (axis 1) or a scalar, flattened."""
-    if c.size == 1:
-        return c.reshape(1)
-    if len(shape) < 2:
-        return None
-    expected = [1] * len(shape)
-    expected[1] = shape[1]
-    if c.ndim <= len(shape) and [1] * (len(shape) - c.ndim) + list(c.shape) == expected:
-        return c.reshape(-1)
-    return None
-
-
 def add(lw, n: Node) -> None:
+    """Add of two activations of one shape, or x ± b with b a per-channel or scalar constant
+    (Sub only in that form)."""
     g = lw.g
     a, b = n.inputs
-    if a in g.consts:
+    if a in g.consts and n.op == "Add":
         a, b = b, a
     shape = g.shape(n.outputs[0])
     require(a not in g.consts and g.shape(a) == shape, n, "the first operand must be an activation "
             "of the output's shape")
     attrs, out = _fuse_act(lw, n.outputs[0])
     if b in g.consts:
-        per_channel = _per_channel(g.consts[b], shape)
-        require(per_channel is not None, n, f"constant operand of shape {g.consts[b].shape} is neither "
-                f"a scalar nor per-channel for output shape {shape}")
-        other = lw.f32_const(n.name + ".b", per_channel)
+        offset = constant_offset(g, n, a)
+        require(offset is not None, n, f"constant operand of shape {g.consts[b].shape} is neither "
+                f"a scalar nor one value per channel for output shape {shape}")
+        other = lw.f32_const(n.name + ".b", offset)
     else:
+        require(n.op == "Add", n, "only x - b with b a constant is supported (the engine has no "
+                "subtraction of two activations)")
         require(g.shape(b) == shape, n, f"operands must have equal shapes, got {g.shape(a)} and {g.shape(b)}")
         other = lw.f32_of(b, n)
     lw.w.add_node("Add", n.name, [lw.f32_of(a, n), other], [lw.new_f32(out)], attrs)
@@ -169,9 +161,10 @@ def relu(lw, n: Node) -> None:
 def prelu(lw, n: Node) -> None:
     slope = lw.g.const(n.inputs[1])
     shape = lw.g.shape(n.inputs[0])
-    channels = shape[1] if len(shape) >= 2 else 1
-    require(slope is not None and slope.size in (1, channels), n, "slope must be a constant of size 1 or C")
-    lw.w.add_node("PRelu", n.name, [lw.f32_of(n.inputs[0], n), lw.f32_const(n.name + ".slope", slope.reshape(-1))],
+    slope = None if slope is None or len(shape) < 2 else per_channel(slope, shape)
+    require(slope is not None, n, "slope must be a constant with one value per channel (axis 1) or one "
+            "value, on an input of rank >= 2")
+    lw.w.add_node("PRelu", n.name, [lw.f32_of(n.inputs[0], n), lw.f32_const(n.name + ".slope", slope)],
                   [lw.new_f32(n.outputs[0])])
 
 
@@ -354,7 +347,7 @@ def softmax(lw, n: Node) -> None:
 
 HANDLERS: Dict[str, Callable] = {
     "Conv": conv, "Gemm": gemm_like, "MatMul": gemm_like, "BatchNormalization": batch_norm,
-    "Add": add, "Clip": clip, "Relu": relu, "PRelu": prelu, "Sign": sign,
+    "Add": add, "Sub": add, "Clip": clip, "Relu": relu, "PRelu": prelu, "Sign": sign,
     "MaxPool": max_pool, "AveragePool": average_pool, "GlobalAveragePool": global_average_pool,
     "ReduceMean": reduce_mean, "Flatten": reshape, "Reshape": reshape, "Squeeze": reshape,
     "Unsqueeze": reshape, "Identity": identity, "Dropout": identity, "Slice": slice_, "Pad": pad, "Concat": concat,

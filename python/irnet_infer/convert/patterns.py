@@ -26,6 +26,13 @@ from .graph import ConvertError, Graph, Node
 # Relative tolerance when checking that a channel's weights share one magnitude
 # (a weight computed as sign·s·γ/σ in float32 may differ in the last ulp).
 MAGNITUDE_RTOL = 4e-7
+# A straight-through estimator on weights, h - c + c with h = ±α and c = clamp(w, -1, 1),
+# that the exporter folded itself (the dynamo exporter does) rounds twice in float32:
+# |result - h| <= 2^-24·(2α + |c|) <= 2^-24·(2α + 1). Magnitudes within twice that of each
+# other are accepted as ±α, α their mean, but never when they differ by more than
+# STE_MAX_RTOL relative (tiny real-valued weights are not binary).
+STE_ROUNDING = 2.0 ** -24
+STE_MAX_RTOL = 1e-3
 
 
 @dataclass
@@ -40,12 +47,14 @@ class BinaryData:
 class BinaryWeight:
     negative: np.ndarray           # bool, same shape as the weight: sign bit
     alpha: np.ndarray              # float32 [O] > 0, the per-channel magnitude
+    ste_rounding: bool = False     # some channel's magnitudes differ by a folded STE's rounding
 
 
 @dataclass
 class Epilogue:
     scale: Optional[np.ndarray] = None     # folded BN, float64 [C]
     shift: Optional[np.ndarray] = None
+    offset: Optional[np.ndarray] = None    # per-channel constants added (Add/Sub), float64 [C]
     residual: Optional[str] = None
     clip: Optional[Tuple[float, float]] = None
     fused: List[Node] = field(default_factory=list)   # nodes folded away, in order
@@ -143,12 +152,43 @@ def binary_weight(w: np.ndarray) -> Tuple[Optional[BinaryWeight], str]:
     alpha = flat.max(axis=1)
     if np.any(alpha == 0):
         return None, f"output channel {int(np.argmin(alpha))} has only zero weights"
-    spread = (alpha - flat.min(axis=1)) / alpha
-    if np.any(spread > MAGNITUDE_RTOL):
-        o = int(np.argmax(spread))
-        return None, (f"weights are not ±α per output channel (channel {o} has magnitudes "
-                      f"{flat[o].min():.6g}..{alpha[o]:.6g})")
-    return BinaryWeight(np.signbit(w), alpha.astype(np.float32)), ""
+    gap = alpha - flat.min(axis=1)
+    exact = gap <= MAGNITUDE_RTOL * alpha
+    ste_bound = np.minimum(2 * STE_ROUNDING * (2 * alpha + 1), STE_MAX_RTOL * alpha)
+    if not np.all(exact | (gap <= ste_bound)):
+        tolerance = np.maximum(MAGNITUDE_RTOL * alpha, ste_bound) / alpha
+        o = int(np.argmax(gap / alpha - tolerance))
+        return None, (f"weights are not ±α per output channel: output channel {o} has magnitudes "
+                      f"{float(flat[o].min())!r} and {float(alpha[o])!r}, a relative gap of "
+                      f"{gap[o] / alpha[o]:.3g} (tolerance {tolerance[o]:.3g}: {MAGNITUDE_RTOL:g}, or "
+                      f"the float rounding of a folded straight-through estimator, 2^-23·(2α + 1))")
+    if np.all(exact):
+        return BinaryWeight(np.signbit(w), alpha.astype(np.float32)), ""
+    alpha = np.where(exact, alpha, flat.mean(axis=1))
+    return BinaryWeight(np.signbit(w), alpha.astype(np.float32), ste_rounding=True), ""
+
+
+def per_channel(c: np.ndarray, shape) -> Optional[np.ndarray]:
+    """The constant `c` as one value per channel (axis 1 of `shape`), flattened, or [v] when
+    it is one value everywhere; None if it varies along another axis or does not
+    broadcast to `shape` without growing it.
+
+    Judged by value, not by declared shape: `bias.expand_as(x)` exports as a full
+    (1, C, H, W) constant whose values repeat over H and W.
+    """
+    rank = len(shape)
+    if c.ndim > rank or not np.issubdtype(c.dtype, np.number):
+        return None
+    full = c.reshape((1,) * (rank - c.ndim) + c.shape)
+    if any(d not in (1, s) for d, s in zip(full.shape, shape)):
+        return None
+    first = full[tuple(slice(None) if axis == 1 else slice(0, 1) for axis in range(rank))]
+    if not np.array_equal(np.broadcast_to(first, full.shape), full):
+        return None
+    values = first.reshape(-1)
+    if values.size > 1 and np.all(values == values[0]):
+        return values[:1]
+    return values
 
 
 def bn_affine(g: Graph, bn: Node) -> Optional[Tuple[np.ndarray, np.ndarray]]:
@@ -199,6 +239,7 @@ def match_epilogue(g: Graph, out: str, channels: int, allow_residual: bool) -> E
                 ep.scale, ep.shift = affine
                 ep.bn_after_pool = bn
         return ep
+    user = _absorb_offsets(g, ep, user, channels)
     if allow_residual and user is not None and user.op == "Add":
         other = [i for i in user.inputs if i != ep.output]
         if len(other) == 1 and other[0] not in g.consts \
@@ -206,7 +247,7 @@ def match_epilogue(g: Graph, out: str, channels: int, allow_residual: bool) -> E
             ep.residual = other[0]
             ep.fused.append(user)
             ep.output = user.outputs[0]
-            user = g.sole_user(ep.output)
+            user = _absorb_offsets(g, ep, g.sole_user(ep.output), channels)
     if user is not None and user.op == "Clip":
         bounds = clip_bounds(g, user)
         if bounds is not None:
@@ -214,6 +255,38 @@ def match_epilogue(g: Graph, out: str, channels: int, allow_residual: bool) -> E
             ep.fused.append(user)
             ep.output = user.outputs[0]
     return ep
+
+
+def constant_offset(g: Graph, node: Node, x: str) -> Optional[np.ndarray]:
+    """b (float64, [C] or [1]) when `node` computes x + b or x - b with b a per-channel
+    constant and x the activation `x`, else None."""
+    if node.op not in ("Add", "Sub") or len(node.inputs) != 2 or x not in node.inputs:
+        return None
+    k = node.inputs.index(x)
+    if node.op == "Sub" and k != 0:
+        return None
+    c = g.const(node.inputs[1 - k])
+    if c is None or g.shape(node.outputs[0]) != g.shape(x):
+        return None
+    b = per_channel(c, g.shape(x))
+    if b is None:
+        return None
+    b = b.astype(np.float64)
+    return -b if node.op == "Sub" else b
+
+
+def _absorb_offsets(g: Graph, ep: Epilogue, user: Optional[Node], channels: int) -> Optional[Node]:
+    """Folds Add/Sub of per-channel constants that follow the epilogue's result into its
+    bias (x + b moves inside: (dot·s + bias + b) + residual); returns the next user."""
+    while user is not None:
+        b = constant_offset(g, user, ep.output)
+        if b is None or b.size not in (1, channels):
+            return user
+        ep.offset = (0 if ep.offset is None else ep.offset) + np.broadcast_to(b, (channels,))
+        ep.fused.append(user)
+        ep.output = user.outputs[0]
+        user = g.sole_user(ep.output)
+    return None
 
 
 def activation(g: Graph, out: str) -> Tuple[Optional[Node], dict]:
