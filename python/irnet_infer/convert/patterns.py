@@ -159,7 +159,7 @@ def binary_weight(w: np.ndarray) -> Tuple[Optional[BinaryWeight], str]:
         tolerance = np.maximum(MAGNITUDE_RTOL * alpha, ste_bound) / alpha
         o = int(np.argmax(gap / alpha - tolerance))
         return None, (f"weights are not ±α per output channel: output channel {o} has magnitudes "
-                      f"{float(flat[o].min())!r} and {float(alpha[o])!r}, a relative gap of "
+                      f"{w.dtype.type(flat[o].min())} and {w.dtype.type(alpha[o])}, a relative gap of "
                       f"{gap[o] / alpha[o]:.3g} (tolerance {tolerance[o]:.3g}: {MAGNITUDE_RTOL:g}, or "
                       f"the float rounding of a folded straight-through estimator, 2^-23·(2α + 1))")
     if np.all(exact):
