@@ -258,6 +258,27 @@ def test_folded_ste_rounding_is_binary_and_larger_gaps_are_not(tmp_path):
             assert any("folded STE" in r for r in report.layers[0].recognised)
 
 
+@pytest.mark.parametrize("same_clip_node", [True, False])
+def test_ste_surrogate_computed_twice_is_recognised(tmp_path, same_clip_node):
+    """sign(x).detach() - clamp(x).detach() + clamp(x) with clamp called twice exports two
+    equal Clip nodes; the STE is still Add(Sub(H, S), S)."""
+    rng = np.random.default_rng(0)
+    inits = {"lo": np.array(-1, np.float32), "hi": np.array(1, np.float32),
+             "w": np.where(rng.standard_normal((4, 4, 3, 3)) < 0, -0.5, 0.5).astype(np.float32)}
+    nodes = [helper.make_node("Sign", ["x"], ["h"], name="sign"),
+             helper.make_node("Clip", ["x", "lo", "hi"], ["c1"], name="clip1"),
+             helper.make_node("Clip", ["x", "lo", "hi"], ["c2"], name="clip2"),
+             helper.make_node("Sub", ["h", "c1"], ["d"], name="sub"),
+             helper.make_node("Add", ["d", "c1" if same_clip_node else "c2"], ["s"], name="ste"),
+             helper.make_node("Conv", ["s", "w"], ["y"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1])]
+    onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (2, 4, 5, 5), 13)
+    report = convert(onnx_path, tmp_path / "m.irb")
+    assert report.layers[0].binary and report.layers[0].recognised == ["STE on activations removed"]
+    assert ops_of(tmp_path / "m.irb") == ["SignPack", "BinaryConv2d"]
+    x = random_input((2, 4, 5, 5))
+    np.testing.assert_allclose(run_irb(tmp_path / "m.irb", x)[0], ort_run(onnx_path, x)[0], rtol=0, atol=1e-5)
+
+
 def test_ste_with_broadcast_is_not_removed(tmp_path):
     """Add(Sub(H, S), S) whose result is larger than H (S broadcasts) is not an STE."""
     nodes = [helper.make_node("Sign", ["h0"], ["h"], name="sign"),

@@ -20,6 +20,11 @@ from typing import Dict, List, Optional
 import onnx
 from onnx import helper
 
+from .fold import NEVER_FOLD
+
+# How deep two surrogate subgraphs are compared node by node (Bi-Real's ApproxSign is ~20).
+MAX_COMPARE_DEPTH = 64
+
 
 def _shape_key(vi: Optional[onnx.ValueInfoProto]):
     """The declared shape of a value as a comparable tuple (dim values or names), or None."""
@@ -52,6 +57,27 @@ def remove_ste(model: onnx.ModelProto) -> Dict[str, str]:
             seen += 1
         return name
 
+    def same_value(a: str, b: str, depth: int = 0) -> bool:
+        """True when a and b are one tensor, or computed by equal nodes (same op, attributes and
+        inputs, recursively: `clamp(x)` written twice exports as two equal Clip nodes)."""
+        a, b = resolve(a), resolve(b)
+        if a == b:
+            return True
+        if (a, b) in compared:
+            return compared[(a, b)]
+        compared[(a, b)] = False         # a cycle in a malformed graph compares unequal
+        na, nb = producer.get(a), producer.get(b)
+        if na is None or nb is None or depth > MAX_COMPARE_DEPTH or na.op_type in NEVER_FOLD \
+                or na.op_type != nb.op_type \
+                or na.domain != nb.domain or len(na.input) != len(nb.input) \
+                or list(na.output).index(a) != list(nb.output).index(b) \
+                or [x.SerializeToString() for x in na.attribute] != [x.SerializeToString() for x in nb.attribute]:
+            return False
+        compared[(a, b)] = all(same_value(x, y, depth + 1) for x, y in zip(na.input, nb.input))
+        return compared[(a, b)]
+
+    compared: Dict[tuple, bool] = {}
+
     removed: Dict[str, str] = {}
     for k, n in enumerate(g.node):
         if n.op_type != "Add" or len(n.input) != 2:
@@ -59,7 +85,7 @@ def remove_ste(model: onnx.ModelProto) -> Dict[str, str]:
         for diff, other in ((n.input[0], n.input[1]), (n.input[1], n.input[0])):
             sub = producer.get(resolve(diff))
             if sub is None or sub.op_type != "Sub" or len(sub.input) != 2 \
-                    or resolve(sub.input[1]) != resolve(other):
+                    or not same_value(sub.input[1], other):
                 continue
             hard = sub.input[0]
             out_shape, hard_shape = _shape_key(info.get(n.output[0])), _shape_key(info.get(hard))
