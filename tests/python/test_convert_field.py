@@ -279,6 +279,34 @@ def test_ste_surrogate_computed_twice_is_recognised(tmp_path, same_clip_node):
     np.testing.assert_allclose(run_irb(tmp_path / "m.irb", x)[0], ort_run(onnx_path, x)[0], rtol=0, atol=1e-5)
 
 
+def test_threshold_after_a_binary_conv_moves_into_its_bias(tmp_path):
+    """sign(bn(conv(sign(x))) + b): the shift joins the first conv's bias, which writes bits."""
+    rng = np.random.default_rng(1)
+    inits = {"w1": np.where(rng.standard_normal((6, 6, 3, 3)) < 0, -0.5, 0.5).astype(np.float32),
+             "w2": np.where(rng.standard_normal((6, 6, 1, 1)) < 0, -0.25, 0.25).astype(np.float32),
+             "g": rng.uniform(0.5, 1.5, 6).astype(np.float32), "be": rng.standard_normal(6).astype(np.float32),
+             "m": rng.standard_normal(6).astype(np.float32), "v": rng.uniform(0.5, 2, 6).astype(np.float32),
+             "b": np.broadcast_to(rng.standard_normal((1, 6, 1, 1)), (2, 6, 5, 5)).astype(np.float32)}
+    nodes = [helper.make_node("Sign", ["x"], ["s1"], name="sign1"),
+             helper.make_node("Conv", ["s1", "w1"], ["c1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization", ["c1", "g", "be", "m", "v"], ["n1"], name="bn1"),
+             helper.make_node("Add", ["n1", "b"], ["t"], name="rsign_shift"),
+             helper.make_node("Sign", ["t"], ["s2"], name="sign2"),
+             helper.make_node("Conv", ["s2", "w2"], ["y"], name="conv2", kernel_shape=[1, 1])]
+    onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (2, 6, 5, 5), 13)
+    report = convert(onnx_path, tmp_path / "m.irb")
+    assert ops_of(tmp_path / "m.irb") == ["SignPack", "BinaryConv2d", "BinaryConv2d"]
+    first = binary_node_named(tmp_path / "m.irb", "conv1")
+    assert first.attrs["mode"] == "bits"
+    assert "per-channel shift after the conv folded into the bias" in report.layers[0].recognised
+    x = random_input((2, 6, 5, 5))
+    assert_agrees(onnx_path, tmp_path / "m.irb", x)
+
+
+def binary_node_named(irb_path, name):
+    return next(n for n in read_irb(irb_path).nodes if n.name == name)
+
+
 def test_ste_with_broadcast_is_not_removed(tmp_path):
     """Add(Sub(H, S), S) whose result is larger than H (S broadcasts) is not an STE."""
     nodes = [helper.make_node("Sign", ["h0"], ["h"], name="sign"),
