@@ -2,7 +2,8 @@
 
 Two passes. `plan` decides which Conv/Gemm/MatMul nodes become binary ops,
 which Sign/Pad nodes disappear into them, what each binary op's epilogue
-absorbs and in which output mode it writes. `emit` then walks the ONNX nodes
+absorbs and in which output mode it writes, and what each float op absorbs
+(BN, bias, activation; patterns.match_float_epilogue). `run` then walks the ONNX nodes
 in order and appends engine nodes to an IrbWriter; a fused chain is emitted
 where its last node stood, so every input of every node in the chain
 (e.g. the residual) already exists. Nothing is written to disk here.
@@ -18,8 +19,9 @@ from ..irb import IrbWriter, pack_bits
 from . import layout
 from .graph import ConvertError, Graph, Node
 from .geometry import conv_attrs
-from .patterns import (BinaryData, BinaryWeight, Epilogue, binary_weight, clip_bounds, constant_offset,
-                       match_binary_data, match_epilogue, require, sign_zero_risk)
+from .patterns import (FLOAT_FUSING, BinaryData, BinaryWeight, Epilogue, binary_weight, clip_bounds,
+                       constant_offset, match_binary_data, match_epilogue, match_float_epilogue, require,
+                       sign_zero_risk)
 from .ops import HANDLERS
 from .report import LayerInfo, Report
 
@@ -61,6 +63,7 @@ class Lowering:
         self.emit_at: Dict[int, BinaryPlan] = {}    # id(last fused node) → plan
         self.skipped: Set[int] = set()               # ids of nodes that emit nothing
         self.same_as: Dict[int, str] = {}            # id(node) → ONNX name its output equals
+        self.float_epilogues: Dict[int, Epilogue] = {}  # id(float op) → what it absorbs
         self.float_reason: Dict[str, str] = {}       # conv/gemm name → why it stays float
 
     # -- tensors ------------------------------------------------------------
@@ -103,6 +106,10 @@ class Lowering:
             raise ConvertError(f"{node.describe()}: input '{name}' is a constant or has no engine value "
                                "(only activations are supported here)")
         return self.values[name]
+
+    def float_epilogue(self, n: Node) -> Epilogue:
+        """What float op `n` absorbs (planned in `plan`)."""
+        return self.float_epilogues[id(n)]
 
     def f32_of(self, name: str, node: Node) -> int:
         v = self.value(name, node)
@@ -177,9 +184,15 @@ class Lowering:
                 p.mode = "bits"
             elif any(id(u) in candidates for u in users):     # its signs feed a binary op
                 p.mode = "float+bits"
+        for n in g.nodes:
+            nid = id(n)
+            if n.op in FLOAT_FUSING and not (nid in self.skipped or nid in self.emit_at or nid in self.same_as):
+                ep = match_float_epilogue(g, n)
+                self.float_epilogues[nid] = ep
+                self.skipped.update(id(x) for x in ep.fused)
         # A Clip(lo < 0 < hi) read only by vanishing Signs changes no sign: its input's bits serve.
         for n in g.nodes:
-            if n.op != "Clip" or id(n) in self.emit_at or n.outputs[0] in g.outputs:
+            if n.op != "Clip" or id(n) in self.emit_at or id(n) in self.skipped or n.outputs[0] in g.outputs:
                 continue
             users = g.users(n.outputs[0])
             if users and all(id(u) in absorbed for u in users):
@@ -236,7 +249,7 @@ class Lowering:
             self.new_f32(name)
         for n in g.nodes:
             nid = id(n)
-            if nid in self.skipped:          # absorbed, or fused by a handler that ran before
+            if nid in self.skipped:          # absorbed or fused into another op
                 continue
             if nid in self.same_as:
                 self.values[n.outputs[0]] = self.values[self.same_as[nid]]

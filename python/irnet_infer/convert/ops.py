@@ -1,8 +1,10 @@
 """Float (non-binary) ONNX ops → engine ops, one handler per ONNX op type.
 
 Each handler reads its inputs' engine values from the Lowering, appends engine
-nodes and records the value of its ONNX output(s). Rank-4 tensors are NHWC in
-the engine, so axes, pads and weights are remapped here (layout.py).
+nodes and records the value of its ONNX output(s). What a handler's op absorbs
+(BN, bias, activation) was planned before emission (`lw.float_epilogue(n)`,
+patterns.match_float_epilogue); handlers only apply it. Rank-4 tensors are NHWC
+in the engine, so axes, pads and weights are remapped here (layout.py).
 """
 from __future__ import annotations
 
@@ -14,29 +16,9 @@ from ..irb import pack_bits
 from . import layout
 from .geometry import check_window, conv_attrs
 from .graph import Node
-from .patterns import (activation, bn_affine, clip_bounds, constant_offset, conv_pads, pad_spec,
+from .patterns import (act_attrs, bn_affine, clip_bounds, constant_offset, conv_pads, pad_spec,
                        per_channel, require)
 from .report import LayerInfo
-
-
-def _fuse_act(lw, out: str):
-    """Absorbs a following Relu/Clip: returns (attrs, ONNX name of the final result)."""
-    act_node, attrs = activation(lw.g, out)
-    if act_node is None:
-        return {}, out
-    lw.skipped.add(id(act_node))
-    return attrs, act_node.outputs[0]
-
-
-def _fuse_bn(lw, out: str, channels: int):
-    """Absorbs a following BatchNormalization: (scale, shift) float64 or None, final name."""
-    user = lw.g.sole_user(out)
-    if user is not None and user.op == "BatchNormalization":
-        affine = bn_affine(lw.g, user)
-        if affine is not None and affine[0].size == channels:
-            lw.skipped.add(id(user))
-            return affine, user.outputs[0]
-    return None, out
 
 
 def conv(lw, n: Node) -> None:
@@ -54,17 +36,16 @@ def conv(lw, n: Node) -> None:
         b = g.const(n.inputs[2])
         require(b is not None, n, "the bias must be a constant")
         bias = b.astype(np.float64).reshape(-1)
-    affine, out = _fuse_bn(lw, n.outputs[0], out_c)
-    if affine is not None:
-        w = w * affine[0].reshape(-1, 1, 1, 1)
-        bias = bias * affine[0] + affine[1]
+    ep = lw.float_epilogue(n)
+    if ep.scale is not None:
+        w = w * ep.scale.reshape(-1, 1, 1, 1)
+        bias = bias * ep.scale + ep.shift
         has_bias = True
-    geometry = conv_attrs(n, x_shape, g.shape(n.outputs[0]), w.shape)
-    attrs, out = _fuse_act(lw, out)
-    attrs.update(geometry)
+    attrs = act_attrs(ep)
+    attrs.update(conv_attrs(n, x_shape, g.shape(n.outputs[0]), w.shape))
     inputs = [lw.f32_of(n.inputs[0], n), lw.f32_const(n.name + ".w", layout.conv_weight_ohwi(w)),
               lw.f32_const(n.name + ".bias", bias) if has_bias else None]
-    y = lw.new_f32(out)
+    y = lw.new_f32(ep.output)
     lw.w.add_node("Conv2d", n.name, inputs, [y], attrs)
     macs = int(np.prod(g.shape(n.outputs[0]))) * int(np.prod(w.shape[1:]))
     lw.report.layer(LayerInfo(n.name, "Conv2d", False, macs, w.size,
@@ -79,8 +60,8 @@ def gemm_like(lw, n: Node) -> None:
     w = g.const(n.inputs[1])
     require(w is not None and w.ndim == 2, n, "the weight must be a 2-D constant")
     w = w.astype(np.float64)
-    out = n.outputs[0]
-    bias = None
+    ep = lw.float_epilogue(n)
+    bias = ep.offset
     if n.op == "Gemm":
         require(not n.attrs.get("transA", 0), n, "transA = 1 is not supported")
         w = (w if n.attrs.get("transB", 0) else w.T) * float(n.attrs.get("alpha", 1.0))
@@ -91,23 +72,14 @@ def gemm_like(lw, n: Node) -> None:
             bias = np.broadcast_to(c.astype(np.float64).reshape(-1), (w.shape[0],)) * beta
     else:
         w = w.T
-        user = g.sole_user(out)
-        if user is not None and user.op == "Add":
-            other = [i for i in user.inputs if i != out]
-            c = g.const(other[0]) if len(other) == 1 else None
-            if c is not None and c.size in (1, w.shape[0]):
-                bias = np.broadcast_to(c.astype(np.float64).reshape(-1), (w.shape[0],))
-                lw.skipped.add(id(user))
-                out = user.outputs[0]
     require(w.shape[1] == x_shape[1], n, f"the weight is [M, K] = {list(w.shape)} but the input is "
             f"{list(x_shape)}: K differs")
     src = lw.value(n.inputs[0], n)
     if src.flatten_chw is not None:
         w = layout.gemm_weight_for_nhwc_flatten(w, *src.flatten_chw)
-    attrs, out = _fuse_act(lw, out)
     inputs = [lw.f32_of(n.inputs[0], n), lw.f32_const(n.name + ".w", w),
               None if bias is None else lw.f32_const(n.name + ".bias", bias)]
-    lw.w.add_node("Gemm", n.name, inputs, [lw.new_f32(out)], attrs)
+    lw.w.add_node("Gemm", n.name, inputs, [lw.new_f32(ep.output)], act_attrs(ep))
     lw.report.layer(LayerInfo(n.name, "Gemm", False, x_shape[0] * w.size, w.size,
                               lw.float_reason.get(n.name, "real-valued weights"), ""))
 
@@ -117,10 +89,10 @@ def batch_norm(lw, n: Node) -> None:
     require(affine is not None, n, "scale, bias, mean and var must be constants")
     shape = lw.g.shape(n.inputs[0])
     require(len(shape) in (2, 4), n, f"only [N,C] and [N,C,H,W] inputs are supported, got {shape}")
-    attrs, out = _fuse_act(lw, n.outputs[0])
+    ep = lw.float_epilogue(n)
     inputs = [lw.f32_of(n.inputs[0], n), lw.f32_const(n.name + ".scale", affine[0]),
               lw.f32_const(n.name + ".bias", affine[1])]
-    lw.w.add_node("ChannelAffine", n.name, inputs, [lw.new_f32(out)], attrs)
+    lw.w.add_node("ChannelAffine", n.name, inputs, [lw.new_f32(ep.output)], act_attrs(ep))
 
 
 def add(lw, n: Node) -> None:
@@ -133,7 +105,7 @@ def add(lw, n: Node) -> None:
     shape = g.shape(n.outputs[0])
     require(a not in g.consts and g.shape(a) == shape, n, "the first operand must be an activation "
             "of the output's shape")
-    attrs, out = _fuse_act(lw, n.outputs[0])
+    ep = lw.float_epilogue(n)
     if b in g.consts:
         offset = constant_offset(g, n, a)
         require(offset is not None, n, f"constant operand of shape {g.consts[b].shape} is neither "
@@ -144,7 +116,7 @@ def add(lw, n: Node) -> None:
                 "subtraction of two activations)")
         require(g.shape(b) == shape, n, f"operands must have equal shapes, got {g.shape(a)} and {g.shape(b)}")
         other = lw.f32_of(b, n)
-    lw.w.add_node("Add", n.name, [lw.f32_of(a, n), other], [lw.new_f32(out)], attrs)
+    lw.w.add_node("Add", n.name, [lw.f32_of(a, n), other], [lw.new_f32(ep.output)], act_attrs(ep))
 
 
 def clip(lw, n: Node) -> None:

@@ -1,4 +1,4 @@
-"""Recognizing binary layers and what can be fused into them.
+"""Recognizing binary layers, and what fuses into binary and float ops.
 
 A binary layer is a Conv (or Gemm / MatMul) whose data input is sign(x),
 possibly through a constant Pad on either side of the Sign, and whose folded
@@ -13,6 +13,11 @@ when the intermediate results have no other consumer: BatchNormalization
 residual), and Clip. VGG-Small puts a MaxPool between the conv and its BN;
 max commutes with an increasing affine map, so that BN moves in front of
 the MaxPool when every BN scale is positive.
+
+Float ops absorb what follows them the same way (`match_float_epilogue`): a
+Conv its BatchNormalization, a MatMul the Add of a constant bias, and Conv,
+Gemm, MatMul, BatchNormalization and Add a final Relu or Clip. Both kinds of
+fusion are planned once, before anything is emitted (lower.py).
 """
 from __future__ import annotations
 
@@ -57,6 +62,7 @@ class Epilogue:
     offset: Optional[np.ndarray] = None    # per-channel constants added (Add/Sub), float64 [C]
     residual: Optional[str] = None
     clip: Optional[Tuple[float, float]] = None
+    relu: bool = False                                # float ops: a fused Relu
     fused: List[Node] = field(default_factory=list)   # nodes folded away, in order
     output: str = ""                                  # ONNX name of the fused result
     bn_after_pool: Optional[Node] = None              # VGG-Small: BN moved before MaxPool
@@ -289,18 +295,55 @@ def _absorb_offsets(g: Graph, ep: Epilogue, user: Optional[Node], channels: int)
     return None
 
 
-def activation(g: Graph, out: str) -> Tuple[Optional[Node], dict]:
-    """A Relu or constant Clip that is the sole user of `out`, as engine act attributes."""
-    user = g.sole_user(out)
-    if user is None:
-        return None, {}
-    if user.op == "Relu":
-        return user, {"act": "relu"}
-    if user.op == "Clip":
+# Float ops that absorb the nodes after them (match_float_epilogue).
+FLOAT_FUSING = ("Conv", "Gemm", "MatMul", "BatchNormalization", "Add", "Sub")
+
+
+def _absorb(ep: Epilogue, node: Node) -> Optional[Node]:
+    ep.fused.append(node)
+    ep.output = node.outputs[0]
+    return None
+
+
+def match_float_epilogue(g: Graph, n: Node) -> Epilogue:
+    """What a float op absorbs while each step is the sole user: after a Conv, a
+    BatchNormalization with one value per output channel (folded into weights and bias);
+    after a MatMul by a constant [K, M], an Add of a constant of size 1 or M (its bias);
+    then a Relu or a Clip with constant bounds (the engine op's act)."""
+    ep = Epilogue(output=n.outputs[0])
+    user = g.sole_user(ep.output)
+    w = g.const(n.inputs[1]) if n.op in ("Conv", "MatMul") else None
+    if n.op == "Conv" and w is not None and user is not None and user.op == "BatchNormalization":
+        affine = bn_affine(g, user)
+        if affine is not None and affine[0].size == w.shape[0]:
+            ep.scale, ep.shift = affine
+            _absorb(ep, user)
+            user = g.sole_user(ep.output)
+    if n.op == "MatMul" and w is not None and w.ndim == 2 and user is not None and user.op == "Add":
+        other = [i for i in user.inputs if i != ep.output]
+        c = g.const(other[0]) if len(other) == 1 else None
+        if c is not None and c.size in (1, w.shape[1]):
+            ep.offset = np.broadcast_to(c.astype(np.float64).reshape(-1), (w.shape[1],))
+            _absorb(ep, user)
+            user = g.sole_user(ep.output)
+    if user is not None and user.op == "Relu":
+        ep.relu = True
+        _absorb(ep, user)
+    elif user is not None and user.op == "Clip":
         bounds = clip_bounds(g, user)
         if bounds is not None:
-            return user, {"act": "clip", "clip": [float(b) for b in bounds]}
-    return None, {}
+            ep.clip = bounds
+            _absorb(ep, user)
+    return ep
+
+
+def act_attrs(ep: Epilogue) -> dict:
+    """The engine `act` attributes of a float op's fused Relu/Clip."""
+    if ep.relu:
+        return {"act": "relu"}
+    if ep.clip is not None:
+        return {"act": "clip", "clip": [float(b) for b in ep.clip]}
+    return {}
 
 
 def sign_zero_risk(g: Graph, source: str) -> Optional[str]:
