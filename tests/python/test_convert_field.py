@@ -3,8 +3,9 @@
 The idioms (straight-through estimators as arithmetic, RSign, RPReLU, option-A
 shortcuts with view(size(0), -1), concat duplication) come from
 tools/irnet_torch/field.py. Small modules using each are committed as ONNX files
-under tests/fixtures/field/ (legacy exporter at opsets 11/13/17/20, dynamo at
-18/20; make_fixtures.py regenerates them) with PyTorch's output on a random input,
+under tests/fixtures/field/ (legacy exporter at opsets 11/13/17, dynamo at
+18/20, the option-A ones also unfolded and with a dynamic batch; make_fixtures.py
+regenerates them) with PyTorch's output on a random input,
 so the comparisons below run without torch: converted model (numpy interpreter
 and C++ engine) against onnxruntime and against PyTorch, top-1 identical and
 max |difference| <= 1e-4 * max(1, |reference|), per sample. Only a sample in
@@ -142,7 +143,7 @@ FIXTURE_FILES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(FIXTU
 def test_every_idiom_has_fixtures():
     idioms = {f.rsplit("-", 1)[0] for f in FIXTURE_FILES}
     assert idioms == set(EXPECTED)
-    assert len(FIXTURE_FILES) == 5 * len(EXPECTED) + 3   # + option_a_* unfolded
+    assert len(FIXTURE_FILES) == 5 * len(EXPECTED) + 6   # + option_a_* unfolded and dynamic-batch
 
 
 @pytest.mark.parametrize("fixture", FIXTURE_FILES)
@@ -150,7 +151,8 @@ def test_idiom_converts_and_agrees(tmp_path, fixture):
     idiom, export = fixture[:-len(".onnx")].rsplit("-", 1)
     onnx_path = os.path.join(FIXTURES, fixture)
     data = np.load(os.path.join(FIXTURES, idiom + ".npz"))
-    report = convert(onnx_path, tmp_path / "m.irb")
+    shape = ["input=" + ",".join(map(str, data["x"].shape))] if "dynamic" in export else None
+    report = convert(onnx_path, tmp_path / "m.irb", shape)
     binary = [x for x in report.layers if x.binary]
     n_binary, legacy_patterns, patterns = EXPECTED[idiom]
     assert len(binary) == n_binary, report.render("m.irb", 0)
