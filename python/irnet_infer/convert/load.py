@@ -256,6 +256,7 @@ def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -
     check_arity(model, opset)
     model = infer_shapes(model)
     ste = remove_ste(model)
+    remove_dead(model)               # the surrogates the STE removal orphaned: never evaluated
     model = simplify_to_fixed_point(model, opset)
     shapes = _static_shapes(model)
 
