@@ -115,6 +115,26 @@ def assert_agrees(onnx_path, irb_path, x, torch_y=None, tolerance=1e-4):
     return int(differ.sum())
 
 
+def sign_conv_model(path, seed, batch=8):
+    w = np.where(np.random.default_rng(seed).standard_normal((4, 4, 3, 3)) < 0, -0.5, 0.5)
+    nodes = [helper.make_node("Sign", ["x"], ["s"], name="sign"),
+             helper.make_node("Conv", ["s", "w"], ["y"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1])]
+    return save_model(path, nodes, {"w": w.astype(np.float32)}, (batch, 4, 5, 5), 13)
+
+
+def test_ties_are_tolerated_and_real_mismatches_are_not(tmp_path):
+    """The comparison itself: a sample whose sign input is exactly 0 (ONNX sign 0, engine +1)
+    may differ and is counted; a converted model of other weights fails on tie-free samples."""
+    onnx_path = sign_conv_model(tmp_path / "m.onnx", seed=0)
+    convert(onnx_path, tmp_path / "m.irb")
+    x = random_input((8, 4, 5, 5))
+    x[3, 2, 2, 2] = 0.0
+    assert assert_agrees(onnx_path, tmp_path / "m.irb", x) == 1
+    convert(sign_conv_model(tmp_path / "other.onnx", seed=5), tmp_path / "other.irb")
+    with pytest.raises(AssertionError, match="which have no sign input near 0"):
+        assert_agrees(onnx_path, tmp_path / "other.irb", random_input((8, 4, 5, 5)))
+
+
 # -- committed fixtures (no torch) -------------------------------------------------------
 
 # idiom -> (binary convs, patterns every binary conv reports under the legacy exporter,
