@@ -373,10 +373,13 @@ def _whole_model(name):
     return model.eval(), shape, n_binary
 
 
+WHOLE_MODELS = [(name, exporter) for name in ("irnet_resnet20", "bireal_resnet18", "reactnet_block_split",
+                                               "reactnet_block_duplicate", "reactnet_a_narrow")
+                for exporter in ("legacy", "dynamo")] + [("irnet_resnet20", "legacy_unfolded")]
+
+
 @with_torch
-@pytest.mark.parametrize("exporter", ["legacy", "dynamo"])
-@pytest.mark.parametrize("name", ["irnet_resnet20", "bireal_resnet18", "reactnet_block_split",
-                                  "reactnet_block_duplicate", "reactnet_a_narrow"])
+@pytest.mark.parametrize("name,exporter", WHOLE_MODELS)
 def test_whole_model(tmp_path, name, exporter):
     import torch
     sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures", "field"))
@@ -384,7 +387,7 @@ def test_whole_model(tmp_path, name, exporter):
     model, shape, n_binary = _whole_model(name)
     x = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
     onnx_path = str(tmp_path / "m.onnx")
-    export(model, x, onnx_path, exporter, 13 if exporter == "legacy" else 18)
+    export(model, x, onnx_path, exporter, 18 if exporter == "dynamo" else 13)
     report = convert(onnx_path, tmp_path / "m.irb")
     binary = [x for x in report.layers if x.binary]
     assert len(binary) == n_binary, report.render("m.irb", 0)
