@@ -30,7 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 __all__ = [
-    "SignSTE", "ClampSTESign", "ApproxSign", "ScaledSignConv2d", "IRNetConv2d", "LearnableBias",
+    "SignSTE", "ClampSTESign", "ApproxSign", "ScaledSignConv2d", "IRNetConv2d", "IRNetCifarBlock", "LearnableBias",
     "RSign", "RPReLU", "IRNetCifarResNet20", "BiRealBlock", "BiRealResNet18", "ReActBlock",
     "ReActNetA", "REACTNET_A_STAGES", "reactnet_a", "bireal_resnet18", "irnet_cifar_resnet20",
     "randomize_learnable_shifts",
@@ -127,7 +127,7 @@ class _Lambda(nn.Module):
         return self.fn(x)
 
 
-class _IRNetCifarBlock(nn.Module):
+class IRNetCifarBlock(nn.Module):
     """IR-Net CIFAR basic block: two binary convs, a shortcut after each, hardtanh."""
 
     def __init__(self, in_planes: int, planes: int, stride: int = 1):
@@ -162,7 +162,7 @@ class IRNetCifarResNet20(nn.Module):
         layers, in_planes = [], 16
         for planes, blocks, stride in zip((16, 32, 64), num_blocks, (1, 2, 2)):
             for s in [stride] + [1] * (blocks - 1):
-                layers.append(_IRNetCifarBlock(in_planes, planes, s))
+                layers.append(IRNetCifarBlock(in_planes, planes, s))
                 in_planes = planes
         self.layers = nn.Sequential(*layers)
         self.bn2 = nn.BatchNorm1d(64)
@@ -275,7 +275,6 @@ class ReActBlock(nn.Module):
         self.pool = nn.AvgPool2d(2, 2) if stride == 2 else None
         self.act1 = RPReLU(inplanes)
         self.sign2 = RSign(inplanes)
-        self.duplicate = duplicate
         split = planes != inplanes and not duplicate
         self.pointwise = nn.ModuleList(ScaledSignConv2d(inplanes, inplanes if split else planes, 1, bias=False)
                                        for _ in range(2 if split else 1))
