@@ -41,6 +41,67 @@
   .arch armv7-a
   .fpu neon
   .arm
+
+// One full step's data: a_m in q(m), b_n in q(4 + n); the rows move past it.
+.macro irnet_a32_load_step
+  vld1.64 {d0-d1}, [A_ROW0]!
+  vld1.64 {d8-d9}, [B_ROW0]!
+  vld1.64 {d2-d3}, [A_ROW1]!
+  vld1.64 {d4-d5}, [A_ROW2]!
+  vld1.64 {d6-d7}, [A_ROW3]!
+  vld1.64 {d10-d11}, [B_ROW1]!
+.endm
+
+// The 8 pairs' counts added to their accumulators, on q registers (kind q: a
+// full step) or on their low halves (kind d: the odd last word; d(2i) is the
+// low half of q(i)).
+.macro irnet_a32_add_counts kind
+.ifc \kind, q
+  irnet_a32_add_counts_on q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13, q14, q15
+.else
+  irnet_a32_add_counts_on d0, d2, d4, d6, d8, d10, d12, d14, d16, d18, d20, d22, d24, d26, d28, d30
+.endif
+.endm
+// a_m in a(m), b_n in b(n), temporaries t0, t1, the accumulator of pair (m, n)
+// in c(8 + 2m + n).
+.macro irnet_a32_add_counts_on a0, a1, a2, a3, b0, b1, t0, t1, c8, c9, c10, c11, c12, c13, c14, c15
+  veor \t0, \a0, \b0
+  veor \t1, \a1, \b0
+  vcnt.8 \t0, \t0
+  vcnt.8 \t1, \t1
+  vadd.i8 \c8, \c8, \t0
+  veor \t0, \a2, \b0
+  vadd.i8 \c10, \c10, \t1
+  veor \t1, \a3, \b0
+  vcnt.8 \t0, \t0
+  vcnt.8 \t1, \t1
+  vadd.i8 \c12, \c12, \t0
+  veor \t0, \a0, \b1
+  vadd.i8 \c14, \c14, \t1
+  veor \t1, \a1, \b1
+  vcnt.8 \t0, \t0
+  vcnt.8 \t1, \t1
+  vadd.i8 \c9, \c9, \t0
+  veor \t0, \a2, \b1
+  vadd.i8 \c11, \c11, \t1
+  veor \t1, \a3, \b1
+  vcnt.8 \t0, \t0
+  vcnt.8 \t1, \t1
+  vadd.i8 \c13, \c13, \t0
+  vadd.i8 \c15, \c15, \t1
+.endm
+
+// The four rows of the tile in C (d0-d3, two columns each), loaded or stored by op.
+.macro irnet_a32_c_rows op
+  \op {d0}, [C_ROW0]
+  add C_ROW, C_ROW0, LDC
+  \op {d1}, [C_ROW]
+  add C_ROW, C_ROW, LDC
+  \op {d2}, [C_ROW]
+  add C_ROW, C_ROW, LDC
+  \op {d3}, [C_ROW]
+.endm
+
   .text
   .p2align 4
   .global irnet_bgemm4x2_tile_neon_a32
@@ -68,12 +129,7 @@ irnet_bgemm4x2_tile_neon_a32:
   mov CHUNK_WORDS, #61
 .Lirnet_a32_sized:
   lsr STEPS_LEFT, CHUNK_WORDS, #1
-  vld1.64 {d0-d1}, [A_ROW0]!
-  vld1.64 {d8-d9}, [B_ROW0]!
-  vld1.64 {d2-d3}, [A_ROW1]!
-  vld1.64 {d4-d5}, [A_ROW2]!
-  vld1.64 {d6-d7}, [A_ROW3]!
-  vld1.64 {d10-d11}, [B_ROW1]!
+  irnet_a32_load_step
   veor q6, q0, q4
   veor q7, q1, q4
   vcnt.8 q8, q6
@@ -93,36 +149,8 @@ irnet_bgemm4x2_tile_neon_a32:
   subs STEPS_LEFT, STEPS_LEFT, #1
   beq .Lirnet_a32_full_done
 .Lirnet_a32_step:
-  vld1.64 {d0-d1}, [A_ROW0]!
-  vld1.64 {d8-d9}, [B_ROW0]!
-  vld1.64 {d2-d3}, [A_ROW1]!
-  vld1.64 {d4-d5}, [A_ROW2]!
-  vld1.64 {d6-d7}, [A_ROW3]!
-  vld1.64 {d10-d11}, [B_ROW1]!
-  veor q6, q0, q4
-  veor q7, q1, q4
-  vcnt.8 q6, q6
-  vcnt.8 q7, q7
-  vadd.i8 q8, q8, q6
-  veor q6, q2, q4
-  vadd.i8 q10, q10, q7
-  veor q7, q3, q4
-  vcnt.8 q6, q6
-  vcnt.8 q7, q7
-  vadd.i8 q12, q12, q6
-  veor q6, q0, q5
-  vadd.i8 q14, q14, q7
-  veor q7, q1, q5
-  vcnt.8 q6, q6
-  vcnt.8 q7, q7
-  vadd.i8 q9, q9, q6
-  veor q6, q2, q5
-  vadd.i8 q11, q11, q7
-  veor q7, q3, q5
-  vcnt.8 q6, q6
-  vcnt.8 q7, q7
-  vadd.i8 q13, q13, q6
-  vadd.i8 q15, q15, q7
+  irnet_a32_load_step
+  irnet_a32_add_counts q
   subs STEPS_LEFT, STEPS_LEFT, #1
   bne .Lirnet_a32_step
 .Lirnet_a32_full_done:
@@ -134,30 +162,7 @@ irnet_bgemm4x2_tile_neon_a32:
   vld1.64 {d4}, [A_ROW2]!
   vld1.64 {d6}, [A_ROW3]!
   vld1.64 {d10}, [B_ROW1]!
-  veor d12, d0, d8
-  veor d14, d2, d8
-  vcnt.8 d12, d12
-  vcnt.8 d14, d14
-  vadd.i8 d16, d16, d12
-  veor d12, d4, d8
-  vadd.i8 d20, d20, d14
-  veor d14, d6, d8
-  vcnt.8 d12, d12
-  vcnt.8 d14, d14
-  vadd.i8 d24, d24, d12
-  veor d12, d0, d10
-  vadd.i8 d28, d28, d14
-  veor d14, d2, d10
-  vcnt.8 d12, d12
-  vcnt.8 d14, d14
-  vadd.i8 d18, d18, d12
-  veor d12, d4, d10
-  vadd.i8 d22, d22, d14
-  veor d14, d6, d10
-  vcnt.8 d12, d12
-  vcnt.8 d14, d14
-  vadd.i8 d26, d26, d12
-  vadd.i8 d30, d30, d14
+  irnet_a32_add_counts d
 .Lirnet_a32_reduce:
   vpaddl.u8 q8, q8
   vpaddl.u8 q9, q9
@@ -187,23 +192,11 @@ irnet_bgemm4x2_tile_neon_a32:
   vmovl.u16 q1, d5
   b .Lirnet_a32_store
 .Lirnet_a32_add_to_c:
-  vld1.32 {d0}, [C_ROW0]
-  add C_ROW, C_ROW0, LDC
-  vld1.32 {d1}, [C_ROW]
-  add C_ROW, C_ROW, LDC
-  vld1.32 {d2}, [C_ROW]
-  add C_ROW, C_ROW, LDC
-  vld1.32 {d3}, [C_ROW]
+  irnet_a32_c_rows vld1.32
   vaddw.u16 q0, q0, d4
   vaddw.u16 q1, q1, d5
 .Lirnet_a32_store:
-  vst1.32 {d0}, [C_ROW0]
-  add C_ROW, C_ROW0, LDC
-  vst1.32 {d1}, [C_ROW]
-  add C_ROW, C_ROW, LDC
-  vst1.32 {d2}, [C_ROW]
-  add C_ROW, C_ROW, LDC
-  vst1.32 {d3}, [C_ROW]
+  irnet_a32_c_rows vst1.32
   mov NOT_FIRST_CHUNK, #1
   subs WORDS_LEFT, WORDS_LEFT, CHUNK_WORDS
   bne .Lirnet_a32_chunk
