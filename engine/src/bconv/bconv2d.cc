@@ -50,8 +50,8 @@
 #include <cmath>
 #include <utility>
 
-#include "common/check.h"
 #include "common/window_axis.h"
+#include "core/check.h"
 #include "cpu/kernel_registry.h"
 
 namespace irnet {

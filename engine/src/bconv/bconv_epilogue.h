@@ -25,7 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "bitpack/bitpack.h"
+#include "core/types.h"
 
 namespace irnet {
 

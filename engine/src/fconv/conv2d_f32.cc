@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "cpu/cpu_features.h"
 
 namespace irnet {

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "graph/boundary_layout.h"
 #include "graph/graph.h"
 #include "graph/thread_pool.h"
