@@ -36,9 +36,11 @@
 #include <arm_neon.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "bitpack/arm32/sign_bytes_neon_a32.h"
 #include "common/arm32/float_neon_a32.h"
+#include "cpu/kernel_config.h"
 
 namespace irnet {
 namespace {
@@ -192,5 +194,14 @@ void bconv_epilogue_threshold_rows_neon_a32(const EpilogueConstants& c, const Ep
     bits[words] = tail;
   }
 }
+
+namespace {
+const BconvEpilogueKernel kNeon = {"bconv_epilogue_neon_a32", always_supported, bconv_epilogue_float_rows_neon_a32,
+                                   bconv_epilogue_threshold_rows_neon_a32, bconv_epilogue_float_constants_ok_neon_a32,
+                                   bconv_epilogue_float_row_portable};
+const BconvEpilogueKernel* const kKernels[] = {&kNeon};
+}  // namespace
+
+extern const KernelTable<BconvEpilogueKernel> kBconvEpilogueKernelsArm32 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet
