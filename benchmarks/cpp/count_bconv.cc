@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     double sum = 0;
     for (float y : out_f32) sum += y;
     std::printf("kernel %s layer %dx%dx%d passes %d bits_checksum %016llx float_sum %.3f\n",
-                conv.kernel_name(), size, size, channels, passes,
+                conv.kernel_name().c_str(), size, size, channels, passes,
                 static_cast<unsigned long long>(checksum), sum);
   } catch (const irnet::Error& e) {
     std::fprintf(stderr, "count_bconv: %s\n", e.what());

@@ -36,7 +36,7 @@ struct TensorInfo {
 struct LayerInfo {
   std::string name;    // node name (from the ONNX model)
   std::string op;      // .irb op, e.g. "BinaryConv2d"
-  std::string kernel;  // the kernel variants the layer runs, e.g. "bgemm_4x8_avx2 bconv_epilogue_avx2"
+  std::string kernel;  // the kernel variants the layer runs, e.g. "bgemm_4x8_avx2+bconv_epilogue_avx2"
   std::vector<std::int64_t> output_shape;  // first output, as stored (NHWC for images)
   std::int64_t binary_macs = 0;
   std::int64_t float_macs = 0;

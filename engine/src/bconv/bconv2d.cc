@@ -281,7 +281,7 @@ std::size_t BConv2d::scratch_bytes(std::size_t rows) const {
 }
 
 std::string BConv2d::kernel_name() const {
-  return str_cat(bgemm_->name, ' ', fused_rows_ != nullptr ? epilogue_kernel_->name : "bconv_epilogue_portable");
+  return str_cat(bgemm_->name, '+', fused_rows_ != nullptr ? epilogue_kernel_->name : "bconv_epilogue_portable");
 }
 
 void BConv2d::check_buffers(const BitWord* input, const float* residual, const std::int32_t* out_i32,

@@ -89,7 +89,7 @@ class BConv2d {
   void run_rows(std::size_t row_begin, std::size_t row_end, const BitWord* input,
                 const float* residual, std::int32_t* out_i32, float* out_f32,
                 BitWord* out_bits, void* scratch) const;
-  // The kernels in use: bgemm and epilogue, e.g. "bgemm_4x8_avx2 bconv_epilogue_avx2"
+  // The kernels in use: bgemm and epilogue, e.g. "bgemm_4x8_avx2+bconv_epilogue_avx2"
   // ("bconv_epilogue_portable" where the conv takes the portable passes).
   std::string kernel_name() const;
   // Bytes of weights packed for the bgemm kernel at construction.

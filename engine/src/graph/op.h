@@ -122,7 +122,7 @@ class Op {
   virtual std::size_t scratch_bytes() const { return 0; }
   virtual void run(const RunContext& ctx) const = 0;
   virtual OpStats stats() const { return {}; }
-  // The kernels in use, e.g. "bgemm_4x8_avx2 bconv_epilogue_avx2" or "sgemm_6x16_avx2".
+  // The kernels in use, e.g. "bgemm_4x8_avx2+bconv_epilogue_avx2" or "sgemm_6x16_avx2".
   virtual std::string kernel_name() const { return "ref"; }
 };
 
