@@ -92,8 +92,6 @@ class BConv2d {
   // The kernels in use: bgemm and epilogue, e.g. "bgemm_4x8_avx2+bconv_epilogue_avx2"
   // ("bconv_epilogue_portable" where the conv takes the portable passes).
   std::string kernel_name() const;
-  // Bytes of weights packed for the bgemm kernel at construction.
-  std::size_t packed_weight_bytes() const { return packed_weights_.packed_bytes(); }
 
  private:
   void init_accumulator_base();

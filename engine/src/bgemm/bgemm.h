@@ -64,8 +64,6 @@ class BgemmWeights {
                std::size_t ldb, std::size_t group_stride);
   const BitWord* group(std::size_t g) const { return base_ + g * group_stride_; }
   std::size_t ld() const { return ld_; }
-  // Bytes packed at load (0 when the kernel reads the stored weights).
-  std::size_t packed_bytes() const { return storage_.size() * sizeof(BitWord); }
 
  private:
   std::vector<BitWord> storage_;  // packed weights (+ room to align them to 64 bytes)

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <initializer_list>
 #include <mutex>
 
 #include "bconv/bconv_epilogue.h"
@@ -27,28 +28,23 @@ extern const KernelTable<BconvEpilogueKernel> kBconvEpilogueKernelsPortable;
 extern const KernelTable<PhaseConvKernel> kPhaseConvKernelsPortable;
 extern const KernelTable<PoolKernel> kPoolKernelsPortable;
 extern const KernelTable<Crc32Kernel> kCrc32KernelsPortable;
+// The tables every architecture folder defines.
+#define IRNET_DECLARE_ARCH_TABLES(Arch)                                       \
+  extern const KernelTable<BitpackKernel> kBitpackKernels##Arch;              \
+  extern const KernelTable<BgemmKernel> kBgemmKernels##Arch;                  \
+  extern const KernelTable<SgemmKernel> kSgemmKernels##Arch;                  \
+  extern const KernelTable<BconvEpilogueKernel> kBconvEpilogueKernels##Arch; \
+  extern const KernelTable<PhaseConvKernel> kPhaseConvKernels##Arch;
 #if defined(IRNET_ARCH_x86)
-extern const KernelTable<BitpackKernel> kBitpackKernelsX86;
-extern const KernelTable<BgemmKernel> kBgemmKernelsX86;
-extern const KernelTable<SgemmKernel> kSgemmKernelsX86;
-extern const KernelTable<BconvEpilogueKernel> kBconvEpilogueKernelsX86;
-extern const KernelTable<PhaseConvKernel> kPhaseConvKernelsX86;
+IRNET_DECLARE_ARCH_TABLES(X86)
 extern const KernelTable<Crc32Kernel> kCrc32KernelsX86;
 #define IRNET_ARCH_TABLE(family) family##X86,
 #elif defined(IRNET_ARCH_arm64)
-extern const KernelTable<BitpackKernel> kBitpackKernelsArm64;
-extern const KernelTable<BgemmKernel> kBgemmKernelsArm64;
-extern const KernelTable<SgemmKernel> kSgemmKernelsArm64;
-extern const KernelTable<BconvEpilogueKernel> kBconvEpilogueKernelsArm64;
-extern const KernelTable<PhaseConvKernel> kPhaseConvKernelsArm64;
+IRNET_DECLARE_ARCH_TABLES(Arm64)
 extern const KernelTable<Crc32Kernel> kCrc32KernelsArm64;
 #define IRNET_ARCH_TABLE(family) family##Arm64,
 #elif defined(IRNET_ARCH_arm32)
-extern const KernelTable<BitpackKernel> kBitpackKernelsArm32;
-extern const KernelTable<BgemmKernel> kBgemmKernelsArm32;
-extern const KernelTable<SgemmKernel> kSgemmKernelsArm32;
-extern const KernelTable<BconvEpilogueKernel> kBconvEpilogueKernelsArm32;
-extern const KernelTable<PhaseConvKernel> kPhaseConvKernelsArm32;
+IRNET_DECLARE_ARCH_TABLES(Arm32)
 extern const KernelTable<PoolKernel> kPoolKernelsArm32;
 #define IRNET_ARCH_TABLE(family) family##Arm32,
 #else
@@ -208,6 +204,7 @@ class Registry {
 };
 
 #undef IRNET_ARCH_TABLE
+#undef IRNET_DECLARE_ARCH_TABLES
 
 }  // namespace
 
