@@ -9,8 +9,8 @@ working tree, then
     report gives the median over rounds of each side's whole-pass and per-layer
     medians and their ratio. Alternating keeps a shared machine's noise fair
     to both; only the ratios are meaningful;
-  * aarch64: the exact qemu instruction count of one pass of each, with the
-    per-part breakdown of benchmarks.arm_table (deterministic: no rounds).
+  * aarch64 and armv7: the exact qemu instruction count of one pass of each,
+    with the per-part breakdown of benchmarks.arm_table (deterministic: no rounds).
 The .irb must load in both revisions (the format version is checked).
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from .arm_table import count_per_pass
+from .arm_table import ARCH_LABEL, count_per_pass
 from .qemu_count import ROOT, QemuCountError, cross_build
 
 PASS_RE = re.compile(r"latency over \d+ runs .*?: median ([0-9.]+) ms")
@@ -85,7 +85,7 @@ def render(base: str, head: str, host: dict, arm: dict) -> str:
              "side's per-invocation medians (single thread).", "",
              "| | before | after | before / after |", "|---|---|---|---|",
              f"| host, whole pass (ms) | {b['pass']:.2f} | {h['pass']:.2f} | {b['pass'] / h['pass']:.2f}× |"]
-    for key in ("aarch64",):
+    for key in ARCH_LABEL.values():
         if key in arm and "skipped" not in arm[key]:
             cb, ch = arm[key]["base"], arm[key]["head"]
             lines.append(f"| {key} instructions per pass | {cb['per_pass'] / 1e6:.2f} M | "
@@ -127,13 +127,14 @@ def main(argv=None) -> int:
     host = host_ab(binaries, args.model, args.rounds, args.runs)
     arm: dict = {}
     if not args.no_arm:
-        try:
-            arm["aarch64"] = {
-                side: count_per_pass(str(cross_build("arm64", "irnet-run", src / "build" / "ab-arm64", src)),
-                                     args.model, "arm64")
-                for side, src in (("base", base_src), ("head", ROOT))}
-        except (QemuCountError, subprocess.CalledProcessError, OSError) as e:
-            arm["aarch64"] = {"skipped": str(e)}
+        for arch, label in ARCH_LABEL.items():
+            try:
+                arm[label] = {
+                    side: count_per_pass(str(cross_build(arch, "irnet-run", src / "build" / f"ab-{arch}", src)),
+                                         args.model, arch)
+                    for side, src in (("base", base_src), ("head", ROOT))}
+            except (QemuCountError, subprocess.CalledProcessError, OSError) as e:
+                arm[label] = {"skipped": str(e)}
     report = render(args.base, head, host, arm)
     print(report)
     if args.out:

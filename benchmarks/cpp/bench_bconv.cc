@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "bconv/bconv2d.h"
-#include "cpu/kernel_registry.h"
+#include "cpu/kernel_config.h"
 #include "irnet/kernels.h"
 
 namespace {
@@ -129,7 +129,8 @@ struct Timing {
 // loop. The three are interleaved run by run, so a busy machine slows them alike.
 // With `exact`, only the layer runs, exactly `runs` times, without warm-up.
 Timing time_layer(LayerSetup& s, int runs, bool exact) {
-  const irnet::BConv2d conv(s.g, irnet::PadValue::kZero, s.params, s.weights.data());
+  const irnet::KernelConfig kernels = irnet::selected_kernels();
+  const irnet::BConv2d conv(s.g, irnet::PadValue::kZero, s.params, s.weights.data(), kernels);
   const std::size_t rows = conv.output_rows();
   std::vector<std::uint64_t> scratch(conv.scratch_bytes(rows) / 8 + 1);
   auto pass = [&] {
@@ -146,11 +147,12 @@ Timing time_layer(LayerSetup& s, int runs, bool exact) {
   std::mt19937_64 rng(3);
   for (auto& w : cols) w = rng();
   std::vector<std::int32_t> counts(rows * s.g.out_c);
-  const auto bgemm = irnet::selected_kernel_fn<irnet::BgemmFn>("bgemm");
+  const irnet::BgemmKernel& bgemm = *kernels.bgemm;
+  const irnet::BgemmWeights packed(bgemm, 1, s.g.out_c, k_words, s.weights.data(), k_words, 0);
   auto bgemm_only = [&] {
     for (std::size_t r0 = 0; r0 < rows; r0 += block)
-      bgemm(std::min(block, rows - r0), s.g.out_c, k_words, cols.data() + r0 * k_words, k_words,
-            s.weights.data(), k_words, counts.data() + r0 * s.g.out_c, s.g.out_c);
+      bgemm.run(std::min(block, rows - r0), s.g.out_c, k_words, cols.data() + r0 * k_words, k_words,
+                packed.group(0), packed.ld(), counts.data() + r0 * s.g.out_c, s.g.out_c);
   };
   const PeakData peak;
   pass();  // warm-up

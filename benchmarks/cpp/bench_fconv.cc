@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/kernel_config.h"
 #include "fconv/conv2d_f32.h"
 #include "fconv/phase_conv.h"
 #include "fconv/sgemm.h"
@@ -83,12 +84,14 @@ int main(int argc, char** argv) {
     // Every sgemm variant (im2col path), then the default algorithm when it is
     // the direct kernel.
     std::vector<std::unique_ptr<irnet::FloatConv2d>> convs;
-    for (const irnet::SgemmKernel* kernel : irnet::supported_sgemm_kernels())
+    const irnet::KernelConfig kernels = irnet::selected_kernels();
+    const irnet::PhaseConvKernel& im2col = *irnet::supported_kernels<irnet::PhaseConvKernel>().back();
+    for (const irnet::SgemmKernel* kernel : irnet::supported_kernels<irnet::SgemmKernel>())
       convs.push_back(std::make_unique<irnet::FloatConv2d>(g, w.data(), b.data(), irnet::FloatClamp{-1.f, 1.f},
-                                                           kernel, irnet::FloatConvAlgo::kIm2col));
-    auto automatic = std::make_unique<irnet::FloatConv2d>(g, w.data(), b.data(), irnet::FloatClamp{-1.f, 1.f});
-    if (irnet::phase_conv_kernel() != nullptr && automatic->kernel_name() == std::string(irnet::phase_conv_kernel()->name))
-      convs.push_back(std::move(automatic));
+                                                           *kernel, im2col));
+    auto automatic = std::make_unique<irnet::FloatConv2d>(g, w.data(), b.data(), irnet::FloatClamp{-1.f, 1.f},
+                                                          *kernels.sgemm, *kernels.phase_conv);
+    if (automatic->kernel_name() == std::string(kernels.phase_conv->name)) convs.push_back(std::move(automatic));
     for (const auto& conv_ptr : convs) {
       const irnet::FloatConv2d& conv = *conv_ptr;
       const char* kernel_name = conv.kernel_name();

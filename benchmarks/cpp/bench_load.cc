@@ -71,14 +71,15 @@ int main(int argc, char** argv) {
   irnet::AlignedBuffer bytes = read_bytes(path);
   const double read_ms = ms_since(t);
   t = Clock::now();
-  volatile std::uint32_t crc = irnet::crc32(bytes.data(), bytes.size());
+  const irnet::KernelConfig kernels = irnet::selected_kernels();
+  volatile std::uint32_t crc = kernels.crc32->crc(bytes.data(), bytes.size());
   (void)crc;
   const double crc_ms = ms_since(t);
   t = Clock::now();
-  irnet::IrbFile file = irnet::parse_irb(std::move(bytes), path);
+  irnet::IrbFile file = irnet::parse_irb(std::move(bytes), path, kernels.crc32->crc);
   const double parse_ms = ms_since(t) - crc_ms;
   t = Clock::now();
-  const irnet::Graph graph(std::move(file));
+  const irnet::Graph graph(std::move(file), kernels);
   const double graph_ms = ms_since(t);
   t = Clock::now();
   irnet::Arena arena(graph);

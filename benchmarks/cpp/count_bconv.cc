@@ -11,7 +11,7 @@
 // padding (with its correction), folded BatchNorm scale/bias, residual add,
 // Hardtanh clamp, float + packed-bit outputs. Inputs and weights are
 // pseudo-random bits (fixed seed): counts do not depend on the data.
-// IRNET_KERNELS=bgemm=<variant> selects the bgemm kernel (see kernel_registry.h).
+// IRNET_KERNELS=bgemm=<variant> selects the bgemm kernel (see cpu/kernel_config.h).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
     out.has_clamp = true;
     out.clamp_lo = -1.f;
     out.clamp_hi = 1.f;
-    const irnet::BConv2d conv(g, irnet::PadValue::kZero, out, weights.data());
+    const irnet::BConv2d conv(g, irnet::PadValue::kZero, out, weights.data(), irnet::selected_kernels());
 
     const std::size_t rows = conv.output_rows();
     std::vector<float> residual(rows * channels, 0.5f), out_f32(rows * channels);
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     double sum = 0;
     for (float y : out_f32) sum += y;
     std::printf("kernel %s layer %dx%dx%d passes %d bits_checksum %016llx float_sum %.3f\n",
-                conv.kernel_name(), size, size, channels, passes,
+                conv.kernel_name().c_str(), size, size, channels, passes,
                 static_cast<unsigned long long>(checksum), sum);
   } catch (const irnet::Error& e) {
     std::fprintf(stderr, "count_bconv: %s\n", e.what());

@@ -273,9 +273,11 @@ int run(const Options& o) {
     double sum = 0;
     std::vector<double> med;
     for (const auto& l : layer_ms) sum += med.emplace_back(median(l));
-    std::printf("%-4s %-28s %-14s %-22s %10s %6s\n", "#", "layer", "op", "kernel", "median ms", "%");
+    std::printf("kernels:");
+    for (const auto& [family, variant] : s.kernels) std::printf(" %s=%s", family.c_str(), variant.c_str());
+    std::printf("\n%-4s %-28s %-14s %-36s %10s %6s\n", "#", "layer", "op", "kernel", "median ms", "%");
     for (std::size_t l = 0; l < med.size(); ++l)
-      std::printf("%-4zu %-28.28s %-14s %-22.22s %10.4f %5.1f%%\n", l, s.layers[l].name.c_str(),
+      std::printf("%-4zu %-28.28s %-14s %-36s %10.4f %5.1f%%\n", l, s.layers[l].name.c_str(),
                   s.layers[l].op.c_str(), s.layers[l].kernel.c_str(), med[l], sum > 0 ? 100.0 * med[l] / sum : 0.0);
     std::printf("sum of layer medians: %.3f ms; peak activation memory %zu bytes\n", sum, s.peak_activation_bytes);
   }

@@ -73,6 +73,9 @@ py::dict summary_dict(const irnet::ModelSummary& s) {
   d["peak_activation_bytes"] = s.peak_activation_bytes;
   d["scratch_bytes"] = s.scratch_bytes;
   d["threads"] = s.threads;
+  py::dict kernels;
+  for (const auto& [family, variant] : s.kernels) kernels[py::str(family)] = variant;
+  d["kernels"] = kernels;
   d["text"] = s.to_string();
   return d;
 }

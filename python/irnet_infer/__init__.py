@@ -114,7 +114,8 @@ class Model:
         return self._model.summary()["text"]
 
     def summary_dict(self) -> dict:
-        """summary() as data: 'layers' (list of dicts), totals, 'peak_activation_bytes'."""
+        """summary() as data: 'layers' (list of dicts), totals, 'peak_activation_bytes',
+        'kernels' ({family: variant} the model runs with)."""
         return self._model.summary()
 
     def __repr__(self) -> str:

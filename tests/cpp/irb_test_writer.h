@@ -167,7 +167,7 @@ class IrbTestWriter {
   static void refix(std::vector<std::uint8_t>& f) {
     const std::uint64_t size = f.size();
     for (int i = 0; i < 8; ++i) f[16 + i] = static_cast<std::uint8_t>(size >> (8 * i));
-    const std::uint32_t crc = irnet::crc32(f.data(), f.size() - 8);
+    const std::uint32_t crc = irnet::crc32_slicing(f.data(), f.size() - 8);
     for (int i = 0; i < 4; ++i) f[f.size() - 8 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
   }
   static void patch(std::vector<std::uint8_t>& f, std::size_t at, std::uint64_t v, int bytes) {

@@ -64,6 +64,8 @@ class FakeNode final : public irnet::NodeView {
   std::string str(const std::string& key, std::string dflt) const override {
     return lookup(strs_, key, std::move(dflt), "a string");
   }
+  // The kernels selected when the node was made (force_kernel before making it).
+  const irnet::KernelConfig& kernels() const override { return kernels_; }
 
  private:
   template <typename T>
@@ -75,6 +77,7 @@ class FakeNode final : public irnet::NodeView {
   }
 
   std::string name_ = "test_node", op_;
+  irnet::KernelConfig kernels_ = irnet::selected_kernels();
   std::vector<TensorDesc> inputs_;
   std::vector<bool> present_;
   std::size_t num_outputs_ = 1;

@@ -4,8 +4,8 @@
 // 1/2, pads 0..3 (asymmetric), groups (incl. groups whose channels start
 // mid-word), kernels larger than the input, batch 2, shifts 0..3, negative /
 // zero scales, biases that put y exactly on 0, residual and clamp; run in
-// several disjoint row ranges (as threads would). The bgemm variant rotates
-// through every supported one. Plus the zero-padding semantics checked
+// several disjoint row ranges (as threads would). The bgemm and the epilogue
+// variants rotate through every supported one. Plus the zero-padding semantics checked
 // against a plain float convolution of sign(x) with sign(W)*2^-k, and the
 // parameter errors.
 #include <cmath>
@@ -125,7 +125,7 @@ bool same_floats(const std::vector<float>& a, const std::vector<float>& b) {
   return true;
 }
 
-std::string describe(const Conv2dGeometry& g, PadValue pad, const BConv2dOutput& out, const char* kernel) {
+std::string describe(const Conv2dGeometry& g, PadValue pad, const BConv2dOutput& out, const std::string& kernel) {
   return str_cat_test("N", g.batch, " ", g.in_h, "x", g.in_w, "x", g.in_c, " -> ", g.out_c, " k",
                       g.kernel_h, "x", g.kernel_w, " s", g.stride_h, g.stride_w, " d", g.dilation_h,
                       g.dilation_w, " p", g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, " g", g.groups,
@@ -145,7 +145,7 @@ void check_case(Rng& rng, const Conv2dGeometry& g, PadValue pad, const BConv2dOu
   Outputs expected = make_outputs(g), got = make_outputs(g);
   irnet::bconv2d_ref(g, pad, out, input.data(), weights.data(), res, expected.i32.data(),
                      expected.f32.data(), expected.bits.data());
-  const BConv2d layer(g, pad, out, weights.data());
+  const BConv2d layer(g, pad, out, weights.data(), irnet::selected_kernels());
   CHECK_EQ(layer.output_rows(), rows);
   // Sometimes add the residual in place: residual and float output are one buffer.
   const bool in_place = out.has_residual && out.mode != BConv2dOutput::kBits && uniform_int(rng, 0, 1) == 0;
@@ -170,6 +170,7 @@ void check_case(Rng& rng, const Conv2dGeometry& g, PadValue pad, const BConv2dOu
 TEST(matches_reference_over_shape_matrix) {
   Rng rng(4);
   const std::vector<std::string> kernels = supported_variants("bgemm");
+  const std::vector<std::string> epilogues = supported_variants("bconv_epilogue");
   std::size_t case_index = 0;
   for (int in_c : kInChannels)
     for (PadValue pad : kPads)
@@ -177,6 +178,7 @@ TEST(matches_reference_over_shape_matrix) {
         for (int rep = 0; rep < 3; ++rep) {
           const Conv2dGeometry g = random_geometry(rng, in_c, 150000);
           const BConv2dOutput out = random_output(rng, mode, g);
+          ForcedKernel forced_epilogue("bconv_epilogue", epilogues[case_index % epilogues.size()]);
           ForcedKernel forced("bgemm", kernels[case_index++ % kernels.size()]);
           check_case(rng, g, pad, out);
         }
@@ -224,6 +226,7 @@ TEST(matches_reference_1x1_unpadded) {
   // the path where the input pixels are the bgemm rows without im2col.
   Rng rng(7);
   const std::vector<std::string> kernels = supported_variants("bgemm");
+  const std::vector<std::string> epilogues = supported_variants("bconv_epilogue");
   std::size_t case_index = 0;
   for (int in_c : kInChannels)
     for (BConv2dOutput::Mode mode : kModes) {
@@ -249,6 +252,7 @@ TEST(matches_reference_whole_pixel_im2col) {
   // and an even number of interior columns) and the run-time one (9 words).
   Rng rng(9);
   const std::vector<std::string> kernels = supported_variants("bgemm");
+  const std::vector<std::string> epilogues = supported_variants("bconv_epilogue");
   std::size_t case_index = 0;
   for (int in_c : {1, 63, 64, 65, 130, 256, 512})
     for (int kernel_w : {1, 3, 5})
@@ -269,7 +273,8 @@ TEST(matches_reference_whole_pixel_im2col) {
             g.pad_bottom = 3 - pad;
             g.pad_right = (pad + 1) % 4;
             if (g.in_w + g.pad_left + g.pad_right < dilation_w * (kernel_w - 1) + 1) continue;
-            ForcedKernel forced("bgemm", kernels[case_index++ % kernels.size()]);
+            ForcedKernel forced_epilogue("bconv_epilogue", epilogues[case_index % epilogues.size()]);
+          ForcedKernel forced("bgemm", kernels[case_index++ % kernels.size()]);
             for (PadValue pv : kPads) check_case(rng, g, pv, random_output(rng, BConv2dOutput::kInt32, g));
           }
 }
@@ -341,12 +346,12 @@ TEST(zero_padding_equals_float_convolution_of_signs) {
 
     std::vector<BitWord> xb(std::size_t(g.batch) * g.in_h * g.in_w * irnet::packed_words(g.in_c));
     std::vector<BitWord> wb(std::size_t(g.out_c) * g.kernel_h * g.kernel_w * irnet::packed_words(cin_g));
-    irnet::pack_signs(x.data(), std::size_t(g.batch) * g.in_h * g.in_w, g.in_c, xb.data());
-    irnet::pack_signs(w.data(), std::size_t(g.out_c) * g.kernel_h * g.kernel_w, cin_g, wb.data());
+    irnet::pack_signs_ref(x.data(), std::size_t(g.batch) * g.in_h * g.in_w, g.in_c, xb.data());
+    irnet::pack_signs_ref(w.data(), std::size_t(g.out_c) * g.kernel_h * g.kernel_w, cin_g, wb.data());
     BConv2dOutput out;
     out.mode = BConv2dOutput::kFloat;
     out.shift = shift;
-    const BConv2d layer(g, PadValue::kZero, out, wb.data());
+    const BConv2d layer(g, PadValue::kZero, out, wb.data(), irnet::selected_kernels());
     const std::size_t rows = layer.output_rows();
     std::vector<float> y(rows * g.out_c);
     std::vector<BitWord> scratch(layer.scratch_bytes(rows) / sizeof(BitWord) + 1);
@@ -386,54 +391,54 @@ TEST(bad_parameters_throw) {
   g.kernel_h = g.kernel_w = 3;
   const std::vector<BitWord> w(std::size_t(8) * 9, 0);
   BConv2dOutput out;
-  CHECK(BConv2d(g, PadValue::kZero, out, w.data()).output_rows() == 4);
+  CHECK(BConv2d(g, PadValue::kZero, out, w.data(), irnet::selected_kernels()).output_rows() == 4);
 
   Conv2dGeometry bad = g;
   bad.stride_w = 0;
-  CHECK_THROWS(BConv2d(bad, PadValue::kZero, out, w.data()), "stride must be >= 1");
+  CHECK_THROWS(BConv2d(bad, PadValue::kZero, out, w.data(), irnet::selected_kernels()), "stride must be >= 1");
   bad = g;
   bad.pad_left = -1;
-  CHECK_THROWS(BConv2d(bad, PadValue::kZero, out, w.data()), "padding must be >= 0");
+  CHECK_THROWS(BConv2d(bad, PadValue::kZero, out, w.data(), irnet::selected_kernels()), "padding must be >= 0");
   bad = g;
   bad.groups = 3;
-  CHECK_THROWS(BConv2d(bad, PadValue::kZero, out, w.data()), "input channels 64 are not divisible by groups 3");
+  CHECK_THROWS(BConv2d(bad, PadValue::kZero, out, w.data(), irnet::selected_kernels()), "input channels 64 are not divisible by groups 3");
   bad = g;
   bad.kernel_h = 5;
-  CHECK_THROWS(BConv2d(bad, PadValue::kZero, out, w.data()), "larger than the padded input");
+  CHECK_THROWS(BConv2d(bad, PadValue::kZero, out, w.data(), irnet::selected_kernels()), "larger than the padded input");
   bad = g;
   bad.dilation_h = 0;
-  CHECK_THROWS(BConv2d(bad, PadValue::kZero, out, w.data()), "dilation must be >= 1");
+  CHECK_THROWS(BConv2d(bad, PadValue::kZero, out, w.data(), irnet::selected_kernels()), "dilation must be >= 1");
   bad = g;
   bad.in_c = 0;
-  CHECK_THROWS(BConv2d(bad, PadValue::kZero, out, w.data()), "input channels must be >= 1");
-  CHECK_THROWS(BConv2d(g, PadValue::kZero, out, nullptr), "weights are null");
-  CHECK_THROWS(BConv2d(g, static_cast<PadValue>(2), out, w.data()), "pad value must be 0, 1 or -1");
+  CHECK_THROWS(BConv2d(bad, PadValue::kZero, out, w.data(), irnet::selected_kernels()), "input channels must be >= 1");
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, out, nullptr, irnet::selected_kernels()), "weights are null");
+  CHECK_THROWS(BConv2d(g, static_cast<PadValue>(2), out, w.data(), irnet::selected_kernels()), "pad value must be 0, 1 or -1");
 
   BConv2dOutput o = out;
   o.scale.assign(7, 1.f);
-  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data()), "scale has 7 values, expected 0 or out_c = 8");
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "scale has 7 values, expected 0 or out_c = 8");
   o = out;
   o.bias.assign(9, 0.f);
-  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data()), "bias has 9 values");
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "bias has 9 values");
   o = out;
   o.shift.assign(8, 0);
   o.shift[3] = -1;
-  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data()), "shift[3] = -1 is outside 0..126");
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "shift[3] = -1 is outside 0..126");
   o = out;
   o.scale.assign(8, 1.f);
   o.scale[5] = std::numeric_limits<float>::quiet_NaN();
-  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data()), "scale[5] is not finite");
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "scale[5] is not finite");
   o = out;
   o.has_clamp = true;
   o.clamp_lo = 1.f;
   o.clamp_hi = -1.f;
-  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data()), "clamp range");
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "clamp range");
   o = out;
   o.mode = BConv2dOutput::kInt32;
   o.has_residual = true;
-  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data()), "int32 output takes no residual");
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "int32 output takes no residual");
 
-  const BConv2d layer(g, PadValue::kZero, out, w.data());
+  const BConv2d layer(g, PadValue::kZero, out, w.data(), irnet::selected_kernels());
   std::vector<BitWord> input(16, 0), scratch(layer.scratch_bytes(4) / 8 + 1);
   std::vector<float> y(4 * 8);
   CHECK_THROWS(layer.run_rows(0, 5, input.data(), nullptr, nullptr, y.data(), nullptr, scratch.data()),
@@ -449,7 +454,7 @@ TEST(bad_parameters_throw) {
   huge.kernel_h = huge.kernel_w = 3;
   huge.in_h = huge.in_w = 3;
   huge.in_c = 64 * 40000;
-  CHECK_THROWS(BConv2d(huge, PadValue::kZero, out, w.data()), "exceeds 2^24");
+  CHECK_THROWS(BConv2d(huge, PadValue::kZero, out, w.data(), irnet::selected_kernels()), "exceeds 2^24");
 }
 
 TEST(geometry_output_size) {

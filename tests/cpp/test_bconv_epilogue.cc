@@ -1,4 +1,4 @@
-// The fused BConv2d epilogue rows this build and CPU have (fused_epilogue_kernel():
+// The fused BConv2d epilogue rows this build and CPU have (the "bconv_epilogue" kernel:
 // AVX2 on x86, NEON on aarch64 and armv7) called directly and compared bit for bit with
 // a scalar reference of bconv/bconv_epilogue.h: every output combination x
 // residual (also in place) x clamp kind (signed zero bounds included), channel
@@ -21,6 +21,7 @@
 #include "bconv/bconv_epilogue.h"
 #include "check.h"
 #include "cpu/cpu_features.h"
+#include "cpu/kernel_config.h"
 
 using irnet::BitWord;
 using irnet::EpilogueClamp;
@@ -126,8 +127,12 @@ const Bounds kBounds[] = {{EpilogueClamp::kNone, 0.f, 0.f},      {EpilogueClamp:
                           {EpilogueClamp::kSelect, -1.f, -0.f},  {EpilogueClamp::kSelect, 0.f, 0.f},
                           {EpilogueClamp::kSelect, -0.f, 0.f},   {EpilogueClamp::kSelect, -0.f, -0.f}};
 
-// The kernel under test; tests pass trivially on builds without one.
-const irnet::FusedEpilogueKernel* kernel() { return irnet::fused_epilogue_kernel(); }
+// The kernel under test: the selected "bconv_epilogue" variant when it has
+// fused rows; tests pass trivially on builds without one.
+const irnet::BconvEpilogueKernel* kernel() {
+  const irnet::BconvEpilogueKernel* selected = irnet::selected_kernels().bconv_epilogue;
+  return selected->float_rows != nullptr ? selected : nullptr;
+}
 
 // The kernel's float rows on block b against the scalar reference, bit for
 // bit, for one output combination (outputs: 1 floats, 2 bits, 3 both) and

@@ -1,15 +1,15 @@
-// Every bgemm variant, forced in turn, against bgemm_ref on random shapes:
-// tile edges (M, N not multiples of any tile), K not a multiple of any vector
-// width, long accumulations (K up to ~300 words), leading dimensions larger
-// than K, and adversarial all-ones data (the largest possible counts).
-// Also the kernel registry: listing, forcing, errors.
+// Every bgemm variant, its weights packed by its own packing function, against
+// bgemm_ref on random shapes: tile edges (M, N not multiples of any tile), K
+// not a multiple of any vector width, long accumulations (K up to ~300 words),
+// leading dimensions larger than K, and adversarial all-ones data (the largest
+// possible counts). Also the kernel registry: listing, forcing, errors.
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "bgemm/bgemm.h"
 #include "bit_testing.h"
 #include "check.h"
-#include "cpu/kernel_registry.h"
+#include "cpu/kernel_config.h"
 
 using irnet::BitWord;
 using namespace irnet_test;
@@ -20,17 +20,17 @@ struct Shape {
   std::size_t M, N, K, lda, ldb, ldc;
 };
 
-void check_variant_on(const std::string& variant, const Shape& c, const std::vector<BitWord>& A,
+using Variants = std::vector<const irnet::BgemmKernel*>;
+
+Variants supported_bgemm() { return irnet::supported_kernels<irnet::BgemmKernel>(); }
+
+void check_variant_on(const irnet::BgemmKernel& variant, const Shape& c, const std::vector<BitWord>& A,
                       const std::vector<BitWord>& B) {
   std::vector<std::int32_t> expected(c.M * c.ldc, -7), got(c.M * c.ldc, -7);
   irnet::bgemm_ref(c.M, c.N, c.K, A.data(), c.lda, B.data(), c.ldb, expected.data(), c.ldc);
-  {
-    ForcedKernel forced("bgemm", variant);
-    irnet::selected_kernel_fn<irnet::BgemmFn>("bgemm")(c.M, c.N, c.K, A.data(), c.lda, B.data(), c.ldb,
-                                                       got.data(), c.ldc);
-  }
+  irnet::bgemm_packing(variant, c.M, c.N, c.K, A.data(), c.lda, B.data(), c.ldb, got.data(), c.ldc);
   if (got != expected) {
-    CHECK_EQ(variant + " M=" + std::to_string(c.M) + " N=" + std::to_string(c.N) +
+    CHECK_EQ(std::string(variant.name) + " M=" + std::to_string(c.M) + " N=" + std::to_string(c.N) +
                  " K=" + std::to_string(c.K),
              std::string("matches bgemm_ref"));
   }
@@ -74,9 +74,9 @@ void check_variants_random_and_extreme(Rng& rng, const Shape& c) {
   const std::vector<BitWord> random_a = random_words(rng, c.M * c.lda);
   const std::vector<BitWord> random_b = random_words(rng, c.N * c.ldb);
   const std::vector<BitWord> ones(c.M * c.lda, ~BitWord{0}), zeros(c.N * c.ldb, 0);
-  for (const std::string& v : supported_variants("bgemm")) {
-    check_variant_on(v, c, random_a, random_b);
-    check_variant_on(v, c, ones, zeros);
+  for (const irnet::BgemmKernel* v : supported_bgemm()) {
+    check_variant_on(*v, c, random_a, random_b);
+    check_variant_on(*v, c, ones, zeros);
   }
 }
 
@@ -92,7 +92,7 @@ TEST(reference_counts_differing_bits) {
 
 TEST(all_variants_match_reference_random_shapes) {
   Rng rng(2);
-  const std::vector<std::string> variants = supported_variants("bgemm");
+  const Variants variants = supported_bgemm();
   CHECK(variants.size() >= 2);
   for (int trial = 0; trial < 60; ++trial) {
     Shape c;
@@ -104,7 +104,7 @@ TEST(all_variants_match_reference_random_shapes) {
     c.ldc = c.N + uniform_int(rng, 0, 2);
     const std::vector<BitWord> A = random_words(rng, c.M * c.lda + 1);
     const std::vector<BitWord> B = random_words(rng, c.N * c.ldb + 1);
-    for (const std::string& v : variants) check_variant_on(v, c, A, B);
+    for (const irnet::BgemmKernel* v : variants) check_variant_on(*v, c, A, B);
   }
 }
 
@@ -121,7 +121,7 @@ TEST(all_variants_match_reference_on_layer_sizes) {
         const Shape c{M, N, K, K + 1, K + 2, N + 3};
         const std::vector<BitWord> A = random_words(rng, M * c.lda);
         const std::vector<BitWord> B = random_words(rng, N * c.ldb);
-        for (const std::string& v : supported_variants("bgemm")) check_variant_on(v, c, A, B);
+        for (const irnet::BgemmKernel* v : supported_bgemm()) check_variant_on(*v, c, A, B);
       }
 }
 
@@ -134,7 +134,7 @@ TEST(all_variants_exact_on_every_small_shape) {
         const Shape c{M, N, K, K, K, N};
         const std::vector<BitWord> A = random_words(rng, M * K);
         const std::vector<BitWord> B = random_words(rng, N * K);
-        for (const std::string& v : supported_variants("bgemm")) check_variant_on(v, c, A, B);
+        for (const irnet::BgemmKernel* v : supported_bgemm()) check_variant_on(*v, c, A, B);
       }
 }
 
@@ -145,13 +145,12 @@ TEST(all_variants_max_counts) {
   const std::size_t M = 5, N = 13;
   for (const std::size_t K : {31, 32, 62, 63, 93, 300}) {
     const std::vector<BitWord> A(M * K, ~BitWord{0}), B(N * K, 0);
-    for (const std::string& v : supported_variants("bgemm")) {
+    for (const irnet::BgemmKernel* v : supported_bgemm()) {
       std::vector<std::int32_t> C(M * N, 0);
-      ForcedKernel forced("bgemm", v);
-      irnet::selected_kernel_fn<irnet::BgemmFn>("bgemm")(M, N, K, A.data(), K, B.data(), K, C.data(), N);
+      irnet::bgemm_packing(*v, M, N, K, A.data(), K, B.data(), K, C.data(), N);
       for (std::int32_t c : C)
         if (c != 64 * int(K))
-          CHECK_EQ(v + " K=" + std::to_string(K) + " count " + std::to_string(c), std::to_string(64 * K));
+          CHECK_EQ(std::string(v->name) + " K=" + std::to_string(K) + " count " + std::to_string(c), std::to_string(64 * K));
     }
   }
 }
@@ -191,7 +190,8 @@ TEST(all_variants_exact_over_many_full_panels) {
 
 TEST(all_variants_never_read_past_the_last_word) {
   // A and B end at an inaccessible page (lda = K, ldb = K): every K in 1..70
-  // and M, N = 9 (full tiles and edges) must stay inside the rows.
+  // and M, N = 9 (full tiles and edges): the kernels and their weight packing
+  // must stay inside the rows.
   Rng rng(5);
   for (std::size_t K = 1; K <= 70; ++K) {
     const std::size_t M = 9, N = 9;
@@ -200,11 +200,9 @@ TEST(all_variants_never_read_past_the_last_word) {
     for (std::size_t i = 0; i < N * K; ++i) B.data()[i] = rng();
     std::vector<std::int32_t> expected(M * N), got(M * N);
     irnet::bgemm_ref(M, N, K, A.data(), K, B.data(), K, expected.data(), N);
-    for (const std::string& v : supported_variants("bgemm")) {
-      ForcedKernel forced("bgemm", v);
-      irnet::selected_kernel_fn<irnet::BgemmFn>("bgemm")(M, N, K, A.data(), K, B.data(), K,
-                                                         got.data(), N);
-      if (got != expected) CHECK_EQ(v + " K=" + std::to_string(K), std::string("matches bgemm_ref"));
+    for (const irnet::BgemmKernel* v : supported_bgemm()) {
+      irnet::bgemm_packing(*v, M, N, K, A.data(), K, B.data(), K, got.data(), N);
+      if (got != expected) CHECK_EQ(std::string(v->name) + " K=" + std::to_string(K), std::string("matches bgemm_ref"));
     }
   }
 }
@@ -245,7 +243,7 @@ TEST(registry_force_and_errors) {
   CHECK_THROWS(irnet::force_kernel("bgemm", "bgemm_9x9_magic"), "unknown kernel 'bgemm_9x9_magic'");
   CHECK_THROWS(irnet::force_kernel("bgemm", "bgemm_9x9_magic"), "bgemm_4x4_scalar");
   CHECK_THROWS(irnet::force_kernel("nosuch", "x"), "unknown kernel family 'nosuch'");
-  CHECK_THROWS(irnet::kernel_variants("nosuch"), "known: bitpack, bgemm");
+  CHECK_THROWS(irnet::kernel_variants("nosuch"), "known: bitpack, bgemm, sgemm, bconv_epilogue, phase_conv, pool, crc32");
   for (const irnet::KernelVariantInfo& v : irnet::kernel_variants("bgemm"))
     if (!v.supported) CHECK_THROWS(irnet::force_kernel("bgemm", v.name), "not supported by this CPU");
 }

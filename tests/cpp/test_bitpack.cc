@@ -8,6 +8,7 @@
 #include "bit_testing.h"
 #include "bitpack/bitpack.h"
 #include "check.h"
+#include "cpu/kernel_config.h"
 
 using irnet::BitWord;
 using namespace irnet_test;
@@ -29,12 +30,11 @@ std::vector<float> special_values() {
           from_bits(0x807FFFFFu), from_bits(0x80800000u), from_bits(0xFF800001u)};
 }
 
-std::vector<BitWord> pack_with(const std::string& variant, const std::vector<float>& x,
+std::vector<BitWord> pack_with(const irnet::BitpackKernel& variant, const std::vector<float>& x,
                                std::size_t rows, std::size_t channels) {
-  ForcedKernel forced("bitpack", variant);
   // Pre-fill with garbage: the kernel must overwrite every word, tails included.
   std::vector<BitWord> out(rows * irnet::packed_words(channels), ~BitWord{0});
-  irnet::pack_signs(x.data(), rows, channels, out.data());
+  variant.pack(x.data(), rows, channels, out.data());
   return out;
 }
 
@@ -54,7 +54,7 @@ TEST(all_variants_match_reference) {
   const std::vector<float> specials = special_values();
   const std::size_t channel_counts[] = {1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127,
                                         128, 129, 130, 200, 512, 513};
-  for (const std::string& variant : supported_variants("bitpack")) {
+  for (const irnet::BitpackKernel* variant : irnet::supported_kernels<irnet::BitpackKernel>()) {
     for (std::size_t channels : channel_counts) {
       const std::size_t rows = 1 + rng() % 5;
       std::vector<float> x(rows * channels);
@@ -65,9 +65,9 @@ TEST(all_variants_match_reference) {
       }
       std::vector<BitWord> expected(rows * irnet::packed_words(channels));
       irnet::pack_signs_ref(x.data(), rows, channels, expected.data());
-      const std::vector<BitWord> got = pack_with(variant, x, rows, channels);
+      const std::vector<BitWord> got = pack_with(*variant, x, rows, channels);
       if (got != expected)
-        CHECK_EQ(variant + " channels=" + std::to_string(channels), std::string("matches ref"));
+        CHECK_EQ(std::string(variant->name) + " channels=" + std::to_string(channels), std::string("matches ref"));
     }
   }
 }
@@ -75,14 +75,14 @@ TEST(all_variants_match_reference) {
 TEST(each_bit_position_is_independent) {
   // A single negative value at every position of a 130-channel row.
   const std::size_t channels = 130;
-  for (const std::string& variant : supported_variants("bitpack")) {
+  for (const irnet::BitpackKernel* variant : irnet::supported_kernels<irnet::BitpackKernel>()) {
     for (std::size_t pos = 0; pos < channels; ++pos) {
       std::vector<float> x(channels, 0.5f);
       x[pos] = -0.5f;
-      const std::vector<BitWord> got = pack_with(variant, x, 1, channels);
+      const std::vector<BitWord> got = pack_with(*variant, x, 1, channels);
       for (std::size_t w = 0; w < got.size(); ++w) {
         const BitWord expect = (pos / 64 == w) ? BitWord{1} << (pos % 64) : 0;
-        if (got[w] != expect) CHECK_EQ(variant + " pos " + std::to_string(pos), std::string("ok"));
+        if (got[w] != expect) CHECK_EQ(std::string(variant->name) + " pos " + std::to_string(pos), std::string("ok"));
       }
     }
   }

@@ -15,9 +15,24 @@
 #include "fconv/conv2d_f32.h"
 #include "fconv/phase_conv.h"
 #include "fconv/sgemm.h"
+#include "cpu/kernel_config.h"
 #include "irnet/kernels.h"
 
 using namespace irnet;
+
+namespace {
+
+std::vector<const SgemmKernel*> supported_sgemm_kernels() { return supported_kernels<SgemmKernel>(); }
+const SgemmKernel& selected_sgemm_kernel() { return *selected_kernels().sgemm; }
+// The selected direct kernel, nullptr when the selected "phase_conv" variant is im2col_sgemm.
+const PhaseConvKernel* phase_conv_kernel() {
+  const PhaseConvKernel* phase = selected_kernels().phase_conv;
+  return phase->fn != nullptr ? phase : nullptr;
+}
+// The "phase_conv" variant without a direct kernel: every conv runs im2col + sgemm.
+const PhaseConvKernel& im2col_sgemm() { return *supported_kernels<PhaseConvKernel>().back(); }
+
+}  // namespace
 
 namespace {
 
@@ -135,12 +150,12 @@ void check_conv_case(const ConvCase& c, FloatClamp clamp, bool with_bias, std::m
     CHECK(run_conv(conv, x, conv.num_slots()) == y);
   };
   for (const SgemmKernel* kernel : supported_sgemm_kernels()) {
-    const FloatConv2d conv(g, w.data(), bias, clamp, kernel, FloatConvAlgo::kIm2col);
+    const FloatConv2d conv(g, w.data(), bias, clamp, *kernel, im2col_sgemm());
     CHECK_EQ(std::string(conv.kernel_name()), std::string(kernel->name));
     check_layer(conv, is_portable(*kernel));
   }
-  // The default algorithm: the direct column-phase kernel where it applies.
-  const FloatConv2d conv(g, w.data(), bias, clamp);
+  // The selected kernels: the direct column-phase kernel where it applies.
+  const FloatConv2d conv(g, w.data(), bias, clamp, selected_sgemm_kernel(), *selected_kernels().phase_conv);
   if (const PhaseConvKernel* phase = phase_conv_kernel(); phase != nullptr && uses_phase_kernel(c)) {
     CHECK_EQ(std::string(conv.kernel_name()), std::string(phase->name));
     check_layer(conv, false);
@@ -178,7 +193,7 @@ TEST(forcing_an_sgemm_kernel_by_name_selects_it_for_new_layers) {
     g.in_c = 2;
     g.out_c = 4;
     g.kernel_h = g.kernel_w = 3;
-    CHECK_EQ(std::string(FloatConv2d(g, w.data(), nullptr, FloatClamp{}).kernel_name()), std::string(kernel->name));
+    CHECK_EQ(std::string(FloatConv2d(g, w.data(), nullptr, FloatClamp{}, selected_sgemm_kernel(), *selected_kernels().phase_conv).kernel_name()), std::string(kernel->name));
   }
   CHECK_THROWS(force_kernel("sgemm", "sgemm_99x99_imaginary"), "sgemm_4x8_portable");
   force_kernel("sgemm", "auto");
@@ -269,7 +284,7 @@ TEST(a_batch_1_gemm_is_split_over_output_channels) {
   g.out_c = 1000;
   const std::vector<float> w(static_cast<std::size_t>(g.in_c) * g.out_c, 0.25f);
   for (const SgemmKernel* kernel : supported_sgemm_kernels()) {
-    const FloatConv2d conv(g, w.data(), nullptr, FloatClamp{}, kernel, FloatConvAlgo::kIm2col);
+    const FloatConv2d conv(g, w.data(), nullptr, FloatClamp{}, *kernel, im2col_sgemm());
     CHECK(conv.num_slots() >= FloatConv2d::kMinSlots);
   }
 }
@@ -326,7 +341,7 @@ TEST(phase_kernel_gives_way_to_im2col_when_its_planes_exceed_the_scratch_budget)
   // floats = 14.9 MB of planes, over kScratchBudget (8 MB).
   const ConvCase c = {1, 64, 64, 512, 4, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1};
   const std::vector<float> w(static_cast<std::size_t>(c.out_c) * c.kh * c.kw * c.in_c, 0.5f);
-  const FloatConv2d conv(geometry_of(c), w.data(), nullptr, FloatClamp{});
+  const FloatConv2d conv(geometry_of(c), w.data(), nullptr, FloatClamp{}, selected_sgemm_kernel(), *selected_kernels().phase_conv);
   CHECK_EQ(std::string(conv.kernel_name()), std::string(selected_sgemm_kernel().name));
 }
 
@@ -357,14 +372,14 @@ TEST(phase_split_matches_the_plain_loop) {
 TEST(conv_rejects_bad_parameters) {
   std::vector<float> w(64 * 27, 0.f);
   Conv2dGeometry g = geometry_of({1, 8, 8, 3, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1});
-  CHECK_THROWS(FloatConv2d(g, nullptr, nullptr, FloatClamp{}), "weights");
-  CHECK_THROWS(FloatConv2d(g, w.data(), nullptr, FloatClamp{1.f, -1.f}), "clamp range");
+  CHECK_THROWS(FloatConv2d(g, nullptr, nullptr, FloatClamp{}, selected_sgemm_kernel(), *selected_kernels().phase_conv), "weights");
+  CHECK_THROWS(FloatConv2d(g, w.data(), nullptr, FloatClamp{1.f, -1.f}, selected_sgemm_kernel(), *selected_kernels().phase_conv), "clamp range");
   Conv2dGeometry bad = g;
   bad.groups = 2;  // 3 input channels do not split into 2 groups
-  CHECK_THROWS(FloatConv2d(bad, w.data(), nullptr, FloatClamp{}), "group");
+  CHECK_THROWS(FloatConv2d(bad, w.data(), nullptr, FloatClamp{}, selected_sgemm_kernel(), *selected_kernels().phase_conv), "group");
   bad = g;
   bad.stride_h = 0;
-  CHECK_THROWS(FloatConv2d(bad, w.data(), nullptr, FloatClamp{}), "stride");
+  CHECK_THROWS(FloatConv2d(bad, w.data(), nullptr, FloatClamp{}, selected_sgemm_kernel(), *selected_kernels().phase_conv), "stride");
 }
 
 int main() { return irnet_test::run_all(); }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "check.h"
+#include "cpu/kernel_config.h"
 #include "format/crc32.h"
 #include "format/irb_file.h"
 #include "irb_test_writer.h"
@@ -15,7 +16,7 @@ namespace {
 irnet::IrbFile parse(const std::vector<std::uint8_t>& bytes) {
   irnet::AlignedBuffer buf(bytes.size(), "the test file");
   if (!bytes.empty()) std::memcpy(buf.data(), bytes.data(), bytes.size());
-  return irnet::parse_irb(std::move(buf), "test.irb");
+  return irnet::parse_irb(std::move(buf), "test.irb", irnet::crc32_ref);
 }
 
 const float kBias[3] = {0.5f, -1.25f, 3.0f};
@@ -42,16 +43,18 @@ IrbTestWriter sample() {
 
 TEST(crc32_matches_zlib) {
   // zlib.crc32(b"123456789") == 0xCBF43926 (the standard check value).
-  CHECK_EQ(irnet::crc32("123456789", 9), 0xCBF43926u);
-  CHECK_EQ(irnet::crc32("", 0), 0u);
+  for (const irnet::Crc32Kernel* kernel : irnet::supported_kernels<irnet::Crc32Kernel>()) {
+    CHECK_EQ(kernel->crc("123456789", 9), 0xCBF43926u);
+    CHECK_EQ(kernel->crc("", 0), 0u);
+  }
   CHECK_EQ(irnet::crc32_ref("123456789", 9), 0xCBF43926u);
   CHECK_EQ(irnet::crc32_ref("", 0), 0u);
 }
 
 TEST(crc32_fast_paths_equal_bytewise_reference) {
-  // crc32_slicing, and crc32 (the CPU instructions' path where this CPU has
-  // them: PCLMULQDQ folding on x86-64, the ARMv8 CRC32 instructions under
-  // qemu-aarch64), against crc32_ref:
+  // Every "crc32" variant this CPU runs (crc32_slicing, and the CPU
+  // instructions where it has them: PCLMULQDQ folding on x86-64, the ARMv8
+  // CRC32 instructions under qemu-aarch64), against crc32_ref:
   // every length 0..300 (all tails, the 64-byte folding blocks and their
   // combination), every start offset 0..15, then large buffers; pseudo-random
   // bytes, plus all-zero and all-0xFF runs.
@@ -60,8 +63,8 @@ TEST(crc32_fast_paths_equal_bytewise_reference) {
   for (std::uint8_t& b : bytes) b = static_cast<std::uint8_t>((s = s * 1664525u + 1013904223u) >> 24);
   auto check_all = [](const std::uint8_t* p, std::size_t n) {
     const std::uint32_t ref = irnet::crc32_ref(p, n);
-    CHECK_EQ(irnet::crc32_slicing(p, n), ref);
-    CHECK_EQ(irnet::crc32(p, n), ref);
+    for (const irnet::Crc32Kernel* kernel : irnet::supported_kernels<irnet::Crc32Kernel>())
+      if (kernel->crc(p, n) != ref) CHECK_EQ(std::string(kernel->name), std::string("matches crc32_ref"));
   };
   for (std::size_t offset = 0; offset < 16; ++offset)
     for (std::size_t n = 0; n <= 300; ++n) check_all(bytes.data() + offset, n);
@@ -129,9 +132,9 @@ TEST(read_file_and_missing_file) {
   IrbTestWriter w = sample();
   const std::string path = "test_format_roundtrip.irb";
   IrbTestWriter::save(w.build(), path);
-  CHECK_EQ(irnet::read_irb_file(path).tensors.size(), 5u);
+  CHECK_EQ(irnet::read_irb_file(path, irnet::crc32_ref).tensors.size(), 5u);
   std::remove(path.c_str());
-  CHECK_THROWS(irnet::read_irb_file("does/not/exist.irb"), "cannot open model file 'does/not/exist.irb'");
+  CHECK_THROWS(irnet::read_irb_file("does/not/exist.irb", irnet::crc32_ref), "cannot open model file 'does/not/exist.irb'");
 }
 
 TEST(every_truncation_is_rejected) {

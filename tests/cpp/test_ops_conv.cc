@@ -64,10 +64,10 @@ TEST(conv2d_op_matches_reference) {
     g.groups = static_cast<int>(c.groups);
     CHECK(op->outputs()[0].shape == (Shape{c.x[0], g.out_h(), g.out_w(), c.out_c}));
     // The stem runs the direct column-phase kernel where the build has one.
-    const bool direct = irnet::phase_conv_kernel() != nullptr && c.kw == 7 && c.sw == 2 &&
+    const irnet::KernelConfig kernels = irnet::selected_kernels();
+    const bool direct = kernels.phase_conv->fn != nullptr && c.kw == 7 && c.sw == 2 &&
                         c.dh == 1 && c.dw == 1 && c.groups == 1;
-    CHECK_EQ(op->kernel_name(), std::string(direct ? irnet::phase_conv_kernel()->name
-                                                   : irnet::selected_sgemm_kernel().name));
+    CHECK_EQ(op->kernel_name(), std::string(direct ? kernels.phase_conv->name : kernels.sgemm->name));
     CHECK_EQ(op->stats().float_macs,
              static_cast<std::int64_t>(c.x[0] * g.out_h() * g.out_w() * c.out_c * c.kh * c.kw * cg));
 

@@ -63,12 +63,12 @@ void load_and_run(const std::uint8_t* data, std::size_t size, bool seal) {
   if (seal && size >= irnet::kIrbHeaderSize + kTrailer) {
     const std::uint64_t file_size = size;
     std::memcpy(bytes.data() + 16, &file_size, sizeof file_size);  // header.file_size (little-endian host)
-    const std::uint32_t crc = irnet::crc32(bytes.data(), size - kTrailer);
+    const std::uint32_t crc = irnet::crc32_slicing(bytes.data(), size - kTrailer);
     std::memcpy(bytes.data() + size - kTrailer, &crc, sizeof crc);
     std::memcpy(bytes.data() + size - 4, "IEND", 4);
   }
   try {
-    irnet::Graph graph(irnet::parse_irb(std::move(bytes), "fuzz.irb"));
+    irnet::Graph graph(irnet::parse_irb(std::move(bytes), "fuzz.irb", irnet::crc32_slicing), irnet::selected_kernels());
     run_once(graph);
   } catch (const irnet::Error&) {
     // The documented way to refuse a bad file.

@@ -309,6 +309,8 @@ def test_summary(resnet):
     assert b1["output_shape"] == (N, H, W, C1)
     assert b1["scratch_bytes"] > 0 and s["layers"][9]["scratch_bytes"] == 0  # Reshape needs none
     assert s["scratch_bytes"] == max(layer["scratch_bytes"] for layer in s["layers"])
+    assert s["kernels"] == {family: irnet_infer.selected_kernel(family) for family in irnet_infer.kernels()}
+    assert b1["kernel"].startswith(irnet_infer.selected_kernel("bgemm") + "+bconv_epilogue_")
     # weights 16*9 rows of 1 word + shift/scale/bias (3 x 16 x 4 bytes)
     assert b1["param_bytes"] == C1 * 9 * 8 + 3 * C1 * 4
     assert s["binary_macs"] == N * H * W * C1 * 9 * C1 * 2 + N * (H // 2) * (W // 2) * C2 * 9 * C1

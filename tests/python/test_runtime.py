@@ -66,9 +66,13 @@ def model_path(tmp_path):
 def test_irnet_run_matches_engine(tmp_path):
     out = check_against_engine(CLI, str(tmp_path))
     assert re.search(r"latency over 2 runs \(after 1 warmup\): median [\d.]+ ms, min [\d.]+ ms, max", out)
-    # --profile: one line per layer, then the total.
+    # --profile: the model's kernel of every family, one line per layer with its kernels, then the total.
+    families = re.search(r"^kernels:(.*)$", out, re.M).group(1).split()
+    assert [f.split("=")[0] for f in families] == ["bitpack", "bgemm", "sgemm", "bconv_epilogue", "phase_conv",
+                                                    "pool", "crc32"]
     for name in ("stem", "b1", "b2", "b3", "fc", "log_softmax"):
         assert re.search(rf"^\d+\s+{re.escape(name)}\s", out, re.M), name
+    assert re.search(r"^\d+\s+b1\s+BinaryConv2d\s+bgemm_\S+\+bconv_epilogue_\S+\s", out, re.M)
     assert "sum of layer medians" in out
 
 
@@ -172,7 +176,7 @@ def test_unknown_op_and_bad_shapes(tmp_path):
 
 def test_kernel_info():
     k = irnet_infer.kernels()
-    assert set(k) >= {"bitpack", "bgemm", "sgemm"}
+    assert set(k) == {"bitpack", "bgemm", "sgemm", "bconv_epilogue", "phase_conv", "pool", "crc32"}
     for family, variants in k.items():
         assert sum(v["selected"] for v in variants) == 1
         assert irnet_infer.selected_kernel(family) in [v["name"] for v in variants]

@@ -1,13 +1,19 @@
 // irnet/kernels.h — which compute kernels this build has and which one runs.
 //
-// Kernel families: "bitpack" (float signs -> bits), "bgemm" (xor-popcount
-// binary GEMM), and the float "sgemm". Each family has several variants named
-// by tile and ISA (e.g. bgemm_4x4_scalar, bgemm_4x4_avx2, bgemm_8x4_avx512);
-// the best one the CPU supports is selected on first use. Override it with
-// force_kernel() or the environment variable
-//   IRNET_KERNELS="bgemm=bgemm_4x4_scalar,bitpack=pack_signs_portable"
-// (read once, on first use of any kernel). Layers bind their kernels when they
-// are built (at model load), so force before loading a model.
+// Kernel families, each with variants named by tile and ISA:
+//   bitpack         float signs -> bits       e.g. pack_signs_avx2, pack_signs_portable
+//   bgemm           xor-popcount binary GEMM  e.g. bgemm_4x8_avx2, bgemm_4x4_neon_a64, bgemm_4x4_scalar
+//   sgemm           float GEMM                e.g. sgemm_6x16_avx2, sgemm_4x8_portable
+//   bconv_epilogue  binary conv output rows   e.g. bconv_epilogue_avx2, bconv_epilogue_portable
+//   phase_conv      direct 7-wide/2 float conv (the ResNet stem), or im2col_sgemm
+//   pool            MaxPool / AveragePool     e.g. pool_neon_a32, pool_portable
+//   crc32           the model file checksum   e.g. crc32_pclmul, crc32_slicing
+// kernel_variants() lists what this build has. The best variant the CPU
+// supports is selected unless overridden with force_kernel() or the
+// environment variable
+//   IRNET_KERNELS="bgemm=bgemm_4x4_scalar,pool=pool_portable"
+// (read once, on first use of any kernel). A model takes the selection when it
+// is loaded (its summary() lists it): force before loading a model.
 #pragma once
 
 #include <string>
@@ -21,7 +27,7 @@ struct KernelVariantInfo {
   bool selected = false;   // it is the one in use
 };
 
-// The family names, e.g. {"bitpack", "bgemm", "sgemm"}.
+// The family names: {"bitpack", "bgemm", "sgemm", "bconv_epilogue", "phase_conv", "pool", "crc32"}.
 std::vector<std::string> kernel_families();
 
 // Every variant compiled into this build, best first. Throws irnet::Error

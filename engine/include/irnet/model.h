@@ -36,7 +36,7 @@ struct TensorInfo {
 struct LayerInfo {
   std::string name;    // node name (from the ONNX model)
   std::string op;      // .irb op, e.g. "BinaryConv2d"
-  std::string kernel;  // kernel variant, e.g. "bgemm_8x4_avx512"
+  std::string kernel;  // the kernel variants the layer runs, e.g. "bgemm_4x8_avx2+bconv_epilogue_avx2"
   std::vector<std::int64_t> output_shape;  // first output, as stored (NHWC for images)
   std::int64_t binary_macs = 0;
   std::int64_t float_macs = 0;
@@ -50,7 +50,10 @@ struct ModelSummary {
   std::size_t peak_activation_bytes = 0;  // the arena one run() uses
   std::size_t scratch_bytes = 0;          // largest per-node scratch (part of the arena)
   int threads = 1;
-  std::string to_string() const;  // a table, one line per layer, and the totals
+  // (family, variant) of every kernel family: the variants chosen when the
+  // model was loaded (irnet/kernels.h), e.g. ("bgemm", "bgemm_4x8_avx2").
+  std::vector<std::pair<std::string, std::string>> kernels;
+  std::string to_string() const;  // a table, one line per layer, the totals and the kernels
 };
 
 struct InputTensor {

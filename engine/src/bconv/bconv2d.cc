@@ -50,9 +50,9 @@
 #include <cmath>
 #include <utility>
 
+#include "bconv/bconv_epilogue_row.h"
 #include "common/window_axis.h"
 #include "core/check.h"
-#include "cpu/kernel_registry.h"
 
 namespace irnet {
 namespace {
@@ -60,41 +60,6 @@ namespace {
 constexpr std::int32_t kMaxKBits = std::int32_t(1) << 24;  // float holds every |dot| <= 2^24 exactly
 constexpr int kMaxShift = 126;                              // 2^-126: smallest normal float
 constexpr std::size_t kBlockBytes = 16 * 1024;               // im2col block target: half an L1
-
-// Float epilogue without residual, shared by the float output and the threshold search.
-inline float transform(std::int32_t acc, float pow2_shift, float scale, float bias) {
-  float y = static_cast<float>(acc) * pow2_shift;
-  y = y * scale;
-  return y + bias;
-}
-
-inline float clamp_to(float y, float lo, float hi) { return y < lo ? lo : (y > hi ? hi : y); }
-
-// On x86-64 the float epilogue is also compiled for AVX2 (8 lanes instead of
-// SSE2's 4) and picked at load time by the dynamic linker (ifunc). The
-// operations are the same element-wise IEEE ones, so the result is identical.
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
-#define IRNET_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
-#else
-#define IRNET_AVX2_CLONE
-#endif
-
-// One output row of the float epilogue (bconv2d.h's output transform, pow2[o] = 2^-shift[o]),
-// with the residual add skipped when res is null and the clamp when !clamp.
-// res may alias y: each res[o] is read before y[o] is written.
-IRNET_AVX2_CLONE
-void float_epilogue_row(int n, const std::int32_t* acc, const float* pow2, const float* scale,
-                        const float* bias, const float* res, bool clamp, float lo, float hi, float* y) {
-  if (res != nullptr && clamp) {
-    for (int o = 0; o < n; ++o) y[o] = clamp_to(transform(acc[o], pow2[o], scale[o], bias[o]) + res[o], lo, hi);
-  } else if (res != nullptr) {
-    for (int o = 0; o < n; ++o) y[o] = transform(acc[o], pow2[o], scale[o], bias[o]) + res[o];
-  } else if (clamp) {
-    for (int o = 0; o < n; ++o) y[o] = clamp_to(transform(acc[o], pow2[o], scale[o], bias[o]), lo, hi);
-  } else {
-    for (int o = 0; o < n; ++o) y[o] = transform(acc[o], pow2[o], scale[o], bias[o]);
-  }
-}
 
 // Output positions of one axis grouped into classes of equal inside-tap
 // ranges [first, last) (WindowAxis): class_of[o] and ranges[class]. Both ends
@@ -114,8 +79,11 @@ void classify_axis(const WindowAxis& axis, std::vector<int>& class_of, std::vect
 
 }  // namespace
 
-BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const BitWord* weights)
-    : g_(g), pad_(pad), out_(std::move(out)), weights_(weights) {
+BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const BitWord* weights,
+                 const KernelConfig& kernels)
+    : g_(g), pad_(pad), out_(std::move(out)), weights_(weights), bgemm_(kernels.bgemm),
+      pack_signs_(kernels.bitpack->pack), epilogue_kernel_(kernels.bconv_epilogue),
+      float_row_(kernels.bconv_epilogue->float_row) {
   g_.validate();
   IRNET_CHECK_ARG(weights_ != nullptr, "binary conv: weights are null");
   IRNET_CHECK_ARG(pad_ == PadValue::kZero || pad_ == PadValue::kPlusOne || pad_ == PadValue::kMinusOne,
@@ -145,11 +113,6 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
   IRNET_CHECK_ARG(!(out_.has_residual && out_.mode == BConv2dOutput::kInt32),
                   "binary conv: int32 output takes no residual");
 
-  const KernelVariant& kernel = selected_variant("bgemm");
-  bgemm_ = reinterpret_cast<BgemmFn>(kernel.fn);
-  kernel_name_ = kernel.name;
-  pack_signs_ = selected_kernel_fn<PackSignsFn>("bitpack");
-
   out_h_ = g_.out_h();
   out_w_ = g_.out_w();
   in_c_group_ = g_.in_c_per_group();
@@ -174,7 +137,9 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
 
   init_accumulator_base();
   init_epilogue_constants();
-  select_fused_epilogue();
+  select_fused_epilogue(*epilogue_kernel_);
+  packed_weights_ = BgemmWeights(*bgemm_, g_.groups, out_c_group_, k_words_, weights_, k_words_,
+                                 std::size_t(out_c_group_) * k_words_);
 }
 
 void BConv2d::init_accumulator_base() {
@@ -239,8 +204,8 @@ void BConv2d::init_epilogue_constants() {
     scale_[o] = out_.scale.empty() ? 1.f : out_.scale[o];
     bias_[o] = out_.bias.empty() ? 0.f : out_.bias[o];
     const auto negative = [&](std::int32_t acc) {
-      float y = transform(acc, pow2_shift_[o], scale_[o], bias_[o]);
-      if (out_.has_clamp) y = clamp_to(y, out_.clamp_lo, out_.clamp_hi);
+      float y = epilogue_transform(acc, pow2_shift_[o], scale_[o], bias_[o]);
+      if (out_.has_clamp) y = epilogue_clamp(y, out_.clamp_lo, out_.clamp_hi);
       return y < 0.f;
     };
     // bit = acc * bit_dir_[o] < bit_limit_[o] (see the comment at the top of this file).
@@ -262,11 +227,10 @@ void BConv2d::init_epilogue_constants() {
   }
 }
 
-void BConv2d::select_fused_epilogue() {
-  const FusedEpilogueKernel* const kernel = fused_epilogue_kernel();
-  if (kernel == nullptr || out_.mode == BConv2dOutput::kInt32) return;
+void BConv2d::select_fused_epilogue(const BconvEpilogueKernel& kernel) {
+  if (kernel.float_rows == nullptr || out_.mode == BConv2dOutput::kInt32) return;
   if (out_.mode == BConv2dOutput::kBits && !out_.has_residual) {
-    fused_rows_ = kernel->threshold_rows;
+    fused_rows_ = kernel.threshold_rows;
     return;
   }
   // One multiply by 2^-shift * scale instead of two, where that product is exact
@@ -280,14 +244,14 @@ void BConv2d::select_fused_epilogue() {
       return;
     }
   }
-  if (kernel->float_constants_ok != nullptr && !kernel->float_constants_ok(epilogue_constants())) {
+  if (kernel.float_constants_ok != nullptr && !kernel.float_constants_ok(epilogue_constants())) {
     fused_multiplier_.clear();
     return;
   }
   const EpilogueClamp clamp = !out_.has_clamp ? EpilogueClamp::kNone
                               : out_.clamp_lo != 0.f && out_.clamp_hi != 0.f ? EpilogueClamp::kMinMax
                                                                               : EpilogueClamp::kSelect;
-  fused_rows_ = kernel->float_rows(out_.mode != BConv2dOutput::kBits, out_.mode != BConv2dOutput::kFloat,
+  fused_rows_ = kernel.float_rows(out_.mode != BConv2dOutput::kBits, out_.mode != BConv2dOutput::kFloat,
                                    out_.has_residual, clamp);
 }
 
@@ -316,7 +280,9 @@ std::size_t BConv2d::scratch_bytes(std::size_t rows) const {
          std::size_t(g_.out_c) * sizeof(float);
 }
 
-const char* BConv2d::kernel_name() const { return kernel_name_; }
+std::string BConv2d::kernel_name() const {
+  return str_cat(bgemm_->name, '+', fused_rows_ != nullptr ? epilogue_kernel_->name : "bconv_epilogue_portable");
+}
 
 void BConv2d::check_buffers(const BitWord* input, const float* residual, const std::int32_t* out_i32,
                             const float* out_f32, const BitWord* out_bits) const {
@@ -400,7 +366,7 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
       continue;
     }
     float* y = want_float ? out_f32 + row * oc : y_row;
-    float_epilogue_row(oc, acc, pow2_shift_.data(), scale_.data(), bias_.data(),
+    float_row_(oc, acc, pow2_shift_.data(), scale_.data(), bias_.data(),
                        out_.has_residual ? residual + row * oc : nullptr, out_.has_clamp, out_.clamp_lo,
                        out_.clamp_hi, y);
     if (bits != nullptr) pack_signs_(y, 1, oc, bits);  // bit = y < 0, as everywhere
@@ -421,12 +387,11 @@ void BConv2d::run_rows(std::size_t row_begin, std::size_t row_end, const BitWord
   const std::int32_t** bases = reinterpret_cast<const std::int32_t**>(cols + block * k_words_);
   std::int32_t* counts = reinterpret_cast<std::int32_t*>(bases + block);
   float* y_row = reinterpret_cast<float*>(counts + block * g_.out_c);
-  const std::size_t group_weight_words = std::size_t(out_c_group_) * k_words_;
   for (std::size_t r0 = row_begin; r0 < row_end; r0 += block) {
     const std::size_t rows = std::min(block, row_end - r0);
     if (pixels_are_rows_) {  // 1x1, stride 1, no padding, one group: input rows are the A rows
-      bgemm_(rows, g_.out_c, k_words_, input + r0 * in_words_, in_words_, weights_, k_words_, counts,
-             g_.out_c);
+      bgemm_->run(rows, g_.out_c, k_words_, input + r0 * in_words_, in_words_, packed_weights_.group(0),
+                  packed_weights_.ld(), counts, g_.out_c);
       epilogue(r0, rows, counts, y_row, bases, residual, out_i32, out_f32, out_bits);
       continue;
     }
@@ -435,8 +400,8 @@ void BConv2d::run_rows(std::size_t row_begin, std::size_t row_end, const BitWord
         im2col_pixels(r0, rows, input, cols);
       else
         im2col_group(r0, rows, grp, input, cols);
-      bgemm_(rows, out_c_group_, k_words_, cols, k_words_, weights_ + grp * group_weight_words, k_words_,
-             counts + std::size_t(grp) * out_c_group_, g_.out_c);
+      bgemm_->run(rows, out_c_group_, k_words_, cols, k_words_, packed_weights_.group(grp), packed_weights_.ld(),
+                  counts + std::size_t(grp) * out_c_group_, g_.out_c);
     }
     epilogue(r0, rows, counts, y_row, bases, residual, out_i32, out_f32, out_bits);
   }

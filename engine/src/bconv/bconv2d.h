@@ -35,12 +35,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "bconv/bconv_epilogue.h"
 #include "bgemm/bgemm.h"
 #include "bitpack/bitpack.h"
 #include "common/conv_geometry.h"
+#include "cpu/kernel_config.h"
 
 namespace irnet {
 
@@ -66,14 +68,16 @@ void bconv2d_ref(const Conv2dGeometry& g, PadValue pad, const BConv2dOutput& out
                  std::int32_t* out_i32, float* out_f32, BitWord* out_bits);
 
 // The optimized layer: construct once at load (validates, precomputes padding
-// corrections and thresholds, keeps a pointer to `weights`, which must outlive it,
-// and binds the "bgemm" kernel selected at that moment), then call run_rows from
-// any number of threads on disjoint row ranges, each with its own scratch.
+// corrections and thresholds, binds the bgemm, bitpack and epilogue kernels of
+// `kernels` and packs `weights` for its bgemm kernel; `weights` must outlive
+// it), then call run_rows from any number of threads on disjoint row ranges,
+// each with its own scratch.
 // Limits (irnet::Error otherwise): kh*kw*in_c/groups <= 2^24 (so every dot
 // product is exact in float), shifts in 0..126, finite scale/bias, clamp_lo <= clamp_hi.
 class BConv2d {
  public:
-  BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const BitWord* weights);
+  BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const BitWord* weights,
+          const KernelConfig& kernels);
 
   const Conv2dGeometry& geometry() const { return g_; }
   // Output rows are the N*out_h*out_w output pixels, in NHWC order.
@@ -85,13 +89,14 @@ class BConv2d {
   void run_rows(std::size_t row_begin, std::size_t row_end, const BitWord* input,
                 const float* residual, std::int32_t* out_i32, float* out_f32,
                 BitWord* out_bits, void* scratch) const;
-  // Name of the bgemm micro-kernel in use, e.g. "bgemm_8x4_avx512".
-  const char* kernel_name() const;
+  // The kernels in use: bgemm and epilogue, e.g. "bgemm_4x8_avx2+bconv_epilogue_avx2"
+  // ("bconv_epilogue_portable" where the conv takes the portable passes).
+  std::string kernel_name() const;
 
  private:
   void init_accumulator_base();
   void init_epilogue_constants();
-  void select_fused_epilogue();
+  void select_fused_epilogue(const BconvEpilogueKernel& kernel);
   EpilogueConstants epilogue_constants() const;  // what the fused rows read
   void check_buffers(const BitWord* input, const float* residual, const std::int32_t* out_i32,
                      const float* out_f32, const BitWord* out_bits) const;
@@ -106,9 +111,9 @@ class BConv2d {
   PadValue pad_;
   BConv2dOutput out_;
   const BitWord* weights_;
-  BgemmFn bgemm_;
-  const char* kernel_name_;
+  const BgemmKernel* bgemm_;
   PackSignsFn pack_signs_;  // bits of y in float modes (the "bitpack" kernel)
+  const BconvEpilogueKernel* epilogue_kernel_;
 
   int out_h_ = 0, out_w_ = 0;
   int in_c_group_ = 0, out_c_group_ = 0;
@@ -133,10 +138,14 @@ class BConv2d {
   // kBits without residual: bit = acc * bit_dir_[o] < bit_limit_[o].
   std::vector<std::int32_t> bit_dir_, bit_limit_;
 
-  // Fused one-pass rows where this CPU has them (fused_epilogue_kernel(), bconv_epilogue.h);
-  // null: the portable passes in BConv2d::epilogue.
+  // Fused one-pass rows of the epilogue kernel (bconv_epilogue.h) where it has
+  // them for this conv; null: the portable passes in BConv2d::epilogue.
   EpilogueRowsFn fused_rows_ = nullptr;
+  FloatEpilogueRowFn float_row_ = nullptr;  // the portable passes' float row
   std::vector<float> fused_multiplier_;  // float rows: 2^-shift * scale, exact for every channel
+
+  // Last: packed from weights_ once the geometry is known.
+  BgemmWeights packed_weights_;
 };
 
 }  // namespace irnet

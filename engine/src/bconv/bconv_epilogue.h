@@ -55,18 +55,36 @@ struct EpilogueRows {
 
 using EpilogueRowsFn = void (*)(const EpilogueConstants& c, const EpilogueRows& rows);
 
-// The fused rows of one instruction set.
-struct FusedEpilogueKernel {
-  const char* name;  // e.g. "bconv_epilogue_avx2"
+// One output row of BConv2d's portable float epilogue, two multiplies as in
+// bconv2d_ref (bconv/bconv_epilogue_row.h):
+//   y[o] = clamp(((float(acc[o]) * pow2[o]) * scale[o] + bias[o]) + res[o])
+// with the residual add skipped when res is null and the clamp when !clamp.
+using FloatEpilogueRowFn = void (*)(int n, const std::int32_t* acc, const float* pow2, const float* scale,
+                                    const float* bias, const float* res, bool clamp, float lo, float hi,
+                                    float* y);
+
+// A variant of the "bconv_epilogue" kernel family (cpu/kernel_config.h): the
+// fused rows of one instruction set, or none (the portable passes of BConv2d).
+struct BconvEpilogueKernel {
+  const char* name;     // e.g. "bconv_epilogue_avx2"
+  bool (*supported)();  // can this CPU run it
   // The float rows compiled for this combination of outputs, residual and
   // clamp; needs store_float or bits (a row with neither has no output).
+  // nullptr: no fused rows, every conv takes the portable passes.
   EpilogueRowsFn (*float_rows)(bool store_float, bool bits, bool residual, EpilogueClamp clamp);
   EpilogueRowsFn threshold_rows;
   // nullptr: the float rows are exact for all constants. Otherwise false for
   // constants they cannot compute exactly (multiplier, bias, clamp bounds;
   // checked once per conv), which then take BConv2d's portable epilogue.
-  bool (*float_constants_ok)(const EpilogueConstants& c) = nullptr;
+  bool (*float_constants_ok)(const EpilogueConstants& c);
+  // The portable passes' float row, compiled for this variant's instruction set.
+  FloatEpilogueRowFn float_row;
 };
+
+// float_row compiled for the baseline instruction set (bconv_epilogue.cc).
+void bconv_epilogue_float_row_portable(int n, const std::int32_t* acc, const float* pow2, const float* scale,
+                                       const float* bias, const float* res, bool clamp, float lo, float hi,
+                                       float* y);
 
 // The instantiation Rows::run<kStoreFloat, kBits, kResidual, kClamp> (each
 // architecture's float rows, a struct with that static member template) for
@@ -93,9 +111,5 @@ EpilogueRowsFn select_float_rows(bool store_float, bool bits, bool residual, Epi
   if (store_float) return epilogue_detail::with_residual<Rows, true, false>(residual, clamp);
   return epilogue_detail::with_residual<Rows, false, true>(residual, clamp);
 }
-
-// The fused kernel this build has and this CPU runs (nullptr: none; BConv2d
-// then uses its portable epilogue).
-const FusedEpilogueKernel* fused_epilogue_kernel();
 
 }  // namespace irnet

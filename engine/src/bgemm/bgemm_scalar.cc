@@ -6,10 +6,12 @@
 // adds the eight byte counts into the top byte. It is the fallback for any
 // CPU; __builtin_popcountll would call libgcc on baseline x86-64 and become a
 // NEON cnt on aarch64, which is not "scalar".
+#include <iterator>
+
 #include "bgemm/bgemm.h"
 #include "bgemm/bgemm_scalar_tile.h"
 #include "bgemm/bgemm_tiles.h"
-#include "cpu/kernel_registry.h"
+#include "cpu/kernel_config.h"
 
 namespace irnet {
 namespace {
@@ -27,13 +29,12 @@ void bgemm_4x4_scalar(std::size_t M, std::size_t N, std::size_t K, const BitWord
   bgemm_detail::bgemm_tiled<bgemm_detail::ScalarTile<popcount_swar>, 4, 4>(M, N, K, A, lda, B, ldb, C, ldc);
 }
 
-const KernelVariant kVariants[] = {
-    {"bgemm_4x4_scalar", always_supported, as_kernel_fn(&bgemm_4x4_scalar)},
-    {"bgemm_ref", always_supported, as_kernel_fn(&bgemm_ref)},
-};
+const BgemmKernel kScalar = {"bgemm_4x4_scalar", always_supported, &bgemm_4x4_scalar, 4, 4};
+const BgemmKernel kRef = {"bgemm_ref", always_supported, &bgemm_ref, 1, 1};
+const BgemmKernel* const kKernels[] = {&kScalar, &kRef};
 
 }  // namespace
 
-extern const KernelTable kBgemmKernelsPortable = {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
+extern const KernelTable<BgemmKernel> kBgemmKernelsPortable = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

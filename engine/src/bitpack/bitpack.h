@@ -26,8 +26,11 @@ using PackSignsFn = void (*)(const float* x, std::size_t rows, std::size_t chann
 // The plain reference: one comparison per bit.
 void pack_signs_ref(const float* x, std::size_t rows, std::size_t channels, BitWord* out);
 
-// Runs the selected "bitpack" variant: the fastest this CPU supports unless
-// overridden (force_kernel / IRNET_KERNELS, see cpu/kernel_registry.h).
-void pack_signs(const float* x, std::size_t rows, std::size_t channels, BitWord* out);
+// A variant of the "bitpack" kernel family (cpu/kernel_config.h).
+struct BitpackKernel {
+  const char* name;     // e.g. "pack_signs_avx2"
+  bool (*supported)();  // can this CPU run it
+  PackSignsFn pack;
+};
 
 }  // namespace irnet

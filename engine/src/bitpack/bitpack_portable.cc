@@ -1,13 +1,15 @@
-// pack_signs_portable: branch-free packing in plain C++, and the pack_signs()
-// entry point that dispatches to the selected "bitpack" kernel.
+// pack_signs_portable: branch-free packing in plain C++, and the portable
+// table of the "bitpack" family.
 //
 // Each bit is the 0/1 value of the comparison x < 0 shifted into place and
 // OR-ed into the word: no per-bit branch, and a loop the compiler can
 // vectorize. The comparison is the same predicate as the reference, so
 // -0.0 and NaN give bit 0 there too.
+#include <iterator>
+
 #include "bitpack/bitpack.h"
 #include "bitpack/bitpack_rows.h"
-#include "cpu/kernel_registry.h"
+#include "cpu/kernel_config.h"
 
 namespace irnet {
 namespace {
@@ -20,15 +22,10 @@ void pack_signs_portable(const float* x, std::size_t rows, std::size_t channels,
   });
 }
 
-const KernelVariant kVariants[] = {
-    {"pack_signs_portable", always_supported, as_kernel_fn(&pack_signs_portable)},
-    {"pack_signs_ref", always_supported, as_kernel_fn(&pack_signs_ref)},
-};
+const BitpackKernel kPortable = {"pack_signs_portable", always_supported, &pack_signs_portable};
+const BitpackKernel kRef = {"pack_signs_ref", always_supported, &pack_signs_ref};
+const BitpackKernel* const kKernels[] = {&kPortable, &kRef};
 }  // namespace
-extern const KernelTable kBitpackKernelsPortable = {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
-
-void pack_signs(const float* x, std::size_t rows, std::size_t channels, BitWord* out) {
-  selected_kernel_fn<PackSignsFn>("bitpack")(x, rows, channels, out);
-}
+extern const KernelTable<BitpackKernel> kBitpackKernelsPortable = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 #include "core/check.h"
-#include "cpu/cpu_features.h"
+#include "cpu/kernel_config.h"
 
 namespace irnet {
 
@@ -41,8 +42,8 @@ void conv2d_f32_ref(const Conv2dGeometry& g, const float* x, const float* w, con
 }
 
 FloatConv2d::FloatConv2d(const Conv2dGeometry& g, const float* weights, const float* bias,
-                         FloatClamp clamp, const SgemmKernel* kernel, FloatConvAlgo algo)
-    : g_(g), kernel_(kernel != nullptr ? kernel : &selected_sgemm_kernel()), clamp_(clamp) {
+                         FloatClamp clamp, const SgemmKernel& sgemm, const PhaseConvKernel& phase)
+    : g_(g), kernel_(&sgemm), clamp_(clamp) {
   g_.validate();
   IRNET_CHECK_ARG(weights != nullptr, "float conv: weights are missing");
   IRNET_CHECK_ARG(!(clamp.lo > clamp.hi), "float conv: clamp range [", clamp.lo, ", ", clamp.hi,
@@ -51,9 +52,8 @@ FloatConv2d::FloatConv2d(const Conv2dGeometry& g, const float* weights, const fl
   out_w_ = g_.out_w();
   rows_ = static_cast<std::size_t>(g_.batch) * out_h_ * out_w_;
   k_ = static_cast<std::size_t>(g_.kernel_h) * g_.kernel_w * g_.in_c_per_group();
-  const PhaseConvKernel* direct = algo == FloatConvAlgo::kAuto ? phase_conv_kernel() : nullptr;
-  if (direct != nullptr && phase_fits(g_) && plan_phase_bands(direct->tile_pixels)) {
-    phase_ = direct;
+  if (phase.fn != nullptr && phase_fits(g_) && plan_phase_bands(phase.tile_pixels)) {
+    phase_ = &phase;
     pack_phase_weights(weights, bias);
   } else {
     setup_im2col(weights, bias);
@@ -86,19 +86,6 @@ void FloatConv2d::setup_im2col(const float* weights, const float* bias) {
     const std::vector<float> b = sgemm_pack_bias(bias != nullptr ? bias + group * og : nullptr, og, nr);
     packed_bias_.insert(packed_bias_.end(), b.begin(), b.end());
   }
-}
-
-const PhaseConvKernel* phase_conv_kernel() {
-#if defined(IRNET_ARCH_arm64)
-  return &kPhaseConvKernelArm64;
-#elif defined(IRNET_ARCH_arm32)
-  return &kPhaseConvKernelArm32;
-#elif defined(IRNET_ARCH_x86)
-  static const PhaseConvKernel* const kernel = cpu_runs_avx2_files() ? &kPhaseConvKernelAvx2 : nullptr;
-  return kernel;
-#else
-  return nullptr;
-#endif
 }
 
 bool FloatConv2d::phase_fits(const Conv2dGeometry& g) {
@@ -361,5 +348,12 @@ void FloatConv2d::run_slots(std::size_t slot_begin, std::size_t slot_end, const 
     }
   }
 }
+
+namespace {
+const PhaseConvKernel kIm2colSgemm = {"im2col_sgemm", always_supported, nullptr, nullptr};
+const PhaseConvKernel* const kKernels[] = {&kIm2colSgemm};
+}  // namespace
+
+extern const KernelTable<PhaseConvKernel> kPhaseConvKernelsPortable = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

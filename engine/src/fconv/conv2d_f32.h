@@ -50,10 +50,6 @@ struct FloatClamp {
 void conv2d_f32_ref(const Conv2dGeometry& g, const float* x, const float* w, const float* bias,
                     FloatClamp clamp, float* y);
 
-// kAuto: the direct column-phase kernel when this build has one that fits the
-// geometry, else im2col + sgemm; kIm2col: always im2col + sgemm.
-enum class FloatConvAlgo { kAuto, kIm2col };
-
 class FloatConv2d {
  public:
   // Slots: at most kMaxSlots, and no more than fit kScratchBudget bytes of
@@ -67,9 +63,10 @@ class FloatConv2d {
   static constexpr std::size_t kMaxBlockPanels = 16;
 
   // Validates the geometry and packs weights/bias (both copied; bias may be
-  // nullptr). `kernel` (im2col path) defaults to the registry's selected sgemm kernel.
+  // nullptr) for the direct kernel `phase` where it has one that fits the
+  // geometry, else for im2col + `sgemm`.
   FloatConv2d(const Conv2dGeometry& g, const float* weights, const float* bias, FloatClamp clamp,
-              const SgemmKernel* kernel = nullptr, FloatConvAlgo algo = FloatConvAlgo::kAuto);
+              const SgemmKernel& sgemm, const PhaseConvKernel& phase);
 
   const Conv2dGeometry& geometry() const { return g_; }
   const char* kernel_name() const { return phase_ != nullptr ? phase_->name : kernel_->name; }

@@ -68,8 +68,12 @@ void split_phase_columns(const float* row, int in_w, int channels, int pad_left,
 using PhaseSplitFn = void (*)(const float* row, int in_w, int channels, int pad_left,
                               std::size_t plane_w, float* planes);
 
+// A variant of the "phase_conv" kernel family (cpu/kernel_config.h). The
+// variant "im2col_sgemm" has no direct kernel (fn and split null): with it
+// every float conv runs im2col + sgemm.
 struct PhaseConvKernel {
-  const char* name;  // e.g. "sconv_7x2_4x16_neon_a64"
+  const char* name;     // e.g. "sconv_7x2_4x16_neon_a64"
+  bool (*supported)();  // can this CPU run it
   PhaseConvFn fn;
   PhaseSplitFn split;
   std::size_t tile_pixels = kPhaseTilePixels;  // output pixels per call, at most
@@ -78,16 +82,5 @@ struct PhaseConvKernel {
   bool fused = true;
 };
 
-// The direct kernel this build has and this CPU runs (nullptr: none; convs then
-// use im2col + sgemm).
-const PhaseConvKernel* phase_conv_kernel();
-
-#if defined(IRNET_ARCH_arm64)
-extern const PhaseConvKernel kPhaseConvKernelArm64;  // fconv/arm64/sconv_neon_a64.cc
-#elif defined(IRNET_ARCH_arm32)
-extern const PhaseConvKernel kPhaseConvKernelArm32;  // fconv/arm32/sconv_neon_a32.cc
-#elif defined(IRNET_ARCH_x86)
-extern const PhaseConvKernel kPhaseConvKernelAvx2;  // fconv/x86/sconv_avx2.cc (AVX2 + FMA CPUs)
-#endif
 
 }  // namespace irnet

@@ -2,20 +2,7 @@
 
 #include <algorithm>
 
-#include "cpu/kernel_registry.h"
-
 namespace irnet {
-
-const SgemmKernel& selected_sgemm_kernel() {
-  return *selected_kernel_fn<SgemmKernelGetter>("sgemm")();
-}
-
-std::vector<const SgemmKernel*> supported_sgemm_kernels() {
-  std::vector<const SgemmKernel*> out;
-  for (const KernelVariant* v : family_variants("sgemm"))
-    if (v->supported()) out.push_back(reinterpret_cast<SgemmKernelGetter>(v->fn)());
-  return out;
-}
 
 void sgemm_pack_b(const float* w, std::size_t ldw, std::size_t K, std::size_t kp, std::size_t N,
                   std::size_t nr, float* packed) {

@@ -40,8 +40,10 @@ using SgemmMicroKernelFn = void (*)(std::size_t K, const float* a_panel, const f
 enum class SgemmALayout { kKMajor, kRowMajor };
 
 // One micro-kernel and its tile, defined next to the kernel's code.
+// A variant of the "sgemm" kernel family (cpu/kernel_config.h), defined next to its code.
 struct SgemmKernel {
   const char* name;       // e.g. "sgemm_6x16_avx2"; tile rows × cols, then the ISA
+  bool (*supported)();    // can this CPU run it
   std::size_t mr;         // rows of the C tile
   std::size_t nr;         // columns of the C tile
   std::size_t k_align;    // the kernel's K must be a multiple of this
@@ -54,16 +56,6 @@ struct SgemmKernel {
     return a_layout == SgemmALayout::kKMajor ? k * mr + r : r * kp + k;
   }
 };
-
-// The kernel registry's family "sgemm" stores, for each variant, a function
-// returning its descriptor (so the tile sizes live with the kernel).
-using SgemmKernelGetter = const SgemmKernel* (*)();
-
-// The kernel selected by the registry (best supported, or forced by
-// force_kernel("sgemm", name) / IRNET_KERNELS).
-const SgemmKernel& selected_sgemm_kernel();
-// Every sgemm variant this build has that this CPU can run (tests force each).
-std::vector<const SgemmKernel*> supported_sgemm_kernels();
 
 // Packs B[k][n] = w[n*ldw + k] (the weights as stored: one row of K values per
 // output column n) into ceil(N/nr) panels of kp*nr floats (kp >= K), zero-padded:

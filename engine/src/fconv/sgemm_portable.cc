@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <iterator>
 
-#include "cpu/kernel_registry.h"
+#include "cpu/kernel_config.h"
 #include "fconv/sgemm.h"
 
 namespace irnet {
@@ -25,15 +25,12 @@ void sgemm_4x8_portable(std::size_t K, const float* a, const float* b, const flo
       C[r * ldc + j] = std::min(std::max(acc[r][j] + bias[j], lo), hi);
 }
 
-const SgemmKernel kKernel4x8 = {"sgemm_4x8_portable", kMr, kNr, 1, SgemmALayout::kKMajor, &sgemm_4x8_portable};
-const SgemmKernel* get_4x8_portable() { return &kKernel4x8; }
-
-const KernelVariant kVariants[] = {
-    {"sgemm_4x8_portable", always_supported, as_kernel_fn(&get_4x8_portable)},
-};
+const SgemmKernel kKernel4x8 = {"sgemm_4x8_portable", always_supported, kMr, kNr, 1, SgemmALayout::kKMajor,
+                                &sgemm_4x8_portable};
+const SgemmKernel* const kKernels[] = {&kKernel4x8};
 
 }  // namespace
 
-extern const KernelTable kSgemmKernelsPortable = {kVariants, std::size(kVariants)};
+extern const KernelTable<SgemmKernel> kSgemmKernelsPortable = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

@@ -15,11 +15,10 @@
 // dependent ones; the tail (< 8 bytes) goes byte at a time.
 #include "format/crc32.h"
 
-#include "format/crc32_hw.h"
-
 #include <array>
+#include <iterator>
 
-#include "cpu/cpu_features.h"
+#include "cpu/kernel_config.h"
 
 namespace irnet {
 
@@ -75,21 +74,12 @@ std::uint32_t crc32_slicing(const void* data, std::size_t size) {
   return crc32_update(0xFFFFFFFFu, data, size) ^ 0xFFFFFFFFu;
 }
 
-#ifdef IRNET_HAVE_CRC32_HW
-bool crc32_hw_supported() {
-#if defined(IRNET_ARCH_x86)
-  return cpu_features().pclmul;
-#else
-  return cpu_features().crc32;
-#endif
-}
-#endif
+namespace {
+const Crc32Kernel kSlicing = {"crc32_slicing", always_supported, &crc32_slicing};
+const Crc32Kernel kRef = {"crc32_ref", always_supported, &crc32_ref};
+const Crc32Kernel* const kKernels[] = {&kSlicing, &kRef};
+}  // namespace
 
-std::uint32_t crc32(const void* data, std::size_t size) {
-#ifdef IRNET_HAVE_CRC32_HW
-  if (crc32_hw_supported()) return crc32_hw(data, size);
-#endif
-  return crc32_slicing(data, size);
-}
+extern const KernelTable<Crc32Kernel> kCrc32KernelsPortable = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

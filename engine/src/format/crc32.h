@@ -7,9 +7,18 @@
 
 namespace irnet {
 
-// The CPU's CRC instructions where there are some (format/crc32_hw.h), else
-// crc32_slicing.
-std::uint32_t crc32(const void* data, std::size_t size);
+// The whole CRC of data[0, size) (init and final xor included).
+using Crc32Fn = std::uint32_t (*)(const void* data, std::size_t size);
+
+// A variant of the "crc32" kernel family (cpu/kernel_config.h): the CPU's CRC
+// instructions where there are some (format/x86/crc32_pclmul.cc,
+// format/arm64/crc32_armv8.cc), crc32_slicing, crc32_ref.
+struct Crc32Kernel {
+  const char* name;     // e.g. "crc32_pclmul"
+  bool (*supported)();  // can this CPU run it
+  Crc32Fn crc;
+};
+
 // Portable: eight bytes per step through eight tables (crc32.cc).
 std::uint32_t crc32_slicing(const void* data, std::size_t size);
 // The reference: one byte per step through one table. Same result for all inputs.

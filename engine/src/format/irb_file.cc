@@ -88,7 +88,7 @@ struct Header {
   fail(ErrorKind::kModelFormat, source, ": ", message);
 }
 
-Header check_container(const AlignedBuffer& buf, const std::string& source) {
+Header check_container(const AlignedBuffer& buf, const std::string& source, Crc32Fn crc32) {
   const std::uint8_t* p = buf.data();
   const std::size_t size = buf.size();
   if (size < kIrbHeaderSize + kTrailerSize)
@@ -323,17 +323,17 @@ class GraphParser {
 
 }  // namespace
 
-IrbFile parse_irb(AlignedBuffer bytes, const std::string& source) {
+IrbFile parse_irb(AlignedBuffer bytes, const std::string& source, Crc32Fn crc32) {
   IrbFile file;
   file.source = source;
   file.bytes = std::move(bytes);
-  const Header h = check_container(file.bytes, file.source);
+  const Header h = check_container(file.bytes, file.source, crc32);
   file.version = h.version;
   GraphParser(file, h).parse();
   return file;
 }
 
-IrbFile read_irb_file(const std::string& path) {
+IrbFile read_irb_file(const std::string& path, Crc32Fn crc32) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) fail(ErrorKind::kIo, "cannot open model file '", path, "'");
   const std::streamoff size = in.tellg();
@@ -342,7 +342,7 @@ IrbFile read_irb_file(const std::string& path) {
   in.seekg(0);
   if (size > 0 && !in.read(reinterpret_cast<char*>(buf.data()), size))
     fail(ErrorKind::kIo, "failed to read ", size, " bytes from '", path, "'");
-  return parse_irb(std::move(buf), path);
+  return parse_irb(std::move(buf), path, crc32);
 }
 
 }  // namespace irnet

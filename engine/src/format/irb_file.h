@@ -19,6 +19,7 @@
 
 #include "core/aligned_buffer.h"
 #include "core/types.h"
+#include "format/crc32.h"
 
 namespace irnet {
 
@@ -76,8 +77,9 @@ struct IrbFile {
 };
 
 // Parses and validates `bytes` (see the file comment). `source` names the file in errors.
-IrbFile parse_irb(AlignedBuffer bytes, const std::string& source);
+// `crc32` computes the checksum (a "crc32" kernel, format/crc32.h).
+IrbFile parse_irb(AlignedBuffer bytes, const std::string& source, Crc32Fn crc32);
 // Reads the whole file into an aligned buffer (kIo on failure), then parse_irb.
-IrbFile read_irb_file(const std::string& path);
+IrbFile read_irb_file(const std::string& path, Crc32Fn crc32);
 
 }  // namespace irnet

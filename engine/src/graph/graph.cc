@@ -24,7 +24,8 @@ const char* attr_type_name(AttrType t) {
 // attributes looked up by key with type checks.
 class IrbNodeView final : public NodeView {
  public:
-  IrbNodeView(const IrbNode& node, const std::vector<GraphTensor>& tensors) : node_(node), tensors_(tensors) {
+  IrbNodeView(const IrbNode& node, const std::vector<GraphTensor>& tensors, const KernelConfig& kernels)
+      : node_(node), tensors_(tensors), kernels_(kernels) {
     descs_.reserve(node.inputs.size());
     for (std::uint32_t id : node.inputs) {
       TensorDesc d;
@@ -47,6 +48,7 @@ class IrbNodeView final : public NodeView {
   const Shape* declared_output_shape(std::size_t i) const override {
     return i < node_.outputs.size() ? &tensors_[node_.outputs[i]].shape : nullptr;
   }
+  const KernelConfig& kernels() const override { return kernels_; }
 
   bool has_attr(const std::string& key) const override { return find(key) != nullptr; }
 
@@ -94,6 +96,7 @@ class IrbNodeView final : public NodeView {
   }
   const IrbNode& node_;
   const std::vector<GraphTensor>& tensors_;
+  const KernelConfig& kernels_;
   std::vector<TensorDesc> descs_;
 };
 
@@ -104,7 +107,7 @@ std::string node_prefix(const std::string& name, const std::string& op) {
 
 }  // namespace
 
-Graph::Graph(IrbFile file) : file_(std::move(file)) {
+Graph::Graph(IrbFile file, const KernelConfig& kernels) : file_(std::move(file)), kernels_(kernels) {
   tensors_.reserve(file_.tensors.size());
   for (const IrbTensor& t : file_.tensors) {
     GraphTensor g;
@@ -187,7 +190,7 @@ void Graph::build_nodes() {
       if (defined[id]) node_error(i, str_cat("output ", k, " '", t.name, "' is a graph input"));
     }
 
-    const IrbNodeView view(n, tensors_);
+    const IrbNodeView view(n, tensors_, kernels_);
     try {
       g.op = factory(view);
     } catch (const Error& e) {

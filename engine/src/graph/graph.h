@@ -61,9 +61,11 @@ class Arena {
 
 class Graph {
  public:
-  explicit Graph(IrbFile file);
+  // Builds every node's op with `kernels` (the model's kernel configuration).
+  Graph(IrbFile file, const KernelConfig& kernels);
 
   const IrbFile& file() const { return file_; }
+  const KernelConfig& kernels() const { return kernels_; }
   const std::vector<GraphTensor>& tensors() const { return tensors_; }
   const std::vector<GraphNode>& nodes() const { return nodes_; }
   const std::vector<std::uint32_t>& input_ids() const { return file_.inputs; }
@@ -82,6 +84,7 @@ class Graph {
   void plan();
 
   IrbFile file_;
+  KernelConfig kernels_;
   std::vector<GraphTensor> tensors_;
   std::vector<GraphNode> nodes_;
   std::vector<std::size_t> input_start_, output_start_;  // into the Arena pointer tables

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/check.h"
+#include "format/crc32.h"
 #include "graph/boundary_layout.h"
 #include "graph/graph.h"
 #include "graph/thread_pool.h"
@@ -33,8 +34,8 @@ std::size_t TensorInfo::element_count() const {
 }
 
 struct Model::Impl {
-  explicit Impl(IrbFile file, int threads)
-      : pool(threads), graph(std::move(file)),
+  Impl(IrbFile file, const KernelConfig& kernels, int threads)
+      : pool(threads), graph(std::move(file), kernels),
         parallel_for([this](std::size_t n, ChunkFn fn) { pool.parallel_for(n, fn); }) {
     for (std::uint32_t id : graph.input_ids()) inputs.push_back(user_info(graph.tensors()[id]));
     for (std::uint32_t id : graph.output_ids()) outputs.push_back(user_info(graph.tensors()[id]));
@@ -75,7 +76,9 @@ Model::~Model() = default;
 
 Model Model::load(const std::string& path, int threads) {
   IRNET_CHECK_ARG(threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got ", threads);
-  return Model(std::make_unique<Impl>(read_irb_file(path), threads));
+  // The kernels are chosen once, here: the checksum and every op use them.
+  const KernelConfig kernels = selected_kernels();
+  return Model(std::make_unique<Impl>(read_irb_file(path, kernels.crc32->crc), kernels, threads));
 }
 
 const std::vector<TensorInfo>& Model::inputs() const { return impl_->inputs; }
@@ -140,6 +143,7 @@ ModelSummary Model::summary() const {
     s.param_bytes += l.param_bytes;
     s.layers.push_back(std::move(l));
   }
+  s.kernels = g.kernels().names();
   s.peak_activation_bytes = g.arena_bytes();
   s.scratch_bytes = g.max_scratch_bytes();
   s.threads = impl_->pool.threads();
@@ -161,7 +165,10 @@ std::string ModelSummary::to_string() const {
   os << "total: " << layers.size() << " layers, " << binary_macs << " binary MACs, " << float_macs
      << " float MACs, " << param_bytes << " parameter bytes\n"
      << "peak activation memory: " << peak_activation_bytes << " bytes (largest scratch "
-     << scratch_bytes << "), threads: " << threads << "\n";
+     << scratch_bytes << "), threads: " << threads << "\n"
+     << "kernels:";
+  for (const auto& [family, variant] : kernels) os << ' ' << family << '=' << variant;
+  os << "\n";
   return os.str();
 }
 

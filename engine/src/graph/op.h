@@ -4,7 +4,7 @@
 // for its op name (ops/op_table.cc). The factory reads attributes and input
 // descriptions through NodeView, validates them (throwing irnet::Error with the
 // node named: NodeView::fail), infers output shapes, and does all per-model
-// preparation (weight repacking, padding corrections, thresholds). run() then
+// preparation (weight packing for its kernels, padding corrections, thresholds). run() then
 // only computes: no allocation, no validation, no exceptions.
 //
 // Tensors: rank-4 activations are NHWC. Shapes are logical (see docs/format.md);
@@ -19,6 +19,7 @@
 
 #include "core/parallel.h"
 #include "core/types.h"
+#include "cpu/kernel_config.h"
 #include "irnet/error.h"
 
 namespace irnet {
@@ -46,6 +47,8 @@ class NodeView {
   // attribute cannot make the loader build a huge op before the graph-level
   // inferred-vs-declared check runs.
   virtual const Shape* declared_output_shape(std::size_t /*i*/) const { return nullptr; }
+  // The model's kernels (cpu/kernel_config.h): ops bind theirs from it.
+  virtual const KernelConfig& kernels() const = 0;
 
   // Attributes. The default is returned when the key is absent; a present key
   // with the wrong type or count throws (naming node, op and key).
@@ -86,7 +89,7 @@ class Op {
   virtual std::size_t scratch_bytes() const { return 0; }
   virtual void run(const RunContext& ctx) const = 0;
   virtual OpStats stats() const { return {}; }
-  // The kernel variant in use, e.g. "bgemm_8x4_avx512" or "sgemm_6x16_avx2".
+  // The kernels in use, e.g. "bgemm_4x8_avx2+bconv_epilogue_avx2" or "sgemm_6x16_avx2".
   virtual std::string kernel_name() const { return "ref"; }
 };
 

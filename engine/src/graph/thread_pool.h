@@ -18,7 +18,8 @@
 // hypervisor: measured here, enough to cancel all of a second thread's gain
 // (ResNet-18, 2 threads: 1.02x). So a worker that finished a chunk polls the
 // loop counter for up to kSpinTime before it blocks, and so does the caller
-// waiting for the workers; a pool left idle longer sleeps as before.
+// waiting for the workers; a pool left idle longer blocks on the condition
+// variable.
 #pragma once
 
 #include <atomic>

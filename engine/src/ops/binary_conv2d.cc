@@ -26,9 +26,9 @@ constexpr std::size_t kSlotAlign = 64;
 class BinaryConvOp final : public Op {
  public:
   BinaryConvOp(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const BitWord* weights,
-               Shape out_shape)
+               const KernelConfig& kernels, Shape out_shape)
       : mode_(out.mode), has_residual_(out.has_residual),
-        conv_(g, pad, std::move(out), weights), out_shape_(std::move(out_shape)) {
+        conv_(g, pad, std::move(out), weights, kernels), out_shape_(std::move(out_shape)) {
     rows_ = conv_.output_rows();
     tasks_ = std::max<std::size_t>(1, std::min(kMaxTasks, (rows_ + kMinRowsPerTask - 1) / kMinRowsPerTask));
     rows_per_task_ = ((rows_ + tasks_ - 1) / tasks_ + kRowTile - 1) / kRowTile * kRowTile;
@@ -160,7 +160,7 @@ std::unique_ptr<Op> make_binary_conv_op(const NodeView& node, const Conv2dGeomet
     out.clamp_hi = clip[1];
   }
   const auto* weights = static_cast<const BitWord*>(node.input(1)->data);
-  return std::make_unique<BinaryConvOp>(g, pad, std::move(out), weights, out_shape);
+  return std::make_unique<BinaryConvOp>(g, pad, std::move(out), weights, node.kernels(), out_shape);
 }
 
 std::unique_ptr<Op> make_binary_conv2d(const NodeView& node) {

@@ -13,8 +13,8 @@ namespace {
 class FloatConvOp final : public Op {
  public:
   FloatConvOp(const Conv2dGeometry& g, const float* w, const float* bias, FloatClamp clamp,
-              Shape out_shape)
-      : conv_(g, w, bias, clamp), out_shape_(std::move(out_shape)) {}
+              const KernelConfig& kernels, Shape out_shape)
+      : conv_(g, w, bias, clamp, *kernels.sgemm, *kernels.phase_conv), out_shape_(std::move(out_shape)) {}
 
   std::vector<TensorDesc> outputs() const override { return {{DType::kF32, out_shape_, nullptr}}; }
   std::size_t scratch_bytes() const override { return conv_.scratch_bytes(); }
@@ -50,7 +50,7 @@ const float* read_bias(const NodeView& node, std::size_t index, std::int64_t out
 std::unique_ptr<Op> build(const NodeView& node, const Conv2dGeometry& g, const float* w,
                           const float* bias, FloatClamp clamp, Shape out_shape) {
   try {
-    return std::make_unique<FloatConvOp>(g, w, bias, clamp, std::move(out_shape));
+    return std::make_unique<FloatConvOp>(g, w, bias, clamp, node.kernels(), std::move(out_shape));
   } catch (const Error& e) {
     node.fail(e.what());  // the geometry's message, with the node named
   }

@@ -11,14 +11,10 @@
 
 #include <cstdint>
 
-#include "common/window_axis.h"
 #include "graph/op.h"
+#include "pool/pool_kernel.h"
 
 namespace irnet {
-
-struct PoolGeometry {
-  WindowAxis h, w;
-};
 
 // Reads kernel, strides, pads, dilations (when `with_dilations`) and ceil_mode
 // for input shape x [N, H, W, C], validates them (failing through the node) and

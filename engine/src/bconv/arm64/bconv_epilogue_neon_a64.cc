@@ -19,6 +19,10 @@
 
 #include <arm_neon.h>
 
+#include <iterator>
+
+#include "cpu/kernel_config.h"
+
 namespace irnet {
 namespace {
 
@@ -328,5 +332,14 @@ void bconv_epilogue_threshold_rows_neon_a64(const EpilogueConstants& c, const Ep
     *bits++ = tail;
   }
 }
+
+namespace {
+const BconvEpilogueKernel kNeon = {"bconv_epilogue_neon_a64", always_supported, bconv_epilogue_float_rows_neon_a64,
+                                   bconv_epilogue_threshold_rows_neon_a64, nullptr,
+                                   bconv_epilogue_float_row_portable};
+const BconvEpilogueKernel* const kKernels[] = {&kNeon};
+}  // namespace
+
+extern const KernelTable<BconvEpilogueKernel> kBconvEpilogueKernelsArm64 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

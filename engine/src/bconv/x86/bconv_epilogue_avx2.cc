@@ -22,6 +22,8 @@
 
 #include <immintrin.h>
 
+#include "bconv/bconv_epilogue_row.h"
+
 namespace irnet {
 namespace {
 
@@ -167,6 +169,11 @@ void bconv_epilogue_threshold_rows_avx2(const EpilogueConstants& c, const Epilog
                  static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(mask)));
         });
   }
+}
+
+void bconv_epilogue_float_row_avx2(int n, const std::int32_t* acc, const float* pow2, const float* scale,
+                                   const float* bias, const float* res, bool clamp, float lo, float hi, float* y) {
+  float_epilogue_row(n, acc, pow2, scale, bias, res, clamp, lo, hi, y);
 }
 
 }  // namespace irnet

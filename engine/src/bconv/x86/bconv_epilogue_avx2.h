@@ -12,4 +12,8 @@ EpilogueRowsFn bconv_epilogue_float_rows_avx2(bool store_float, bool bits, bool 
 
 void bconv_epilogue_threshold_rows_avx2(const EpilogueConstants& c, const EpilogueRows& rows);
 
+// The portable passes' float row (a FloatEpilogueRowFn) compiled for AVX2.
+void bconv_epilogue_float_row_avx2(int n, const std::int32_t* acc, const float* pow2, const float* scale,
+                                   const float* bias, const float* res, bool clamp, float lo, float hi, float* y);
+
 }  // namespace irnet

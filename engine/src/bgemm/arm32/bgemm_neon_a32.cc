@@ -28,8 +28,10 @@
 
 #include <arm_neon.h>
 
+#include <iterator>
+
 #include "bgemm/bgemm_tiles.h"
-#include "cpu/kernel_registry.h"
+#include "cpu/kernel_config.h"
 
 // The full 4x2 tile with K >= 2 words (strides in bytes): the assembly routine
 // in bgemm4x2_tile_neon_a32.S, where its contract and registers are described.
@@ -158,11 +160,10 @@ void bgemm_4x2_neon_a32(std::size_t M, std::size_t N, std::size_t K, const BitWo
 }
 
 namespace {
-const KernelVariant kVariants[] = {
-    {"bgemm_4x2_neon_a32", always_supported, as_kernel_fn(&bgemm_4x2_neon_a32)},
-};
+const BgemmKernel kNeon = {"bgemm_4x2_neon_a32", always_supported, &bgemm_4x2_neon_a32, kTileRows, kTileCols};
+const BgemmKernel* const kKernels[] = {&kNeon};
 }  // namespace
 
-extern const KernelTable kBgemmKernelsArm32 = {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
+extern const KernelTable<BgemmKernel> kBgemmKernelsArm32 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

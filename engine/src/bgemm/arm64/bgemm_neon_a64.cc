@@ -42,8 +42,10 @@
 
 #include <arm_neon.h>
 
+#include <iterator>
+
 #include "bgemm/bgemm_tiles.h"
-#include "cpu/kernel_registry.h"
+#include "cpu/kernel_config.h"
 
 // The full 4x4 tiles of `panels` column panels of `tiles` tiles each, K >= 4
 // words (strides in bytes): the hand-scheduled assembly routine in
@@ -233,11 +235,10 @@ void bgemm_4x4_neon_a64(std::size_t M, std::size_t N, std::size_t K, const BitWo
 }
 
 namespace {
-const KernelVariant kVariants[] = {
-    {"bgemm_4x4_neon_a64", always_supported, as_kernel_fn(&bgemm_4x4_neon_a64)},
-};
+const BgemmKernel kNeon = {"bgemm_4x4_neon_a64", always_supported, &bgemm_4x4_neon_a64, 4, 4};
+const BgemmKernel* const kKernels[] = {&kNeon};
 }  // namespace
 
-extern const KernelTable kBgemmKernelsArm64 = {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
+extern const KernelTable<BgemmKernel> kBgemmKernelsArm64 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

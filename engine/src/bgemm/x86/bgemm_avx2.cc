@@ -8,12 +8,14 @@
 // and two lookups (no shift or mask per pair):
 //   A: the rows of a group, words of one K chunk, into a_lo[r][k], a_hi[r][k]
 //      (a stack buffer of 2 x 2048 words, rows grouped so that they fit);
-//   B: the 8 weight rows of a column panel, interleaved word by word, even
+//   B: the weights, packed once when the layer is built (pack_bgemm_4x8_avx2):
+//      the 8 weight rows of each column panel, interleaved word by word, even
 //      channels first:
-//        panel[k][lane(j)] = low nibbles of B[n0 + j][k0 + k],
+//        panel[k][lane(j)] = low nibbles of B[n0 + j][k],
 //        panel[k][8 + lane(j)] = high nibbles               (0 past N),
 //        lane(j) = j / 2 for even j, 4 + j / 2 for odd j,
-//      so one 256-bit load holds word k of channels 0, 2, 4, 6 (or 1, 3, 5, 7).
+//      so one 256-bit load holds word k of channels 0, 2, 4, 6 (or 1, 3, 5, 7);
+//      panel n0 / 8 is K * 16 words at B + n0 / 8 * K * 16.
 // A C tile is 4 rows x 8 channels. A step broadcasts a_lo and a_hi of one A
 // word to the four 64-bit lanes, XORs them with the panel vectors of the even
 // and the odd channels, looks up the counts and adds them as bytes; after the
@@ -72,23 +74,22 @@ void split_nibbles(const BitWord* src, std::size_t n, BitWord* lo, BitWord* hi) 
   }
 }
 
-// Words [k0, k0 + chunk) of `channels` (<= 8) weight rows, split and
-// interleaved as described above; the lanes of missing channels are 0 (their
-// sums are never stored). A full panel goes 4 words at a time: 4 words of 8
-// rows are two 4x4 blocks of 64-bit words, transposed in registers (unpack
-// within 128-bit halves, then swap halves), so each result holds word k of 4
-// channels (rows 0, 2, 4, 6 in the first block, 1, 3, 5, 7 in the second).
-// Only words below K are read.
-void pack_panel(const BitWord* B, std::size_t ldb, std::size_t channels, std::size_t k0, std::size_t chunk,
-                BitWord* panel) {
+// The K words of `channels` (<= 8) weight rows, split and interleaved as
+// described above, at a 32-byte aligned `panel`; the lanes of missing
+// channels are 0 (their sums are never stored). A full panel goes 4 words at
+// a time: 4 words of 8 rows are two 4x4 blocks of 64-bit words, transposed in
+// registers (unpack within 128-bit halves, then swap halves), so each result
+// holds word k of 4 channels (rows 0, 2, 4, 6 in the first block, 1, 3, 5, 7
+// in the second). Only words below K are read.
+void pack_panel(const BitWord* B, std::size_t ldb, std::size_t channels, std::size_t K, BitWord* panel) {
   std::size_t k = 0;
   if (channels == kBgemm4x8Channels) {
-    for (; k + 4 <= chunk; k += 4) {
+    for (; k + 4 <= K; k += 4) {
       __m256i words[kBgemm4x8Channels / 4][4];  // [channel block][word]: 4 channels' word k + i
       for (std::size_t half = 0; half < kBgemm4x8Channels / 4; ++half) {
         __m256i rows[4];
         for (std::size_t j = 0; j < 4; ++j)  // channel 2j + half
-          rows[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(B + (2 * j + half) * ldb + k0 + k));
+          rows[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(B + (2 * j + half) * ldb + k));
         const __m256i even01 = _mm256_unpacklo_epi64(rows[0], rows[1]);  // words 0, 2 of rows 0, 1
         const __m256i odd01 = _mm256_unpackhi_epi64(rows[0], rows[1]);   // words 1, 3 of rows 0, 1
         const __m256i even23 = _mm256_unpacklo_epi64(rows[2], rows[3]);
@@ -106,30 +107,12 @@ void pack_panel(const BitWord* B, std::size_t ldb, std::size_t channels, std::si
         }
     }
   }
-  for (; k < chunk; ++k)
+  for (; k < K; ++k)
     for (std::size_t j = 0; j < kBgemm4x8Channels; ++j) {
-      const BitWord w = j < channels ? B[j * ldb + k0 + k] : 0;
+      const BitWord w = j < channels ? B[j * ldb + k] : 0;
       panel[k * kBgemm4x8PanelStride + panel_lane(j)] = low_nibbles(w);
       panel[k * kBgemm4x8PanelStride + kBgemm4x8Channels + panel_lane(j)] = high_nibbles(w);
     }
-}
-
-// Asks for the cache lines that pack_panel(B, ldb, channels, k0, chunk)
-// will read. Issued one panel ahead, their latency (L2 or L3: a deep layer's
-// weights do not stay in L1 from one call to the next) overlaps the tiles of
-// the panel before instead of stalling the strided loads of 8 rows. In perf
-// samples of a model pass the packing fell from 9.2 % of the kernel's time
-// to 3.8 % (+ 2.0 % for these prefetches). Forced inline: GCC's
-// interprocedural analysis deems a function whose only effect is a prefetch
-// free of side effects and deletes the call (it did, at -O2 and -O3).
-__attribute__((always_inline)) inline void prefetch_panel(const BitWord* B, std::size_t ldb, std::size_t channels, std::size_t k0, std::size_t chunk) {
-  if (chunk == 0) return;
-  for (std::size_t j = 0; j < channels; ++j) {
-    const auto first = reinterpret_cast<std::uintptr_t>(B + j * ldb + k0) / 64;
-    const auto last = reinterpret_cast<std::uintptr_t>(B + j * ldb + k0 + chunk - 1) / 64;
-    for (std::uintptr_t line = first; line <= last; ++line)
-      _mm_prefetch(reinterpret_cast<const char*>(line * 64), _MM_HINT_T0);
-  }
 }
 
 // Rows 0..MR-1 of a tile over one chunk (A rows as nibble words, `chunk`
@@ -167,6 +150,17 @@ void tile(std::size_t chunk, const BitWord* alo, const BitWord* ahi, const BitWo
 
 }  // namespace
 
+std::size_t bgemm_4x8_avx2_packed_words(std::size_t N, std::size_t K) {
+  return (N + kBgemm4x8Channels - 1) / kBgemm4x8Channels * K * kBgemm4x8PanelStride;
+}
+
+void pack_bgemm_4x8_avx2(std::size_t N, std::size_t K, const BitWord* B, std::size_t ldb, BitWord* packed) {
+  for (std::size_t n0 = 0; n0 < N; n0 += kBgemm4x8Channels)
+    pack_panel(B + n0 * ldb, ldb, N - n0 < kBgemm4x8Channels ? N - n0 : kBgemm4x8Channels, K,
+               packed + n0 / kBgemm4x8Channels * K * kBgemm4x8PanelStride);
+}
+
+// B: the packed weights (pack_bgemm_4x8_avx2), ldb = K.
 void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda,
                     const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) {
   // Equal chunks of <= 31 words; K == 0 is one empty chunk, which stores C = 0.
@@ -174,8 +168,6 @@ void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* 
   const std::size_t chunk_words = (K + chunks - 1) / chunks;
   // Rows per group: as many whole tiles as fit in the A nibble buffer.
   const std::size_t group_rows = (chunk_words == 0 ? kSplitWords : kSplitWords / chunk_words) / kTileRows * kTileRows;
-  const std::size_t channels_first = N < kBgemm4x8Channels ? N : kBgemm4x8Channels;  // of the first panel
-  alignas(32) BitWord panel[kMaxChunk * kBgemm4x8PanelStride];
   alignas(32) BitWord a_nibbles[2 * kSplitWords];
   for (std::size_t g0 = 0; g0 < M; g0 += group_rows) {
     const std::size_t rows = M - g0 < group_rows ? M - g0 : group_rows;
@@ -187,13 +179,7 @@ void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* 
         split_nibbles(A + (g0 + r) * lda + k0, chunk, alo + r * chunk, ahi + r * chunk);
       for (std::size_t n0 = 0; n0 < N; n0 += kBgemm4x8Channels) {
         const std::size_t channels = N - n0 < kBgemm4x8Channels ? N - n0 : kBgemm4x8Channels;
-        pack_panel(B + n0 * ldb, ldb, channels, k0, chunk, panel);
-        // The next panel: the following 8 channels, or the next chunk's first ones.
-        const std::size_t next_n0 = n0 + kBgemm4x8Channels;
-        if (next_n0 < N)
-          prefetch_panel(B + next_n0 * ldb, ldb, N - next_n0 < kBgemm4x8Channels ? N - next_n0 : kBgemm4x8Channels, k0, chunk);
-        else if (k0 + chunk < K)
-          prefetch_panel(B, ldb, channels_first, k0 + chunk, K - k0 - chunk < chunk_words ? K - k0 - chunk : chunk_words);
+        const BitWord* panel = B + (n0 / kBgemm4x8Channels * ldb + k0) * kBgemm4x8PanelStride;
         const bool accumulate = k0 != 0;
         std::int32_t* c = C + g0 * ldc + n0;
         std::size_t m0 = 0;

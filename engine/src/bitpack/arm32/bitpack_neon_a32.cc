@@ -15,11 +15,12 @@
 #include <arm_neon.h>
 
 #include <cstdint>
+#include <iterator>
 #include <limits>
 
 #include "bitpack/arm32/sign_bytes_neon_a32.h"
 #include "bitpack/bitpack_rows.h"
-#include "cpu/kernel_registry.h"
+#include "cpu/kernel_config.h"
 
 namespace irnet {
 namespace {
@@ -46,11 +47,10 @@ void pack_signs_neon_a32(const float* x, std::size_t rows, std::size_t channels,
 }
 
 namespace {
-const KernelVariant kVariants[] = {
-    {"pack_signs_neon_a32", always_supported, as_kernel_fn(&pack_signs_neon_a32)},
-};
+const BitpackKernel kNeon = {"pack_signs_neon_a32", always_supported, &pack_signs_neon_a32};
+const BitpackKernel* const kKernels[] = {&kNeon};
 }  // namespace
 
-extern const KernelTable kBitpackKernelsArm32 = {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
+extern const KernelTable<BitpackKernel> kBitpackKernelsArm32 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

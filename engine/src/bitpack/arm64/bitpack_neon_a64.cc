@@ -15,9 +15,11 @@
 
 #include <arm_neon.h>
 
+#include <iterator>
+
 
 #include "bitpack/bitpack_rows.h"
-#include "cpu/kernel_registry.h"
+#include "cpu/kernel_config.h"
 
 namespace irnet {
 namespace {
@@ -54,11 +56,10 @@ void pack_signs_neon_a64(const float* x, std::size_t rows, std::size_t channels,
 }
 
 namespace {
-const KernelVariant kVariants[] = {
-    {"pack_signs_neon_a64", always_supported, as_kernel_fn(&pack_signs_neon_a64)},
-};
+const BitpackKernel kNeon = {"pack_signs_neon_a64", always_supported, &pack_signs_neon_a64};
+const BitpackKernel* const kKernels[] = {&kNeon};
 }  // namespace
 
-extern const KernelTable kBitpackKernelsArm64 = {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
+extern const KernelTable<BitpackKernel> kBitpackKernelsArm64 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

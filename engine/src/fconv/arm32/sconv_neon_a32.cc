@@ -26,7 +26,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <iterator>
 
+#include "cpu/kernel_config.h"
 #include "fconv/phase_conv.h"
 
 namespace irnet {
@@ -126,9 +128,12 @@ void split_phase_row_a32(const float* row, int in_w, int channels, int pad_left,
   split_phase_columns(row, in_w, channels, pad_left, plane_w, 0, plane_w, planes);
 }
 
+const PhaseConvKernel kNeonA32 = {"sconv_7x2_4x8_neon_a32", always_supported, &sconv_7x2_4x8_neon_a32,
+                                  &split_phase_row_a32, kTilePixels, /*fused=*/false};
+const PhaseConvKernel* const kKernels[] = {&kNeonA32};
+
 }  // namespace
 
-extern const PhaseConvKernel kPhaseConvKernelArm32 = {"sconv_7x2_4x8_neon_a32", &sconv_7x2_4x8_neon_a32,
-                                                     &split_phase_row_a32, kTilePixels, /*fused=*/false};
+extern const KernelTable<PhaseConvKernel> kPhaseConvKernelsArm32 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

@@ -9,7 +9,7 @@
 
 #include <iterator>
 
-#include "cpu/kernel_registry.h"
+#include "cpu/kernel_config.h"
 #include "fconv/sgemm.h"
 
 namespace irnet {
@@ -52,15 +52,12 @@ void sgemm_4x8_neon_a32(std::size_t K, const float* a, const float* b, const flo
     for (std::size_t j = 0; j < cols; ++j) C[r * ldc + j] = tile[r * kNr + j];
 }
 
-const SgemmKernel kKernel = {"sgemm_4x8_neon_a32", kMr, kNr, 1, SgemmALayout::kKMajor, &sgemm_4x8_neon_a32};
-const SgemmKernel* get_kernel() { return &kKernel; }
-
-const KernelVariant kVariants[] = {
-    {"sgemm_4x8_neon_a32", always_supported, as_kernel_fn(&get_kernel)},
-};
+const SgemmKernel kKernel = {"sgemm_4x8_neon_a32", always_supported, kMr, kNr, 1, SgemmALayout::kKMajor,
+                             &sgemm_4x8_neon_a32};
+const SgemmKernel* const kKernels[] = {&kKernel};
 
 }  // namespace
 
-extern const KernelTable kSgemmKernelsArm32 = {kVariants, std::size(kVariants)};
+extern const KernelTable<SgemmKernel> kSgemmKernelsArm32 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

@@ -33,7 +33,9 @@
 #include <arm_neon.h>
 
 #include <algorithm>
+#include <iterator>
 
+#include "cpu/kernel_config.h"
 #include "fconv/phase_conv.h"
 
 namespace irnet {
@@ -250,9 +252,12 @@ void split_phase_row_neon_a64(const float* row, int in_w, int channels, int pad_
 #undef IRNET_ALL
 #undef IRNET_STORE4
 
+const PhaseConvKernel kNeonA64 = {"sconv_7x2_4x16_neon_a64", always_supported, &sconv_7x2_4x16_neon_a64,
+                                  &split_phase_row_neon_a64};
+const PhaseConvKernel* const kKernels[] = {&kNeonA64};
+
 }  // namespace
 
-extern const PhaseConvKernel kPhaseConvKernelArm64 = {"sconv_7x2_4x16_neon_a64", &sconv_7x2_4x16_neon_a64,
-                                                     &split_phase_row_neon_a64};
+extern const KernelTable<PhaseConvKernel> kPhaseConvKernelsArm64 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

@@ -19,7 +19,7 @@
 #include <iterator>
 #include <limits>
 
-#include "cpu/kernel_registry.h"
+#include "cpu/kernel_config.h"
 #include "fconv/sgemm.h"
 
 namespace irnet {
@@ -332,18 +332,14 @@ void sgemm_8x8_neon_a64(std::size_t K, const float* a, const float* b, const flo
 #undef IRNET_SGEMM_LOADS
 #undef IRNET_SGEMM_FMAS
 
-const SgemmKernel kKernel8x8 = {"sgemm_8x8_neon_a64", 8, kNr, 4, SgemmALayout::kRowMajor, &sgemm_8x8_neon_a64};
-const SgemmKernel kKernel12x8 = {"sgemm_12x8_neon_a64", kMr, kNr, 1, SgemmALayout::kKMajor, &sgemm_12x8_neon_a64};
-const SgemmKernel* get_8x8() { return &kKernel8x8; }
-const SgemmKernel* get_12x8() { return &kKernel12x8; }
-
-const KernelVariant kVariants[] = {
-    {"sgemm_8x8_neon_a64", always_supported, as_kernel_fn(&get_8x8)},
-    {"sgemm_12x8_neon_a64", always_supported, as_kernel_fn(&get_12x8)},
-};
+const SgemmKernel kKernel8x8 = {"sgemm_8x8_neon_a64", always_supported, 8, kNr, 4, SgemmALayout::kRowMajor,
+                                &sgemm_8x8_neon_a64};
+const SgemmKernel kKernel12x8 = {"sgemm_12x8_neon_a64", always_supported, kMr, kNr, 1, SgemmALayout::kKMajor,
+                                 &sgemm_12x8_neon_a64};
+const SgemmKernel* const kKernels[] = {&kKernel8x8, &kKernel12x8};
 
 }  // namespace
 
-extern const KernelTable kSgemmKernelsArm64 = {kVariants, std::size(kVariants)};
+extern const KernelTable<SgemmKernel> kSgemmKernelsArm64 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

@@ -20,7 +20,10 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <iterator>
 
+#include "cpu/cpu_features.h"
+#include "cpu/kernel_config.h"
 #include "fconv/phase_conv.h"
 
 namespace irnet {
@@ -152,9 +155,12 @@ void split_phase_row_avx2(const float* row, int in_w, int channels, int pad_left
   split_phase_columns(row, in_w, channels, pad_left, plane_w, q, plane_w, planes);
 }
 
+const PhaseConvKernel kAvx2 = {"sconv_7x2_4x24_avx2", cpu_runs_avx2_files, &sconv_7x2_4x24_avx2,
+                               &split_phase_row_avx2, kMaxVectors * kVectorPixels};
+const PhaseConvKernel* const kKernels[] = {&kAvx2};
+
 }  // namespace
 
-extern const PhaseConvKernel kPhaseConvKernelAvx2 = {"sconv_7x2_4x24_avx2", &sconv_7x2_4x24_avx2,
-                                                    &split_phase_row_avx2, kMaxVectors * kVectorPixels};
+extern const KernelTable<PhaseConvKernel> kPhaseConvKernelsX86 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

@@ -1,6 +1,6 @@
 // AVX2 + FMA sgemm micro-kernel: 6 rows × 16 columns (12 ymm accumulators),
 // row-major A panel (the conv's im2col copies contiguous runs into it).
-#include "fconv/sgemm.h"
+#include "fconv/x86/sgemm_x86.h"
 #include "fconv/x86/sgemm_tile_x86.h"
 
 namespace irnet {
@@ -25,10 +25,8 @@ void sgemm_6x16_avx2(std::size_t K, const float* a, const float* b, const float*
   sgemm_tile_x86<Avx2, 6, 2, true>(K, a, b, bias, lo, hi, C, ldc, rows, cols);
 }
 
-const SgemmKernel kKernel = {"sgemm_6x16_avx2", 6, 16, 1, SgemmALayout::kRowMajor, &sgemm_6x16_avx2};
-
 }  // namespace
 
-const SgemmKernel* get_sgemm_6x16_avx2() { return &kKernel; }
+extern const SgemmKernel kSgemm6x16Avx2 = {"sgemm_6x16_avx2", cpu_runs_sgemm_avx2, 6, 16, 1, SgemmALayout::kRowMajor, &sgemm_6x16_avx2};
 
 }  // namespace irnet

@@ -1,5 +1,5 @@
 // AVX-512F sgemm micro-kernel: 12 rows × 32 columns (24 zmm accumulators).
-#include "fconv/sgemm.h"
+#include "fconv/x86/sgemm_x86.h"
 #include "fconv/x86/sgemm_tile_x86.h"
 
 namespace irnet {
@@ -25,10 +25,8 @@ void sgemm_12x32_avx512(std::size_t K, const float* a, const float* b, const flo
   sgemm_tile_x86<Avx512, 12, 2, false>(K, a, b, bias, lo, hi, C, ldc, rows, cols);
 }
 
-const SgemmKernel kKernel = {"sgemm_12x32_avx512", 12, 32, 1, SgemmALayout::kKMajor, &sgemm_12x32_avx512};
-
 }  // namespace
 
-const SgemmKernel* get_sgemm_12x32_avx512() { return &kKernel; }
+extern const SgemmKernel kSgemm12x32Avx512 = {"sgemm_12x32_avx512", cpu_runs_sgemm_avx512, 12, 32, 1, SgemmALayout::kKMajor, &sgemm_12x32_avx512};
 
 }  // namespace irnet

@@ -1,28 +1,20 @@
-// The x86 sgemm variants for the kernel registry, best first. Compiled without
-// ISA flags: only the supported() predicates run here, on any x86-64 CPU.
+// The table of the x86 sgemm variants, best first. Compiled without ISA flags:
+// only the supported() predicates run here, on any x86-64 CPU.
 #include <iterator>
 
 #include "cpu/cpu_features.h"
-#include "cpu/kernel_registry.h"
-#include "fconv/sgemm.h"
+#include "cpu/kernel_config.h"
+#include "fconv/x86/sgemm_x86.h"
 
 namespace irnet {
 
-const SgemmKernel* get_sgemm_12x32_avx512();  // sgemm_avx512.cc
-const SgemmKernel* get_sgemm_6x16_avx2();     // sgemm_avx2.cc
+bool cpu_runs_sgemm_avx512() { return cpu_features().avx512f && cpu_features().fma; }
+bool cpu_runs_sgemm_avx2() { return cpu_features().avx2 && cpu_features().fma; }
 
 namespace {
-
-bool has_avx512f() { return cpu_features().avx512f && cpu_features().fma; }
-bool has_avx2_fma() { return cpu_features().avx2 && cpu_features().fma; }
-
-const KernelVariant kVariants[] = {
-    {"sgemm_12x32_avx512", has_avx512f, as_kernel_fn(&get_sgemm_12x32_avx512)},
-    {"sgemm_6x16_avx2", has_avx2_fma, as_kernel_fn(&get_sgemm_6x16_avx2)},
-};
-
+const SgemmKernel* const kKernels[] = {&kSgemm12x32Avx512, &kSgemm6x16Avx2};
 }  // namespace
 
-extern const KernelTable kSgemmKernelsX86 = {kVariants, std::size(kVariants)};
+extern const KernelTable<SgemmKernel> kSgemmKernelsX86 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

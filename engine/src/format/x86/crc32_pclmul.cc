@@ -18,9 +18,11 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <iterator>
 
+#include "cpu/cpu_features.h"
+#include "cpu/kernel_config.h"
 #include "format/crc32.h"
-#include "format/crc32_hw.h"
 
 namespace irnet {
 
@@ -58,7 +60,7 @@ __m128i load(const std::uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<co
 
 }  // namespace
 
-__attribute__((target("pclmul"))) std::uint32_t crc32_hw(const void* data, std::size_t size) {
+__attribute__((target("pclmul"))) std::uint32_t crc32_pclmul(const void* data, std::size_t size) {
   const auto* p = static_cast<const std::uint8_t*>(data);
   if (size < 64) return crc32_update(0xFFFFFFFFu, p, size) ^ 0xFFFFFFFFu;
   static const FoldConstant by512(512), by384(384), by256(256), by128(128);
@@ -81,5 +83,13 @@ __attribute__((target("pclmul"))) std::uint32_t crc32_hw(const void* data, std::
   std::memcpy(lane, &x, sizeof lane);
   return crc32_update(crc32_update(0, lane, sizeof lane), p, size) ^ 0xFFFFFFFFu;
 }
+
+namespace {
+bool has_pclmul() { return cpu_features().pclmul; }
+const Crc32Kernel kPclmul = {"crc32_pclmul", has_pclmul, &crc32_pclmul};
+const Crc32Kernel* const kKernels[] = {&kPclmul};
+}  // namespace
+
+extern const KernelTable<Crc32Kernel> kCrc32KernelsX86 = {kKernels, std::size(kKernels)};
 
 }  // namespace irnet

@@ -27,7 +27,7 @@
 #endif
 
 #include "graph/op.h"
-#include "ops/pool_geometry.h"
+#include "pool/pool_kernel.h"
 
 namespace irnet {
 
@@ -43,7 +43,7 @@ namespace pool_detail {
 // element-wise operations are IEEE-exact per lane. armv7 NEON flushes
 // subnormals to zero, which a scalar walk does not: there a "vector" is one
 // float, unless the reduction brings its own (MaxPool's NEON compare, used
-// where no input it reads is subnormal: ops/arm32/max_pool_neon_a32.h).
+// where no input it reads is subnormal: pool/arm32/max_pool_neon_a32.h).
 #if defined(__arm__) && !defined(__aarch64__)
 using Floats4 = float;
 using Floats4Unaligned = float;
@@ -55,7 +55,7 @@ using Floats4 = float __attribute__((vector_size(16)));
 using Floats4Unaligned = float __attribute__((vector_size(16), aligned(alignof(float)), may_alias));
 #endif
 // The vector a reduction folds with: its own `Vector` if it declares one (an
-// ARMv7 NEON max, ops/arm32/max_pool_neon_a32.h), else Floats4.
+// ARMv7 NEON max, pool/arm32/max_pool_neon_a32.h), else Floats4.
 template <typename Reduction, typename = void>
 struct VectorOf {
   using type = Floats4;

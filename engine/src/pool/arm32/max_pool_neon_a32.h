@@ -1,4 +1,4 @@
-// ARMv7 NEON for MaxPool's fold (ops/max_pool.cc): acc = x > acc ? x : acc on
+// ARMv7 NEON for MaxPool's fold (pool/arm32/pool_neon_a32.cc): acc = x > acc ? x : acc on
 // 4 channels, as vcgt.f32 + vbsl.
 //
 // The compare is exact unless an operand is subnormal: ARMv7 NEON flushes
@@ -6,7 +6,7 @@
 // fine (vcgt is false for them, as x > acc is; vbsl copies bits, so no NaN is
 // replaced by the default one), and so are signed zeros (equal, acc kept).
 // acc only ever holds -inf or an input, so the fold is exact when no input the
-// rows read is subnormal; MaxPool checks that (inputs_have_subnormals) per
+// rows read is subnormal; max_pool_rows_neon_a32 checks that (inputs_have_subnormals) per
 // chunk of output rows and otherwise folds on VFP one float at a time.
 #pragma once
 
@@ -15,7 +15,7 @@
 #include <cstddef>
 
 #include "common/arm32/float_neon_a32.h"
-#include "ops/pool_window.h"
+#include "pool/pool_window.h"
 
 namespace irnet {
 
