@@ -7,6 +7,7 @@ node concerned; nothing here writes a file.
 from __future__ import annotations
 
 import os
+import stat
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -20,13 +21,44 @@ from .graph import ConvertError, Graph, Node
 DEFAULT_DOMAINS = ("", "ai.onnx")
 
 
-def read_model(path: str) -> onnx.ModelProto:
-    """Parses the file, refusing what is empty or not an ONNX model."""
+# protobuf cannot parse a message of 2 GiB or more; larger weights must be external data.
+MAX_ONNX_FILE_BYTES = 2 ** 31 - 1
+
+
+def _read_regular_file(path: str, what: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. Devices, FIFOs and directories
+    are refused before any read (O_NONBLOCK: opening a FIFO must not wait for a writer)."""
     try:
-        with open(path, "rb") as f:
-            blob = f.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as e:
         raise ConvertError(f"cannot read '{path}': {e.strerror}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise ConvertError(f"'{path}' is a directory, not {what}")
+        raise ConvertError(f"'{path}' is not a regular file (it is a {_file_kind(mode)}), not {what}")
+    with os.fdopen(fd, "rb") as f:
+        try:
+            blob = f.read(limit + 1)
+        except OSError as e:
+            raise ConvertError(f"cannot read '{path}': {e.strerror}") from None
+    if len(blob) > limit:
+        raise ConvertError(f"'{path}' is larger than {limit:,} bytes, the limit for {what}")
+    return blob
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+                       (stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return kind
+    return "special file"
+
+
+def read_model(path: str) -> onnx.ModelProto:
+    """Parses the file, refusing what is empty or not an ONNX model."""
+    blob = _read_regular_file(path, "an ONNX model", MAX_ONNX_FILE_BYTES)
     if not blob:
         raise ConvertError(f"'{path}' is empty (0 bytes), not an ONNX model")
     model = onnx.ModelProto()
@@ -101,30 +133,46 @@ def apply_input_shapes(model: onnx.ModelProto, shapes: Dict[str, List[int]]) -> 
 
 
 def check_order(model: onnx.ModelProto) -> None:
-    """Sorts the nodes topologically in place; refuses cycles and undefined tensors."""
+    """Sorts the nodes topologically in place; refuses cycles and undefined tensors.
+
+    Depth-first from each node in file order, emitting a node once the producers of its
+    inputs are emitted: linear in nodes + edges, and an already sorted graph keeps its order.
+    """
     g = model.graph
     available = {i.name for i in g.input} | {t.name for t in g.initializer} | {""}
-    pending = list(g.node)
-    produced_by = {o: n for n in pending for o in n.output}
-    for n in pending:
+    nodes = list(g.node)
+    produced_by = {o: k for k, n in enumerate(nodes) for o in n.output}
+    for n in nodes:
         for i in n.input:
             if i not in available and i not in produced_by:
                 raise ConvertError(f"node '{n.name}' ({n.op_type}) reads tensor '{i}', which no node, "
                                    "input or initializer produces")
+
+    def producers(k: int) -> List[int]:
+        return [produced_by[i] for i in nodes[k].input if i not in available]
+
+    DONE, ON_PATH = 2, 1
+    state = [0] * len(nodes)
     ordered = []
-    while pending:   # one pass keeps an already sorted graph in its order
-        waiting = []
-        for n in pending:
-            if all(i in available for i in n.input):
-                ordered.append(n)
-                available.update(n.output)
-            else:
-                waiting.append(n)
-        if len(waiting) == len(pending):
-            names = ", ".join(f"'{n.name}' ({n.op_type})" for n in waiting[:8])
-            raise ConvertError(f"the graph has a cycle: {len(waiting)} nodes can never run, "
-                               f"among them {names}")
-        pending = waiting
+    for root in range(len(nodes)):
+        if state[root] == DONE:
+            continue
+        state[root] = ON_PATH
+        path = [(root, iter(producers(root)))]
+        while path:
+            k, pending = path[-1]
+            dep = next(pending, None)
+            if dep is None:
+                path.pop()
+                state[k] = DONE
+                ordered.append(nodes[k])
+            elif state[dep] == ON_PATH:
+                cycle = [j for j, _ in path[[j for j, _ in path].index(dep):]] + [dep]
+                names = " -> ".join(f"'{nodes[j].name}' ({nodes[j].op_type})" for j in cycle)
+                raise ConvertError(f"the graph has a cycle: {names}")
+            elif state[dep] == 0:
+                state[dep] = ON_PATH
+                path.append((dep, iter(producers(dep))))
     copies = [onnx.NodeProto() for _ in ordered]
     for c, n in zip(copies, ordered):
         c.CopyFrom(n)
@@ -189,6 +237,22 @@ def _static_shapes(model: onnx.ModelProto) -> Dict[str, tuple]:
     return shapes
 
 
+def refuse_empty_tensors(model: onnx.ModelProto) -> None:
+    """Refuses a node output with a zero dim (e.g. from a zero-size weight): the engine's
+    tensors have every dim >= 1, and the lowering must not meet an empty array."""
+    g = model.graph
+    producer = {o: n for n in g.node for o in n.output}
+    for vi in list(g.value_info) + list(g.output):
+        tt = vi.type.tensor_type
+        dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
+        if 0 in dims and vi.name in producer:
+            n = producer[vi.name]
+            shape = ", ".join("?" if d is None else str(d) for d in dims)
+            raise ConvertError(f"node '{n.name}' ({n.op_type}): output '{vi.name}' has shape [{shape}] "
+                               "with no elements (a zero-size weight or input?); the engine needs "
+                               "every dimension >= 1")
+
+
 def _decode_attrs(node: onnx.NodeProto) -> dict:
     attrs = {}
     for a in node.attribute:
@@ -230,6 +294,11 @@ def remove_identities(graph: Graph) -> None:
 def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -> Graph:
     """The full front end: file → folded, shape-annotated Graph."""
     model = read_model(path)
+    if model.ir_version < 4:
+        # IR 3 lists every initializer among the graph inputs and shape inference ignores an
+        # initializer that is not also an input; IR 4 dropped that rule and changed nothing else
+        # a graph here can use. Folding removes constants from the inputs, so read it as IR 4.
+        model.ir_version = 4
     opset = default_opset(model)
     for n in model.graph.node:
         if n.domain not in DEFAULT_DOMAINS:
@@ -241,6 +310,7 @@ def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -
     model = infer_shapes(model)
     model = fold_constants(model, _static_shapes(model), opset)
     model = infer_shapes(model)
+    refuse_empty_tensors(model)
     shapes = _static_shapes(model)
 
     g = model.graph
