@@ -31,6 +31,10 @@ CONST_ALIGN = 64
 ABSENT = 0xFFFFFFFF  # tensor id of an absent optional input
 ACTIVATION_OFFSET = 0xFFFFFFFFFFFFFFFF  # data_offset of a non-constant tensor
 MAX_RANK = 6
+# The largest activation the engine loads: kIrbMaxActivationBytes in engine/src/format/irb_file.h,
+# exposed as irnet_infer._engine.MAX_ACTIVATION_BYTES (a test checks that the two agree). Kept
+# here too because the writer and the converter work without the compiled engine.
+MAX_ACTIVATION_BYTES = 1 << 30
 
 DTYPE_CODES = {"f32": 1, "i32": 2, "bits": 3, "i8": 4}
 DTYPE_NAMES = {v: k for k, v in DTYPE_CODES.items()}

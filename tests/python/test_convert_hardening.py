@@ -6,6 +6,7 @@ the limit) and leaves no output behind -- never a hang, a huge allocation, an
 "unexpected ..." error or an overwritten input.
 """
 import os
+import re
 import subprocess
 import sys
 import time
@@ -186,3 +187,256 @@ def test_stale_temp_files_are_removed_by_the_next_save(tmp_path):
     w.set_io([x], [y])
     w.save(tmp_path / "m.irb")
     assert sorted(os.listdir(tmp_path)) == sorted([fresh.name, other.name, not_ours.name, "m.irb"])
+
+
+# --- items 3 and 9: constant folding within limits --------------------------------
+
+def _fold_model(path, nodes, inits, y_shape=(1, 4)):
+    """x [1, 4] + (whatever the constant nodes compute into 'c') -> y."""
+    graph = helper.make_graph(nodes + [helper.make_node("Add", ["x", "c"], ["y"], name="add")], "fold",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y_shape))],
+                              initializer=[numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_operatorsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def _counting_loop(path, trip_count, with_cond):
+    """Loop(M = trip_count[, cond = true]) adding 1 to a [1, 4] zero per iteration."""
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"], name="keep_going"),
+         helper.make_node("Add", ["v_in", "one"], ["v_out"], name="count")], "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_in", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [1, 4])],
+        initializer=[numpy_helper.from_array(np.ones((1, 4), np.float32), "one")])
+    inits = {"M": np.array(trip_count, np.int64), "v0": np.zeros((1, 4), np.float32)}
+    if with_cond:
+        inits["cond"] = np.array(True)
+    loop = helper.make_node("Loop", ["M", "cond" if with_cond else "", "v0"], ["c"], name="loop", body=body)
+    return _fold_model(path, [loop], inits)
+
+
+def test_fold_loop_trip_count_2_62(tmp_path):
+    """A few hundred bytes: a constant Loop with trip count 2^62 and no condition. The onnx
+    reference evaluator ran it for ever; now it is refused before the first iteration.
+    (A subprocess, so that the old behaviour fails the test by its timeout.)"""
+    src = _counting_loop(tmp_path / "m.onnx", 2 ** 62, with_cond=False)
+    assert os.path.getsize(src) < 400
+    rc, _, err = run_cli(src, "-o", str(tmp_path / "m.irb"), timeout=60)
+    assert rc == 1 and "unexpected" not in err, err
+    assert ("node 'loop' (Loop) has trip count 4,611,686,018,427,387,904, more than the limit of "
+            "10,000 iterations") in err
+    assert sorted(os.listdir(tmp_path)) == ["m.onnx"]
+
+
+def test_fold_loop_with_condition_stops_at_the_iteration_limit(tmp_path, capsys, monkeypatch):
+    """With a condition input the trip count is only an upper bound (PyTorch exports while
+    loops that way), so the loop runs, up to the limit; a small loop folds exactly."""
+    from irnet_infer.convert import evaluate
+    monkeypatch.setattr(evaluate, "MAX_LOOP_ITERATIONS", 50)
+    src = _counting_loop(tmp_path / "m.onnx", 2 ** 62, with_cond=True)
+    refused(tmp_path, capsys, src, r"constant folding: node 'loop' \(Loop\) \(trip count "
+                                   r"4,611,686,018,427,387,904\) is still running after 50 iterations, the limit")
+    ok = _counting_loop(tmp_path / "ok.onnx", 50, with_cond=True)
+    convert(ok, str(tmp_path / "ok.irb"))
+    x = random_input((1, 4))
+    assert_matches_ort(ok, str(tmp_path / "ok.irb"), x)
+
+
+@pytest.mark.parametrize("op", ["ConstantOfShape", "Expand", "Tile", "Range"])
+def test_fold_output_size_is_known_before_the_node_runs(tmp_path, capsys, op):
+    """Tiny files whose constant node would allocate 4 TiB (ConstantOfShape: numpy's
+    MemoryError as the message) or 1-8 GiB (which the old code allocated): refused before
+    running, naming the node and the per-node limit."""
+    big = 2 ** 40
+    if op == "ConstantOfShape":
+        nodes, inits = [helper.make_node(op, ["shape"], ["k"], name="big")], {"shape": np.array([big, 4], np.int64)}
+    elif op == "Expand":
+        nodes, inits = [helper.make_node(op, ["one", "shape"], ["k"], name="big")], {
+            "one": np.ones((1, 4), np.float32), "shape": np.array([2 ** 28, 4], np.int64)}
+    elif op == "Tile":
+        nodes, inits = [helper.make_node(op, ["one", "reps"], ["k"], name="big")], {
+            "one": np.ones((1, 4), np.float32), "reps": np.array([2 ** 26, 1], np.int64)}
+    else:
+        nodes, inits = [helper.make_node(op, ["start", "limit", "delta"], ["k"], name="big")], {
+            "start": np.array(0, np.int64), "limit": np.array(big, np.int64), "delta": np.array(1, np.int64)}
+    nodes.append(helper.make_node("ReduceMax", ["k"], ["m"], name="max", keepdims=0))
+    nodes.append(helper.make_node("Cast", ["m"], ["c"], name="cast", to=TensorProto.FLOAT))
+    src = _fold_model(tmp_path / "m.onnx", nodes, inits)
+    assert os.path.getsize(src) < 300
+    refused(tmp_path, capsys, src, rf"constant folding: node 'big' \({op}\) would produce [0-9,]+ bytes, "
+                                   r"more than the limit of 268,435,456 bytes per node")
+
+
+def test_fold_total_size_is_capped(tmp_path, capsys, monkeypatch):
+    """Each node under the per-node limit, their sum over the total limit (scaled down here:
+    the real limits are 256 MiB per node and 1 GiB in all)."""
+    from irnet_infer.convert import evaluate
+    monkeypatch.setattr(evaluate, "MAX_NODE_BYTES", 1 << 20)
+    monkeypatch.setattr(evaluate, "MAX_FOLDED_BYTES", 3 << 20)
+    nodes, parts = [], []
+    for k in range(4):
+        nodes.append(helper.make_node("ConstantOfShape", ["shape"], [f"k{k}"], name=f"fill{k}"))
+        parts.append(f"k{k}")
+    nodes.append(helper.make_node("Sum", parts, ["s"], name="sum"))
+    nodes.append(helper.make_node("ReduceMax", ["s"], ["c"], name="max", keepdims=0))
+    src = _fold_model(tmp_path / "m.onnx", nodes, {"shape": np.array([200_000], np.int64)}, y_shape=(1, 4))
+    refused(tmp_path, capsys, src, r"constant folding: node 'fill3' \(ConstantOfShape\) would bring the folded "
+                                   r"values to 3,200,000 bytes, more than the limit of 3,145,728 bytes")
+
+
+def test_fold_time_is_capped(tmp_path, capsys, monkeypatch):
+    """The clock is checked before every node and Loop iteration (a limit of 0 s here stops
+    the first body node; the real limit is 60 s)."""
+    from irnet_infer.convert import evaluate
+    monkeypatch.setattr(evaluate, "MAX_SECONDS", 0.0)
+    src = _counting_loop(tmp_path / "m.onnx", 5, with_cond=False)
+    refused(tmp_path, capsys, src, r"constant folding took more than the limit of 0 s; stopped at "
+                                   r"node 'loop' \(Loop\)$")
+
+
+def test_fold_checks_the_nodes_of_an_if_branch(tmp_path, capsys):
+    """An If whose taken branch holds a huge ConstantOfShape: branch nodes go through the same
+    checks as the graph's; with the other branch taken the model folds and converts."""
+    big = helper.make_graph([helper.make_node("ConstantOfShape", ["shape"], ["out"], name="inner")], "then",
+                            [], [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)],
+                            initializer=[numpy_helper.from_array(np.array([2 ** 30, 4], np.int64), "shape")])
+    small = helper.make_graph([helper.make_node("Identity", ["zero"], ["out"], name="plain")], "else",
+                              [], [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)],
+                              initializer=[numpy_helper.from_array(np.full((1, 4), 3, np.float32), "zero")])
+    nodes = [helper.make_node("If", ["flag"], ["c"], name="choose", then_branch=big, else_branch=small)]
+    src = _fold_model(tmp_path / "m.onnx", nodes, {"flag": np.array(True)})
+    refused(tmp_path, capsys, src, r"constant folding: node 'inner' \(ConstantOfShape\) in the then_branch of "
+                                   r"node 'choose' \(If\) would produce 17,179,869,184 bytes")
+    src = _fold_model(tmp_path / "ok.onnx", nodes, {"flag": np.array(False)})
+    convert(src, str(tmp_path / "ok.irb"))
+    assert_matches_ort(src, str(tmp_path / "ok.irb"), random_input((1, 4)))
+
+
+def test_fold_refuses_a_constant_scan(tmp_path, capsys):
+    """Scan bodies are not run by the folding (their size could not be bounded): refused."""
+    body = helper.make_graph([helper.make_node("Add", ["s_in", "e"], ["s_out"], name="acc")], "body",
+                             [helper.make_tensor_value_info("s_in", TensorProto.FLOAT, [4]),
+                              helper.make_tensor_value_info("e", TensorProto.FLOAT, [4])],
+                             [helper.make_tensor_value_info("s_out", TensorProto.FLOAT, [4])])
+    nodes = [helper.make_node("Scan", ["s0", "rows"], ["c"], name="scan", body=body, num_scan_inputs=1)]
+    src = _fold_model(tmp_path / "m.onnx", nodes, {"s0": np.zeros(4, np.float32),
+                                                   "rows": np.ones((3, 4), np.float32)})
+    refused(tmp_path, capsys, src, r"constant folding: node 'scan' \(Scan\): a constant Scan cannot be folded")
+
+
+# --- item 4: external data ---------------------------------------------------------
+
+def _external_model(folder, location, offset=None, length=None):
+    """model.onnx in `folder`: the Conv weight 'w' [2, 4, 3, 3] stored as external data."""
+    folder.mkdir(exist_ok=True)
+    w = np.random.default_rng(3).standard_normal((2, 4, 3, 3)).astype(np.float32)
+    t = numpy_helper.from_array(w, "w")
+    t.ClearField("raw_data")
+    t.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", offset), ("length", length)):
+        if value is not None:
+            entry = t.external_data.add()
+            entry.key, entry.value = key, str(value)
+    graph = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv", kernel_shape=[3, 3])], "ext",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 5, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 3, 3])], initializer=[t])
+    model = helper.make_model(graph, opset_imports=[helper.make_operatorsetid("", 13)])
+    model.ir_version = 8
+    path = folder / "model.onnx"
+    path.write_bytes(model.SerializeToString())
+    return str(path), w.tobytes()
+
+
+def test_external_data_inside_the_folder_converts(tmp_path):
+    """The legitimate forms: a file beside the model, with offset/length inside a bigger file,
+    and a symlink whose target is inside the model's folder."""
+    src, raw = _external_model(tmp_path / "m", "w.bin")
+    (tmp_path / "m" / "w.bin").write_bytes(raw)
+    convert(src, str(tmp_path / "a.irb"))
+    assert_matches_ort(src, str(tmp_path / "a.irb"), random_input((1, 4, 5, 5)))
+    src, raw = _external_model(tmp_path / "m", "sub/all.bin", offset=64, length=len(raw))
+    (tmp_path / "m" / "sub").mkdir()
+    (tmp_path / "m" / "sub" / "all.bin").write_bytes(b"\0" * 64 + raw + b"\1" * 10)
+    os.symlink("sub/all.bin", tmp_path / "m" / "link.bin")
+    convert(src, str(tmp_path / "b.irb"))
+    src, _ = _external_model(tmp_path / "m", "link.bin", offset=64, length=len(raw))
+    convert(src, str(tmp_path / "c.irb"))
+    assert (tmp_path / "a.irb").read_bytes()[:200] == (tmp_path / "c.irb").read_bytes()[:200]
+
+
+@pytest.mark.parametrize("case", ["symlink out", "dotdot", "absolute", "directory", "fifo",
+                                  "length", "short file", "longer file"])
+def test_external_data_is_checked(tmp_path, capsys, case):
+    """onnx < 1.21 followed a symlink in the model's folder and the target's bytes went into
+    the .irb. The converter now reads external data itself: the location must resolve inside
+    the model's folder to a regular file holding exactly the tensor's bytes."""
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(b"\x42" * 288)
+    folder = tmp_path / "m"
+    location, offset, length = "w.bin", None, None
+    message = None
+    if case == "symlink out":
+        folder.mkdir()
+        os.symlink(secret, folder / "w.bin")
+        message = r"location 'w.bin' leads to '.*secret\.bin', outside the model's folder"
+    elif case == "dotdot":
+        location, message = "../secret.bin", r"location '\.\./secret\.bin' leads to .* outside the model's folder"
+    elif case == "absolute":
+        location, message = str(secret), r"location '/.*' must be a path relative to the model's folder"
+    elif case == "directory":
+        folder.mkdir()
+        (folder / "w.bin").mkdir()
+        message = r"'.*w\.bin' is a directory, not a weight file \(location 'w\.bin' of tensor 'w'\)"
+    elif case == "fifo":
+        folder.mkdir()
+        os.mkfifo(folder / "w.bin")
+        message = r"'.*w\.bin' is not a regular file \(it is a FIFO\)"
+    elif case == "length":
+        folder.mkdir()
+        (folder / "w.bin").write_bytes(b"\0" * 288)
+        length, message = 10, r"tensor 'w' stored as external data: offset 0, length 10, but its dims " \
+                              r"\[2, 4, 3, 3\] need 288 bytes"
+    else:
+        folder.mkdir()
+        (folder / "w.bin").write_bytes(b"\0" * (200 if case == "short file" else 300))
+        message = (r"'w\.bin' has {} bytes; the tensor needs 288 bytes from offset 0 to the end of the file"
+                   .format(200 if case == "short file" else 300))
+    src, _ = _external_model(folder, location, offset, length)
+    if case == "fifo":  # convert() in a subprocess: opening a FIFO for reading used to block
+        rc, _, err = run_cli(src, "-o", str(tmp_path / "out.irb"), timeout=60)
+        assert rc == 1 and re.search(message, err), err
+        return
+    refused(tmp_path, capsys, src, message)
+
+
+# --- informational: files the engine would refuse -----------------------------------
+
+def test_activation_limit_is_the_engines():
+    from irnet_infer import _engine
+    from irnet_infer.irb import MAX_ACTIVATION_BYTES
+    assert _engine.MAX_ACTIVATION_BYTES == MAX_ACTIVATION_BYTES == 1 << 30
+
+
+@pytest.mark.parametrize("rows,ok", [(2 ** 28, True), (2 ** 28 + 1, False)])
+def test_activation_over_the_engines_limit(tmp_path, capsys, rows, ok):
+    """The converter wrote a model whose activation the engine then refused at load
+    ("more than the limit of 1073741824 (1 GiB)"); now the converter refuses it, naming the
+    tensor. Exactly 1 GiB is allowed, as by the engine."""
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    graph = helper.make_graph(nodes, "big", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, 1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [rows, 1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_operatorsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    if ok:
+        convert(str(tmp_path / "m.onnx"), str(tmp_path / "m.irb"))
+        assert read_irb(tmp_path / "m.irb").tensors[0].shape == [rows, 1]
+        return
+    refused(tmp_path, capsys, tmp_path / "m.onnx", r"tensor 'x' of shape \[268435457, 1\] takes 1,073,741,828 bytes, "
+                                                  r"more than the engine's limit of 1,073,741,824 bytes for one activation")

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import onnx
 from onnx import numpy_helper, shape_inference
-from onnx.external_data_helper import load_external_data_for_model, uses_external_data
+from onnx.external_data_helper import uses_external_data
 
 from .fold import fold_constants
 from .graph import ConvertError, Graph, Node
@@ -25,19 +25,28 @@ DEFAULT_DOMAINS = ("", "ai.onnx")
 MAX_ONNX_FILE_BYTES = 2 ** 31 - 1
 
 
-def _read_regular_file(path: str, what: str, limit: int) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes. Devices, FIFOs and directories
-    are refused before any read (O_NONBLOCK: opening a FIFO must not wait for a writer)."""
+def _open_regular_file(path: str, what: str, follow_symlinks: bool = True):
+    """(fd, size) of a regular file opened for reading. Devices, FIFOs and directories are
+    refused before any read (O_NONBLOCK: opening a FIFO must not wait for a writer)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, flags)
     except OSError as e:
         raise ConvertError(f"cannot read '{path}': {e.strerror}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        if stat.S_ISDIR(mode):
+        if stat.S_ISDIR(st.st_mode):
             raise ConvertError(f"'{path}' is a directory, not {what}")
-        raise ConvertError(f"'{path}' is not a regular file (it is a {_file_kind(mode)}), not {what}")
+        raise ConvertError(f"'{path}' is not a regular file (it is a {_file_kind(st.st_mode)}), not {what}")
+    return fd, st.st_size
+
+
+def _read_regular_file(path: str, what: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes."""
+    fd, _ = _open_regular_file(path, what)
     with os.fdopen(fd, "rb") as f:
         try:
             blob = f.read(limit + 1)
@@ -68,12 +77,77 @@ def read_model(path: str) -> onnx.ModelProto:
         raise ConvertError(f"'{path}' is not an ONNX model (protobuf parse failed: {e})") from None
     if model.ir_version < 1 or not model.HasField("graph") or not model.graph.node:
         raise ConvertError(f"'{path}' is not an ONNX model (no ir_version or no graph nodes)")
-    if any(uses_external_data(t) for t in model.graph.initializer):
-        try:
-            load_external_data_for_model(model, os.path.dirname(os.path.abspath(path)))
-        except Exception as e:
-            raise ConvertError(f"'{path}': cannot load its external weight data: {e}") from None
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    for t in _all_tensors(model.graph):
+        if uses_external_data(t):
+            t.raw_data = _external_data(t, folder, path)
+            t.data_location = onnx.TensorProto.DEFAULT
+            del t.external_data[:]
     return model
+
+
+def _all_tensors(graph: onnx.GraphProto):
+    """Initializers and tensor attributes, in subgraphs too: every tensor that may hold external data."""
+    yield from graph.initializer
+    for n in graph.node:
+        for a in n.attribute:
+            if a.HasField("t"):
+                yield a.t
+            yield from a.tensors
+            if a.HasField("g"):
+                yield from _all_tensors(a.g)
+            for sub in a.graphs:
+                yield from _all_tensors(sub)
+
+
+def _stored_bytes(t: onnx.TensorProto) -> int:
+    """The bytes of raw data a tensor of its type and dims takes."""
+    elements = int(np.prod(list(t.dims), dtype=object))
+    four_bit = {getattr(onnx.TensorProto, k) for k in ("INT4", "UINT4", "FLOAT4E2M1") if hasattr(onnx.TensorProto, k)}
+    if t.data_type in four_bit:
+        return (elements + 1) // 2
+    if t.data_type in (onnx.TensorProto.UNDEFINED, onnx.TensorProto.STRING):
+        raise ValueError(f"type {onnx.TensorProto.DataType.Name(t.data_type)} cannot be stored as external data")
+    return elements * onnx.helper.tensor_dtype_to_np_dtype(t.data_type).itemsize
+
+
+def _external_data(t: onnx.TensorProto, folder: str, model_path: str) -> bytes:
+    """Reads a tensor's external data ourselves, whatever the onnx version: the location must
+    resolve (symlinks included) to a regular file inside the model's folder, and the bytes at
+    offset/length must be exactly what the tensor's type and dims need."""
+    who = f"'{model_path}': tensor '{t.name}' stored as external data"
+    info = {e.key: e.value for e in t.external_data}
+    location = info.get("location", "")
+    try:
+        offset = int(info.get("offset", 0))
+        length = None if info.get("length") is None else int(info["length"])
+        needed = _stored_bytes(t)
+    except ValueError as e:
+        raise ConvertError(f"{who}: {e}") from None
+    if not location or os.path.isabs(location):
+        raise ConvertError(f"{who}: location '{location}' must be a path relative to the model's folder")
+    target = os.path.realpath(os.path.join(folder, location))
+    if os.path.commonpath([folder, target]) != folder:
+        raise ConvertError(f"{who}: location '{location}' leads to '{target}', outside the model's "
+                           f"folder '{folder}'")
+    if offset < 0 or (length is not None and length != needed):
+        raise ConvertError(f"{who}: offset {offset}, length {length}, but its dims {list(t.dims)} "
+                           f"need {needed:,} bytes")
+    # target has its symlinks resolved: one appearing there now is refused (O_NOFOLLOW)
+    fd, size = _open_regular_file(target, f"a weight file (location '{location}' of tensor '{t.name}')",
+                                  follow_symlinks=False)
+    try:
+        if offset + needed > size or (length is None and size - offset != needed):
+            raise ConvertError(f"{who}: '{location}' has {size:,} bytes; the tensor needs {needed:,} bytes "
+                               f"from offset {offset:,}" + ("" if length else " to the end of the file"))
+        data = os.pread(fd, needed, offset)
+    except OSError as e:
+        raise ConvertError(f"cannot read '{target}': {e.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) != needed:
+        raise ConvertError(f"{who}: '{location}' ended early (changed while being read?)")
+    return data
 
 
 def default_opset(model: onnx.ModelProto) -> int:

@@ -1,0 +1,246 @@
+"""Constant folding's evaluator: the onnx reference implementation, one node at a
+time, within limits.
+
+The reference evaluator has no limits of its own: a constant `Loop` with trip
+count 2^62 runs for ever, and a `ConstantOfShape` allocates whatever its shape
+input says. Here each node's output size is known before the node runs (onnx
+shape inference on that node, given its actual input values), `Loop` and `If`
+bodies run node by node through the same checks, and the limits below apply;
+every refusal is a ConvertError naming the node, its op and the limit.
+"""
+from __future__ import annotations
+
+import time
+from collections import ChainMap
+from typing import Dict, List, MutableMapping, Sequence
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, shape_inference
+from onnx.reference import ReferenceEvaluator
+
+from .graph import ConvertError
+
+MAX_NODE_BYTES = 256 << 20       # the outputs of one node
+MAX_FOLDED_BYTES = 1 << 30       # all folded values held at one time
+MAX_LOOP_ITERATIONS = 10_000     # one run of one Loop node
+MAX_SECONDS = 60.0               # the whole folding, checked before each node (and Loop iteration)
+
+# Ops whose output shape depends on the values of input 0, so that shape inference cannot
+# give it, but whose outputs are bounded by its size (see _value_dependent_bound).
+_BOUNDED_BY_INPUT = ("NonZero", "Unique", "Compress")
+# Inputs of up to this many elements are given to shape inference as values, so that output
+# shapes set by a value (shape, repeats, pads, sizes, ranges) are known before the node runs.
+_VALUE_ELEMENTS = 4096
+
+
+def _describe(node: onnx.NodeProto, within: str) -> str:
+    return f"node '{node.name}' ({node.op_type}){within}"
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, (list, tuple)):  # a sequence value
+        return sum(_nbytes(v) for v in value)
+    return int(np.asarray(value).nbytes)
+
+
+def _value_dependent_bound(node: onnx.NodeProto, inputs: List[object]) -> int:
+    """The most the outputs of a _BOUNDED_BY_INPUT node can take: each of its at most 4
+    outputs has at most rank x size elements of at most 8 bytes."""
+    x = np.asarray(inputs[0])
+    return 4 * max(x.ndim, 1) * x.size * 8
+
+
+def _scalar(value, node: onnx.NodeProto, what: str, within: str):
+    x = np.asarray(value)
+    if x.size != 1:
+        raise ConvertError(f"constant folding: {_describe(node, within)}: {what} must have one element, "
+                           f"got shape {list(x.shape)}")
+    return x.reshape(-1)[0]
+
+
+def _flag(value, node: onnx.NodeProto, what: str, within: str) -> bool:
+    return bool(_scalar(value, node, what, within))
+
+
+def evaluate(model: onnx.ModelProto) -> List[object]:
+    """Runs the graph (constant nodes and their initializers, no inputs); returns the values
+    of its outputs. Raises ConvertError naming the node for every failure and limit."""
+    g = model.graph
+    env: Dict[str, object] = {}
+    for t in g.initializer:
+        try:
+            env[t.name] = numpy_helper.to_array(t)
+        except Exception as e:  # data size/dims/type mismatch in a malformed file
+            raise ConvertError(f"initializer '{t.name}' cannot be decoded: {e}") from None
+    _Folding(model).run_nodes(g.node, env)
+    return [env[o.name] for o in g.output]
+
+
+class _Folding:
+    """One folding run: the opsets, the evaluators built so far, the clock and the bytes held."""
+
+    def __init__(self, model: onnx.ModelProto) -> None:
+        self.opset_imports = list(model.opset_import)
+        self.opsets = {i.domain or "": int(i.version) for i in self.opset_imports}
+        self.opset = self.opsets.get("", self.opsets.get("ai.onnx", 1))
+        self.ir_version = model.ir_version
+        self.deadline = time.monotonic() + MAX_SECONDS
+        self.held = 0
+        self.evaluators: Dict[int, tuple] = {}   # id(node) -> (node, its evaluator)
+
+    # -- limits ---------------------------------------------------------------
+    def check_fits(self, nbytes: int, node: onnx.NodeProto, within: str) -> None:
+        if nbytes > MAX_NODE_BYTES:
+            raise ConvertError(f"constant folding: {_describe(node, within)} would produce {nbytes:,} "
+                               f"bytes, more than the limit of {MAX_NODE_BYTES:,} bytes per node")
+        if self.held + nbytes > MAX_FOLDED_BYTES:
+            raise ConvertError(f"constant folding: {_describe(node, within)} would bring the folded "
+                               f"values to {self.held + nbytes:,} bytes, more than the limit of "
+                               f"{MAX_FOLDED_BYTES:,} bytes")
+
+    def check_time(self, node: onnx.NodeProto, within: str) -> None:
+        if time.monotonic() > self.deadline:
+            raise ConvertError(f"constant folding took more than the limit of {MAX_SECONDS:g} s; "
+                               f"stopped at {_describe(node, within)}")
+
+    # -- nodes ----------------------------------------------------------------
+    def run_nodes(self, nodes: Sequence[onnx.NodeProto], env: MutableMapping[str, object],
+                  within: str = "") -> int:
+        """Evaluates the nodes in order into env; returns the bytes their outputs hold."""
+        charged = 0
+        for node in nodes:
+            self.check_time(node, within)
+            inputs = []
+            for name in node.input:
+                if name and name not in env:
+                    raise ConvertError(f"constant folding: {_describe(node, within)} reads '{name}', "
+                                       "which is not a constant")
+                inputs.append(env[name] if name else None)
+            if node.op_type == "Loop":
+                outputs = self.loop(node, inputs, env, within)
+            elif node.op_type == "If":
+                outputs = self.branch(node, inputs, env, within)
+            elif any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute):
+                raise ConvertError(f"constant folding: {_describe(node, within)}: a constant "
+                                   f"{node.op_type} cannot be folded (only Loop and If bodies are run)")
+            else:
+                self.check_fits(self.output_bound(node, inputs, within), node, within)
+                outputs = self.reference(node, inputs, within)
+            size = sum(_nbytes(v) for v in outputs)
+            self.check_fits(size, node, within)
+            self.held += size
+            charged += size
+            env.update((name, v) for name, v in zip(node.output, outputs) if name)
+        return charged
+
+    def reference(self, node: onnx.NodeProto, inputs: List[object], within: str) -> List[object]:
+        try:
+            # A Loop body's nodes run once per iteration: build each evaluator once. The entry
+            # keeps the node alive, so that its id cannot be reused by another node meanwhile.
+            cached = self.evaluators.get(id(node))
+            if cached is None or cached[0] is not node:
+                cached = self.evaluators[id(node)] = (node, ReferenceEvaluator(node, opsets=self.opsets))
+            return list(cached[1].run(None, {name: v for name, v in zip(node.input, inputs) if name}))
+        except Exception as e:  # the reference implementation's own checks, numpy errors
+            raise ConvertError(f"constant folding failed at {_describe(node, within)} (onnx reference "
+                               f"evaluator): {type(e).__name__}: {e}") from None
+
+    def output_bound(self, node: onnx.NodeProto, inputs: List[object], within: str) -> int:
+        """The bytes the node's outputs will take, from shape inference on the node with its
+        actual inputs; refuses a node whose output size cannot be known before it runs."""
+        types, values = {}, {}
+        for name, v in zip(node.input, inputs):
+            if name and isinstance(v, np.ndarray):
+                types[name] = helper.make_tensor_type_proto(helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+                if v.size <= _VALUE_ELEMENTS:
+                    values[name] = numpy_helper.from_array(v, name)
+        try:
+            schema = onnx.defs.get_schema(node.op_type, self.opset, "")
+            out_types = shape_inference.infer_node_outputs(schema, node, types, values,
+                                                           opset_imports=self.opset_imports,
+                                                           ir_version=self.ir_version)
+        except Exception as e:
+            raise ConvertError(f"constant folding: {_describe(node, within)}: shape inference on its "
+                               f"constant inputs failed: {e}") from None
+        total = 0
+        for name in filter(None, node.output):
+            t = out_types.get(name)
+            known = (t is not None and t.HasField("tensor_type") and t.tensor_type.HasField("shape")
+                     and all(d.HasField("dim_value") for d in t.tensor_type.shape.dim))
+            if not known:
+                if node.op_type in _BOUNDED_BY_INPUT:
+                    return _value_dependent_bound(node, inputs)
+                raise ConvertError(f"constant folding: {_describe(node, within)}: the size of output "
+                                   f"'{name}' cannot be known before running it, so it is not evaluated")
+            elements = int(np.prod([d.dim_value for d in t.tensor_type.shape.dim], dtype=object))
+            total += elements * helper.tensor_dtype_to_np_dtype(t.tensor_type.elem_type).itemsize
+        return total
+
+    # -- control flow ---------------------------------------------------------
+    def subgraph(self, graph: onnx.GraphProto, env: MutableMapping[str, object], node: onnx.NodeProto,
+                 within: str) -> ChainMap:
+        """A scope for a body: its initializers over the enclosing values."""
+        scope = ChainMap({}, env)
+        for t in graph.initializer:
+            try:
+                scope[t.name] = numpy_helper.to_array(t)
+            except Exception as e:
+                raise ConvertError(f"constant folding: {_describe(node, within)}: body initializer "
+                                   f"'{t.name}' cannot be decoded: {e}") from None
+        return scope
+
+    def body(self, node: onnx.NodeProto, attr: str, inputs: int, outputs: int, within: str) -> onnx.GraphProto:
+        """The subgraph attribute `attr`, checked to take `inputs` and give at least `outputs` values."""
+        graphs = [a.g for a in node.attribute if a.name == attr and a.type == onnx.AttributeProto.GRAPH]
+        if not graphs or len(graphs[0].input) != inputs or len(graphs[0].output) < outputs:
+            raise ConvertError(f"constant folding: {_describe(node, within)}: needs a graph attribute "
+                               f"'{attr}' with {inputs} inputs and at least {outputs} outputs")
+        return graphs[0]
+
+    def branch(self, node: onnx.NodeProto, inputs: List[object], env, within: str) -> List[object]:
+        taken = "then_branch" if _flag(inputs[0], node, "cond", within) else "else_branch"
+        graph = self.body(node, taken, 0, len(node.output), within)
+        scope = self.subgraph(graph, env, node, within)
+        self.held -= self.run_nodes(graph.node, scope, f" in the {taken} of {_describe(node, within)}")
+        return [scope[o.name] for o in graph.output]
+
+    def loop(self, node: onnx.NodeProto, inputs: List[object], env, within: str) -> List[object]:
+        """ONNX Loop: inputs (M, cond, carried...), body (i, cond, carried...) ->
+        (cond, carried..., scan...); outputs (carried..., scan outputs stacked)."""
+        carried = list(inputs[2:])
+        body = self.body(node, "body", 2 + len(carried), 1 + len(carried), within)
+        body_nodes = list(body.node)
+        trip = None if inputs[0] is None else int(_scalar(inputs[0], node, "M", within))
+        go_on = True if inputs[1] is None else _flag(inputs[1], node, "cond", within)
+        if trip is not None and inputs[1] is None and trip > MAX_LOOP_ITERATIONS:
+            raise ConvertError(f"constant folding: {_describe(node, within)} has trip count {trip:,}, "
+                               f"more than the limit of {MAX_LOOP_ITERATIONS:,} iterations")
+        inner = f" in the body of {_describe(node, within)}"
+        scans: List[List[object]] = []
+        scan_bytes, i = 0, 0
+        while go_on and (trip is None or i < trip):
+            if i == MAX_LOOP_ITERATIONS:
+                count = "no trip count" if trip is None else f"trip count {trip:,}"
+                raise ConvertError(f"constant folding: {_describe(node, within)} ({count}) is still running "
+                                   f"after {i:,} iterations, the limit")
+            self.check_time(node, within)
+            scope = self.subgraph(body, env, node, within)
+            values = [np.array(i, np.int64), np.array(go_on)] + carried
+            scope.update((vi.name, v) for vi, v in zip(body.input, values))
+            charged = self.run_nodes(body_nodes, scope, inner)
+            out = [scope[o.name] for o in body.output]
+            go_on = _flag(out[0], node, "the body's condition output", within)
+            carried = out[1:1 + len(carried)]
+            scans.append(out[1 + len(carried):])
+            size = sum(_nbytes(v) for v in scans[-1])
+            self.held -= charged
+            self.check_fits(size, node, within)
+            self.held += size
+            scan_bytes += size
+            i += 1
+        self.held -= scan_bytes
+        n_scan = len(body.output) - 1 - len(carried)
+        stacked = [np.stack([s[k] for s in scans]) if scans else np.zeros((0,), np.float32)
+                   for k in range(n_scan)]
+        return carried + stacked
