@@ -440,3 +440,13 @@ def test_activation_over_the_engines_limit(tmp_path, capsys, rows, ok):
         return
     refused(tmp_path, capsys, tmp_path / "m.onnx", r"tensor 'x' of shape \[268435457, 1\] takes 1,073,741,828 bytes, "
                                                   r"more than the engine's limit of 1,073,741,824 bytes for one activation")
+
+
+def test_graph_without_outputs(tmp_path, capsys):
+    """Found by the converter fuzz loop (seed 21): a graph that declares no outputs was
+    written, and the engine refused the file ("the graph has no outputs")."""
+    src = binary_conv_model(tmp_path / "m.onnx", 4, 4)
+    model = onnx.load(src)
+    model.graph.ClearField("output")
+    onnx.save(model, src)
+    refused(tmp_path, capsys, src, "the graph declares no outputs; the engine needs at least one")

@@ -398,6 +398,8 @@ def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -
                                f"{onnx.TensorProto.DataType.Name(elem)}; the engine takes and returns float32")
     inputs = [i.name for i in g.input if i.name not in consts]
     outputs = [o.name for o in g.output]
+    if not outputs:
+        raise ConvertError("the graph declares no outputs; the engine needs at least one")
     for o in outputs:
         if o in consts:
             raise ConvertError(f"graph output '{o}' is a constant; nothing to run")
