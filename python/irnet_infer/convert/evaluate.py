@@ -63,16 +63,18 @@ def _flag(value, node: onnx.NodeProto, what: str, within: str) -> bool:
     return bool(_scalar(value, node, what, within))
 
 
+def _decode(t: onnx.TensorProto, what: str) -> np.ndarray:
+    try:
+        return numpy_helper.to_array(t)
+    except Exception as e:  # data size/dims/type mismatch in a malformed file
+        raise ConvertError(f"{what} '{t.name}' cannot be decoded: {e}") from None
+
+
 def evaluate(model: onnx.ModelProto) -> List[object]:
     """Runs the graph (constant nodes and their initializers, no inputs); returns the values
     of its outputs. Raises ConvertError naming the node for every failure and limit."""
     g = model.graph
-    env: Dict[str, object] = {}
-    for t in g.initializer:
-        try:
-            env[t.name] = numpy_helper.to_array(t)
-        except Exception as e:  # data size/dims/type mismatch in a malformed file
-            raise ConvertError(f"initializer '{t.name}' cannot be decoded: {e}") from None
+    env: Dict[str, object] = {t.name: _decode(t, "initializer") for t in g.initializer}
     _Folding(model).run_nodes(g.node, env)
     return [env[o.name] for o in g.output]
 
@@ -83,7 +85,7 @@ class _Folding:
     def __init__(self, model: onnx.ModelProto) -> None:
         self.opset_imports = list(model.opset_import)
         self.opsets = {i.domain or "": int(i.version) for i in self.opset_imports}
-        self.opset = self.opsets.get("", self.opsets.get("ai.onnx", 1))
+        self.opset = self.opsets[""] = self.opsets.get("", self.opsets.get("ai.onnx", 1))
         self.ir_version = model.ir_version
         self.deadline = time.monotonic() + MAX_SECONDS
         self.held = 0
@@ -181,14 +183,8 @@ class _Folding:
     def subgraph(self, graph: onnx.GraphProto, env: MutableMapping[str, object], node: onnx.NodeProto,
                  within: str) -> ChainMap:
         """A scope for a body: its initializers over the enclosing values."""
-        scope = ChainMap({}, env)
-        for t in graph.initializer:
-            try:
-                scope[t.name] = numpy_helper.to_array(t)
-            except Exception as e:
-                raise ConvertError(f"constant folding: {_describe(node, within)}: body initializer "
-                                   f"'{t.name}' cannot be decoded: {e}") from None
-        return scope
+        return ChainMap({t.name: _decode(t, f"{_describe(node, within)}: body initializer")
+                         for t in graph.initializer}, env)
 
     def body(self, node: onnx.NodeProto, attr: str, inputs: int, outputs: int, within: str) -> onnx.GraphProto:
         """The subgraph attribute `attr`, checked to take `inputs` and give at least `outputs` values."""
