@@ -243,6 +243,31 @@ def test_fold_loop_with_condition_stops_at_the_iteration_limit(tmp_path, capsys,
     assert_matches_ort(ok, str(tmp_path / "ok.irb"), x)
 
 
+def test_fold_loop_scan_outputs_match_onnxruntime(tmp_path):
+    """The folding's own Loop: carried values and scan outputs (stacked per iteration), the
+    iteration number input, and a condition that ends the loop before its trip count."""
+    body = helper.make_graph(
+        [helper.make_node("Cast", ["i"], ["fi"], name="as_float", to=TensorProto.FLOAT),
+         helper.make_node("Add", ["v_in", "fi"], ["v_out"], name="accumulate"),
+         helper.make_node("Less", ["i", "stop"], ["cond_out"], name="before_stop"),
+         helper.make_node("Mul", ["v_out", "v_out"], ["sq"], name="square")], "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_in", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [1, 4]),
+         helper.make_tensor_value_info("sq", TensorProto.FLOAT, [1, 4])],
+        initializer=[numpy_helper.from_array(np.array(6, np.int64), "stop")])
+    nodes = [helper.make_node("Loop", ["M", "cond", "v0"], ["last", "squares"], name="loop", body=body),
+             helper.make_node("ReduceSum", ["squares", "axis0"], ["total"], name="sum", keepdims=0),
+             helper.make_node("Add", ["last", "total"], ["c"], name="both")]
+    inits = {"M": np.array(100, np.int64), "cond": np.array(True), "axis0": np.array([0], np.int64),
+             "v0": np.array([[0.5, -1, 2, 3]], np.float32)}
+    src = _fold_model(tmp_path / "m.onnx", nodes, inits)
+    convert(src, str(tmp_path / "m.irb"))
+    assert_matches_ort(src, str(tmp_path / "m.irb"), random_input((1, 4)))
+
+
 @pytest.mark.parametrize("op", ["ConstantOfShape", "Expand", "Tile", "Range"])
 def test_fold_output_size_is_known_before_the_node_runs(tmp_path, capsys, op):
     """Tiny files whose constant node would allocate 4 TiB (ConstantOfShape: numpy's

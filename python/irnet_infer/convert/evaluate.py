@@ -44,7 +44,7 @@ def _nbytes(value) -> int:
     return int(np.asarray(value).nbytes)
 
 
-def _value_dependent_bound(node: onnx.NodeProto, inputs: List[object]) -> int:
+def _value_dependent_bound(inputs: List[object]) -> int:
     """The most the outputs of a _BOUNDED_BY_INPUT node can take: each of its at most 4
     outputs has at most rank x size elements of at most 8 bytes."""
     x = np.asarray(inputs[0])
@@ -172,7 +172,7 @@ class _Folding:
                      and all(d.HasField("dim_value") for d in t.tensor_type.shape.dim))
             if not known:
                 if node.op_type in _BOUNDED_BY_INPUT:
-                    return _value_dependent_bound(node, inputs)
+                    return _value_dependent_bound(inputs)
                 raise ConvertError(f"constant folding: {_describe(node, within)}: the size of output "
                                    f"'{name}' cannot be known before running it, so it is not evaluated")
             elements = int(np.prod([d.dim_value for d in t.tensor_type.shape.dim], dtype=object))
@@ -236,7 +236,11 @@ class _Folding:
             scan_bytes += size
             i += 1
         self.held -= scan_bytes
-        n_scan = len(body.output) - 1 - len(carried)
-        stacked = [np.stack([s[k] for s in scans]) if scans else np.zeros((0,), np.float32)
-                   for k in range(n_scan)]
+        stacked = []
+        for k, out in enumerate(body.output[1 + len(carried):]):
+            shapes = {np.shape(s[k]) for s in scans}
+            if len(shapes) > 1:
+                raise ConvertError(f"constant folding: {_describe(node, within)}: scan output '{out.name}' "
+                                   f"changes shape between iterations ({sorted(shapes)[:2]})")
+            stacked.append(np.stack([s[k] for s in scans]) if scans else np.zeros((0,), np.float32))
         return carried + stacked
