@@ -80,8 +80,8 @@ def test_topological_sort_keeps_a_sorted_graph_and_names_a_cycle():
              helper.make_node("Relu", ["q"], ["r"], name="second"), helper.make_node("Relu", ["r"], ["y"], name="last")]
     model.graph.ClearField("node")
     model.graph.node.extend(nodes[::-1])
-    with pytest.raises(ConvertError, match=r"the graph has a cycle: 'second' \(Relu\) -> 'first' \(Add\) -> "
-                                           r"'second' \(Relu\)$"):
+    with pytest.raises(ConvertError, match=r"the graph has a cycle \(each node reads an output of the next\): "
+                                           r"'second' \(Relu\) -> 'first' \(Add\) -> 'second' \(Relu\)$"):
         check_order(model)
 
 
@@ -352,13 +352,15 @@ def test_fold_refuses_a_constant_scan(tmp_path, capsys):
 
 # --- item 4: external data ---------------------------------------------------------
 
-def _external_model(folder, location, offset=None, length=None):
+def _external_model(folder, location, offset=None, length=None, data_type=None):
     """model.onnx in `folder`: the Conv weight 'w' [2, 4, 3, 3] stored as external data."""
     folder.mkdir(exist_ok=True)
     w = np.random.default_rng(3).standard_normal((2, 4, 3, 3)).astype(np.float32)
     t = numpy_helper.from_array(w, "w")
     t.ClearField("raw_data")
     t.data_location = TensorProto.EXTERNAL
+    if data_type is not None:
+        t.data_type = data_type
     for key, value in (("location", location), ("offset", offset), ("length", length)):
         if value is not None:
             entry = t.external_data.add()
@@ -391,7 +393,7 @@ def test_external_data_inside_the_folder_converts(tmp_path):
 
 
 @pytest.mark.parametrize("case", ["symlink out", "dotdot", "absolute", "directory", "fifo",
-                                  "length", "short file", "longer file"])
+                                  "length", "short file", "longer file", "unknown type"])
 def test_external_data_is_checked(tmp_path, capsys, case):
     """onnx < 1.21 followed a symlink in the model's folder and the target's bytes went into
     the .irb. The converter now reads external data itself: the location must resolve inside
@@ -399,7 +401,7 @@ def test_external_data_is_checked(tmp_path, capsys, case):
     secret = tmp_path / "secret.bin"
     secret.write_bytes(b"\x42" * 288)
     folder = tmp_path / "m"
-    location, offset, length = "w.bin", None, None
+    location, offset, length, data_type = "w.bin", None, None, None
     message = None
     if case == "symlink out":
         folder.mkdir()
@@ -422,12 +424,16 @@ def test_external_data_is_checked(tmp_path, capsys, case):
         (folder / "w.bin").write_bytes(b"\0" * 288)
         length, message = 10, r"tensor 'w' stored as external data: offset 0, length 10, but its dims " \
                               r"\[2, 4, 3, 3\] need 288 bytes"
+    elif case == "unknown type":
+        folder.mkdir()
+        (folder / "w.bin").write_bytes(b"\0" * 288)
+        data_type, message = 9999, "tensor 'w' stored as external data: unknown data type 9999"
     else:
         folder.mkdir()
         (folder / "w.bin").write_bytes(b"\0" * (200 if case == "short file" else 300))
         message = (r"'w\.bin' has {} bytes; the tensor needs 288 bytes from offset 0 to the end of the file"
                    .format(200 if case == "short file" else 300))
-    src, _ = _external_model(folder, location, offset, length)
+    src, _ = _external_model(folder, location, offset, length, data_type)
     if case == "fifo":  # convert() in a subprocess: opening a FIFO for reading used to block
         rc, _, err = run_cli(src, "-o", str(tmp_path / "out.irb"), timeout=60)
         assert rc == 1 and re.search(message, err), err

@@ -102,13 +102,19 @@ def _all_tensors(graph: onnx.GraphProto):
 
 def _stored_bytes(t: onnx.TensorProto) -> int:
     """The bytes of raw data a tensor of its type and dims takes."""
+    if any(d < 0 for d in t.dims):
+        raise ValueError(f"negative dims {list(t.dims)}")
     elements = int(np.prod(list(t.dims), dtype=object))
     four_bit = {getattr(onnx.TensorProto, k) for k in ("INT4", "UINT4", "FLOAT4E2M1") if hasattr(onnx.TensorProto, k)}
     if t.data_type in four_bit:
         return (elements + 1) // 2
     if t.data_type in (onnx.TensorProto.UNDEFINED, onnx.TensorProto.STRING):
         raise ValueError(f"type {onnx.TensorProto.DataType.Name(t.data_type)} cannot be stored as external data")
-    return elements * onnx.helper.tensor_dtype_to_np_dtype(t.data_type).itemsize
+    try:
+        itemsize = onnx.helper.tensor_dtype_to_np_dtype(t.data_type).itemsize
+    except KeyError:
+        raise ValueError(f"unknown data type {t.data_type}") from None
+    return elements * itemsize
 
 
 def _external_data(t: onnx.TensorProto, folder: str, model_path: str) -> bytes:
@@ -139,7 +145,7 @@ def _external_data(t: onnx.TensorProto, folder: str, model_path: str) -> bytes:
     try:
         if offset + needed > size or (length is None and size - offset != needed):
             raise ConvertError(f"{who}: '{location}' has {size:,} bytes; the tensor needs {needed:,} bytes "
-                               f"from offset {offset:,}" + ("" if length else " to the end of the file"))
+                               f"from offset {offset:,}" + ("" if length is not None else " to the end of the file"))
         data = os.pread(fd, needed, offset)
     except OSError as e:
         raise ConvertError(f"cannot read '{target}': {e.strerror}") from None
@@ -225,8 +231,8 @@ def check_order(model: onnx.ModelProto) -> None:
     def producers(k: int) -> List[int]:
         return [produced_by[i] for i in nodes[k].input if i not in available]
 
-    DONE, ON_PATH = 2, 1
-    state = [0] * len(nodes)
+    UNSEEN, ON_PATH, DONE = 0, 1, 2
+    state = [UNSEEN] * len(nodes)
     ordered = []
     for root in range(len(nodes)):
         if state[root] == DONE:
@@ -241,10 +247,11 @@ def check_order(model: onnx.ModelProto) -> None:
                 state[k] = DONE
                 ordered.append(nodes[k])
             elif state[dep] == ON_PATH:
-                cycle = [j for j, _ in path[[j for j, _ in path].index(dep):]] + [dep]
+                on_path = [j for j, _ in path]
+                cycle = on_path[on_path.index(dep):] + [dep]
                 names = " -> ".join(f"'{nodes[j].name}' ({nodes[j].op_type})" for j in cycle)
-                raise ConvertError(f"the graph has a cycle: {names}")
-            elif state[dep] == 0:
+                raise ConvertError(f"the graph has a cycle (each node reads an output of the next): {names}")
+            elif state[dep] == UNSEEN:
                 state[dep] = ON_PATH
                 path.append((dep, iter(producers(dep))))
     copies = [onnx.NodeProto() for _ in ordered]

@@ -82,10 +82,10 @@ class Lowering:
     def activation_tensor(self, name: str, dtype: str, onnx_shape: Sequence[int]) -> int:
         lay = "nhwc" if layout.is_spatial(len(onnx_shape)) else "plain"
         dims = self._check_shape(name, layout.engine_shape(onnx_shape))
-        if packed_size(dtype, dims) > MAX_ACTIVATION_BYTES:
-            raise ConvertError(f"tensor '{name}' of shape {list(onnx_shape)} takes {packed_size(dtype, dims):,} "
-                               f"bytes, more than the engine's limit of {MAX_ACTIVATION_BYTES:,} bytes "
-                               "for one activation")
+        nbytes = packed_size(dtype, dims)
+        if nbytes > MAX_ACTIVATION_BYTES:
+            raise ConvertError(f"tensor '{name}' of shape {list(onnx_shape)} takes {nbytes:,} bytes, more than "
+                               f"the engine's limit of {MAX_ACTIVATION_BYTES:,} bytes for one activation")
         return self.w.add_tensor(self._unique(name), dtype, dims, lay)
 
     def plain_tensor(self, name: str, shape: Sequence[int]) -> int:
