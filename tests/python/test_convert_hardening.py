@@ -198,6 +198,22 @@ def _fold_model(path, nodes, inits, y_shape=(1, 4)):
     return str(path)
 
 
+def test_fold_uses_the_models_opset(tmp_path):
+    """Each node is evaluated under the file's opset: opset 11's Unsqueeze takes its axes as an
+    attribute (opset 13 made them an input), and ReduceSum too."""
+    nodes = [helper.make_node("Unsqueeze", ["row"], ["u"], name="unsqueeze", axes=[0]),
+             helper.make_node("ReduceSum", ["u"], ["c"], name="sum", axes=[0], keepdims=1)]
+    graph = helper.make_graph(nodes + [helper.make_node("Add", ["x", "c"], ["y"], name="add")], "fold",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+                              initializer=[numpy_helper.from_array(np.array([1, 2, 3, 4], np.float32), "row")])
+    model = helper.make_model(graph, opset_imports=[helper.make_operatorsetid("", 11)])
+    model.ir_version = 6
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    convert(str(tmp_path / "m.onnx"), str(tmp_path / "m.irb"))
+    assert_matches_ort(str(tmp_path / "m.onnx"), str(tmp_path / "m.irb"), random_input((1, 4)))
+
+
 def _counting_loop(path, trip_count, with_cond):
     """Loop(M = trip_count[, cond = true]) adding 1 to a [1, 4] zero per iteration."""
     body = helper.make_graph(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import ChainMap
-from typing import Dict, List, MutableMapping, Sequence
+from typing import Dict, List, MutableMapping, Optional, Sequence
 
 import numpy as np
 import onnx
@@ -70,28 +70,14 @@ def _decode(t: onnx.TensorProto, what: str) -> np.ndarray:
         raise ConvertError(f"{what} '{t.name}' cannot be decoded: {e}") from None
 
 
-def evaluate(model: onnx.ModelProto) -> List[object]:
-    """Runs the graph (constant nodes and their initializers, no inputs); returns the values
-    of its outputs. Raises ConvertError naming the node for every failure and limit."""
-    g = model.graph
-    env: Dict[str, object] = {t.name: _decode(t, "initializer") for t in g.initializer}
-    _Folding(model).run_nodes(g.node, env)
-    return [env[o.name] for o in g.output]
+class FoldingBudget:
+    """The clock and the bytes held, shared by every evaluate() of one model's folding (the
+    fixed-point simplification folds in several passes)."""
 
-
-class _Folding:
-    """One folding run: the opsets, the evaluators built so far, the clock and the bytes held."""
-
-    def __init__(self, model: onnx.ModelProto) -> None:
-        self.opset_imports = list(model.opset_import)
-        self.opsets = {i.domain or "": int(i.version) for i in self.opset_imports}
-        self.opset = self.opsets[""] = self.opsets.get("", self.opsets.get("ai.onnx", 1))
-        self.ir_version = model.ir_version
+    def __init__(self) -> None:
         self.deadline = time.monotonic() + MAX_SECONDS
         self.held = 0
-        self.evaluators: Dict[int, tuple] = {}   # id(node) -> (node, its evaluator)
 
-    # -- limits ---------------------------------------------------------------
     def check_fits(self, nbytes: int, node: onnx.NodeProto, within: str) -> None:
         if nbytes > MAX_NODE_BYTES:
             raise ConvertError(f"constant folding: {_describe(node, within)} would produce {nbytes:,} "
@@ -106,13 +92,34 @@ class _Folding:
             raise ConvertError(f"constant folding took more than the limit of {MAX_SECONDS:g} s; "
                                f"stopped at {_describe(node, within)}")
 
+
+def evaluate(model: onnx.ModelProto, budget: Optional[FoldingBudget] = None) -> List[object]:
+    """Runs the graph (constant nodes and their initializers, no inputs); returns the values
+    of its outputs. Raises ConvertError naming the node for every failure and limit."""
+    g = model.graph
+    env: Dict[str, object] = {t.name: _decode(t, "initializer") for t in g.initializer}
+    _Folding(model, budget or FoldingBudget()).run_nodes(g.node, env)
+    return [env[o.name] for o in g.output]
+
+
+class _Folding:
+    """One evaluate(): the opsets, the evaluators built so far, and the budget."""
+
+    def __init__(self, model: onnx.ModelProto, budget: FoldingBudget) -> None:
+        self.opset_imports = list(model.opset_import)
+        opsets = {i.domain: int(i.version) for i in self.opset_imports}
+        self.opset = opsets.get("", opsets.get("ai.onnx", 1))
+        self.ir_version = model.ir_version
+        self.budget = budget
+        self.evaluators: Dict[int, tuple] = {}   # id(node) -> (node, its evaluator)
+
     # -- nodes ----------------------------------------------------------------
     def run_nodes(self, nodes: Sequence[onnx.NodeProto], env: MutableMapping[str, object],
                   within: str = "") -> int:
         """Evaluates the nodes in order into env; returns the bytes their outputs hold."""
         charged = 0
         for node in nodes:
-            self.check_time(node, within)
+            self.budget.check_time(node, within)
             inputs = []
             for name in node.input:
                 if name and name not in env:
@@ -127,11 +134,11 @@ class _Folding:
                 raise ConvertError(f"constant folding: {_describe(node, within)}: a constant "
                                    f"{node.op_type} cannot be folded (only Loop and If bodies are run)")
             else:
-                self.check_fits(self.output_bound(node, inputs, within), node, within)
+                self.budget.check_fits(self.output_bound(node, inputs, within), node, within)
                 outputs = self.reference(node, inputs, within)
             size = sum(_nbytes(v) for v in outputs)
-            self.check_fits(size, node, within)
-            self.held += size
+            self.budget.check_fits(size, node, within)
+            self.budget.held += size
             charged += size
             env.update((name, v) for name, v in zip(node.output, outputs) if name)
         return charged
@@ -142,11 +149,20 @@ class _Folding:
             # keeps the node alive, so that its id cannot be reused by another node meanwhile.
             cached = self.evaluators.get(id(node))
             if cached is None or cached[0] is not node:
-                cached = self.evaluators[id(node)] = (node, ReferenceEvaluator(node, opsets=self.opsets))
+                cached = self.evaluators[id(node)] = (node, ReferenceEvaluator(self.one_node_model(node)))
             return list(cached[1].run(None, {name: v for name, v in zip(node.input, inputs) if name}))
         except Exception as e:  # the reference implementation's own checks, numpy errors
             raise ConvertError(f"constant folding failed at {_describe(node, within)} (onnx reference "
                                f"evaluator): {type(e).__name__}: {e}") from None
+
+    def one_node_model(self, node: onnx.NodeProto) -> onnx.ModelProto:
+        """The node as a model of the file's opsets (an evaluator built on a bare NodeProto
+        would take the newest opset's semantics: Unsqueeze's axes as an input, not an attribute)."""
+        inputs = list(dict.fromkeys(filter(None, node.input)))
+        graph = helper.make_graph([node], node.name or node.op_type,
+                                  [helper.make_empty_tensor_value_info(i) for i in inputs],
+                                  [helper.make_empty_tensor_value_info(o) for o in node.output if o])
+        return helper.make_model(graph, opset_imports=self.opset_imports, ir_version=self.ir_version)
 
     def output_bound(self, node: onnx.NodeProto, inputs: List[object], within: str) -> int:
         """The bytes the node's outputs will take, from shape inference on the node with its
@@ -198,7 +214,7 @@ class _Folding:
         taken = "then_branch" if _flag(inputs[0], node, "cond", within) else "else_branch"
         graph = self.body(node, taken, 0, len(node.output), within)
         scope = self.subgraph(graph, env, node, within)
-        self.held -= self.run_nodes(graph.node, scope, f" in the {taken} of {_describe(node, within)}")
+        self.budget.held -= self.run_nodes(graph.node, scope, f" in the {taken} of {_describe(node, within)}")
         return [scope[o.name] for o in graph.output]
 
     def loop(self, node: onnx.NodeProto, inputs: List[object], env, within: str) -> List[object]:
@@ -220,7 +236,7 @@ class _Folding:
                 count = "no trip count" if trip is None else f"trip count {trip:,}"
                 raise ConvertError(f"constant folding: {_describe(node, within)} ({count}) is still running "
                                    f"after {i:,} iterations, the limit")
-            self.check_time(node, within)
+            self.budget.check_time(node, within)
             scope = self.subgraph(body, env, node, within)
             values = [np.array(i, np.int64), np.array(go_on)] + carried
             scope.update((vi.name, v) for vi, v in zip(body.input, values))
@@ -230,12 +246,12 @@ class _Folding:
             carried = out[1:1 + len(carried)]
             scans.append(out[1 + len(carried):])
             size = sum(_nbytes(v) for v in scans[-1])
-            self.held -= charged
-            self.check_fits(size, node, within)
-            self.held += size
+            self.budget.held -= charged
+            self.budget.check_fits(size, node, within)
+            self.budget.held += size
             scan_bytes += size
             i += 1
-        self.held -= scan_bytes
+        self.budget.held -= scan_bytes
         stacked = []
         for k, out in enumerate(body.output[1 + len(carried):]):
             shapes = {np.shape(s[k]) for s in scans}

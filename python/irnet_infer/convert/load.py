@@ -15,8 +15,10 @@ import onnx
 from onnx import numpy_helper, shape_inference
 from onnx.external_data_helper import uses_external_data
 
+from .evaluate import FoldingBudget
 from .fold import fold_constants
 from .graph import ConvertError, Graph, Node
+from .simplify import remove_dead, remove_ste
 
 DEFAULT_DOMAINS = ("", "ai.onnx")
 
@@ -372,6 +374,22 @@ def remove_identities(graph: Graph) -> None:
     graph.reindex()
 
 
+def simplify_to_fixed_point(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:
+    """Shape inference, constant folding and dead-node removal, repeated until the node
+    count stops falling. One pass is not enough when a shape depends on a constant
+    subgraph the exporter left (the option-A shortcut's pad amounts): once folded, shape
+    inference knows the shape, and the Shape node reading it folds in the next pass.
+    Each pass removes at least one node or ends the loop."""
+    budget = FoldingBudget()         # the folding limits hold for all passes together
+    while True:
+        count = len(model.graph.node)
+        model = fold_constants(model, _static_shapes(model), opset, budget)
+        remove_dead(model)
+        model = infer_shapes(model)
+        if len(model.graph.node) == count:
+            return model
+
+
 def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -> Graph:
     """The full front end: file → folded, shape-annotated Graph."""
     model = read_model(path)
@@ -389,8 +407,9 @@ def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -
     check_order(model)
     check_arity(model, opset)
     model = infer_shapes(model)
-    model = fold_constants(model, _static_shapes(model), opset)
-    model = infer_shapes(model)
+    ste = remove_ste(model)
+    remove_dead(model)               # the surrogates the STE removal orphaned: never evaluated
+    model = simplify_to_fixed_point(model, opset)
     refuse_empty_tensors(model)
     shapes = _static_shapes(model)
 
@@ -410,6 +429,6 @@ def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -
     for o in outputs:
         if o in consts:
             raise ConvertError(f"graph output '{o}' is a constant; nothing to run")
-    graph = Graph(nodes, consts, shapes, inputs, outputs, opset)
+    graph = Graph(nodes, consts, shapes, inputs, outputs, opset, ste=ste)
     remove_identities(graph)
     return graph
