@@ -16,7 +16,7 @@ import os
 import sys
 from typing import List, Optional
 
-from .converter import convert
+from .converter import convert, printable
 from .graph import ConvertError
 
 
@@ -50,5 +50,5 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"irnet-convert: error: unexpected {type(e).__name__} while converting "
               f"'{args.model}': {e}", file=sys.stderr)
         return 1
-    print(report.render(output, os.path.getsize(output)))
+    print(report.render(printable(output), os.path.getsize(output)))
     return 0

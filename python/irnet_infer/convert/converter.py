@@ -25,6 +25,9 @@ def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = Tr
     allow_sign_of_zero: convert sign() of tensors that can be exactly 0 (their 1-bit
     sign is +1 where ONNX gives 0) instead of refusing them.
     """
+    if _same_file(onnx_path, output):
+        raise ConvertError(f"the output '{output}' is the input file '{onnx_path}' (the same file, "
+                           "possibly through a link); writing it would replace the ONNX model")
     graph = load_graph(onnx_path, parse_input_shapes(input_shapes or []))
     layers = {n.name: n.op for n in graph.nodes}
     unknown = sorted(set(keep_float) - set(layers))
@@ -37,10 +40,26 @@ def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = Tr
     writer, report = lower(graph, Options(bit_shift=bit_shift, keep_float=set(keep_float),
                                           allow_sign_of_zero=allow_sign_of_zero))
     writer.metadata["producer"] = f"irnet-convert {__version__}"
-    writer.metadata["source"] = os.path.basename(onnx_path)
+    writer.metadata["source"] = printable(os.path.basename(onnx_path))
     writer.metadata["bit_shift"] = "1" if bit_shift else "0"
     try:
         writer.save(output)
     except OSError as e:  # missing directory, output is a directory, disk full, no permission
         raise ConvertError(f"cannot write '{output}': {e.strerror}") from None
     return report
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (after symlinks; hard links share the inode)."""
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+    except (OSError, ValueError):  # b does not exist yet, or a path with a NUL byte
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def printable(path: str) -> str:
+    """A path as valid UTF-8 text: bytes that are not UTF-8 (decoded by Python as lone
+    surrogates) become \\xNN escapes, so the path can be printed and stored in metadata."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+

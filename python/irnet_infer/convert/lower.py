@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence, Set
 
 import numpy as np
 
-from ..irb import IrbWriter, pack_bits
+from ..irb import MAX_ACTIVATION_BYTES, IrbWriter, pack_bits, packed_size
 from . import layout
 from .graph import ConvertError, Graph, Node
 from .geometry import conv_attrs
@@ -86,6 +86,10 @@ class Lowering:
     def activation_tensor(self, name: str, dtype: str, onnx_shape: Sequence[int]) -> int:
         lay = "nhwc" if layout.is_spatial(len(onnx_shape)) else "plain"
         dims = self._check_shape(name, layout.engine_shape(onnx_shape))
+        nbytes = packed_size(dtype, dims)
+        if nbytes > MAX_ACTIVATION_BYTES:
+            raise ConvertError(f"tensor '{name}' of shape {list(onnx_shape)} takes {nbytes:,} bytes, more than "
+                               f"the engine's limit of {MAX_ACTIVATION_BYTES:,} bytes for one activation")
         return self.w.add_tensor(self._unique(name), dtype, dims, lay)
 
     def plain_tensor(self, name: str, shape: Sequence[int]) -> int:
