@@ -1,8 +1,10 @@
-"""The three ResNet-18 models of the paper's Table 5, built with the project's own tools.
+"""The models of the benchmarks, built with the project's own tools.
 
+The paper's Table 5 (build):
     FP        float32 ResNet-18 (ImageNet layout, ReLU)         -> resnet18_fp32.{onnx,irb}
     IR-Net    Bi-Real ResNet-18 1W/1A with bit-shift scales    -> resnet18_irnet.{onnx,irb}
     no-shift  the same file converted with --no-bit-shift      -> resnet18_irnet_noshift.irb
+ReActNet-A (build_reactnet)                                     -> reactnet_a.{onnx,irb}
 
 No trained ImageNet weights are available offline, so weights are seeded random
 draws. The binary convs get heavy-tailed latent weights, as training produces,
@@ -89,6 +91,31 @@ def build(work_dir: str, seed: int = 0) -> dict[str, ModelFiles]:
             convert(bin_onnx, irb, bit_shift=bit_shift)
         out[key] = ModelFiles(key, bin_onnx, irb, *split)
     return out
+
+
+def build_reactnet(work_dir: str, seed: int = 0) -> ModelFiles:
+    """ReActNet-A with trained-like random weights (tools/irnet_torch/reactnet.py),
+    exported with the legacy exporter and converted (both cached). Raises what the
+    converter raises when it cannot convert the network."""
+    import torch
+    from irnet_infer.convert.cli import convert
+    from tools.irnet_torch.export import export
+    from tools.irnet_torch.models import build_model
+    from tools.irnet_torch.reactnet import HardBinaryConv, randomize_like_trained
+
+    os.makedirs(work_dir, exist_ok=True)
+    torch.manual_seed(seed)
+    model, shape = build_model("reactnet_a")
+    randomize_like_trained(model, seed)
+    onnx = os.path.join(work_dir, "reactnet_a.onnx")
+    if not os.path.exists(onnx):
+        export(model, onnx, shape, dynamo=False, opset=13)
+    irb = os.path.join(work_dir, "reactnet_a.irb")
+    if not os.path.exists(irb):
+        convert(onnx, irb)
+    fp, binary, _ = _param_split(model)
+    channels = sum(m.out_channels for m in model.modules() if isinstance(m, HardBinaryConv))
+    return ModelFiles("reactnet_a", onnx, irb, fp, binary, channels)
 
 
 def torch_fp_model(seed: int = 0):
