@@ -152,6 +152,11 @@ def thread_balance(binary: str, irb: str, arch: str, threads: int = 4) -> dict:
     extra = {name: n - single.get(name, 0) for name, n in per_symbol.items()}
     largest = sorted(extra.items(), key=lambda kv: -abs(kv[1]))[:6]
     report["largest_differences"] = list(zip(demangle([n for n, _ in largest]), [d for _, d in largest]))
+    report["parts_per_thread"] = {}
+    for t in sorted(threaded_counts):
+        names = list(threaded_counts[t])
+        for part, n in breakdown(dict(zip(demangle(names), threaded_counts[t].values()))).items():
+            report["parts_per_thread"].setdefault(part, []).append(n)
     biggest = sorted(per_symbol, key=lambda name: -per_symbol[name])[:6]
     report["largest_functions"] = [(name, [threaded_counts[t].get(symbol, 0) for t in sorted(threaded_counts)])
                                    for name, symbol in zip(demangle(biggest), biggest)]
