@@ -98,7 +98,7 @@ def build_reactnet(work_dir: str, seed: int = 0) -> ModelFiles:
     exported with the legacy exporter and converted (both cached). Raises what the
     converter raises when it cannot convert the network."""
     import torch
-    from irnet_infer.convert.cli import convert
+    from irnet_infer.convert import convert
     from tools.irnet_torch.export import export
     from tools.irnet_torch.models import build_model
     from tools.irnet_torch.reactnet import HardBinaryConv, randomize_like_trained

@@ -69,7 +69,7 @@ def _small_binary_network(tmp_path):
     converter handles, for the harness rows that ReActNet-A gets."""
     import torch
     from benchmarks import models as model_zoo
-    from irnet_infer.convert.cli import convert
+    from irnet_infer.convert import convert
     from tools.irnet_torch.export import export, randomize_batchnorm
     from tools.irnet_torch.models import build_model
 
