@@ -17,8 +17,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import numpy as np
-
 INPUT_SHAPE = (1, 3, 224, 224)
 
 
@@ -33,27 +31,35 @@ class ModelFiles:
 
 
 def _heavy_tailed_binary_weights(model, seed: int) -> None:
-    import torch
-    from tools.irnet_torch.layers import BinaryConv2d
+    from tools.irnet_torch.layers import BinaryConv2d, heavy_tailed_latent_weights
 
-    gen = np.random.default_rng(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, BinaryConv2d):
-                # Student-t with 2 degrees of freedom: mean|Wn| of the standardized
-                # weights falls well below 0.75, so round(log2(.)) gives -1 or -2.
-                w = gen.standard_t(2.0, size=tuple(m.weight.shape)).astype(np.float32)
-                m.weight.copy_(torch.from_numpy(w * 0.05))
+    # Student-t with 2 degrees of freedom: mean|Wn| of the standardized
+    # weights falls well below 0.75, so round(log2(.)) gives -1 or -2.
+    heavy_tailed_latent_weights([m for m in model.modules() if isinstance(m, BinaryConv2d)], seed)
+
+
+def _exported_and_converted(model, work_dir: str, name: str) -> tuple[str, str]:
+    """<work_dir>/<name>.onnx (legacy exporter, opset 13) and <name>.irb, each made if missing."""
+    from irnet_infer.convert import convert
+    from tools.irnet_torch.export import export
+
+    onnx, irb = os.path.join(work_dir, f"{name}.onnx"), os.path.join(work_dir, f"{name}.irb")
+    if not os.path.exists(onnx):
+        export(model, onnx, INPUT_SHAPE, dynamo=False, opset=13)
+    if not os.path.exists(irb):
+        convert(onnx, irb)
+    return onnx, irb
 
 
 def _param_split(model) -> tuple[int, int, int]:
     """(float parameters, binary weights, binary output channels) of a model."""
     from tools.irnet_torch.layers import BinaryConv2d
     from tools.irnet_torch.models import count_binary_weights, count_parameters
+    from tools.irnet_torch.reactnet import HardBinaryConv
 
     total = count_parameters(model)
     binary = count_binary_weights(model)
-    channels = sum(m.out_channels for m in model.modules() if isinstance(m, BinaryConv2d))
+    channels = sum(m.out_channels for m in model.modules() if isinstance(m, (BinaryConv2d, HardBinaryConv)))
     return total - binary, binary, channels
 
 
@@ -70,12 +76,7 @@ def build(work_dir: str, seed: int = 0) -> dict[str, ModelFiles]:
 
     fp_model, _ = build_model("resnet18_float")
     randomize_batchnorm(fp_model, seed)
-    fp_onnx = os.path.join(work_dir, "resnet18_fp32.onnx")
-    if not os.path.exists(fp_onnx):
-        export(fp_model, fp_onnx, INPUT_SHAPE, dynamo=False, opset=13)
-    fp_irb = os.path.join(work_dir, "resnet18_fp32.irb")
-    if not os.path.exists(fp_irb):
-        convert(fp_onnx, fp_irb)
+    fp_onnx, fp_irb = _exported_and_converted(fp_model, work_dir, "resnet18_fp32")
     out["fp32"] = ModelFiles("fp32", fp_onnx, fp_irb, *_param_split(fp_model))
 
     bin_model, _ = build_model("resnet18")
@@ -98,24 +99,15 @@ def build_reactnet(work_dir: str, seed: int = 0) -> ModelFiles:
     exported with the legacy exporter and converted (both cached). Raises what the
     converter raises when it cannot convert the network."""
     import torch
-    from irnet_infer.convert import convert
-    from tools.irnet_torch.export import export
     from tools.irnet_torch.models import build_model
-    from tools.irnet_torch.reactnet import HardBinaryConv, randomize_like_trained
+    from tools.irnet_torch.reactnet import randomize_like_trained
 
     os.makedirs(work_dir, exist_ok=True)
     torch.manual_seed(seed)
-    model, shape = build_model("reactnet_a")
+    model, _ = build_model("reactnet_a")
     randomize_like_trained(model, seed)
-    onnx = os.path.join(work_dir, "reactnet_a.onnx")
-    if not os.path.exists(onnx):
-        export(model, onnx, shape, dynamo=False, opset=13)
-    irb = os.path.join(work_dir, "reactnet_a.irb")
-    if not os.path.exists(irb):
-        convert(onnx, irb)
-    fp, binary, _ = _param_split(model)
-    channels = sum(m.out_channels for m in model.modules() if isinstance(m, HardBinaryConv))
-    return ModelFiles("reactnet_a", onnx, irb, fp, binary, channels)
+    onnx, irb = _exported_and_converted(model, work_dir, "reactnet_a")
+    return ModelFiles("reactnet_a", onnx, irb, *_param_split(model))
 
 
 def torch_fp_model(seed: int = 0):

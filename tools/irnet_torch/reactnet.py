@@ -30,10 +30,11 @@ from __future__ import annotations
 import copy
 from typing import Iterable
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .layers import heavy_tailed_latent_weights
 
 __all__ = [
     "LearnableBias", "ApproxSign", "RSign", "RPReLU", "HardBinaryConv", "ReActBlock", "ReActNetA",
@@ -191,13 +192,10 @@ def randomize_like_trained(model: nn.Module, seed: int = 0, calibration_shape=(2
 
     Returns the model in eval mode."""
     gen = torch.Generator().manual_seed(seed)
-    rng = np.random.default_rng(seed)
+    heavy_tailed_latent_weights([m for m in model.modules() if isinstance(m, HardBinaryConv)], seed)
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, HardBinaryConv):
-                w = rng.standard_t(2.0, size=tuple(m.weight.shape)).astype(np.float32)
-                m.weight.copy_(torch.from_numpy(w * 0.05))
-            elif isinstance(m, LearnableBias):
+            if isinstance(m, LearnableBias):
                 m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=gen))
             elif isinstance(m, nn.PReLU):
                 m.weight.copy_(0.5 * torch.rand(m.weight.shape, generator=gen))
