@@ -143,6 +143,18 @@ def thread_balance(binary: str, irb: str, arch: str, threads: int = 4) -> dict:
     multi, one = runs(threads, True), runs(1, False)
     single = {name: n - one[1].per_symbol.get(name, 0) for name, n in one[2].per_symbol.items()}
     threaded_counts = _pass_counts(multi[1], multi[2])
+    # POOL and BREAKDOWN match demangled names.
+    names = sorted(set(single).union(*threaded_counts.values()))
+    readable = dict(zip(names, demangle(names)))
+
+    def demangled(counts):
+        out = {}
+        for name, n in counts.items():
+            out[readable[name]] = out.get(readable[name], 0) + n
+        return out
+
+    single = demangled(single)
+    threaded_counts = {t: demangled(symbols) for t, symbols in threaded_counts.items()}
     report = balance_report(threaded_counts, {k: v for k, v in single.items() if v})
     report["outputs_match_1_thread"] = output_lines(multi[2].stdout) == output_lines(one[2].stdout)
     per_symbol = {}
@@ -151,15 +163,14 @@ def thread_balance(binary: str, irb: str, arch: str, threads: int = 4) -> dict:
             per_symbol[name] = per_symbol.get(name, 0) + n
     extra = {name: n - single.get(name, 0) for name, n in per_symbol.items()}
     largest = sorted(extra.items(), key=lambda kv: -abs(kv[1]))[:6]
-    report["largest_differences"] = list(zip(demangle([n for n, _ in largest]), [d for _, d in largest]))
+    report["largest_differences"] = largest
     report["parts_per_thread"] = {}
     for t in sorted(threaded_counts):
-        names = list(threaded_counts[t])
-        for part, n in breakdown(dict(zip(demangle(names), threaded_counts[t].values()))).items():
+        for part, n in breakdown(threaded_counts[t]).items():
             report["parts_per_thread"].setdefault(part, []).append(n)
     biggest = sorted(per_symbol, key=lambda name: -per_symbol[name])[:6]
-    report["largest_functions"] = [(name, [threaded_counts[t].get(symbol, 0) for t in sorted(threaded_counts)])
-                                   for name, symbol in zip(demangle(biggest), biggest)]
+    report["largest_functions"] = [(name, [threaded_counts[t].get(name, 0) for t in sorted(threaded_counts)])
+                                   for name in biggest]
     return report
 
 
