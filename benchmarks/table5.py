@@ -177,9 +177,9 @@ def network_rows(f: model_zoo.ModelFiles, runs: int, warmup: int, qemu_arches=("
 
 
 def compare_outputs(model, onnx_path: str, xs) -> dict:
-    """irnet against onnxruntime float32 on the same inputs: top-1 agreement,
-    relative L2 errors and sign ties (inputs of a binary activation within
-    float rounding of 0, where either sign is right)."""
+    """irnet against onnxruntime float32 on the same inputs: top-1 agreement and
+    relative L2 errors (the largest shows a binary activation's input within
+    float rounding of 0, where the two can take different signs)."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
