@@ -99,7 +99,8 @@ def test_per_thread_counts_are_exact(arm64_program):
         assert per_base > 2 * base
         assert loops == [one_loop + k * per_base for k in range(4)]
         assert r.per_symbol["count_loop"] == sum(loops)
-    assert runs[0].per_thread_symbol[3] == runs[1].per_thread_symbol[3]  # a worker that never waits
+    # The same in both runs (the barrier's and exit's counts may differ: they can contend).
+    assert runs[0].per_symbol["count_loop"] == runs[1].per_symbol["count_loop"]
 
 
 def test_multithreaded_guest_needs_per_thread_counting(arm64_program):
