@@ -82,6 +82,107 @@ def count_per_pass(binary: str, irb: str, arch: str) -> dict:
             "breakdown": breakdown(per_symbol)}
 
 
+# The thread pool's own functions: waking workers, spinning and blocking while waiting.
+POOL = re.compile(r"ThreadPool::|spin_until")
+OUTSIDE_BINARY = "[other]"  # code without symbols: libc (futex, sched_yield, clock reads, memcpy), the loader
+
+
+def _pass_counts(one, two) -> dict[int, dict[str, int]]:
+    """Per guest thread and symbol: the instructions of the second pass (2-pass run minus 1-pass run)."""
+    out = {}
+    for thread, symbols in two.per_thread_symbol.items():
+        before = one.per_thread_symbol.get(thread, {})
+        delta = {name: n - before.get(name, 0) for name, n in symbols.items()}
+        out[thread] = {name: n for name, n in delta.items() if n}
+    return out
+
+
+def balance_report(threaded: dict[int, dict[str, int]], single: dict[str, int]) -> dict:
+    """How a pass at several threads splits, from its per-thread per-symbol counts
+    (`threaded`) and the same pass's per-symbol counts at 1 thread (`single`).
+
+    Layer work of a thread: its instructions in the engine's functions other than
+    the thread pool's (POOL) and outside the binary's symbols (libc). Balance: the
+    largest thread's layer work over the mean. Outside layer work: everything the
+    threads run beyond the 1-thread pass, in parts: the pool's functions (waking
+    the workers, spinning and blocking while waiting), libc (futex, sched_yield,
+    clock reads; minus the 1-thread pass's own libc share), and the layer
+    functions' own extra instructions from running a layer in more pieces
+    (splitting)."""
+    def work(symbols):
+        return sum(n for name, n in symbols.items() if name != OUTSIDE_BINARY and not POOL.search(name))
+
+    per_thread = {t: sum(symbols.values()) for t, symbols in sorted(threaded.items())}
+    layer_work = {t: work(symbols) for t, symbols in sorted(threaded.items())}
+    single_total = sum(single.values())
+    pool = sum(n for symbols in threaded.values() for name, n in symbols.items() if POOL.search(name))
+    libc = sum(symbols.get(OUTSIDE_BINARY, 0) for symbols in threaded.values()) - single.get(OUTSIDE_BINARY, 0)
+    splitting = sum(layer_work.values()) - work(single)
+    outside = sum(per_thread.values()) - single_total
+    mean = sum(layer_work.values()) / len(layer_work)
+    return {"threads": len(threaded), "per_thread": per_thread, "layer_work": layer_work,
+            "balance": max(layer_work.values()) / mean, "single_thread_pass": single_total,
+            "outside_layer_work": outside, "outside_share": outside / single_total,
+            "outside_parts": {"thread pool (wake, spin, block)": pool, "libc (futex, yield, clock)": libc,
+                              "splitting (layer functions)": splitting}}
+
+
+def output_lines(stdout: str) -> list[str]:
+    """irnet-run's output checksum and top-5 lines."""
+    return [line for line in stdout.splitlines() if line.startswith(("output ", "  sample "))]
+
+
+def thread_balance(binary: str, irb: str, arch: str, threads: int = 4) -> dict:
+    """balance_report of one pass at `threads` threads (counted per guest thread)
+    against the same pass at 1 thread; outputs compared as irnet-run prints them."""
+    def runs(n_threads, per_thread):
+        return {passes: count_instructions(binary, [irb, "--runs", str(passes), "--warmup", "0", "--threads",
+                                                    str(n_threads)], arch, symbols=True, threads=per_thread)
+                for passes in (1, 2)}
+
+    multi, one = runs(threads, True), runs(1, False)
+    single = {name: n - one[1].per_symbol.get(name, 0) for name, n in one[2].per_symbol.items()}
+    threaded_counts = _pass_counts(multi[1], multi[2])
+    # POOL and BREAKDOWN match demangled names.
+    names = sorted(set(single).union(*threaded_counts.values()))
+    readable = dict(zip(names, demangle(names)))
+
+    def demangled(counts):
+        out = {}
+        for name, n in counts.items():
+            out[readable[name]] = out.get(readable[name], 0) + n
+        return out
+
+    single = demangled(single)
+    threaded_counts = {t: demangled(symbols) for t, symbols in threaded_counts.items()}
+    report = balance_report(threaded_counts, {k: v for k, v in single.items() if v})
+    report["outputs_match_1_thread"] = output_lines(multi[2].stdout) == output_lines(one[2].stdout)
+    per_symbol = {}
+    for symbols in threaded_counts.values():
+        for name, n in symbols.items():
+            per_symbol[name] = per_symbol.get(name, 0) + n
+    extra = {name: n - single.get(name, 0) for name, n in per_symbol.items()}
+    largest = sorted(extra.items(), key=lambda kv: -abs(kv[1]))[:6]
+    report["largest_differences"] = largest
+    report["parts_per_thread"] = {}
+    for t in sorted(threaded_counts):
+        for part, n in breakdown(threaded_counts[t]).items():
+            report["parts_per_thread"].setdefault(part, []).append(n)
+    biggest = sorted(per_symbol, key=lambda name: -per_symbol[name])[:6]
+    report["largest_functions"] = [(name, [threaded_counts[t].get(name, 0) for t in sorted(threaded_counts)])
+                                   for name in biggest]
+    return report
+
+
+def measure_balance(files, threads: int = 4) -> dict:
+    """thread_balance on aarch64 for each model of `files` (by key), or {"skipped": reason}."""
+    try:
+        binary = cross_build("arm64", "irnet-run", ROOT / "build" / "arm64")
+        return {key: thread_balance(str(binary), f.irb, "arm64", threads) for key, f in files.items()}
+    except (QemuCountError, subprocess.CalledProcessError, OSError) as e:
+        return {"skipped": str(e)}
+
+
 # Breakdown rows whose instructions run at a kernel's llvm-mca CPI (mca_kernels.KERNELS).
 KERNEL_ROWS = {"binary: bgemm kernel": "bgemm", "float: stem kernel": "stem", "float: sgemm kernel": "sgemm"}
 
@@ -94,11 +195,11 @@ def a53_estimate_ms(counts: dict, cpis: dict) -> float:
     return cycles / A53_HZ * 1e3
 
 
-def measure(files, work_dir: str):
+def measure(files, arches=("arm64", "arm32")):
     """Returns (qemu results by arch label, A53 estimates by model key, method text)."""
 
     qemu: dict = {}
-    for arch in ("arm64", "arm32"):
+    for arch in arches:
         label = ARCH_LABEL[arch]
         try:
             binary = cross_build(arch, "irnet-run", ROOT / "build" / arch)
@@ -108,7 +209,7 @@ def measure(files, work_dir: str):
     estimates, method = {}, "skipped"
     try:
         cpis = kernel_cpis()
-        if "skipped" not in qemu["aarch64"]:
+        if "skipped" not in qemu.get("aarch64", {"skipped": "not counted"}):
             estimates = {key: a53_estimate_ms(c, cpis) for key, c in qemu["aarch64"].items()}
         used = "; ".join(f"{family} CPI {cpi:.3f} ({detail})" for family, (cpi, detail) in cpis.items())
         method = ("Cortex-A53 @ 1.2 GHz " + __doc__.split("Cortex-A53 @ 1.2 GHz ")[1].strip() +

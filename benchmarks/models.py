@@ -1,8 +1,10 @@
-"""The three ResNet-18 models of the paper's Table 5, built with the project's own tools.
+"""The models of the benchmarks, built with the project's own tools.
 
+The paper's Table 5 (build):
     FP        float32 ResNet-18 (ImageNet layout, ReLU)         -> resnet18_fp32.{onnx,irb}
     IR-Net    Bi-Real ResNet-18 1W/1A with bit-shift scales    -> resnet18_irnet.{onnx,irb}
     no-shift  the same file converted with --no-bit-shift      -> resnet18_irnet_noshift.irb
+ReActNet-A (build_reactnet)                                     -> reactnet_a.{onnx,irb}
 
 No trained ImageNet weights are available offline, so weights are seeded random
 draws. The binary convs get heavy-tailed latent weights, as training produces,
@@ -14,8 +16,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-
-import numpy as np
 
 INPUT_SHAPE = (1, 3, 224, 224)
 
@@ -31,27 +31,35 @@ class ModelFiles:
 
 
 def _heavy_tailed_binary_weights(model, seed: int) -> None:
-    import torch
-    from tools.irnet_torch.layers import BinaryConv2d
+    from tools.irnet_torch.layers import BinaryConv2d, heavy_tailed_latent_weights
 
-    gen = np.random.default_rng(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, BinaryConv2d):
-                # Student-t with 2 degrees of freedom: mean|Wn| of the standardized
-                # weights falls well below 0.75, so round(log2(.)) gives -1 or -2.
-                w = gen.standard_t(2.0, size=tuple(m.weight.shape)).astype(np.float32)
-                m.weight.copy_(torch.from_numpy(w * 0.05))
+    # Student-t with 2 degrees of freedom: mean|Wn| of the standardized
+    # weights falls well below 0.75, so round(log2(.)) gives -1 or -2.
+    heavy_tailed_latent_weights([m for m in model.modules() if isinstance(m, BinaryConv2d)], seed)
+
+
+def _exported_and_converted(model, work_dir: str, name: str) -> tuple[str, str]:
+    """<work_dir>/<name>.onnx (legacy exporter, opset 13) and <name>.irb, each made if missing."""
+    from irnet_infer.convert import convert
+    from tools.irnet_torch.export import export
+
+    onnx, irb = os.path.join(work_dir, f"{name}.onnx"), os.path.join(work_dir, f"{name}.irb")
+    if not os.path.exists(onnx):
+        export(model, onnx, INPUT_SHAPE, dynamo=False, opset=13)
+    if not os.path.exists(irb):
+        convert(onnx, irb)
+    return onnx, irb
 
 
 def _param_split(model) -> tuple[int, int, int]:
     """(float parameters, binary weights, binary output channels) of a model."""
     from tools.irnet_torch.layers import BinaryConv2d
     from tools.irnet_torch.models import count_binary_weights, count_parameters
+    from tools.irnet_torch.reactnet import HardBinaryConv
 
     total = count_parameters(model)
     binary = count_binary_weights(model)
-    channels = sum(m.out_channels for m in model.modules() if isinstance(m, BinaryConv2d))
+    channels = sum(m.out_channels for m in model.modules() if isinstance(m, (BinaryConv2d, HardBinaryConv)))
     return total - binary, binary, channels
 
 
@@ -68,12 +76,7 @@ def build(work_dir: str, seed: int = 0) -> dict[str, ModelFiles]:
 
     fp_model, _ = build_model("resnet18_float")
     randomize_batchnorm(fp_model, seed)
-    fp_onnx = os.path.join(work_dir, "resnet18_fp32.onnx")
-    if not os.path.exists(fp_onnx):
-        export(fp_model, fp_onnx, INPUT_SHAPE, dynamo=False, opset=13)
-    fp_irb = os.path.join(work_dir, "resnet18_fp32.irb")
-    if not os.path.exists(fp_irb):
-        convert(fp_onnx, fp_irb)
+    fp_onnx, fp_irb = _exported_and_converted(fp_model, work_dir, "resnet18_fp32")
     out["fp32"] = ModelFiles("fp32", fp_onnx, fp_irb, *_param_split(fp_model))
 
     bin_model, _ = build_model("resnet18")
@@ -89,6 +92,22 @@ def build(work_dir: str, seed: int = 0) -> dict[str, ModelFiles]:
             convert(bin_onnx, irb, bit_shift=bit_shift)
         out[key] = ModelFiles(key, bin_onnx, irb, *split)
     return out
+
+
+def build_reactnet(work_dir: str, seed: int = 0) -> ModelFiles:
+    """ReActNet-A with trained-like random weights (tools/irnet_torch/reactnet.py),
+    exported with the legacy exporter and converted (both cached). Raises what the
+    converter raises when it cannot convert the network."""
+    import torch
+    from tools.irnet_torch.models import build_model
+    from tools.irnet_torch.reactnet import randomize_like_trained
+
+    os.makedirs(work_dir, exist_ok=True)
+    torch.manual_seed(seed)
+    model, _ = build_model("reactnet_a")
+    randomize_like_trained(model, seed)
+    onnx, irb = _exported_and_converted(model, work_dir, "reactnet_a")
+    return ModelFiles("reactnet_a", onnx, irb, *_param_split(model))
 
 
 def torch_fp_model(seed: int = 0):

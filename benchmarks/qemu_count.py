@@ -5,11 +5,17 @@
                            symbols=True)
     r.total, r.per_symbol["_ZN5irnet..."]
 
+    r = count_instructions("build/arm64/irnet-run", [...], "arm64", threads=True)
+    r.per_thread[1], r.per_thread_symbol[1]["..."]     # guest thread 1 (0 = main)
+
 Uses the TCG plugin tools/qemu/insn_count.c (built on demand with the host C
 compiler into build/qemu-plugin/). Each executed guest instruction is counted
 once, so counts are exact and identical from run to run for a deterministic,
-single-threaded program. Raises QemuCountError with the reason when qemu, the
-sysroot, the compiler or the plugin is missing, or when the program fails.
+single-threaded program. A multi-threaded program must be counted with
+threads=True (per guest thread; slower, a callback per instruction): without
+it the plugin's counts are racy and this raises. Raises QemuCountError with the
+reason when qemu, the sysroot, the compiler or the plugin is missing, or when
+the program fails.
 """
 from __future__ import annotations
 
@@ -60,6 +66,8 @@ class CountResult:
     total: int
     per_symbol: dict[str, int]  # empty unless symbols=True
     stdout: str
+    per_thread: dict[int, int] = dataclasses.field(default_factory=dict)  # vCPU index -> count (threads=True)
+    per_thread_symbol: dict[int, dict[str, int]] = dataclasses.field(default_factory=dict)  # both True
 
     def matching(self, predicate) -> int:
         """Sum of the counts of the symbols whose name satisfies predicate(name)."""
@@ -80,26 +88,36 @@ def build_plugin() -> Path:
     return PLUGIN_PATH
 
 
-def parse_report(text: str) -> tuple[int, dict[str, int]]:
+def parse_report(text: str) -> CountResult:
+    """The plugin's report as a CountResult (stdout left empty)."""
     total = None
-    per_symbol: dict[str, int] = {}
+    result = CountResult(0, {}, "")
     for line in text.splitlines():
-        fields = line.split(" ", 2)
+        fields = line.split(" ", 3)
         if fields[0] == "total" and len(fields) == 2:
             total = int(fields[1])
-        elif fields[0] == "symbol" and len(fields) == 3:
-            per_symbol[fields[2]] = int(fields[1])
+        elif fields[0] == "error":
+            raise QemuCountError(f"the counts are not valid: {line[len('error '):]}")
+        elif fields[0] == "thread" and len(fields) == 3:
+            result.per_thread[int(fields[1])] = int(fields[2])
+        elif fields[0] == "symbol" and len(fields) >= 3:
+            result.per_symbol[line.split(" ", 2)[2]] = int(fields[1])
+        elif fields[0] == "thread_symbol" and len(fields) == 4:
+            result.per_thread_symbol.setdefault(int(fields[1]), {})[fields[3]] = int(fields[2])
         else:
             raise QemuCountError(f"unexpected line in the plugin report: {line!r}")
     if total is None:
         raise QemuCountError("the plugin report has no total (did qemu load the plugin?)")
-    return total, per_symbol
+    result.total = total
+    return result
 
 
-def count_instructions(binary, args=(), arch="arm64", symbols=False, env=None) -> CountResult:
+def count_instructions(binary, args=(), arch="arm64", symbols=False, env=None,
+                       threads=False) -> CountResult:
     """Runs `binary args...` under qemu for `arch` ("arm64" or "arm32") and
     returns the number of guest instructions it executed (per symbol too if
-    `symbols`). `env` adds environment variables for the guest."""
+    `symbols`, per guest thread too if `threads`). `env` adds environment
+    variables for the guest."""
     if arch not in ARCHES:
         raise QemuCountError(f"unknown arch {arch!r}; expected one of {sorted(ARCHES)}")
     qemu, sysroot = ARCHES[arch]
@@ -113,7 +131,8 @@ def count_instructions(binary, args=(), arch="arm64", symbols=False, env=None) -
     plugin = build_plugin()
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "counts.txt"
-        plugin_arg = f"{plugin},out={report},symbols={'on' if symbols else 'off'}"
+        plugin_arg = (f"{plugin},out={report},symbols={'on' if symbols else 'off'},"
+                      f"threads={'on' if threads else 'off'}")
         cmd = [qemu, "-L", sysroot, "-plugin", plugin_arg, str(binary), *map(str, args)]
         proc = subprocess.run(cmd, capture_output=True, text=True,
                               env={**os.environ, **(env or {})})
@@ -121,5 +140,6 @@ def count_instructions(binary, args=(), arch="arm64", symbols=False, env=None) -
             raise QemuCountError(f"{' '.join(cmd)} exited with {proc.returncode}:\n{proc.stderr}")
         if not report.exists():
             raise QemuCountError(f"qemu wrote no plugin report; stderr:\n{proc.stderr}")
-        total, per_symbol = parse_report(report.read_text())
-    return CountResult(total, per_symbol, proc.stdout)
+        result = parse_report(report.read_text())
+    result.stdout = proc.stdout
+    return result

@@ -3,6 +3,8 @@
     python -m benchmarks.table5            # full run: host, qemu counts, A53 estimate
     python -m benchmarks.table5 --quick    # < 1 minute: fewer runs, host only
     python -m benchmarks.table5 --threads 1,2,4
+    python -m benchmarks.table5 --model reactnet_a   # ReActNet-A's rows (output in the work dir)
+    python -m benchmarks.table5 --model all          # both, into docs/
 
 What is measured, and how honestly it can be here (no Raspberry Pi is attached
 to the development machine):
@@ -14,6 +16,11 @@ to the development machine):
     the project's counting plugin (tools/qemu), per function, next to daBNN's
     count for the same model shape (BRIEF: 170.0 M);
   * Cortex-A53 @ 1.2 GHz: an ESTIMATE from those counts (see a53_estimate);
+  * the Pi's four cores: one pass at 4 threads counted per guest thread under
+    qemu-aarch64, its balance and the instructions outside layer work
+    (arm_table.thread_balance);
+  * ReActNet-A (network_rows): .irb size against float32, host latency against
+    onnxruntime on the same ONNX, outputs against onnxruntime, the ARM counts;
   * on a real Pi the same command runs natively and fills the host columns.
 Writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.png, and
 the figures README.md and docs/performance.md take from them (doc_figures).
@@ -133,7 +140,154 @@ def model_macs(files) -> dict:
     return out
 
 
+def network_rows(f: model_zoo.ModelFiles, runs: int, warmup: int, qemu_arches=("arm64", "arm32"),
+                 samples: int = 8) -> dict:
+    """One binary network's rows: .irb size against its float32 parameters, host
+    latency of irnet against onnxruntime float32 on the same ONNX (1 thread,
+    interleaved), outputs against onnxruntime on `samples` random inputs, and
+    per ARM arch the exact instructions per pass with the per-part table (and the
+    A53 estimate on aarch64). Raises nothing for a missing peer or qemu: those
+    parts are reported as skipped."""
+    import irnet_infer
+
+    model = irnet_infer.Model(f.irb, threads=1)
+    shape = tuple(model.inputs[0]["shape"])
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal(shape).astype(np.float32) for _ in range(samples)]
+    out = {"key": f.key, "input_shape": list(shape), "macs": model_macs({f.key: f})[f.key],
+           "sizes": {"irb_bytes": os.path.getsize(f.irb), "onnx_bytes": os.path.getsize(f.onnx),
+                     "float32_bytes": 4 * (f.fp_params + f.binary_params),
+                     "fp_params": f.fp_params, "binary_params": f.binary_params},
+           "skipped": {}}
+    contenders = {"irnet": peers.irnet(f.irb, xs[0], 1)}
+    try:
+        contenders["onnxruntime"] = peers.onnxruntime(f.onnx, xs[0], 1)
+    except peers.PeerUnavailable as e:
+        out["skipped"]["onnxruntime"] = str(e)
+    out["host"] = {name: lat.as_dict() for name, lat in measure_interleaved(contenders, runs, warmup).items()}
+    if "onnxruntime" in contenders:
+        out["outputs"] = compare_outputs(model, f.onnx, xs)
+    if qemu_arches:
+        from . import arm_table
+        out["qemu"], out["a53"], out["a53_method"] = arm_table.measure({f.key: f}, qemu_arches)
+        out["qemu"] = {arch: per_model if "skipped" in per_model else per_model[f.key]
+                       for arch, per_model in out["qemu"].items()}
+        out["a53"] = out["a53"].get(f.key)
+    return out
+
+
+def compare_outputs(model, onnx_path: str, xs) -> dict:
+    """irnet against onnxruntime float32 on the same inputs: top-1 agreement and
+    relative L2 errors (the largest shows a binary activation's input within
+    float rounding of 0, where the two can take different signs)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    rel, top1 = [], 0
+    for x in xs:
+        want = session.run(None, {name: x})[0].ravel()
+        got = np.asarray(model.run(x)).ravel()
+        rel.append(float(np.linalg.norm(got - want) / np.linalg.norm(want)))
+        top1 += int(np.argmax(got) == np.argmax(want))
+    return {"samples": len(xs), "top1_identical": top1, "median_relative_l2": float(np.median(rel)),
+            "max_relative_l2": float(max(rel))}
+
+
+def _mega(n) -> str:
+    return f"{n / 1e6:.2f} M"
+
+
+def render_network(net: dict, title: str) -> list[str]:
+    """The markdown rows of network_rows' result."""
+    lines = ["", f"## {title}", ""]
+    if "skipped" in net and "sizes" not in net:
+        return lines + [f"skipped: {net['skipped']}"]
+    s, host, macs = net["sizes"], net["host"], net["macs"]
+    lines += [f"Input {'×'.join(map(str, net['input_shape']))}; {macs['binary'] / 1e9:.2f} G binary MACs, "
+              f"{macs['float'] / 1e6:.1f} M float MACs per pass.", "",
+              "| | value |", "|---|---|",
+              f"| .irb size | {s['irb_bytes'] / 1e6:.2f} MB |",
+              f"| float32 size ({s['fp_params'] + s['binary_params']:,} parameters × 4 bytes) | "
+              f"{s['float32_bytes'] / 1e6:.2f} MB ({s['float32_bytes'] / s['irb_bytes']:.1f}× the .irb) |",
+              f"| host irnet, 1 thread (median of {host['irnet']['runs']}) | {host['irnet']['median_ms']:.2f} ms |"]
+    if "onnxruntime" in host:
+        ort = host["onnxruntime"]["median_ms"]
+        lines.append(f"| host onnxruntime float32, same ONNX, same run | {ort:.2f} ms "
+                     f"({ort / host['irnet']['median_ms']:.1f}× irnet) |")
+    for peer, reason in net["skipped"].items():
+        lines.append(f"| {peer} | skipped: {reason} |")
+    if "outputs" in net:
+        o = net["outputs"]
+        lines.append(f"| outputs against onnxruntime ({o['samples']} random inputs) | top-1 identical "
+                     f"{o['top1_identical']}/{o['samples']}, relative L2 median {o['median_relative_l2']:.2e}, "
+                     f"max {o['max_relative_l2']:.2e} |")
+    for arch, counts in net.get("qemu", {}).items():
+        if "skipped" in counts:
+            lines.append(f"| {arch} instructions per pass | skipped: {counts['skipped']} |")
+            continue
+        b = counts["breakdown"]
+        bgemm = b["binary: bgemm kernel"] + b["binary: bgemm edge tiles"]
+        lines.append(f"| {arch} instructions per pass | {_mega(counts['per_pass'])} "
+                     f"({macs['binary'] / bgemm:.1f} binary MACs per bgemm instruction) |")
+    if net.get("a53") is not None:
+        lines.append(f"| Cortex-A53 @ 1.2 GHz ESTIMATE (aarch64 counts, see the method below) | "
+                     f"{net['a53']:.1f} ms |")
+    arches = [a for a, c in net.get("qemu", {}).items() if "skipped" not in c]
+    if arches:
+        first = net["qemu"][arches[0]]["breakdown"]
+        lines += ["", "| part | " + " | ".join(arches) + " |", "|---|" + "---|" * len(arches)]
+        for row in first:
+            lines.append(f"| {row} | " + " | ".join(_mega(net["qemu"][a]["breakdown"][row]) for a in arches) + " |")
+        lines.append("| **total per pass** | " + " | ".join(f"**{_mega(net['qemu'][a]['per_pass'])}**"
+                                                          for a in arches) + " |")
+    return lines
+
+
+def render_balance(balance: dict) -> list[str]:
+    """The per-thread rows of arm_table.thread_balance, one column per model."""
+    if "skipped" in balance:
+        return ["", "## Threads, aarch64 under QEMU (per guest thread)", "", f"skipped: {balance['skipped']}"]
+    keys = list(balance)
+    first = balance[keys[0]]
+    lines = ["", f"## {first['threads']} threads, aarch64 under QEMU (exact instructions per guest thread)", "",
+             "One pass at 4 threads, counted per guest thread, against the same pass at 1 thread. Layer work: a "
+             "thread's instructions in the engine's functions other than the thread pool's. Outside layer work: "
+             "everything the threads run beyond the 1-thread pass (the pool's waking, spinning and blocking, "
+             "libc's futex/yield/clock calls, and the layer functions' extra instructions from running in more "
+             "pieces). Spinning runs for wall-clock time, so its counts depend on how qemu and the host "
+             "scheduled the threads; everything else is exact.", "",
+             "| | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+
+    def row(label, fn):
+        lines.append(f"| {label} | " + " | ".join(fn(balance[k]) for k in keys) + " |")
+
+    row("layer work per thread", lambda b: ", ".join(_mega(n) for n in b["layer_work"].values()))
+    row("largest thread's layer work / mean (target ≤ 1.05)", lambda b: f"**{b['balance']:.3f}**")
+    row("instructions per thread (all)", lambda b: ", ".join(_mega(n) for n in b["per_thread"].values()))
+    row("1-thread pass", lambda b: _mega(b["single_thread_pass"]))
+    row("outside layer work (target ≤ 2 % of the pass)",
+        lambda b: f"**{_mega(b['outside_layer_work'])} = {100 * b['outside_share']:.2f} %**")
+    for part in first["outside_parts"]:
+        row(f"… {part}", lambda b, p=part: _mega(b["outside_parts"][p]))
+    row("outputs (checksums, top-5) as at 1 thread", lambda b: "identical" if b["outputs_match_1_thread"]
+        else "**differ**")
+    for k in keys:
+        lines += ["", f"Largest functions of {k}, instructions per thread: " + "; ".join(
+            f"`{name[:50]}` {', '.join(f'{n / 1e6:.2f}' for n in per)} M" for name, per in
+            balance[k]["largest_functions"])]
+    return lines
+
+
 def render_markdown(result: dict) -> str:
+    if "sizes" not in result:  # --model reactnet_a
+        lines = ["# Benchmarks", "", f"Command: `{result['command']}`  ",
+                 f"Revision: `{result['machine'].get('git_revision')}`, {result['date']}  ",
+                 f"Host: {result['machine'].get('cpu')} ({result['machine'].get('machine')})"]
+        lines += render_network(result["reactnet_a"], "ReActNet-A (224×224, 1 thread)")
+        if result.get("balance"):
+            lines += render_balance(result["balance"])
+        return "\n".join(lines) + "\n"
     host = result["host"].get("1", {})
     ms = lambda k: host.get(k, {}).get("median_ms")  # noqa: E731
     lines = [
@@ -221,6 +375,10 @@ def render_markdown(result: dict) -> str:
             f"`{name[:60]}` {count / 1e6:.1f} M" for name, count in (irnet or per_model[keys[0]])["top_symbols"][:6])]
     lines += ["", f"Load + first inference of the IR-Net .irb (host, Python API): "
                   f"{result['load_and_first_run_ms']:.1f} ms."]
+    if result.get("balance"):
+        lines += render_balance(result["balance"])
+    if result.get("reactnet_a"):
+        lines += render_network(result["reactnet_a"], "ReActNet-A (224×224, 1 thread)")
     if result.get("a53_method"):
         lines += ["", "## Cortex-A53 estimate (not a measurement)", "", result["a53_method"]]
     return "\n".join(lines) + "\n"
@@ -245,27 +403,10 @@ def write_chart(result: dict, path: str) -> None:
     plt.close(fig)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.table5", description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="< 1 minute: 5 runs, host only, onnxruntime as the only peer, output in the work dir")
-    ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--threads", default="1", help="comma-separated thread counts, e.g. 1,2,4")
-    ap.add_argument("--work-dir", default=os.path.join(ROOT, "build", "bench"))
-    ap.add_argument("--out-dir", help="where benchmarks.{md,json,png} go (default: docs/, or the work "
-                    "dir with --quick)")
-    ap.add_argument("--no-qemu", action="store_true", help="skip the qemu instruction counts")
-    args = ap.parse_args(argv)
-    if args.quick:
-        args.runs, args.warmup, args.no_qemu = 5, 1, True
-    out_dir = args.out_dir or (args.work_dir if args.quick else os.path.join(ROOT, "docs"))
-    threads = [int(t) for t in args.threads.split(",")]
-
+def resnet18_table(result: dict, args, threads: list[int]) -> dict:
+    """The paper's Table 5 on ResNet-18 into `result`; returns the model files."""
     files = model_zoo.build(args.work_dir)
-    result = {"command": "python -m benchmarks.table5 " + " ".join(argv if argv is not None else sys.argv[1:]),
-              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_info(),
-              "host": {}, "skipped": {}, "sizes": {}}
+    result.update({"host": {}, "skipped": {}, "sizes": {}})
     for key, f in files.items():
         # The shift variant stores one shift per binary output channel (paper: +0.01 MB).
         shift_bytes = f.binary_out_channels if key == "irnet" else 0
@@ -284,7 +425,51 @@ def main(argv=None) -> int:
     result["macs"] = model_macs(files)
     if not args.no_qemu:
         from . import arm_table
-        result["qemu"], result["a53"], result["a53_method"] = arm_table.measure(files, args.work_dir)
+        result["qemu"], result["a53"], result["a53_method"] = arm_table.measure(files)
+    return files
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.table5", description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="< 1 minute: 5 runs, host only, onnxruntime as the only peer, output in the work dir")
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", default="1", help="comma-separated thread counts, e.g. 1,2,4")
+    ap.add_argument("--work-dir", default=os.path.join(ROOT, "build", "bench"))
+    ap.add_argument("--out-dir", help="where benchmarks.{md,json,png} go (default: docs/, or the work "
+                    "dir with --quick)")
+    ap.add_argument("--no-qemu", action="store_true", help="skip the qemu instruction counts")
+    ap.add_argument("--model", choices=("resnet18", "reactnet_a", "all"), default="resnet18",
+                    help="ResNet-18's Table 5 (default), ReActNet-A's rows (output in the work dir unless "
+                         "--out-dir), or both")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.runs, args.warmup, args.no_qemu = 5, 1, True
+    to_docs = not args.quick and args.model != "reactnet_a"
+    out_dir = args.out_dir or (os.path.join(ROOT, "docs") if to_docs else args.work_dir)
+    threads = [int(t) for t in args.threads.split(",")]
+
+    result = {"command": "python -m benchmarks.table5 " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_info()}
+    balance_files = {}
+    if args.model in ("resnet18", "all"):
+        files = resnet18_table(result, args, threads)
+        balance_files["irnet"] = files["irnet"]
+    if args.model in ("reactnet_a", "all"):
+        print("[table5] ReActNet-A: export, convert, host, outputs, qemu ...", flush=True)
+        try:
+            reactnet = model_zoo.build_reactnet(args.work_dir)
+        except Exception as e:  # the converter's refusal, reported as the rows' reason
+            result["reactnet_a"] = {"skipped": f"building reactnet_a.irb failed: {type(e).__name__}: {e}"}
+        else:
+            result["reactnet_a"] = network_rows(reactnet, args.runs, args.warmup,
+                                                () if args.no_qemu else ("arm64", "arm32"))
+            balance_files["reactnet_a"] = reactnet
+    if not args.no_qemu and balance_files:
+        from . import arm_table
+        print(f"[table5] 4 threads per guest thread, aarch64: {', '.join(balance_files)} ...", flush=True)
+        result["balance"] = arm_table.measure_balance(balance_files)
 
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "benchmarks.json"), "w") as f:
@@ -292,7 +477,8 @@ def main(argv=None) -> int:
     markdown = render_markdown(result)
     with open(os.path.join(out_dir, "benchmarks.md"), "w") as f:
         f.write(markdown)
-    write_chart(result, os.path.join(out_dir, "benchmarks.png"))
+    if "sizes" in result:
+        write_chart(result, os.path.join(out_dir, "benchmarks.png"))
     if os.path.abspath(out_dir) == os.path.join(ROOT, "docs"):
         from . import doc_figures
         try:

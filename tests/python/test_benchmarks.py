@@ -62,3 +62,72 @@ def test_compare_revisions_reads_irnet_run(tmp_path):
     report = compare_revisions.render("A", "B", host, {})
     assert "| host, whole pass (ms) |" in report
     assert report.count("×") >= len(layers)  # whole pass + one ratio per timed layer
+
+
+def _small_binary_network(tmp_path):
+    """IR-Net ResNet-20 (CIFAR, 32x32), exported and converted: a network the
+    converter handles, for the harness rows that ReActNet-A gets."""
+    import torch
+    from benchmarks import models as model_zoo
+    from irnet_infer.convert import convert
+    from tools.irnet_torch.export import export, randomize_batchnorm
+    from tools.irnet_torch.models import build_model
+
+    torch.manual_seed(0)
+    model, shape = build_model("resnet20")
+    randomize_batchnorm(model, 0)
+    onnx, irb = str(tmp_path / "resnet20.onnx"), str(tmp_path / "resnet20.irb")
+    export(model, onnx, shape, dynamo=False, opset=13)
+    convert(onnx, irb)
+    fp, binary, channels = model_zoo._param_split(model)
+    return model_zoo.ModelFiles("resnet20", onnx, irb, fp, binary, channels)
+
+
+def test_network_rows_and_thread_balance(tmp_path):
+    """The ReActNet-A rows' plumbing (sizes, host against onnxruntime, outputs, exact
+    aarch64 counts with the per-part table, A53 estimate) and the 4-thread balance
+    report, on a network that converts today."""
+    from benchmarks import arm_table, table5
+
+    sys.path.insert(0, ROOT)
+    files = _small_binary_network(tmp_path)
+    net = table5.network_rows(files, runs=2, warmup=0, qemu_arches=("arm64",), samples=2)
+    assert net["sizes"]["irb_bytes"] == os.path.getsize(files.irb)
+    assert net["sizes"]["float32_bytes"] == 4 * (files.fp_params + files.binary_params)
+    assert net["host"]["irnet"]["runs"] == 2 and net["host"]["onnxruntime"]["runs"] == 2
+    assert net["outputs"]["samples"] == 2 and net["outputs"]["median_relative_l2"] < 1e-4
+    counts = net["qemu"]["aarch64"]
+    assert sum(counts["breakdown"].values()) == counts["per_pass"] > 0
+    assert net["a53"] > 0
+    text = "\n".join(table5.render_network(net, "ReActNet-A"))
+    assert "| aarch64 instructions per pass |" in text and "| **total per pass** |" in text
+    assert "| outputs against onnxruntime (2 random inputs) | top-1 identical 2/2" in text
+
+    balance = arm_table.measure_balance({"resnet20": files})["resnet20"]
+    assert balance["threads"] == 4 and balance["outputs_match_1_thread"]
+    assert sum(balance["per_thread"].values()) == balance["single_thread_pass"] + balance["outside_layer_work"]
+    assert 1 <= balance["balance"] < 2
+    # POOL and the part classes match demangled names: the counts are keyed by them.
+    names = [name for name, _ in balance["largest_differences"] + balance["largest_functions"]]
+    assert any(name.startswith("irnet::") for name in names) and not any(name.startswith("_Z") for name in names)
+    assert sum(balance["parts_per_thread"]["binary: bgemm kernel"]) > 0
+    text = "\n".join(table5.render_balance({"resnet20": balance}))
+    assert "largest thread's layer work / mean" in text and "| outputs (checksums, top-5) as at 1 thread | identical |" in text
+
+
+def test_balance_report_arithmetic():
+    """Balance and the parts outside layer work, from per-thread per-symbol counts."""
+    from benchmarks.arm_table import balance_report
+
+    single = {"bgemm": 1000, "epilogue": 100, "[other]": 10}
+    threaded = {0: {"bgemm": 300, "epilogue": 30, "irnet::ThreadPool::parallel_for(unsigned long)": 7, "[other]": 15},
+                1: {"bgemm": 250, "epilogue": 25, "irnet::ThreadPool::worker_loop(int)": 40, "[other]": 3},
+                2: {"bgemm": 250, "epilogue": 25, "irnet::ThreadPool::worker_loop(int)": 20},
+                3: {"bgemm": 202, "epilogue": 22, "irnet::ThreadPool::worker_loop(int)": 30, "[other]": 1}}
+    r = balance_report(threaded, single)
+    assert r["layer_work"] == {0: 330, 1: 275, 2: 275, 3: 224}
+    assert r["balance"] == 330 / (1104 / 4)
+    assert r["outside_parts"] == {"thread pool (wake, spin, block)": 97, "libc (futex, yield, clock)": 9,
+                                  "splitting (layer functions)": 4}
+    assert r["outside_layer_work"] == 97 + 9 + 4 == sum(r["per_thread"].values()) - 1110
+    assert r["outside_share"] == 110 / 1110

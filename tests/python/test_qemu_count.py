@@ -1,5 +1,5 @@
 """The qemu instruction-counting plugin (tools/qemu) through benchmarks/qemu_count.py:
-exact, repeatable, per-symbol counts of a tiny cross-compiled program."""
+exact, repeatable, per-symbol and per-thread counts of a tiny cross-compiled program."""
 import shutil
 import subprocess
 import sys
@@ -11,15 +11,41 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from qemu_count import QemuCountError, count_instructions  # noqa: E402
 
-# count_loop(n) runs its loop body exactly n times; main takes n from argv.
+# count_loop(n) runs its loop body exactly n times. `loop N [T]`: the main thread
+# runs count_loop(N) and starts T - 1 threads (default none), thread k running
+# count_loop((k + 1) * N), and joins them. All start their loops after a barrier,
+# so all T are alive at once (qemu-user reuses the vCPU index of an exited thread).
 PROGRAM = r"""
+#include <pthread.h>
 #include <stdlib.h>
 __attribute__((noinline)) long count_loop(long n) {
   long acc = 0;
   for (long i = 0; i < n; ++i) __asm__ volatile("" : "+r"(acc) : "r"(i));
   return acc;
 }
-int main(int argc, char** argv) { return (int)count_loop(atol(argv[1])) & 1; }
+static long base;
+static pthread_barrier_t started;
+static void* worker(void* k) {
+  pthread_barrier_wait(&started);
+  return (void*)count_loop(base * ((long)(size_t)k + 1));
+}
+int main(int argc, char** argv) {
+  base = atol(argv[1]);
+  long threads = argc > 2 ? atol(argv[2]) : 1;
+  pthread_t t[16];
+  if (threads < 1 || threads > 16) return 2;
+  pthread_barrier_init(&started, 0, (unsigned)threads);
+  for (long k = 1; k < threads; ++k)
+    if (pthread_create(&t[k], 0, worker, (void*)(size_t)k) != 0) return 3;
+  pthread_barrier_wait(&started);
+  long acc = count_loop(base);
+  for (long k = 1; k < threads; ++k) {
+    void* r;
+    pthread_join(t[k], &r);
+    acc += (long)r;
+  }
+  return (int)acc & 1;
+}
 """
 
 
@@ -30,7 +56,7 @@ def arm64_program(tmp_path_factory):
     src = tmp_path_factory.mktemp("qemu") / "loop.c"
     src.write_text(PROGRAM)
     binary = src.with_suffix("")
-    subprocess.run([cc, "-O1", "-static", "-o", str(binary), str(src)], check=True)
+    subprocess.run([cc, "-O1", "-static", "-pthread", "-o", str(binary), str(src)], check=True)
     return binary
 
 
@@ -50,6 +76,39 @@ def test_per_symbol_count_grows_linearly_with_the_loop(arm64_program):
     assert per_iteration % 1000 == 0 and 2 <= per_iteration // 1000 <= 8
     # Every executed instruction is attributed to exactly one symbol (or [other]).
     assert sum(counts[0].per_symbol.values()) == counts[0].total
+
+
+def test_per_thread_counts_are_exact(arm64_program):
+    """Four guest threads with 1x, 2x, 3x, 4x the loop work: each thread's count of
+    count_loop is exactly that thread's work, the same in every run, and the
+    per-thread and per-symbol counts add up to the total."""
+    base = 20000
+    runs = [count_instructions(arm64_program, [base, 4], "arm64", symbols=True, threads=True)
+            for _ in range(2)]
+    single = count_instructions(arm64_program, [base], "arm64", symbols=True)
+    one_loop = single.per_symbol["count_loop"]               # count_loop(base), main thread alone
+    for r in runs:
+        assert sorted(r.per_thread) == [0, 1, 2, 3]          # vCPU k = the k-th thread started
+        assert sum(r.per_thread.values()) == r.total
+        assert sum(r.per_symbol.values()) == r.total
+        for thread, symbols in r.per_thread_symbol.items():
+            assert sum(symbols.values()) == r.per_thread[thread]
+        loops = [r.per_thread_symbol[k]["count_loop"] for k in range(4)]
+        assert loops[0] == one_loop
+        per_base = loops[1] - loops[0]                       # the instructions of `base` iterations
+        assert per_base > 2 * base
+        assert loops == [one_loop + k * per_base for k in range(4)]
+        assert r.per_symbol["count_loop"] == sum(loops)
+    # The same in both runs (the barrier's and exit's counts may differ: they can contend).
+    assert runs[0].per_symbol["count_loop"] == runs[1].per_symbol["count_loop"]
+
+
+def test_multithreaded_guest_needs_per_thread_counting(arm64_program):
+    # The inline counters are not atomic: a second guest thread makes them unreliable.
+    with pytest.raises(QemuCountError, match="ran 2 threads: count it with threads=on"):
+        count_instructions(arm64_program, [1000, 2], "arm64")
+    single = count_instructions(arm64_program, [1000], "arm64", threads=True)
+    assert list(single.per_thread) == [0] and single.per_thread[0] == single.total
 
 
 def test_clean_errors():

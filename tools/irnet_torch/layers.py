@@ -53,7 +53,7 @@ import torch.nn.functional as F
 __all__ = [
     "BinaryConfig", "IRNET", "PLAIN", "LIBRA_ONLY", "EDE_ONLY", "ABLATION_CONFIGS",
     "ede_parameters", "libra_pb_weight", "bitshift_scale", "BinaryConv2d", "BinaryLinear",
-    "set_ede_epoch",
+    "set_ede_epoch", "heavy_tailed_latent_weights",
 ]
 
 
@@ -197,6 +197,20 @@ class BinaryLinear(_BinaryMixin, nn.Linear):
 
     def forward(self, x):
         return F.linear(self.binary_input(x), self.binary_weight(), self.bias)
+
+
+def heavy_tailed_latent_weights(modules, seed: int = 0) -> None:
+    """Draws every module's latent ``weight`` as Student-t (2 degrees of freedom)
+    x 0.05, in place: heavy tailed, as training leaves a binary layer's latent
+    weights, so per-channel weight statistics (Libra-PB's bit-shift scales,
+    mean|w| scales) differ by channel instead of being all alike."""
+    import numpy as np
+
+    gen = np.random.default_rng(seed)
+    with torch.no_grad():
+        for m in modules:
+            w = gen.standard_t(2.0, size=tuple(m.weight.shape)).astype(np.float32)
+            m.weight.copy_(torch.from_numpy(w * 0.05))
 
 
 def set_ede_epoch(model: nn.Module, epoch: float, epochs: int) -> tuple[float, float] | None:

@@ -18,6 +18,9 @@ Every 1W/1A model uses Hardtanh as its activation; the 1W/32A variant
   conv shortcut when the shape changes).
 * ``VGGSmall``: MaxPool between a binary conv and its BatchNorm.
 * ``FloatResNet18``: ordinary float32 ResNet-18 (torchvision layout, ReLU).
+
+``reactnet_a`` (ReActNet-A, its own binarization: RSign, RPReLU, scaled-sign
+weights) is defined in reactnet.py and registered here with the others.
 """
 from __future__ import annotations
 
@@ -28,11 +31,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .layers import IRNET, BinaryConfig, BinaryConv2d
+from .reactnet import HardBinaryConv, reactnet_a
 
 __all__ = [
     "BiRealResNet", "CifarResNet20", "CifarResNet18", "VGGSmall", "FloatResNet18",
     "resnet18", "resnet34", "resnet20", "resnet18_cifar", "vgg_small", "resnet18_float",
-    "birealnet_digits", "floatnet_digits", "MODELS", "build_model", "count_parameters",
+    "birealnet_digits", "floatnet_digits", "reactnet_a", "MODELS", "build_model", "count_parameters",
     "count_binary_weights",
 ]
 
@@ -309,6 +313,7 @@ MODELS: dict[str, tuple[Callable[..., nn.Module], tuple[int, int, int, int]]] = 
     "resnet18_float": (resnet18_float, (1, 3, 224, 224)),
     "birealnet_digits": (birealnet_digits, DIGITS_INPUT),
     "floatnet_digits": (floatnet_digits, DIGITS_INPUT),
+    "reactnet_a": (reactnet_a, (1, 3, 224, 224)),
 }
 
 
@@ -325,4 +330,4 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def count_binary_weights(model: nn.Module) -> int:
-    return sum(m.weight.numel() for m in model.modules() if isinstance(m, BinaryConv2d))
+    return sum(m.weight.numel() for m in model.modules() if isinstance(m, (BinaryConv2d, HardBinaryConv)))

@@ -2,23 +2,35 @@
  * insn_count: exact guest instruction counts for qemu-user.
  *
  *   qemu-aarch64 -L /usr/aarch64-linux-gnu \
- *     -plugin build/qemu-plugin/libinsn_count.so,out=counts.txt,symbols=on  ./prog args
+ *     -plugin build/qemu-plugin/libinsn_count.so,out=counts.txt,symbols=on,threads=on  ./prog args
  *
- * Every guest instruction, when translated, gets an inline "counter += 1"
- * attached to it, so each *executed* instruction is counted exactly once, also
- * when a translation block is left early. Counts do not depend on timing, so
- * two runs of a deterministic program give identical numbers.
+ * Every guest instruction, when translated, gets a counter update attached to
+ * it, so each *executed* instruction is counted exactly once, also when a
+ * translation block is left early. Counts do not depend on timing, so two runs
+ * of a deterministic program give identical numbers.
  *
  * With symbols=on the instruction is also counted into a per-symbol counter
  * (the ELF symbol that contains it, as QEMU resolves it from the main binary's
  * symbol table; "[other]" for the dynamic loader, libc without symbols, ...),
  * so one run gives per-function counts (e.g. one bgemm tile function).
  *
+ * Two ways of counting:
+ *   threads=off (default): an inline 64-bit add in the translated code, the
+ *     fastest; the adds are not atomic, so this counts single-threaded guests
+ *     only, and the report is an error if the guest starts a second thread.
+ *   threads=on: a callback per executed instruction adds 1 to the executing
+ *     vCPU's own counters. Under qemu-user every guest thread is a vCPU of its
+ *     own (index 0 = the main thread, then in creation order), and a vCPU's
+ *     counters are written only by its thread: exact per-thread counts of a
+ *     multi-threaded guest (how many instructions each thread ran; the counts
+ *     of threads that spin-wait depend on timing, the rest do not).
+ *
  * Output (to `out=FILE`, else to stderr), written at exit:
  *   total <N>
- *   symbol <count> <name>      (symbols=on only, largest first)
- *
- * Counters are plain (non-atomic) 64-bit adds: count single-threaded guests.
+ *   thread <vcpu> <N>                (threads=on only, one line per thread)
+ *   symbol <count> <name>            (symbols=on only, largest first)
+ *   thread_symbol <vcpu> <count> <name>   (both on)
+ *   error <message>                  (the counts above are not valid)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,18 +42,34 @@
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_API_VERSION;
 
 typedef struct SymbolCounter {
-  const char *name; /* owned by QEMU (or the literal "[other]") */
-  uint64_t count;
+  const char *name; /* owned by QEMU (or a literal) */
+  uint64_t count;   /* threads=off: the inline adds' target */
+  uint32_t id;      /* threads=on: index into each thread's counter table */
   struct SymbolCounter *next; /* hash chain */
 } SymbolCounter;
 
-enum { kBuckets = 4096 };
+enum {
+  kBuckets = 4096,
+  kMaxThreads = 64,        /* guest threads counted separately */
+  kMaxSymbols = 1 << 16,   /* symbols (ids) per thread table */
+};
 
-static uint64_t total_count;
 static bool per_symbol;
+static bool per_thread;
 static char *out_path;
 static SymbolCounter *buckets[kBuckets];
-static size_t symbol_count;
+static SymbolCounter *by_id[kMaxSymbols];
+static uint32_t symbol_count;
+/* threads=off: everything; threads=on and symbols=off: the one pseudo-symbol all
+ * instructions count into. */
+static SymbolCounter whole_program = {"[all]", 0, 0, NULL};
+
+/* threads=on: thread_counts[vcpu][symbol id], allocated when the vCPU starts and
+ * written only from that vCPU's thread. */
+static uint64_t *thread_counts[kMaxThreads];
+static unsigned vcpus_started;   /* atomic */
+static unsigned vcpu_overflow;   /* atomic: a vCPU index >= kMaxThreads started */
+static bool symbol_overflow;     /* more than kMaxSymbols symbols (translation is serialized) */
 
 static uint64_t hash_name(const char *s) {
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -49,23 +77,51 @@ static uint64_t hash_name(const char *s) {
   return h;
 }
 
-/* The counter of a symbol name; created on first sight, never freed (inline
- * adds in translated code point at it until QEMU exits). */
+static void *checked_calloc(size_t n, size_t size) {
+  void *p = calloc(n, size);
+  if (p == NULL) {
+    qemu_plugin_outs("insn_count: out of memory\n");
+    abort();
+  }
+  return p;
+}
+
+/* The counter of a symbol name; created on first sight, never freed (translated
+ * code points at it until QEMU exits). Called only from the translation
+ * callback, which qemu-user runs under its translation lock. */
 static SymbolCounter *counter_for(const char *name) {
   if (name == NULL || name[0] == '\0') name = "[other]";
   SymbolCounter **slot = &buckets[hash_name(name) % kBuckets];
   for (SymbolCounter *c = *slot; c != NULL; c = c->next)
     if (strcmp(c->name, name) == 0) return c;
-  SymbolCounter *c = calloc(1, sizeof *c);
-  if (c == NULL) {
-    qemu_plugin_outs("insn_count: out of memory\n");
-    abort();
+  if (symbol_count == kMaxSymbols) {
+    symbol_overflow = true;
+    return &whole_program;
   }
+  SymbolCounter *c = checked_calloc(1, sizeof *c);
   c->name = name;
+  c->id = symbol_count;
+  by_id[symbol_count++] = c;
   c->next = *slot;
   *slot = c;
-  ++symbol_count;
   return c;
+}
+
+static void on_vcpu_init(qemu_plugin_id_t id, unsigned int vcpu) {
+  (void)id;
+  __atomic_fetch_add(&vcpus_started, 1, __ATOMIC_RELAXED);
+  if (!per_thread) return;
+  if (vcpu >= kMaxThreads) {
+    __atomic_store_n(&vcpu_overflow, 1, __ATOMIC_RELAXED);
+    return;
+  }
+  /* An index is reused only after its previous thread exited: counts add up. */
+  if (thread_counts[vcpu] == NULL) thread_counts[vcpu] = checked_calloc(kMaxSymbols, sizeof(uint64_t));
+}
+
+static void on_exec(unsigned int vcpu, void *userdata) {
+  if (vcpu >= kMaxThreads) return; /* reported through vcpu_overflow */
+  thread_counts[vcpu][((const SymbolCounter *)userdata)->id] += 1;
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
@@ -73,10 +129,30 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   const size_t n = qemu_plugin_tb_n_insns(tb);
   for (size_t i = 0; i < n; ++i) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-    qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &total_count, 1);
-    if (per_symbol) {
-      SymbolCounter *c = counter_for(qemu_plugin_insn_symbol(insn));
-      qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &c->count, 1);
+    SymbolCounter *c = per_symbol ? counter_for(qemu_plugin_insn_symbol(insn)) : &whole_program;
+    if (per_thread) {
+      qemu_plugin_register_vcpu_insn_exec_cb(insn, on_exec, QEMU_PLUGIN_CB_NO_REGS, c);
+    } else {
+      qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &whole_program.count, 1);
+      if (c != &whole_program)
+        qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &c->count, 1);
+    }
+  }
+}
+
+/* threads=on: every counter is the sum of the threads' tables. */
+static void gather_thread_counts(void) {
+  whole_program.count = 0;
+  for (uint32_t s = 0; s < symbol_count; ++s) by_id[s]->count = 0;
+  for (unsigned t = 0; t < kMaxThreads; ++t) {
+    if (thread_counts[t] == NULL) continue;
+    if (!per_symbol) {
+      whole_program.count += thread_counts[t][0];
+      continue;
+    }
+    for (uint32_t s = 0; s < symbol_count; ++s) {
+      by_id[s]->count += thread_counts[t][s];
+      whole_program.count += thread_counts[t][s];
     }
   }
 }
@@ -89,16 +165,34 @@ static int by_count_desc(const void *a, const void *b) {
 }
 
 static void write_report(FILE *f) {
-  fprintf(f, "total %" PRIu64 "\n", total_count);
+  const unsigned started = __atomic_load_n(&vcpus_started, __ATOMIC_RELAXED);
+  if (per_thread) gather_thread_counts();
+  fprintf(f, "total %" PRIu64 "\n", whole_program.count);
+  if (!per_thread && started > 1)
+    fprintf(f, "error the guest ran %u threads: count it with threads=on\n", started);
+  if (__atomic_load_n(&vcpu_overflow, __ATOMIC_RELAXED))
+    fprintf(f, "error the guest ran more than %d threads at once\n", kMaxThreads);
+  if (symbol_overflow) fprintf(f, "error the guest has more than %d symbols\n", kMaxSymbols);
+  if (per_thread) {
+    for (unsigned t = 0; t < kMaxThreads; ++t) {
+      if (thread_counts[t] == NULL) continue;
+      uint64_t sum = 0;
+      for (uint32_t s = 0; s < (per_symbol ? symbol_count : 1); ++s) sum += thread_counts[t][s];
+      fprintf(f, "thread %u %" PRIu64 "\n", t, sum);
+    }
+  }
   if (!per_symbol) return;
-  SymbolCounter **all = malloc((symbol_count ? symbol_count : 1) * sizeof *all);
-  if (all == NULL) return;
-  size_t k = 0;
-  for (size_t b = 0; b < kBuckets; ++b)
-    for (SymbolCounter *c = buckets[b]; c != NULL; c = c->next) all[k++] = c;
-  qsort(all, k, sizeof *all, by_count_desc);
-  for (size_t i = 0; i < k; ++i)
+  SymbolCounter **all = checked_calloc(symbol_count ? symbol_count : 1, sizeof *all);
+  memcpy(all, by_id, symbol_count * sizeof *all);
+  qsort(all, symbol_count, sizeof *all, by_count_desc);
+  for (uint32_t i = 0; i < symbol_count; ++i)
     if (all[i]->count != 0) fprintf(f, "symbol %" PRIu64 " %s\n", all[i]->count, all[i]->name);
+  if (per_thread) {
+    for (uint32_t i = 0; i < symbol_count; ++i)
+      for (unsigned t = 0; t < kMaxThreads; ++t)
+        if (thread_counts[t] != NULL && thread_counts[t][all[i]->id] != 0)
+          fprintf(f, "thread_symbol %u %" PRIu64 " %s\n", t, thread_counts[t][all[i]->id], all[i]->name);
+  }
   free(all);
 }
 
@@ -118,24 +212,32 @@ static void on_exit_report(qemu_plugin_id_t id, void *userdata) {
   write_report(stderr);
 }
 
+/* `name=value` with a boolean value; false if arg is not that option. */
+static bool bool_option(const char *arg, const char *name, bool *value, bool *ok) {
+  const size_t len = strlen(name);
+  if (strncmp(arg, name, len) != 0 || arg[len] != '=') return false;
+  *ok = qemu_plugin_bool_parse(name, arg + len + 1, value);
+  if (!*ok) fprintf(stderr, "insn_count: %s is not a boolean (on/off)\n", arg);
+  return true;
+}
+
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
                                            char **argv) {
   (void)info;
   for (int i = 0; i < argc; ++i) {
     const char *arg = argv[i];
-    const char *eq = strchr(arg, '=');
-    if (eq != NULL && strncmp(arg, "out", (size_t)(eq - arg)) == 0 && eq - arg == 3) {
-      out_path = strdup(eq + 1);
-    } else if (eq != NULL && eq - arg == 7 && strncmp(arg, "symbols", 7) == 0) {
-      if (!qemu_plugin_bool_parse("symbols", eq + 1, &per_symbol)) {
-        fprintf(stderr, "insn_count: symbols=%s is not a boolean (on/off)\n", eq + 1);
-        return -1;
-      }
+    bool ok = true;
+    if (strncmp(arg, "out=", 4) == 0) {
+      out_path = strdup(arg + 4);
+    } else if (bool_option(arg, "symbols", &per_symbol, &ok) || bool_option(arg, "threads", &per_thread, &ok)) {
+      if (!ok) return -1;
     } else {
-      fprintf(stderr, "insn_count: unknown argument '%s' (expected out=FILE, symbols=on|off)\n", arg);
+      fprintf(stderr, "insn_count: unknown argument '%s' (expected out=FILE, symbols=on|off, "
+                      "threads=on|off)\n", arg);
       return -1;
     }
   }
+  qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);
   qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
   qemu_plugin_register_atexit_cb(id, on_exit_report, NULL);
   return 0;

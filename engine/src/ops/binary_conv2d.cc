@@ -9,17 +9,19 @@ namespace irnet {
 
 namespace {
 
-// Output rows (pixels) are split into tasks of at least kMinRowsPerTask rows,
-// at most kMaxTasks of them. Each task has its own scratch slot (BConv2d
-// needs scratch for at most one of its internal row blocks), so any grouping
-// of tasks onto threads computes the same thing; the scratch total is
-// bounded by kMaxTasks slots. 16 tasks keep up to 16 threads busy. A task's
-// row count is a multiple of kRowTile, the activation rows of every bgemm
-// kernel's register tile, so only the layer's last task can end in a partial
-// row tile (a 28 x 28 layer's 784 rows: 15 x 52 + 4, not 16 x 49 with an
-// edge row each).
-constexpr std::size_t kMinRowsPerTask = 32;
+// Output rows (pixels) are split into tasks, each with its own scratch slot
+// (BConv2d needs scratch for at most one of its internal row blocks), so any
+// grouping of tasks onto threads computes the same thing. Rows are counted in
+// tiles of kRowTile, the activation rows of every bgemm kernel's register
+// tile; only the layer's last tile can be partial. The task count is a power
+// of two up to kMaxTasks with at least kMinTilesPerTask tiles per task, and
+// task t covers tiles [t * tiles / tasks, (t + 1) * tiles / tasks): task sizes
+// differ by at most one tile, and ThreadPool's contiguous split of the tasks
+// over k threads (k a power of two up to kMaxTasks) gives each thread a share
+// within one tile of the mean. A 7 x 7 layer's 49 rows run on 4 threads as
+// 12 + 12 + 12 + 13 (tasks of at least 32 rows would leave two threads idle).
 constexpr std::size_t kRowTile = 4;
+constexpr std::size_t kMinTilesPerTask = 3;
 constexpr std::size_t kMaxTasks = 16;
 constexpr std::size_t kSlotAlign = 64;
 
@@ -30,10 +32,11 @@ class BinaryConvOp final : public Op {
       : mode_(out.mode), has_residual_(out.has_residual),
         conv_(g, pad, std::move(out), weights, kernels), out_shape_(std::move(out_shape)) {
     rows_ = conv_.output_rows();
-    tasks_ = std::max<std::size_t>(1, std::min(kMaxTasks, (rows_ + kMinRowsPerTask - 1) / kMinRowsPerTask));
-    rows_per_task_ = ((rows_ + tasks_ - 1) / tasks_ + kRowTile - 1) / kRowTile * kRowTile;
-    tasks_ = (rows_ + rows_per_task_ - 1) / rows_per_task_;
-    slot_bytes_ = (conv_.scratch_bytes(rows_per_task_) + kSlotAlign - 1) / kSlotAlign * kSlotAlign;
+    tiles_ = (rows_ + kRowTile - 1) / kRowTile;
+    tasks_ = kMaxTasks;
+    while (tasks_ > 1 && tiles_ < tasks_ * kMinTilesPerTask) tasks_ /= 2;
+    const std::size_t max_task_rows = (tiles_ + tasks_ - 1) / tasks_ * kRowTile;
+    slot_bytes_ = (conv_.scratch_bytes(max_task_rows) + kSlotAlign - 1) / kSlotAlign * kSlotAlign;
   }
 
   std::vector<TensorDesc> outputs() const override {
@@ -66,12 +69,9 @@ class BinaryConvOp final : public Op {
     }
     auto* scratch = static_cast<std::uint8_t*>(ctx.scratch);
     (*ctx.parallel_for)(tasks_, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t t = begin; t < end; ++t) {
-        const std::size_t row_begin = t * rows_per_task_;
-        const std::size_t row_end = std::min(rows_, row_begin + rows_per_task_);
-        conv_.run_rows(row_begin, row_end, input, residual, out_i32, out_f32, out_bits,
+      for (std::size_t t = begin; t < end; ++t)
+        conv_.run_rows(first_row(t), first_row(t + 1), input, residual, out_i32, out_f32, out_bits,
                        scratch + t * slot_bytes_);
-      }
     });
   }
 
@@ -89,7 +89,10 @@ class BinaryConvOp final : public Op {
   bool has_residual_;
   BConv2d conv_;
   Shape out_shape_;
-  std::size_t rows_ = 0, tasks_ = 1, rows_per_task_ = 1, slot_bytes_ = 0;
+  // The first output row of task t (t = tasks_: the end of the layer).
+  std::size_t first_row(std::size_t t) const { return std::min(rows_, t * tiles_ / tasks_ * kRowTile); }
+
+  std::size_t rows_ = 0, tiles_ = 0, tasks_ = 1, slot_bytes_ = 0;
 };
 
 BConv2dOutput::Mode parse_mode(const NodeView& node) {

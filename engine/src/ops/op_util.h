@@ -39,9 +39,9 @@ std::vector<std::int64_t> read_ints(const NodeView& node, const std::string& key
                                     std::vector<std::int64_t> dflt, std::size_t count,
                                     std::int64_t min_value);
 
-// Runs fn(begin, end) over [0, total) in chunks of `grain` items on the
-// context's thread pool. Chunk boundaries never change results for the
-// element-wise loops that use it.
+// Runs fn(begin, end) over [0, total) on the context's thread pool, split
+// into near-equal chunks once there is more than `grain` items of work.
+// Chunk boundaries never change results for the element-wise loops that use it.
 void parallel_chunks(const RunContext& ctx, std::size_t total, std::size_t grain,
                      ChunkFn fn);
 
