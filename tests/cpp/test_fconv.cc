@@ -330,6 +330,25 @@ TEST(phase_kernel_gives_way_to_im2col_when_its_planes_exceed_the_scratch_budget)
   CHECK_EQ(std::string(conv.kernel_name()), std::string(selected_sgemm_kernel().name));
 }
 
+TEST(phase_plan_whose_size_overflows_64_bits_is_not_taken) {
+  // Issue 15 item 1: kernel 1x7, strides 1864863098 x 2, 65,536 channels,
+  // batch 8, output 2 x 18850. The direct kernel's planes would need
+  // 8 slots x 1864863099 rows x 65536 x 2 x plane_w x 4 bytes (1.5e20 on AVX2),
+  // a product that wrapped to 4 MiB, passed the budget, and run() wrote past
+  // the arena. The plan now takes im2col, whose scratch is a few panels.
+  const int stride_h = 1864863098, out_w = 18850;
+  const ConvCase c = {8, 1, 1, 65536, 1, 1, 7, stride_h, 2, 1, 1, 0, 0, stride_h, 2 * (out_w - 1) + 6, 1};
+  const Conv2dGeometry g = geometry_of(c);
+  CHECK_EQ(g.out_h(), 2);
+  CHECK_EQ(g.out_w(), out_w);
+  const std::vector<float> w(static_cast<std::size_t>(7) * 65536, 0.5f);
+  const FloatConv2d conv(g, w.data(), nullptr, FloatClamp{});
+  const SgemmKernel& k = selected_sgemm_kernel();
+  CHECK_EQ(std::string(conv.kernel_name()), std::string(k.name));
+  const std::size_t panel_bytes = (k.padded_k(7 * 65536) * k.mr * sizeof(float) + 63) / 64 * 64;
+  CHECK_EQ(conv.scratch_bytes(), FloatConv2d::kMinSlots * panel_bytes);
+}
+
 TEST(phase_split_matches_the_plain_loop) {
   // The kernel's row splitter (NEON bulk for 3 channels) against the plain
   // loop: widths around the 4-column blocks, pads 0-3 (and 5), padding rows,
