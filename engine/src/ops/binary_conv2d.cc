@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/check.h"
+#include "common/checked.h"
 #include "ops/binary_ops.h"
 
 namespace irnet {
@@ -33,7 +34,8 @@ class BinaryConvOp final : public Op {
     tasks_ = std::max<std::size_t>(1, std::min(kMaxTasks, (rows_ + kMinRowsPerTask - 1) / kMinRowsPerTask));
     rows_per_task_ = ((rows_ + tasks_ - 1) / tasks_ + kRowTile - 1) / kRowTile * kRowTile;
     tasks_ = (rows_ + rows_per_task_ - 1) / rows_per_task_;
-    slot_bytes_ = (conv_.scratch_bytes(rows_per_task_) + kSlotAlign - 1) / kSlotAlign * kSlotAlign;
+    slot_bytes_ = checked_round_up("binary conv slot bytes", conv_.scratch_bytes(rows_per_task_), kSlotAlign);
+    scratch_bytes_ = checked_mul("binary conv scratch bytes (tasks * slot bytes)", tasks_, slot_bytes_);
   }
 
   std::vector<TensorDesc> outputs() const override {
@@ -47,7 +49,7 @@ class BinaryConvOp final : public Op {
     return {};
   }
 
-  std::size_t scratch_bytes() const override { return slot_bytes_ * tasks_; }
+  std::size_t scratch_bytes() const override { return scratch_bytes_; }
 
   void run(const RunContext& ctx) const override {
     const auto* input = static_cast<const BitWord*>(ctx.inputs[0]);
@@ -89,7 +91,7 @@ class BinaryConvOp final : public Op {
   bool has_residual_;
   BConv2d conv_;
   Shape out_shape_;
-  std::size_t rows_ = 0, tasks_ = 1, rows_per_task_ = 1, slot_bytes_ = 0;
+  std::size_t rows_ = 0, tasks_ = 1, rows_per_task_ = 1, slot_bytes_ = 0, scratch_bytes_ = 0;
 };
 
 BConv2dOutput::Mode parse_mode(const NodeView& node) {
