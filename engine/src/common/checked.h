@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <string>
 #include <type_traits>
 
 #include "common/check.h"
@@ -41,31 +42,41 @@ std::size_t to_size(T v, const char* what) {
   return static_cast<std::size_t>(v);
 }
 
+// Folds the values with step (__builtin_*_overflow); false on overflow.
+template <typename Step, typename... T>
+bool fold(std::size_t* result, std::size_t init, Step step, const char* what, T... values) {
+  bool overflow = false;
+  *result = init;
+  for (std::size_t v : {to_size(values, what)...}) overflow |= step(*result, v, result);
+  return !overflow;
+}
+
+inline bool mul_step(std::size_t a, std::size_t b, std::size_t* r) { return __builtin_mul_overflow(a, b, r); }
+inline bool add_step(std::size_t a, std::size_t b, std::size_t* r) { return __builtin_add_overflow(a, b, r); }
+
+template <typename... T>
+[[noreturn]] void overflow(const char* what, const char* op, T... values) {
+  fail(ErrorKind::kInvalidArgument, what, ": ", operands(op, values...), " overflows ", 8 * sizeof(std::size_t),
+       " bits");
+}
+
 }  // namespace checked_detail
 
 // a * b * ...
 template <typename... T>
 std::size_t checked_mul(const char* what, T... factors) {
-  std::size_t result = 1;
-  bool overflow = false;
-  for (std::size_t f : {checked_detail::to_size(factors, what)...})
-    overflow |= __builtin_mul_overflow(result, f, &result);
-  if (overflow)
-    fail(ErrorKind::kInvalidArgument, what, ": ", checked_detail::operands(" * ", factors...), " overflows ",
-         8 * sizeof(std::size_t), " bits");
+  std::size_t result;
+  if (!checked_detail::fold(&result, 1, checked_detail::mul_step, what, factors...))
+    checked_detail::overflow(what, " * ", factors...);
   return result;
 }
 
 // a + b + ...
 template <typename... T>
 std::size_t checked_add(const char* what, T... terms) {
-  std::size_t result = 0;
-  bool overflow = false;
-  for (std::size_t t : {checked_detail::to_size(terms, what)...})
-    overflow |= __builtin_add_overflow(result, t, &result);
-  if (overflow)
-    fail(ErrorKind::kInvalidArgument, what, ": ", checked_detail::operands(" + ", terms...), " overflows ",
-         8 * sizeof(std::size_t), " bits");
+  std::size_t result;
+  if (!checked_detail::fold(&result, 0, checked_detail::add_step, what, terms...))
+    checked_detail::overflow(what, " + ", terms...);
   return result;
 }
 
@@ -80,11 +91,8 @@ std::size_t checked_round_up(const char* what, T value, std::size_t multiple) {
 // True when a * b * ... <= limit: a budget check that cannot overflow.
 template <typename... T>
 bool product_at_most(std::size_t limit, T... factors) {
-  std::size_t result = 1;
-  bool overflow = false;
-  for (std::size_t f : {checked_detail::to_size(factors, "budget check")...})
-    overflow |= __builtin_mul_overflow(result, f, &result);
-  return !overflow && result <= limit;
+  std::size_t result;
+  return checked_detail::fold(&result, 1, checked_detail::mul_step, "budget check", factors...) && result <= limit;
 }
 
 }  // namespace irnet
