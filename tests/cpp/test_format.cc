@@ -394,7 +394,10 @@ TEST(names_must_be_utf8) {
     w.io({x}, {1});
     return w.build();
   };
-  for (const std::string& name : valid) CHECK_EQ(parse(file_with_node_name(name)).nodes[0].name, name);
+  for (const std::string& name : valid) {
+    const irnet::IrbFile f = parse(file_with_node_name(name));
+    CHECK_EQ(f.nodes[0].name, name);
+  }
   for (const std::string& name : invalid) CHECK_THROWS(parse(file_with_node_name(name)), "is not valid UTF-8");
 }
 
