@@ -64,7 +64,7 @@ Options parse_args(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--input") o.inputs.push_back(value());
-    else if (a == "--threads") o.threads = parse_int(a, value(), 1, 1024);
+    else if (a == "--threads") o.threads = parse_int(a, value(), 1, irnet::kMaxThreads);
     else if (a == "--runs") o.runs = parse_int(a, value(), 1, 1000000);
     else if (a == "--warmup") o.warmup = parse_int(a, value(), 0, 1000000);
     else if (a == "--profile") o.profile = true;

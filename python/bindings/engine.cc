@@ -108,6 +108,17 @@ PYBIND11_MODULE(_engine, m) {
       .def("run", &run_model, py::arg("inputs"), py::arg("profile") = false)
       .def("summary", [](const irnet::Model& mo) { return summary_dict(mo.summary()); });
 
+  m.def(
+      "plan_model",
+      [](const std::string& path) {
+        irnet::ModelSummary s;
+        {
+          py::gil_scoped_release release;
+          s = irnet::plan_model(path);
+        }
+        return summary_dict(s);
+      },
+      py::arg("path"));
   m.def("kernel_families", &irnet::kernel_families);
   m.def("kernel_variants", [](const std::string& family) {
     py::list out;

@@ -27,7 +27,7 @@ except ImportError as exc:  # pure-Python use (converter, .irb tools) still work
     class ModelError(ValueError):
         """A model file or a call was rejected by the engine."""
 
-__all__ = ["Model", "ModelError", "kernels", "selected_kernel", "force_kernel", "cpu_description",
+__all__ = ["Model", "ModelError", "plan", "kernels", "selected_kernel", "force_kernel", "cpu_description",
            "__version__"]
 
 
@@ -53,7 +53,9 @@ def _as_float32(x, info: dict, index: int) -> np.ndarray:
                          f"(shape {expected}, NCHW), got rank {a.ndim} (shape {a.shape})")
     if a.shape != expected:
         raise ValueError(f"input {index} '{name}' must have shape {expected} (NCHW), got {a.shape}")
-    return np.ascontiguousarray(a, dtype=np.float32)
+    # Not np.ascontiguousarray: it returns at least 1-d, so a rank-0 input
+    # would reach the engine as shape (1,).
+    return np.asarray(a, dtype=np.float32, order="C")
 
 
 class Model:
@@ -120,6 +122,17 @@ class Model:
 
     def __repr__(self) -> str:
         return f"Model({self.path!r}, threads={self.threads})"
+
+
+def plan(path) -> dict:
+    """Reads, validates and plans a model like Model(path) but allocates no
+    activation memory and starts no threads; returns what Model(path).summary_dict()
+    would (threads 1). Raises ModelError for what Model(path) refuses."""
+    engine = _require_engine()
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"model file '{path}' does not exist")
+    return engine.plan_model(path)
 
 
 def kernels() -> Dict[str, List[dict]]:

@@ -345,6 +345,66 @@ TEST(phase_kernel_gives_way_to_im2col_when_its_planes_exceed_the_scratch_budget)
   CHECK_EQ(std::string(conv.kernel_name()), std::string(selected_sgemm_kernel().name));
 }
 
+TEST(nan_inputs_come_out_nan_on_every_kernel) {
+  // Issue 15 item 5: x86 max/min return their second operand when either is
+  // NaN, and the AVX2/AVX-512 epilogues took max(sum, lo): a NaN sum came out
+  // as lo (-inf without activation, 0 with relu). Every kernel must give NaN
+  // exactly where the reference does, with each clamp: an all-NaN image, and
+  // one NaN pixel among ordinary ones.
+  std::mt19937 rng(9);
+  const FloatClamp clamps[] = {FloatClamp{}, FloatClamp{0.f}, FloatClamp{-1.f, 1.f}};
+  // batch, h, w, in_c, out_c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups
+  const ConvCase cases[] = {
+      {1, 9, 13, 3, 20, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},  // the direct kernel's geometry
+      {2, 5, 6, 8, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+      {3, 1, 1, 40, 17, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},  // Gemm-like
+  };
+  for (const ConvCase& c : cases)
+    for (const FloatClamp& clamp : clamps)
+      for (bool all_nan : {true, false}) {
+        const Conv2dGeometry g = geometry_of(c);
+        std::vector<float> x = random_floats(static_cast<std::size_t>(c.batch) * c.in_h * c.in_w * c.in_c, rng);
+        if (all_nan) std::fill(x.begin(), x.end(), NAN);
+        else x[x.size() / 2] = NAN;
+        const std::vector<float> w = random_floats(static_cast<std::size_t>(c.out_c) * c.kh * c.kw * c.in_c, rng);
+        const std::vector<float> b = random_floats(c.out_c, rng);
+        std::vector<float> ref(static_cast<std::size_t>(c.batch) * g.out_h() * g.out_w() * c.out_c);
+        conv2d_f32_ref(g, x.data(), w.data(), b.data(), clamp, ref.data());
+        const std::size_t ref_nans = static_cast<std::size_t>(std::count_if(ref.begin(), ref.end(), [](float v) { return std::isnan(v); }));
+        CHECK(ref_nans > 0);
+        const auto check_nans = [&](const FloatConv2d& conv) {
+          const std::vector<float> y = run_conv(conv, x, 1);
+          std::size_t bad = 0;
+          for (std::size_t i = 0; i < y.size(); ++i)
+            if (std::isnan(y[i]) != std::isnan(ref[i]) && bad++ < 3)
+              irnet_test::report(__FILE__, __LINE__, str_cat(conv.kernel_name(), " ", describe(c), " clamp [", clamp.lo,
+                                                             ", ", clamp.hi, "] at ", i, ": ", y[i], " vs ref ", ref[i]));
+        };
+        for (const SgemmKernel* kernel : supported_sgemm_kernels())
+          check_nans(FloatConv2d(g, w.data(), b.data(), clamp, kernel, FloatConvAlgo::kIm2col));
+        check_nans(FloatConv2d(g, w.data(), b.data(), clamp));  // the direct kernel where it applies
+      }
+}
+
+TEST(phase_plan_whose_size_overflows_64_bits_is_not_taken) {
+  // Issue 15 item 1: kernel 1x7, strides 1864863098 x 2, 65,536 channels,
+  // batch 8, output 2 x 18850. The direct kernel's planes would need
+  // 8 slots x 1864863099 rows x 65536 x 2 x plane_w x 4 bytes (1.5e20 on AVX2),
+  // a product that wrapped to 4 MiB, passed the budget, and run() wrote past
+  // the arena. The plan now takes im2col, whose scratch is a few panels.
+  const int stride_h = 1864863098, out_w = 18850;
+  const ConvCase c = {8, 1, 1, 65536, 1, 1, 7, stride_h, 2, 1, 1, 0, 0, stride_h, 2 * (out_w - 1) + 6, 1};
+  const Conv2dGeometry g = geometry_of(c);
+  CHECK_EQ(g.out_h(), 2);
+  CHECK_EQ(g.out_w(), out_w);
+  const std::vector<float> w(static_cast<std::size_t>(7) * 65536, 0.5f);
+  const FloatConv2d conv(g, w.data(), nullptr, FloatClamp{});
+  const SgemmKernel& k = selected_sgemm_kernel();
+  CHECK_EQ(std::string(conv.kernel_name()), std::string(k.name));
+  const std::size_t panel_bytes = (k.padded_k(7 * 65536) * k.mr * sizeof(float) + 63) / 64 * 64;
+  CHECK_EQ(conv.scratch_bytes(), FloatConv2d::kMinSlots * panel_bytes);
+}
+
 TEST(phase_split_matches_the_plain_loop) {
   // The kernel's row splitter (NEON bulk for 3 channels) against the plain
   // loop: widths around the 4-column blocks, pads 0-3 (and 5), padding rows,

@@ -1,6 +1,7 @@
 // The .irb container parser (format/irb_file.h): round trip and every kind of
 // bad input. Files come from tests/cpp/irb_test_writer.h, an independent writer.
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "check.h"
@@ -20,7 +21,8 @@ irnet::IrbFile parse(const std::vector<std::uint8_t>& bytes) {
 }
 
 const float kBias[3] = {0.5f, -1.25f, 3.0f};
-const std::uint64_t kWeights[3 * 2] = {1, 2, 3, 4, 5, 0x8000000000000001ull};
+// 70 channels: the second word of each row holds channels 64-69 (bits 0-5).
+const std::uint64_t kWeights[3 * 2] = {1, 2, 3, 4, 0x8000000000000001ull, 0x21};
 
 // input f32 [1,2,2,70] nhwc -> SignPack -> bits -> BinaryConv2d(w bits [3,1,1,70], bias) -> y
 IrbTestWriter sample() {
@@ -339,6 +341,74 @@ TEST(node_record_checks) {
   dup.node("Clip", "c", {x}, {y}, {irnet_test::floats_attr("clip", {0, 1}), irnet_test::floats_attr("clip", {0, 2})});
   dup.io({x}, {y});
   CHECK_THROWS(parse(dup.build()), "attribute 'clip' given twice");
+}
+
+TEST(packed_weights_with_tail_bits_set_are_rejected) {
+  // Issue 15 item 6: bits past the last channel must be 0 (docs/format.md);
+  // set, they changed BinaryConv2d / BinaryGemm outputs. Each bit past
+  // channel 69 of each row's last word, alone; bits 0-5 (channels 64-69) stay valid.
+  for (std::size_t row = 0; row < 3; ++row)
+    for (int bit = 6; bit < 64; bit += 19) {
+      std::uint64_t words[3 * 2];
+      std::memcpy(words, kWeights, sizeof words);
+      words[row * 2 + 1] |= std::uint64_t{1} << bit;
+      IrbTestWriter w;
+      const auto x = w.tensor("x", 1, {1, 70});
+      const auto k = w.constant("w", 3, {3, 70}, words, sizeof words);
+      w.node("Relu", "r", {x}, {w.tensor("y", 1, {1, 70})});
+      w.io({x}, {2});
+      (void)k;
+      CHECK_THROWS(parse(w.build()),
+                   "tensor 1 'w': packed row " + std::to_string(row) + " has bits set past its 70 channels");
+    }
+  std::uint64_t words[3 * 2];
+  std::memcpy(words, kWeights, sizeof words);
+  words[1] = 0x3F;  // channels 64-69: all used
+  IrbTestWriter w;
+  const auto x = w.tensor("x", 1, {1, 70});
+  w.constant("w", 3, {3, 70}, words, sizeof words);
+  w.node("Relu", "r", {x}, {w.tensor("y", 1, {1, 70})});
+  w.io({x}, {2});
+  CHECK_EQ(parse(w.build()).tensors.size(), 3u);
+}
+
+TEST(names_must_be_utf8) {
+  // Issue 15 item 10: invalid UTF-8 loaded, then Python raised
+  // UnicodeDecodeError from every call. Each string of the file is checked as
+  // Python's strict decoder would: valid ones pass, each invalid form is refused.
+  const std::vector<std::string> valid = {"conv1", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                          "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "\xef\xbf\xbf"};
+  const std::vector<std::string> invalid = {
+      "\xff",              // never valid
+      "ab\xc3",            // truncated 2-byte sequence
+      "\xc0\xaf",         // overlong '/'
+      "\xe0\x80\xaf",    // overlong, 3 bytes
+      "\xed\xa0\x80",    // surrogate U+D800
+      "\xf4\x90\x80\x80",  // above U+10FFFF
+      "\xf0\x8f\xbf\xbf",  // overlong, 4 bytes
+      "\x80",              // lone continuation byte
+      "\xe2\x82",         // truncated 3-byte sequence
+      "\xf8\x88\x80\x80\x80",  // 5-byte form
+  };
+  const auto file_with_node_name = [](const std::string& name) {
+    IrbTestWriter w;
+    const auto x = w.tensor("x", 1, {1, 4});
+    w.node("Relu", name, {x}, {w.tensor("y", 1, {1, 4})});
+    w.io({x}, {1});
+    return w.build();
+  };
+  for (const std::string& name : valid) {
+    const irnet::IrbFile f = parse(file_with_node_name(name));
+    CHECK_EQ(f.nodes[0].name, name);
+  }
+  for (const std::string& name : invalid) CHECK_THROWS(parse(file_with_node_name(name)), "is not valid UTF-8");
+}
+
+TEST(a_directory_or_device_is_not_a_model_file) {
+  // Issue 15: a directory opened as a stream of "size" 2^63 - 1 and the
+  // loader reported "cannot allocate 9223372036854775807 bytes".
+  CHECK_THROWS(irnet::read_irb_file("."), "'.' is a directory, not a model file");
+  CHECK_THROWS(irnet::read_irb_file("/dev/null"), "'/dev/null' is not a regular file");
 }
 
 TEST(trailing_graph_bytes) {

@@ -103,7 +103,7 @@ def test_irnet_run_errors(model_path, tmp_path):
     (tmp_path / "junk.npy").write_bytes(b"not numpy")
     cases.append((["--input", tmp_path / "junk.npy"], 1, "not a .npy file"))
     cases.append((["--input", tmp_path / "missing.npy"], 1, "cannot open"))
-    cases.append((["--threads", "0"], 2, "--threads needs an integer in [1, 1024], got '0'"))
+    cases.append((["--threads", "0"], 2, "--threads needs an integer in [1, 256], got '0'"))
     cases.append((["--bogus"], 2, "unknown option '--bogus'"))
     for args, code, message in cases:
         r = run_cli(CLI, model_path, *args)
@@ -147,7 +147,7 @@ def test_model_errors(model_path, tmp_path):
         irnet_infer.Model(bad)
     with pytest.raises(FileNotFoundError):
         irnet_infer.Model(tmp_path / "missing.irb")
-    with pytest.raises(irnet_infer.ModelError, match=r"threads must be in \[1, 1024\], got 0"):
+    with pytest.raises(irnet_infer.ModelError, match=r"threads must be in \[1, 256\], got 0"):
         irnet_infer.Model(model_path, threads=0)
     with pytest.raises(TypeError):
         irnet_infer.Model(model_path, threads="2")

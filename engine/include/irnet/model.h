@@ -26,6 +26,11 @@
 
 namespace irnet {
 
+// The most intra-op threads a Model may use. Threads beyond the CPU's cores
+// only add overhead; the bound keeps a mistaken argument (threads=100000)
+// from trying to start that many threads.
+constexpr int kMaxThreads = 256;
+
 struct TensorInfo {
   std::string name;
   std::vector<std::int64_t> shape;  // NCHW for image tensors
@@ -61,10 +66,18 @@ struct InputTensor {
   std::vector<std::int64_t> shape;  // must equal inputs()[i].shape
 };
 
+// Reads, validates and plans a model as Model::load does (every check, every
+// layer built, the activation memory planned) but allocates no activation
+// memory and starts no threads: the summary of what a load would allocate.
+// For inspecting big or untrusted models, and for fuzzing the planner on
+// geometries too big to run (docs/hardening.md).
+ModelSummary plan_model(const std::string& path);
+
 class Model {
  public:
   // Reads and validates the file (irnet::Error kIo / kModelFormat) and builds
-  // every layer. threads in [1, 1024] (kInvalidArgument otherwise).
+  // every layer. threads in [1, kMaxThreads] (kInvalidArgument otherwise; also
+  // when the system cannot start that many threads).
   static Model load(const std::string& path, int threads = 1);
 
   Model(Model&&) noexcept;

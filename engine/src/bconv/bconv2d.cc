@@ -51,6 +51,8 @@
 #include <utility>
 
 #include "bconv/bconv_epilogue_row.h"
+#include "core/checked.h"
+#include "core/check.h"
 #include "common/window_axis.h"
 #include "core/check.h"
 
@@ -119,7 +121,8 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
   out_c_group_ = g_.out_c_per_group();
   in_words_ = packed_words(g_.in_c);
   group_words_ = packed_words(in_c_group_);
-  k_words_ = std::size_t(g_.kernel_h) * g_.kernel_w * group_words_;
+  k_words_ = checked_mul("binary conv words per row (kernel_h * kernel_w * words)", g_.kernel_h, g_.kernel_w,
+                         group_words_);
   k_bits_ = static_cast<std::int32_t>(k_bits);
   out_words_ = packed_words(oc);
   pixels_are_rows_ = g_.kernel_h == 1 && g_.kernel_w == 1 && g_.stride_h == 1 && g_.stride_w == 1 &&
@@ -163,8 +166,8 @@ void BConv2d::init_accumulator_base() {
   // tap_sum summed over the taps [0, i) x [0, j): rect[o][i][j], so that the
   // sum over any rectangle of taps is four lookups.
   const int kh = g_.kernel_h, kw = g_.kernel_w;
-  const std::size_t rect_size = std::size_t(kh + 1) * (kw + 1);
-  std::vector<std::int64_t> rect(std::size_t(oc) * rect_size, 0);
+  const std::size_t rect_size = checked_mul("binary conv tap sums", kh + 1, kw + 1);
+  std::vector<std::int64_t> rect(checked_mul("binary conv tap sums", oc, rect_size), 0);
   for (int o = 0; o < oc; ++o) {
     std::int64_t* r = &rect[std::size_t(o) * rect_size];
     for (int i = 0; i < kh; ++i)
@@ -177,7 +180,7 @@ void BConv2d::init_accumulator_base() {
   classify_axis({g_.in_w, kw, g_.stride_w, g_.dilation_w, g_.pad_left, g_.pad_right, out_w_}, col_class_, col_ranges);
   n_col_classes_ = static_cast<int>(col_ranges.size());
   // base = k_bits - (sum over the padded taps) = k_bits - all taps + the valid rectangle.
-  acc_base_.assign(row_ranges.size() * col_ranges.size() * oc, 0);
+  acc_base_.assign(checked_mul("binary conv border classes", row_ranges.size(), col_ranges.size(), oc), 0);
   for (std::size_t rc = 0; rc < row_ranges.size(); ++rc)
     for (std::size_t cc = 0; cc < col_ranges.size(); ++cc) {
       const auto [i0, i1] = row_ranges[rc];
@@ -268,16 +271,17 @@ EpilogueConstants BConv2d::epilogue_constants() const {
 }
 
 std::size_t BConv2d::output_rows() const {
-  return std::size_t(g_.batch) * std::size_t(out_h_) * std::size_t(out_w_);
+  return checked_mul("binary conv output pixels (batch * out_h * out_w)", g_.batch, out_h_, out_w_);
 }
 
 std::size_t BConv2d::scratch_bytes(std::size_t rows) const {
   const std::size_t block = std::min(rows, block_rows_);
   if (block == 0) return 0;
   // im2col block, each row's accumulator base, bgemm counts, one float row for the portable bits.
-  return block * (k_words_ * sizeof(BitWord) + sizeof(const std::int32_t*) +
-                  std::size_t(g_.out_c) * sizeof(std::int32_t)) +
-         std::size_t(g_.out_c) * sizeof(float);
+  const char* const what = "binary conv scratch bytes";
+  const std::size_t per_row = checked_add(what, checked_mul(what, k_words_, sizeof(BitWord)), sizeof(const std::int32_t*),
+                                          checked_mul(what, g_.out_c, sizeof(std::int32_t)));
+  return checked_add(what, checked_mul(what, block, per_row), checked_mul(what, g_.out_c, sizeof(float)));
 }
 
 std::string BConv2d::kernel_name() const {

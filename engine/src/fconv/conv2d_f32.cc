@@ -4,6 +4,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "core/checked.h"
 #include "core/check.h"
 #include "cpu/kernel_config.h"
 
@@ -50,8 +51,9 @@ FloatConv2d::FloatConv2d(const Conv2dGeometry& g, const float* weights, const fl
                   "] is empty");
   out_h_ = g_.out_h();
   out_w_ = g_.out_w();
-  rows_ = static_cast<std::size_t>(g_.batch) * out_h_ * out_w_;
-  k_ = static_cast<std::size_t>(g_.kernel_h) * g_.kernel_w * g_.in_c_per_group();
+  rows_ = checked_mul("float conv output pixels (batch * out_h * out_w)", g_.batch, out_h_, out_w_);
+  k_ = checked_mul("float conv taps (kernel_h * kernel_w * in_c/groups)", g_.kernel_h, g_.kernel_w,
+                   g_.in_c_per_group());
   if (phase.fn != nullptr && phase_fits(g_) && plan_phase_bands(phase.tile_pixels)) {
     phase_ = &phase;
     pack_phase_weights(weights, bias);
@@ -66,9 +68,10 @@ void FloatConv2d::setup_im2col(const float* weights, const float* bias) {
   kp_ = kernel_->padded_k(k_);
   panels_per_group_ = (og + nr - 1) / nr;
   row_panels_ = (rows_ + mr - 1) / mr;
-  panel_bytes_ = (kp_ * mr * sizeof(float) + 63) / 64 * 64;
+  panel_bytes_ = checked_round_up("float conv A panel bytes",
+                                  checked_mul("float conv A panel bytes (k * mr * 4)", kp_, mr, sizeof(float)), 64);
   block_panels_ = std::clamp<std::size_t>(kBlockBytes / panel_bytes_, 1, std::min(kMaxBlockPanels, row_panels_));
-  slot_bytes_ = block_panels_ * panel_bytes_;
+  slot_bytes_ = checked_mul("float conv slot bytes (panels * panel bytes)", block_panels_, panel_bytes_);
   // As many slots as useful for load balancing, within the scratch budget.
   const std::size_t affordable = std::max(kMinSlots, kScratchBudget / slot_bytes_);
   row_bands_ = std::min({row_panels_, kMaxSlots, affordable});
@@ -76,11 +79,13 @@ void FloatConv2d::setup_im2col(const float* weights, const float* bias) {
   // panels are split into column bands too, each slot packing its own A.
   col_bands_ = row_bands_ >= kMinSlots ? 1 : std::min(panels_per_group_, kMinSlots / row_bands_);
   slots_ = row_bands_ * col_bands_;
+  scratch_bytes_ = checked_mul("float conv scratch bytes (slots * slot bytes)", slots_, slot_bytes_);
   pointwise_ = g_.kernel_h == 1 && g_.kernel_w == 1 && g_.pad_top == 0 && g_.pad_left == 0 &&
                g_.pad_bottom == 0 && g_.pad_right == 0;
 
-  const std::size_t group_floats = panels_per_group_ * kp_ * nr;
-  packed_w_.resize(g_.groups * group_floats);
+  const std::size_t group_floats =
+      checked_mul("float conv packed weights (panels * k * nr)", panels_per_group_, kp_, nr);
+  packed_w_.resize(checked_mul("float conv packed weights (groups * group floats)", g_.groups, group_floats));
   for (int group = 0; group < g_.groups; ++group) {
     sgemm_pack_b(weights + group * og * k_, k_, k_, kp_, og, nr, packed_w_.data() + group * group_floats);
     const std::vector<float> b = sgemm_pack_bias(bias != nullptr ? bias + group * og : nullptr, og, nr);
@@ -96,23 +101,33 @@ bool FloatConv2d::phase_fits(const Conv2dGeometry& g) {
 bool FloatConv2d::plan_phase_bands(std::size_t tile_pixels) {
   const std::size_t tp = tile_pixels;
   // Every tile's loads end before plane index ow0 + tile_pixels + 3 (phase_conv.h).
-  plane_w_ = (static_cast<std::size_t>(out_w_) + tp - 1) / tp * tp + 3;
+  plane_w_ = checked_add("float conv phase plane width", checked_round_up("float conv phase plane width", out_w_, tp),
+                         3);
   // Bands of at most 16 output rows, but at least kMinSlots bands if the rows allow.
-  const std::size_t all_rows = static_cast<std::size_t>(g_.batch) * out_h_;
+  const std::size_t all_rows = checked_mul("float conv output rows (batch * out_h)", g_.batch, out_h_);
   band_rows_ = std::clamp<std::size_t>((all_rows + kMinSlots - 1) / kMinSlots, 1, 16);
   band_rows_ = std::min<std::size_t>(band_rows_, out_h_);
   const std::size_t bands_per_image = (out_h_ + band_rows_ - 1) / band_rows_;
-  slots_ = g_.batch * bands_per_image;
-  const std::size_t plane_rows = (band_rows_ - 1) * g_.stride_h + g_.kernel_h;
-  slot_bytes_ = (plane_rows * g_.in_c * 2 * plane_w_ * sizeof(float) + 63) / 64 * 64;
-  return slots_ * slot_bytes_ <= kScratchBudget;
+  const std::size_t slots = checked_mul("float conv phase slots (batch * bands)", g_.batch, bands_per_image);
+  const char* const what = "float conv phase planes (rows * in_c * 2 * plane_w * 4)";
+  const std::size_t plane_rows = checked_add(what, checked_mul(what, band_rows_ - 1, g_.stride_h), g_.kernel_h);
+  // A plan whose size does not even fit in size_t is over the budget as well.
+  if (!product_at_most(kScratchBudget, slots, plane_rows, g_.in_c, 2, plane_w_, sizeof(float))) return false;
+  const std::size_t slot_bytes =
+      checked_round_up(what, checked_mul(what, plane_rows, g_.in_c, 2, plane_w_, sizeof(float)), 64);
+  const std::size_t scratch_bytes = checked_mul(what, slots, slot_bytes);
+  if (scratch_bytes > kScratchBudget) return false;
+  slots_ = slots;
+  slot_bytes_ = slot_bytes;
+  scratch_bytes_ = scratch_bytes;
+  return true;
 }
 
 void FloatConv2d::pack_phase_weights(const float* weights, const float* bias) {
   const std::size_t tc = kPhaseTileChannels;
-  const std::size_t steps = static_cast<std::size_t>(g_.kernel_h) * g_.in_c;
+  const std::size_t steps = checked_mul("float conv phase steps (kernel_h * in_c)", g_.kernel_h, g_.in_c);
   const std::size_t tiles = (g_.out_c + tc - 1) / tc;
-  packed_w_.assign(tiles * steps * kPhaseKernelW * tc, 0.f);
+  packed_w_.assign(checked_mul("float conv packed weights", tiles, steps, kPhaseKernelW, tc), 0.f);
   for (std::size_t o = 0; o < static_cast<std::size_t>(g_.out_c); ++o)
     for (int i = 0; i < g_.kernel_h; ++i)
       for (int c = 0; c < g_.in_c; ++c)

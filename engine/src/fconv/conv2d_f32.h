@@ -71,7 +71,7 @@ class FloatConv2d {
   const Conv2dGeometry& geometry() const { return g_; }
   const char* kernel_name() const { return phase_ != nullptr ? phase_->name : kernel_->name; }
   std::size_t num_slots() const { return slots_; }
-  std::size_t scratch_bytes() const { return slots_ * slot_bytes_; }
+  std::size_t scratch_bytes() const { return scratch_bytes_; }
   // Computes the output pixels of slots [slot_begin, slot_end). scratch has
   // scratch_bytes() bytes (16-byte aligned at least); x and y are NHWC.
   void run_slots(std::size_t slot_begin, std::size_t slot_end, const float* x, float* y,
@@ -113,6 +113,7 @@ class FloatConv2d {
   std::size_t panel_bytes_ = 0;   // one A micro-panel, 64-byte rounded
   std::size_t block_panels_ = 0;  // A micro-panels packed together (see kBlockBytes)
   std::size_t slot_bytes_ = 0;    // block_panels_ * panel_bytes_
+  std::size_t scratch_bytes_ = 0;  // slots_ * slot_bytes_
   // Direct path: one band = band_rows_ output rows of one image at most.
   std::size_t plane_w_ = 0;    // floats per phase plane
   std::size_t band_rows_ = 0;  // output rows per slot

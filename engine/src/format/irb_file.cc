@@ -1,9 +1,13 @@
 #include "format/irb_file.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
+#include <new>
+#include <string_view>
 #include <type_traits>
+#include <unordered_set>
 
 #include "core/check.h"
 #include "format/crc32.h"
@@ -78,6 +82,35 @@ class Cursor {
   std::uint64_t pos_, end_;
   const std::string& source_;
 };
+
+// Offset of the first byte that does not continue a well-formed UTF-8
+// sequence (RFC 3629: no overlong forms, no surrogates, nothing above
+// U+10FFFF: what Python's strict decoder accepts), or len if all are valid.
+std::size_t utf8_error_at(const std::uint8_t* p, std::size_t len) {
+  std::size_t i = 0;
+  while (i < len) {
+    const std::uint8_t b = p[i];
+    std::size_t n = 0;                  // continuation bytes
+    std::uint8_t lo = 0x80, hi = 0xBF;  // allowed range of the first continuation byte
+    if (b < 0x80) n = 0;
+    else if (b >= 0xC2 && b <= 0xDF) n = 1;
+    else if (b == 0xE0) n = 2, lo = 0xA0;
+    else if (b >= 0xE1 && b <= 0xEC) n = 2;
+    else if (b == 0xED) n = 2, hi = 0x9F;
+    else if (b >= 0xEE && b <= 0xEF) n = 2;
+    else if (b == 0xF0) n = 3, lo = 0x90;
+    else if (b >= 0xF1 && b <= 0xF3) n = 3;
+    else if (b == 0xF4) n = 3, hi = 0x8F;
+    else return i;
+    if (n > len - i - 1) return i;
+    for (std::size_t k = 1; k <= n; ++k) {
+      const std::uint8_t c = p[i + k];
+      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return i;
+    }
+    i += n + 1;
+  }
+  return len;
+}
 
 struct Header {
   std::uint32_t version, header_size, flags, reserved;
@@ -173,6 +206,8 @@ class GraphParser {
       const auto len = cur_.read<std::uint32_t>("string length");
       const auto* p = cur_.bytes(len, "string bytes");
       if (std::memchr(p, 0, len) != nullptr) cur_.error(at, str_cat("string ", i, " contains NUL"));
+      if (const std::size_t bad = utf8_error_at(p, len); bad != len)
+        cur_.error(at, str_cat("string ", i, " is not valid UTF-8 (byte ", bad, " of ", len, ")"));
       strings_.emplace_back(reinterpret_cast<const char*>(p), len);
     }
   }
@@ -244,9 +279,27 @@ class GraphParser {
           cur_.error(at, str_cat(who, ": constant [", offset, ", +", size,
                                  ") lies outside the data section (", h_.data_size, " bytes)"));
         t.data = file_.bytes.data() + h_.data_offset + offset;
+        if (t.dtype == DType::kBits) check_bits_tail(t, at, who);
       }
       file_.tensors.push_back(std::move(t));
     }
+  }
+
+  // docs/format.md: the bits past the last channel of each packed row are 0
+  // (kernels XOR them against activations' zero tails and count the result).
+  // One error per tensor, naming the first offending row.
+  void check_bits_tail(const IrbTensor& t, std::uint64_t at, const std::string& who) {
+    const auto channels = static_cast<std::size_t>(t.shape.back());
+    const std::size_t used = channels % kBitsPerWord;
+    if (used == 0) return;
+    const std::size_t words = packed_words(channels);
+    const std::size_t rows = tensor_bytes(t.dtype, t.shape) / sizeof(BitWord) / words;
+    const BitWord tail_mask = ~BitWord{0} << used;
+    const auto* bytes = static_cast<const std::uint8_t*>(t.data);
+    for (std::size_t r = 0; r < rows; ++r)
+      if (load_le<std::uint64_t>(bytes + ((r + 1) * words - 1) * sizeof(BitWord)) & tail_mask)
+        cur_.error(at, str_cat(who, ": packed row ", r, " has bits set past its ", channels,
+                               " channels (the unused bits of the last word must be 0)"));
   }
 
   void parse_nodes() {
@@ -268,17 +321,19 @@ class GraphParser {
       for (std::uint32_t k = 0; k < n_out; ++k)
         node.outputs.push_back(tensor_id(cur_.read<std::uint32_t>("node output id"), who.c_str()));
       const std::uint32_t n_attr = cur_.count("node attribute", 9);
-      for (std::uint32_t k = 0; k < n_attr; ++k) node.attrs.push_back(parse_attr(who, node));
+      std::unordered_set<std::string_view> keys;
+      for (std::uint32_t k = 0; k < n_attr; ++k) node.attrs.push_back(parse_attr(who, keys));
       file_.nodes.push_back(std::move(node));
     }
   }
 
-  IrbAttr parse_attr(const std::string& who, const IrbNode& node) {
+  // keys: the node's attribute keys so far (a hash set: a node may have many).
+  IrbAttr parse_attr(const std::string& who, std::unordered_set<std::string_view>& keys) {
     const std::uint64_t at = cur_.pos();
     IrbAttr a;
-    a.key = string_at(cur_.read<std::uint32_t>("attribute key"));
-    for (const IrbAttr& prev : node.attrs)
-      if (prev.key == a.key) cur_.error(at, str_cat(who, ": attribute '", a.key, "' given twice"));
+    const std::string& key = string_at(cur_.read<std::uint32_t>("attribute key"));  // lives in strings_
+    if (!keys.insert(key).second) cur_.error(at, str_cat(who, ": attribute '", key, "' given twice"));
+    a.key = key;
     const auto type = cur_.read<std::uint8_t>("attribute type");
     const auto count = cur_.read<std::uint32_t>("attribute count");
     const std::uint64_t item = type == 1 ? 8 : 4;
@@ -334,6 +389,13 @@ IrbFile parse_irb(AlignedBuffer bytes, const std::string& source, Crc32Fn crc32)
 }
 
 IrbFile read_irb_file(const std::string& path, Crc32Fn crc32) {
+  // A directory opens as a stream of unknown size, a device or pipe reads
+  // forever: only regular files are model files.
+  std::error_code status_error;
+  const std::filesystem::file_status status = std::filesystem::status(path, status_error);
+  if (std::filesystem::is_directory(status)) fail(ErrorKind::kIo, "'", path, "' is a directory, not a model file");
+  if (!status_error && !std::filesystem::is_regular_file(status))
+    fail(ErrorKind::kIo, "'", path, "' is not a regular file");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) fail(ErrorKind::kIo, "cannot open model file '", path, "'");
   const std::streamoff size = in.tellg();

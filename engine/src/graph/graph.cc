@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/checked.h"
 #include "core/check.h"
 #include "graph/memory_plan.h"
 
@@ -178,7 +179,8 @@ void Graph::build_nodes() {
                               "' is used before it is defined (not a constant, a graph input or "
                               "an output of an earlier node: out of order or a cycle)"));
       if (tensors_[id].constant != nullptr)
-        g.param_bytes += static_cast<std::int64_t>(tensors_[id].bytes);
+        g.param_bytes = static_cast<std::int64_t>(
+            checked_add("parameter bytes", static_cast<std::size_t>(g.param_bytes), tensors_[id].bytes));
     }
     for (std::size_t k = 0; k < n.outputs.size(); ++k) {
       const std::uint32_t id = n.outputs[k];
@@ -266,8 +268,8 @@ void Graph::plan() {
   for (const GraphNode& n : nodes_) {
     input_start_.push_back(in_total);
     output_start_.push_back(out_total);
-    in_total += n.inputs.size();
-    out_total += n.outputs.size();
+    in_total = checked_add("node input count", in_total, n.inputs.size());
+    out_total = checked_add("node output count", out_total, n.outputs.size());
   }
   input_start_.push_back(in_total);
   output_start_.push_back(out_total);

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "core/checked.h"
 #include "core/check.h"
 #include "format/crc32.h"
 #include "graph/boundary_layout.h"
@@ -29,7 +30,7 @@ TensorInfo user_info(const GraphTensor& t) {
 
 std::size_t TensorInfo::element_count() const {
   std::size_t n = 1;
-  for (std::int64_t d : shape) n *= static_cast<std::size_t>(d);
+  for (std::int64_t d : shape) n = checked_mul("element count", n, d);
   return n;
 }
 
@@ -75,7 +76,8 @@ Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
 
 Model Model::load(const std::string& path, int threads) {
-  IRNET_CHECK_ARG(threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got ", threads);
+  IRNET_CHECK_ARG(threads >= 1 && threads <= kMaxThreads, "threads must be in [1, ", kMaxThreads, "], got ",
+                  threads);
   // The kernels are chosen once, here: the checksum and every op use them.
   const KernelConfig kernels = selected_kernels();
   return Model(std::make_unique<Impl>(read_irb_file(path, kernels.crc32->crc), kernels, threads));
@@ -124,8 +126,9 @@ void Model::run(const std::vector<InputTensor>& inputs, const std::vector<float*
   m.release(std::move(arena));
 }
 
-ModelSummary Model::summary() const {
-  const Graph& g = impl_->graph;
+namespace {
+
+ModelSummary summarize(const Graph& g, int threads) {
   ModelSummary s;
   for (const GraphNode& n : g.nodes()) {
     LayerInfo l;
@@ -146,9 +149,15 @@ ModelSummary Model::summary() const {
   s.kernels = g.kernels().names();
   s.peak_activation_bytes = g.arena_bytes();
   s.scratch_bytes = g.max_scratch_bytes();
-  s.threads = impl_->pool.threads();
+  s.threads = threads;
   return s;
 }
+
+}  // namespace
+
+ModelSummary Model::summary() const { return summarize(impl_->graph, impl_->pool.threads()); }
+
+ModelSummary plan_model(const std::string& path) { return summarize(Graph(read_irb_file(path)), 1); }
 
 std::string ModelSummary::to_string() const {
   std::ostringstream os;

@@ -35,12 +35,25 @@ bool spin_until(Done done) {
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) : threads_(threads) {
-  IRNET_CHECK_ARG(threads >= 1 && threads <= 1024, "threads must be in [1, 1024], got ", threads);
+  IRNET_CHECK_ARG(threads >= 1 && threads <= kMaxThreads, "threads must be in [1, ", kMaxThreads, "], got ",
+                  threads);
   workers_.reserve(static_cast<std::size_t>(threads - 1));
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  try {
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  } catch (const std::exception& e) {
+    // The system refused a thread (limits on threads or address space): the
+    // workers already started are stopped and joined before the error leaves,
+    // since the members they wait on are destroyed with the pool.
+    const std::size_t started = workers_.size();
+    stop_workers();
+    fail(ErrorKind::kInvalidArgument, "cannot start intra-op thread ", started + 2, " of ", threads, ": ",
+         e.what());
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_workers(); }
+
+void ThreadPool::stop_workers() {
   {
     std::lock_guard<std::mutex> lock(m_);
     stop_.store(true, std::memory_order_release);

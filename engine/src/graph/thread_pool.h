@@ -30,6 +30,8 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "graph/op.h"
+#include "irnet/model.h"
 
 namespace irnet {
 
@@ -37,7 +39,9 @@ class ThreadPool {
  public:
   using Body = ChunkFn;
 
-  explicit ThreadPool(int threads);  // threads >= 1; threads - 1 workers are started
+  // threads in [1, kMaxThreads]; threads - 1 workers are started. Throws
+  // irnet::Error (kInvalidArgument) when the system cannot start them all.
+  explicit ThreadPool(int threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -47,6 +51,7 @@ class ThreadPool {
 
  private:
   void worker_loop(int worker_index);
+  void stop_workers();  // wakes every worker and joins it
   static void run_chunk(const Body& fn, std::size_t n, std::size_t chunks, std::size_t chunk);
 
   const int threads_;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/checked.h"
 #include "core/check.h"
 #include "ops/binary_ops.h"
 
@@ -36,7 +37,8 @@ class BinaryConvOp final : public Op {
     tasks_ = kMaxTasks;
     while (tasks_ > 1 && tiles_ < tasks_ * kMinTilesPerTask) tasks_ /= 2;
     const std::size_t max_task_rows = (tiles_ + tasks_ - 1) / tasks_ * kRowTile;
-    slot_bytes_ = (conv_.scratch_bytes(max_task_rows) + kSlotAlign - 1) / kSlotAlign * kSlotAlign;
+    slot_bytes_ = checked_round_up("binary conv slot bytes", conv_.scratch_bytes(max_task_rows), kSlotAlign);
+    scratch_bytes_ = checked_mul("binary conv scratch bytes (tasks * slot bytes)", tasks_, slot_bytes_);
   }
 
   std::vector<TensorDesc> outputs() const override {
@@ -50,7 +52,7 @@ class BinaryConvOp final : public Op {
     return {};
   }
 
-  std::size_t scratch_bytes() const override { return slot_bytes_ * tasks_; }
+  std::size_t scratch_bytes() const override { return scratch_bytes_; }
 
   void run(const RunContext& ctx) const override {
     const auto* input = static_cast<const BitWord*>(ctx.inputs[0]);
@@ -92,7 +94,7 @@ class BinaryConvOp final : public Op {
   // The first output row of task t (t = tasks_: the end of the layer).
   std::size_t first_row(std::size_t t) const { return std::min(rows_, t * tiles_ / tasks_ * kRowTile); }
 
-  std::size_t rows_ = 0, tiles_ = 0, tasks_ = 1, slot_bytes_ = 0;
+  std::size_t rows_ = 0, tiles_ = 0, tasks_ = 1, slot_bytes_ = 0, scratch_bytes_ = 0;
 };
 
 BConv2dOutput::Mode parse_mode(const NodeView& node) {

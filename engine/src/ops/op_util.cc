@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/checked.h"
 #include "core/check.h"
 
 namespace irnet {
@@ -42,19 +43,19 @@ int checked_int(const NodeView& node, std::int64_t value, const char* what) {
 
 std::size_t element_count(const Shape& shape) {
   std::size_t n = 1;
-  for (std::int64_t d : shape) n *= static_cast<std::size_t>(d);
+  for (std::int64_t d : shape) n = checked_mul("element count", n, d);
   return n;
 }
 
 void check_output_fits(const NodeView& node, DType dtype, const Shape& shape) {
-  const std::uint64_t limit = std::numeric_limits<std::size_t>::max() / 8;
-  std::uint64_t count = 1;
-  for (std::int64_t d : shape) {
-    if (d < 1 || static_cast<std::uint64_t>(d) > limit / count)
-      node.fail(str_cat("output shape ", shape_str(shape), " is empty or too large"));
-    count *= static_cast<std::uint64_t>(d);
+  for (std::int64_t d : shape)
+    if (d < 1) node.fail(str_cat("output shape ", shape_str(shape), " is empty or too large"));
+  try {
+    checked_mul("output size", element_count(shape), 8);  // the widest element: 8 bytes
+    tensor_bytes(dtype, shape);
+  } catch (const Error&) {
+    node.fail(str_cat("output shape ", shape_str(shape), " is empty or too large"));
   }
-  tensor_bytes(dtype, shape);
 }
 
 std::size_t element_size(const NodeView& node, DType dtype, const char* what) {

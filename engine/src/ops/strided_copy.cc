@@ -2,11 +2,14 @@
 
 #include <cstring>
 
+#include "core/checked.h"
+
 namespace irnet {
 
 std::vector<std::int64_t> contiguous_strides(const std::vector<std::int64_t>& dims) {
   std::vector<std::int64_t> strides(dims.size(), 1);
-  for (std::size_t k = dims.size(); k-- > 1;) strides[k - 1] = strides[k] * dims[k];
+  for (std::size_t k = dims.size(); k-- > 1;)
+    strides[k - 1] = static_cast<std::int64_t>(checked_mul("tensor strides", strides[k], dims[k]));
   return strides;
 }
 

@@ -79,10 +79,11 @@ void sconv_tiles(const float* x, std::size_t steps, std::size_t plane_w, const f
         }
       }
     }
+    // The bound is max/min's first operand, so that a NaN sum stays NaN (sgemm_tile_x86.h).
     for (std::size_t o = 0; o < kTileChannels; ++o) {
       const __m256 b = _mm256_broadcast_ss(bias + o);
       for (std::size_t v = 0; v < NV; ++v)
-        acc[v][o] = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(acc[v][o], b), lo_v), hi_v);
+        acc[v][o] = _mm256_min_ps(hi_v, _mm256_max_ps(lo_v, _mm256_add_ps(acc[v][o], b)));
     }
     const std::size_t cols = std::min(kTileChannels, channels - o0);
     if (pixels == NV * kVectorPixels && cols == kTileChannels) {

@@ -53,6 +53,8 @@ void sgemm_tile_x86(std::size_t K, const float* a, const float* b, const float* 
   }
 
   // Epilogue: + bias, then clamp to [lo, hi] (same order as the reference).
+  // The bound is the first operand: x86 max/min return the second operand
+  // when either is NaN, so a NaN sum comes out NaN, as in the reference.
   const Reg lo_v = V::set1(lo), hi_v = V::set1(hi);
   Reg bias_v[NV];
 #pragma GCC unroll 4
@@ -61,7 +63,7 @@ void sgemm_tile_x86(std::size_t K, const float* a, const float* b, const float* 
   for (std::size_t r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (std::size_t v = 0; v < NV; ++v)
-      acc[r][v] = V::min(V::max(V::add(acc[r][v], bias_v[v]), lo_v), hi_v);
+      acc[r][v] = V::min(hi_v, V::max(lo_v, V::add(acc[r][v], bias_v[v])));
 
   if (rows == MR && cols == kNr) {
 #pragma GCC unroll 32
