@@ -381,8 +381,8 @@ TEST(nan_inputs_come_out_nan_on_every_kernel) {
                                                              ", ", clamp.hi, "] at ", i, ": ", y[i], " vs ref ", ref[i]));
         };
         for (const SgemmKernel* kernel : supported_sgemm_kernels())
-          check_nans(FloatConv2d(g, w.data(), b.data(), clamp, kernel, FloatConvAlgo::kIm2col));
-        check_nans(FloatConv2d(g, w.data(), b.data(), clamp));  // the direct kernel where it applies
+          check_nans(FloatConv2d(g, w.data(), b.data(), clamp, *kernel, im2col_sgemm()));
+        check_nans(FloatConv2d(g, w.data(), b.data(), clamp, selected_sgemm_kernel(), *selected_kernels().phase_conv));  // the direct kernel where it applies
       }
 }
 
@@ -398,7 +398,7 @@ TEST(phase_plan_whose_size_overflows_64_bits_is_not_taken) {
   CHECK_EQ(g.out_h(), 2);
   CHECK_EQ(g.out_w(), out_w);
   const std::vector<float> w(static_cast<std::size_t>(7) * 65536, 0.5f);
-  const FloatConv2d conv(g, w.data(), nullptr, FloatClamp{});
+  const FloatConv2d conv(g, w.data(), nullptr, FloatClamp{}, selected_sgemm_kernel(), *selected_kernels().phase_conv);
   const SgemmKernel& k = selected_sgemm_kernel();
   CHECK_EQ(std::string(conv.kernel_name()), std::string(k.name));
   const std::size_t panel_bytes = (k.padded_k(7 * 65536) * k.mr * sizeof(float) + 63) / 64 * 64;

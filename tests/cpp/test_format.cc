@@ -407,8 +407,8 @@ TEST(names_must_be_utf8) {
 TEST(a_directory_or_device_is_not_a_model_file) {
   // Issue 15: a directory opened as a stream of "size" 2^63 - 1 and the
   // loader reported "cannot allocate 9223372036854775807 bytes".
-  CHECK_THROWS(irnet::read_irb_file("."), "'.' is a directory, not a model file");
-  CHECK_THROWS(irnet::read_irb_file("/dev/null"), "'/dev/null' is not a regular file");
+  CHECK_THROWS(irnet::read_irb_file(".", irnet::crc32_ref), "'.' is a directory, not a model file");
+  CHECK_THROWS(irnet::read_irb_file("/dev/null", irnet::crc32_ref), "'/dev/null' is not a regular file");
 }
 
 TEST(trailing_graph_bytes) {

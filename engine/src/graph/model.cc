@@ -157,7 +157,10 @@ ModelSummary summarize(const Graph& g, int threads) {
 
 ModelSummary Model::summary() const { return summarize(impl_->graph, impl_->pool.threads()); }
 
-ModelSummary plan_model(const std::string& path) { return summarize(Graph(read_irb_file(path)), 1); }
+ModelSummary plan_model(const std::string& path) {
+  const KernelConfig kernels = selected_kernels();
+  return summarize(Graph(read_irb_file(path, kernels.crc32->crc), kernels), 1);
+}
 
 std::string ModelSummary::to_string() const {
   std::ostringstream os;
