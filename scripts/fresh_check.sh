@@ -9,8 +9,10 @@
 # each step's log beside it. Needs root, debootstrap and git. Environment:
 #   FRESH_DIR      where the root is built (default /var/tmp/irnet-fresh); the root is deleted
 #                  afterwards unless FRESH_KEEP=1
-#   FRESH_CACHE    folder of the debootstrap base tarball (default /var/cache/irnet-fresh): used when
-#                  younger than 7 days, else built and stored; FRESH_CACHE= always runs debootstrap
+#   FRESH_CACHE    cache folder (default /var/cache/irnet-fresh): the debootstrap base tarball, used
+#                  when younger than 7 days, else built and stored; and apt's and pip's download
+#                  caches, mounted into the root (bootstrap still installs every package itself).
+#                  FRESH_CACHE= builds from nothing and downloads everything
 #   DEBIAN_MIRROR  default http://deb.debian.org/debian
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -92,6 +94,12 @@ prepare_root() {
   mount -t proc proc "$FS/proc" && mounted+=("$FS/proc") || return
   mount -t sysfs sysfs "$FS/sys" && mounted+=("$FS/sys") || return
   mount --rbind /dev "$FS/dev" && mounted+=("$FS/dev") && mount --make-rslave "$FS/dev" || return
+  if [ -n "$CACHE" ]; then
+    mkdir -p "$CACHE/apt-archives/partial" "$CACHE/pip" "$FS/var/cache/apt/archives" "$FS/root/.cache/pip" || return
+    mount --bind "$CACHE/apt-archives" "$FS/var/cache/apt/archives" && mounted+=("$FS/var/cache/apt/archives") || return
+    mount --bind "$CACHE/pip" "$FS/root/.cache/pip" && mounted+=("$FS/root/.cache/pip") || return
+    echo "download caches: $CACHE/apt-archives, $CACHE/pip"
+  fi
   echo "Debian $(cat "$FS/etc/debian_version") ($ARCH) in $FS; /proc, /sys, /dev mounted"
 }
 

@@ -30,15 +30,15 @@ fi
 
 suite_tools() {  # suite -> "tool Debian-package" pairs, one per line ("venv": pip, in .venv); bootstrap installs them
   case "$1" in
-    native) printf '%s\n' "c++ g++" "cmake venv" "ninja venv" ;;
-    arm64)  printf '%s\n' "cmake venv" "ninja venv" "aarch64-linux-gnu-g++ g++-aarch64-linux-gnu" \
+    native) printf '%s\n' "c++ g++" "cmake cmake" "ninja ninja-build" ;;
+    arm64)  printf '%s\n' "cmake cmake" "ninja ninja-build" "aarch64-linux-gnu-g++ g++-aarch64-linux-gnu" \
                           "qemu-aarch64 qemu-user" ;;
-    arm32)  printf '%s\n' "cmake venv" "ninja venv" "arm-linux-gnueabihf-g++ g++-arm-linux-gnueabihf" \
+    arm32)  printf '%s\n' "cmake cmake" "ninja ninja-build" "arm-linux-gnueabihf-g++ g++-arm-linux-gnueabihf" \
                           "qemu-arm qemu-user" ;;
     python) printf '%s\n' "pytest venv" "make make" "cc gcc" "aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu" \
                           "qemu-aarch64 qemu-user" ;;
-    asan)   printf '%s\n' "c++ g++" "cmake venv" "ninja venv" ;;
-    fuzz)   printf '%s\n' "cmake venv" "ninja venv" "clang clang" "clang++ clang" \
+    asan)   printf '%s\n' "c++ g++" "cmake cmake" "ninja ninja-build" ;;
+    fuzz)   printf '%s\n' "cmake cmake" "ninja ninja-build" "clang clang" "clang++ clang" \
                           "libFuzzer libclang-rt-14-dev" ;;
     fresh)  printf '%s\n' "debootstrap debootstrap" "git git" "chroot coreutils" ;;
   esac

@@ -37,7 +37,7 @@ struct LayerInfo {
   std::string name;    // node name (from the ONNX model)
   std::string op;      // .irb op, e.g. "BinaryConv2d"
   std::string kernel;  // kernel variant, e.g. "bgemm_8x4_avx512"
-  std::vector<std::int64_t> output_shape;  // first output, as stored (NHWC for images)
+  std::vector<std::int64_t> output_shape;  // first output, in the API's layout (NCHW for images)
   std::int64_t binary_macs = 0;
   std::int64_t float_macs = 0;
   std::int64_t param_bytes = 0;  // bytes of the node's constant inputs in the file
@@ -50,7 +50,7 @@ struct ModelSummary {
   std::size_t peak_activation_bytes = 0;  // the arena one run() uses
   std::size_t scratch_bytes = 0;          // largest per-node scratch (part of the arena)
   int threads = 1;
-  std::string to_string() const;  // a table, one line per layer, and the totals
+  std::string to_string() const;  // a table, one line per layer (full names, NCHW shapes), and the totals
 };
 
 struct InputTensor {
