@@ -109,12 +109,13 @@ def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, classes: int = 10
     return matrix
 
 
-def sample_caption(n_wrong: int, n_shown: int) -> str:
+def sample_caption(n_wrong_shown: int, n_wrong: int, n_shown: int) -> str:
     """What the sample grid shows, in order: the misclassified digits first."""
     if n_wrong == 0:
         return f"Sample digits: {n_shown} test images, all classified correctly (green)."
-    return (f"Sample digits: the {n_wrong} misclassified test image{'s' if n_wrong > 1 else ''} first (red), "
-            f"then {n_shown - n_wrong} correctly classified ones (green).")
+    which = f"the {n_wrong}" if n_wrong_shown == n_wrong else f"{n_wrong_shown} of the {n_wrong}"
+    return (f"Sample digits: {which} misclassified test image{'s' if n_wrong > 1 else ''} first (red), "
+            f"then {n_shown - n_wrong_shown} correctly classified ones (green).")
 
 
 def write_figure(path: str, raw_images: np.ndarray, truth: np.ndarray, engine: Predictions):
@@ -129,7 +130,7 @@ def write_figure(path: str, raw_images: np.ndarray, truth: np.ndarray, engine: P
     wrong = np.flatnonzero(engine.labels != truth)
     right = np.flatnonzero(engine.labels == truth)
     shown = np.concatenate([wrong[:4], right[:16 - min(len(wrong), 4)]])
-    caption = sample_caption(min(len(wrong), 4), len(shown))
+    caption = sample_caption(min(len(wrong), 4), len(wrong), len(shown))
     fig = plt.figure(figsize=(11, 5.2))
     grid = fig.add_gridspec(4, 8)
     for slot, idx in enumerate(shown):

@@ -81,10 +81,11 @@ def test_engine_matches_onnxruntime_on_the_whole_test_split(tmp_path, split, onn
 
 
 def test_sample_grid_caption_says_the_misclassified_digits_come_first():
-    assert demo.sample_caption(3, 16) == ("Sample digits: the 3 misclassified test images first (red), "
-                                          "then 13 correctly classified ones (green).")
-    assert "misclassified test image first" in demo.sample_caption(1, 16)
-    assert "all classified correctly" in demo.sample_caption(0, 16)
+    assert demo.sample_caption(3, 3, 16) == ("Sample digits: the 3 misclassified test images first (red), "
+                                             "then 13 correctly classified ones (green).")
+    assert demo.sample_caption(4, 9, 16).startswith("Sample digits: 4 of the 9 misclassified test images first")
+    assert "the 1 misclassified test image first" in demo.sample_caption(1, 1, 16)
+    assert "all classified correctly" in demo.sample_caption(0, 0, 16)
 
 
 def test_engine_runs_the_float_twin_like_onnxruntime(tmp_path, split):
