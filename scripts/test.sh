@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: every test the project has, natively and under qemu.
-#   scripts/test.sh            all suites
+#   scripts/test.sh            all suites (fresh only when CI=true)
 #   scripts/test.sh native     C++ tests, native build (all x86 kernel variants the CPU has)
 #   scripts/test.sh arm64      C++ tests cross-built for aarch64, run under qemu-aarch64
 #   scripts/test.sh arm32      C++ tests cross-built for armv7 NEON, run under qemu-arm
