@@ -10,8 +10,8 @@
 #   FRESH_DIR      where the root is built (default /var/tmp/irnet-fresh); the root is deleted
 #                  afterwards unless FRESH_KEEP=1
 #   FRESH_CACHE    cache folder (default /var/cache/irnet-fresh): the debootstrap base tarball, used
-#                  when younger than 7 days, else built and stored; and apt's and pip's download
-#                  caches, mounted into the root (bootstrap still installs every package itself).
+#                  when younger than 7 days, else built and stored; and apt's download cache, mounted
+#                  into the root (bootstrap still installs every package itself).
 #                  FRESH_CACHE= builds from nothing and downloads everything
 #   DEBIAN_MIRROR  default http://deb.debian.org/debian
 set -euo pipefail
@@ -58,6 +58,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 
 step() {  # name, command...: runs it in this shell, output shown and logged; records status and time
   local name="$1"; shift
@@ -95,10 +96,9 @@ prepare_root() {
   mount -t sysfs sysfs "$FS/sys" && mounted+=("$FS/sys") || return
   mount --rbind /dev "$FS/dev" && mounted+=("$FS/dev") && mount --make-rslave "$FS/dev" || return
   if [ -n "$CACHE" ]; then
-    mkdir -p "$CACHE/apt-archives/partial" "$CACHE/pip" "$FS/var/cache/apt/archives" "$FS/root/.cache/pip" || return
+    mkdir -p "$CACHE/apt-archives/partial" "$FS/var/cache/apt/archives" || return
     mount --bind "$CACHE/apt-archives" "$FS/var/cache/apt/archives" && mounted+=("$FS/var/cache/apt/archives") || return
-    mount --bind "$CACHE/pip" "$FS/root/.cache/pip" && mounted+=("$FS/root/.cache/pip") || return
-    echo "download caches: $CACHE/apt-archives, $CACHE/pip"
+    echo "apt's download cache: $CACHE/apt-archives"
   fi
   echo "Debian $(cat "$FS/etc/debian_version") ($ARCH) in $FS; /proc, /sys, /dev mounted"
 }
