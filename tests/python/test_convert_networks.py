@@ -80,8 +80,12 @@ def test_irnet_layers_all_exporters(tmp_path, name):
 @pytest.mark.torch
 def test_fixtures_match_a_fresh_export(tmp_path):
     """The committed fixtures are what make_torch_exports.py writes now: same ops, same weights."""
-    exports = exporters().fixture_exports()
+    zoo = exporters()
+    exports = zoo.fixture_exports()
     assert sorted(exports) == sorted([*PAIR_FIXTURES, *NETWORK_FIXTURES])
+    assert all(zoo.PAIR_EXPORTS[name][0] == dynamo for name, dynamo in PAIR_FIXTURES.items())
+    assert all(zoo.NETWORKS[name][1] == shape and zoo.NETWORKS[name][3] == n_binary
+               for name, (shape, n_binary) in NETWORK_FIXTURES.items())
     for name, write in exports.items():
         fresh = onnx.load(write(tmp_path / (name + ".onnx")))
         committed = onnx.load(os.path.join(FIXTURE_DIR, name + ".onnx"))
