@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: every test the project has, natively and under qemu.
-#   scripts/test.sh            all suites
+#   scripts/test.sh            all suites (fresh only when CI=true)
 #   scripts/test.sh native     C++ tests, native build (all x86 kernel variants the CPU has)
 #   scripts/test.sh arm64      C++ tests cross-built for aarch64, run under qemu-aarch64
 #   scripts/test.sh arm32      C++ tests cross-built for armv7 NEON, run under qemu-arm
@@ -8,14 +8,86 @@
 #   scripts/test.sh asan       C++ tests, native build with AddressSanitizer + UBSan
 #   scripts/test.sh fuzz       short libFuzzer pass on the .irb loader + converter mutation fuzz
 #                              (FUZZ_SECONDS, default 60; see docs/hardening.md)
+#   scripts/test.sh fresh      scripts/fresh_check.sh: the demo and every suite's tool check in a
+#                              new Debian 12 root (as root; by default only when CI=true)
+#   scripts/test.sh tools      only the tool check of every suite
+# The tools of every requested suite are checked before the first suite starts.
+# CI=true implies IRNET_REQUIRE_TORCH=1: the train extra (torch) is installed and the tests
+# marked `torch` must run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+if [ "${CI:-}" = true ]; then export IRNET_REQUIRE_TORCH="${IRNET_REQUIRE_TORCH:-1}"; fi
 "$ROOT/scripts/bootstrap.sh"
 export PATH="$ROOT/.venv/bin:$PATH"
 JOBS="${JOBS:-$(nproc)}"
+ALL_SUITES=(native arm64 arm32 python asan fuzz fresh)
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(native arm64 arm32 python asan fuzz)
+if [ ${#suites[@]} -eq 0 ]; then
+  suites=(native arm64 arm32 python asan fuzz)
+  if [ "${CI:-}" = true ]; then suites+=(fresh); fi
+fi
+
+suite_tools() {  # suite -> "tool Debian-package" pairs, one per line ("venv": pip, in .venv); bootstrap installs them
+  case "$1" in
+    native) printf '%s\n' "c++ g++" "cmake cmake" "ninja ninja-build" ;;
+    arm64)  printf '%s\n' "cmake cmake" "ninja ninja-build" "aarch64-linux-gnu-g++ g++-aarch64-linux-gnu" \
+                          "qemu-aarch64 qemu-user" ;;
+    arm32)  printf '%s\n' "cmake cmake" "ninja ninja-build" "arm-linux-gnueabihf-g++ g++-arm-linux-gnueabihf" \
+                          "qemu-arm qemu-user" ;;
+    python) printf '%s\n' "pytest venv" "make make" "cc gcc" "aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu" \
+                          "qemu-aarch64 qemu-user" ;;
+    asan)   printf '%s\n' "c++ g++" "cmake cmake" "ninja ninja-build" ;;
+    fuzz)   printf '%s\n' "cmake cmake" "ninja ninja-build" "clang clang" "clang++ clang" \
+                          "libFuzzer libclang-rt-14-dev" ;;
+    fresh)  printf '%s\n' "debootstrap debootstrap" "git git" "chroot coreutils" ;;
+  esac
+}
+
+have_tool() {  # libFuzzer: clang++ links a fuzz target with the fuzz suite's sanitizers
+  if [ "$1" != libFuzzer ]; then command -v "$1" >/dev/null 2>&1; return; fi
+  local dir; dir="$(mktemp -d)"
+  printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' \
+    >"$dir/target.cc"
+  local ok=0
+  clang++ -fsanitize=fuzzer,address,undefined "$dir/target.cc" -o "$dir/target" >/dev/null 2>&1 || ok=1
+  rm -rf "$dir"
+  return "$ok"
+}
+
+check_tools() {  # suites...: every missing tool with its Debian package; non-zero if any
+  local suite tool pkg missing=0
+  for suite in "$@"; do
+    while read -r tool pkg; do
+      [ -n "$tool" ] || continue
+      if have_tool "$tool"; then continue; fi
+      if [ "$pkg" = venv ]; then
+        echo "suite $suite needs $tool in .venv: rerun scripts/bootstrap.sh" >&2
+      else
+        echo "suite $suite needs $tool: install the Debian package $pkg (scripts/bootstrap.sh does, as root)" >&2
+      fi
+      missing=1
+    done < <(suite_tools "$suite")
+    if [ "$suite" = fresh ] && [ "$(id -u)" != 0 ]; then
+      echo "suite fresh needs root (debootstrap, chroot, mount)" >&2
+      missing=1
+    fi
+  done
+  return "$missing"
+}
+
+tools_only=0
+if [ "${suites[*]}" = tools ]; then suites=("${ALL_SUITES[@]}"); tools_only=1; fi
+for suite in "${suites[@]}"; do
+  case " ${ALL_SUITES[*]} " in
+    *" $suite "*) ;;
+    *) echo "unknown suite '$suite' (${ALL_SUITES[*]}, or tools alone)" >&2; exit 2 ;;
+  esac
+done
+echo "=== tool check: ${suites[*]} ==="
+check_tools "${suites[@]}" || { echo "tool check failed: no suite was run" >&2; exit 1; }
+echo "all tools present"
+[ "$tools_only" = 1 ] && exit 0
 
 ctest_suite() {  # name, extra cmake args...
   local name="$1"; shift
@@ -71,6 +143,6 @@ for suite in "${suites[@]}"; do
     python) echo "=== Python tests ==="; python -m pytest -q tests/python ;;
     asan)   ctest_suite asan -DIRNET_SANITIZE=ON -DIRNET_BUILD_TOOLS=OFF ;;
     fuzz)   fuzz_suite ;;
-    *) echo "unknown suite '$suite' (native, arm64, arm32, python, asan, fuzz)" >&2; exit 2 ;;
+    fresh)  echo "=== fresh Debian 12 root: scripts/fresh_check.sh ==="; scripts/fresh_check.sh ;;
   esac
 done

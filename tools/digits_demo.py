@@ -109,17 +109,28 @@ def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, classes: int = 10
     return matrix
 
 
-def write_figure(path: str, raw_images: np.ndarray, truth: np.ndarray, engine: Predictions) -> bool:
+def sample_caption(n_wrong_shown: int, n_wrong: int, n_shown: int) -> str:
+    """What the sample grid shows, in order: the misclassified digits first."""
+    if n_wrong == 0:
+        return f"Sample digits: {n_shown} test images, all classified correctly (green)."
+    which = f"the {n_wrong}" if n_wrong_shown == n_wrong else f"{n_wrong_shown} of the {n_wrong}"
+    return (f"Sample digits: {which} misclassified test image{'s' if n_wrong > 1 else ''} first (red), "
+            f"then {n_shown - n_wrong_shown} correctly classified ones (green).")
+
+
+def write_figure(path: str, raw_images: np.ndarray, truth: np.ndarray, engine: Predictions):
+    """Sample grid + confusion matrix; returns the grid's caption, or None without matplotlib."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         print(f"note: matplotlib is not installed, {path} not written ({TRAIN_EXTRA_HINT})")
-        return False
+        return None
     wrong = np.flatnonzero(engine.labels != truth)
     right = np.flatnonzero(engine.labels == truth)
     shown = np.concatenate([wrong[:4], right[:16 - min(len(wrong), 4)]])
+    caption = sample_caption(min(len(wrong), 4), len(wrong), len(shown))
     fig = plt.figure(figsize=(11, 5.2))
     grid = fig.add_gridspec(4, 8)
     for slot, idx in enumerate(shown):
@@ -142,10 +153,11 @@ def write_figure(path: str, raw_images: np.ndarray, truth: np.ndarray, engine: P
     ax.set_ylabel("true")
     ax.set_title(f"irnet-infer confusion matrix, accuracy {100 * engine.accuracy(truth):.2f}%")
     fig.suptitle("IR-Net 1W/1A digits model on irnet-infer (test split, 360 images)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.text(0.01, 0.015, caption, fontsize=9)
     fig.savefig(path, dpi=110)
     plt.close(fig)
-    return True
+    return caption
 
 
 def main(argv=None) -> int:
@@ -198,14 +210,15 @@ def main(argv=None) -> int:
     lines += [""] + layer_profile(args.irb, images, args.threads)
     os.makedirs(args.out, exist_ok=True)
     png = os.path.join(args.out, "report.png")
-    figure_written = write_figure(png, raw, truth, engine)
-    if figure_written:
-        lines += ["", "![sample predictions and confusion matrix](report.png)"]
+    caption = write_figure(png, raw, truth, engine)
+    if caption is not None:
+        lines += ["", "![sample predictions and confusion matrix](report.png)", "",
+                  caption + " Right: confusion matrix."]
     report = "\n".join(lines) + "\n"
     with open(os.path.join(args.out, "report.md"), "w") as f:
         f.write(report)
     print(report)
-    print(f"wrote {os.path.join(args.out, 'report.md')}" + (f" and {png}" if figure_written else ""))
+    print(f"wrote {os.path.join(args.out, 'report.md')}" + (f" and {png}" if caption is not None else ""))
     return 0
 
 

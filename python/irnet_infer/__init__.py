@@ -112,12 +112,13 @@ class Model:
         return (outs[0] if len(outs) == 1 else tuple(outs)), list(seconds)
 
     def summary(self) -> str:
-        """Per-layer table (op, output shape, MACs, parameter bytes, kernel) and totals."""
+        """Per-layer table (full layer name, op, output shape in NCHW like `inputs`, MACs,
+        parameter and scratch bytes, kernel) and totals."""
         return self._model.summary()["text"]
 
     def summary_dict(self) -> dict:
-        """summary() as data: 'layers' (list of dicts), totals, 'peak_activation_bytes',
-        'kernels' ({family: variant} the model runs with)."""
+        """summary() as data: 'layers' (list of dicts; 'output_shape' NCHW), totals,
+        'peak_activation_bytes', 'kernels' ({family: variant} the model runs with)."""
         return self._model.summary()
 
     def __repr__(self) -> str:

@@ -7,9 +7,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+@pytest.mark.torch
 def test_table5_quick(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "benchmarks.table5", "--quick", "--work-dir", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=900)

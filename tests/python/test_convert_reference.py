@@ -211,19 +211,26 @@ def run_irb(model, *inputs):
 
 # -- the interpreter's own checks ------------------------------------------------
 
-def _torch_conv(x_nchw, w_oihw, stride, pad, dilation, groups):
-    torch = pytest.importorskip("torch")
-    y = torch.nn.functional.conv2d(torch.from_numpy(x_nchw), torch.from_numpy(w_oihw), None, stride,
-                                   pad, dilation, groups)
-    return y.numpy()
+def _onnxruntime_conv(path, x_nchw, w_oihw, stride, pad, dilation, groups):
+    """An independent reference: one ONNX Conv node, saved to `path`, run by onnxruntime."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    node = helper.make_node("Conv", ["x", "w"], ["y"], strides=[stride] * 2, pads=[pad] * 4,
+                            dilations=[dilation] * 2, group=groups)
+    graph = helper.make_graph([node], "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_nchw.shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(w_oihw, "w")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), path)
+    (y,) = ort_run(path, x_nchw)
+    return y
 
 
 @pytest.mark.parametrize("groups,stride,dilation,pad", [(1, 1, 1, 1), (2, 2, 1, 0), (1, 1, 2, 2), (3, 2, 2, 3)])
-def test_conv_nhwc_matches_torch(groups, stride, dilation, pad):
+def test_conv_nhwc_matches_onnxruntime(tmp_path, groups, stride, dilation, pad):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 6, 9, 7)).astype(F32)
     w = rng.standard_normal((6, 6 // groups, 3, 3)).astype(F32)
-    ref = _torch_conv(x, w, stride, pad, dilation, groups)
+    ref = _onnxruntime_conv(tmp_path / "conv.onnx", x, w, stride, pad, dilation, groups)
     xp = _pad_nhwc(x.transpose(0, 2, 3, 1), [pad] * 4, F32(0))
     got = conv_nhwc(xp, w.transpose(0, 2, 3, 1), [stride] * 2, [dilation] * 2, groups).transpose(0, 3, 1, 2)
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)

@@ -41,6 +41,7 @@ def test_preprocess_upsamples_and_maps_to_unit_range():
         preprocess(np.full((1, 8, 8), 17))
 
 
+@pytest.mark.torch  # the train extra: load_split needs scikit-learn
 def test_split_is_fixed_stratified_and_matches_the_bundled_test_set():
     x_train, y_train, x_test, y_test = load_split()
     assert (len(y_train), len(y_test)) == (1437, 360)
@@ -77,6 +78,14 @@ def test_engine_matches_onnxruntime_on_the_whole_test_split(tmp_path, split, onn
     assert agree >= 0.995, f"engine and onnxruntime agree on only {100 * agree:.2f} % of images"
     gap = 100 * abs(engine.accuracy(labels) - onnxruntime_binary.accuracy(labels))
     assert gap <= 0.3, f"accuracy differs by {gap:.2f} points"
+
+
+def test_sample_grid_caption_says_the_misclassified_digits_come_first():
+    assert demo.sample_caption(3, 3, 16) == ("Sample digits: the 3 misclassified test images first (red), "
+                                             "then 13 correctly classified ones (green).")
+    assert demo.sample_caption(4, 9, 16).startswith("Sample digits: 4 of the 9 misclassified test images first")
+    assert "the 1 misclassified test image first" in demo.sample_caption(1, 1, 16)
+    assert "all classified correctly" in demo.sample_caption(0, 0, 16)
 
 
 def test_engine_runs_the_float_twin_like_onnxruntime(tmp_path, split):

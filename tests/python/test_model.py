@@ -306,7 +306,7 @@ def test_summary(resnet):
                    "BinaryConv2d", "GlobalAveragePool", "Reshape", "ChannelAffine", "Gemm", "LogSoftmax"]
     b1 = s["layers"][2]
     assert b1["binary_macs"] == N * H * W * C1 * 9 * C1
-    assert b1["output_shape"] == (N, H, W, C1)
+    assert b1["output_shape"] == (N, C1, H, W)  # the API's layout, as model.inputs
     assert b1["scratch_bytes"] > 0 and s["layers"][9]["scratch_bytes"] == 0  # Reshape needs none
     assert s["scratch_bytes"] == max(layer["scratch_bytes"] for layer in s["layers"])
     assert s["kernels"] == {family: irnet_infer.selected_kernel(family) for family in irnet_infer.kernels()}
@@ -321,6 +321,22 @@ def test_summary(resnet):
     everything += sum(layer["scratch_bytes"] for layer in s["layers"])
     assert s["scratch_bytes"] < s["peak_activation_bytes"] < everything
     assert "BinaryConv2d" in m.summary() and "peak activation memory" in m.summary()
+
+
+def test_summary_text_has_full_names_and_nchw_shapes(tmp_path):
+    """The table shows every layer name whole and shapes in the API's NCHW layout (stored NHWC)."""
+    w = IrbWriter()
+    x = w.add_tensor("x", "f32", [1, 5, 7, 3], layout="nhwc")
+    y = w.add_tensor("y", "f32", [1, 5, 7, 3], layout="nhwc")
+    name = "backbone.stage4.block2.conv2.activation/Relu_output_0"
+    w.add_node("Relu", name, [x], [y])
+    w.set_io([x], [y])
+    w.save(tmp_path / "relu.irb")
+    m = irnet_infer.Model(str(tmp_path / "relu.irb"))
+    assert m.inputs[0]["shape"] == m.summary_dict()["layers"][0]["output_shape"] == (1, 3, 5, 7)
+    header, row = m.summary().splitlines()[:2]
+    assert "output (NCHW)" in header
+    assert row.startswith(name + "  Relu ") and "[1, 3, 5, 7]" in row
 
 
 def test_binary_gemm_and_int32_mode(tmp_path):

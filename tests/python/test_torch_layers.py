@@ -5,8 +5,10 @@ import sys
 import numpy as np
 import onnx
 import pytest
-import torch
-import torch.nn.functional as F
+
+pytestmark = pytest.mark.torch
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 

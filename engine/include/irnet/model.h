@@ -42,7 +42,7 @@ struct LayerInfo {
   std::string name;    // node name (from the ONNX model)
   std::string op;      // .irb op, e.g. "BinaryConv2d"
   std::string kernel;  // the kernel variants the layer runs, e.g. "bgemm_4x8_avx2+bconv_epilogue_avx2"
-  std::vector<std::int64_t> output_shape;  // first output, as stored (NHWC for images)
+  std::vector<std::int64_t> output_shape;  // first output, in the API's layout (NCHW for images)
   std::int64_t binary_macs = 0;
   std::int64_t float_macs = 0;
   std::int64_t param_bytes = 0;  // bytes of the node's constant inputs in the file
@@ -58,7 +58,7 @@ struct ModelSummary {
   // (family, variant) of every kernel family: the variants chosen when the
   // model was loaded (irnet/kernels.h), e.g. ("bgemm", "bgemm_4x8_avx2").
   std::vector<std::pair<std::string, std::string>> kernels;
-  std::string to_string() const;  // a table, one line per layer, the totals and the kernels
+  std::string to_string() const;  // a table, one line per layer (full names, NCHW shapes), the totals and the kernels
 };
 
 struct InputTensor {

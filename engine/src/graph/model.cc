@@ -1,6 +1,7 @@
 // irnet::Model: the public API over Graph (graph/graph.h).
 #include "irnet/model.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iomanip>
 #include <mutex>
@@ -17,12 +18,17 @@ namespace irnet {
 
 namespace {
 
+// A tensor's shape in the API's layout: NCHW for image tensors, which are stored NHWC.
+std::vector<std::int64_t> api_shape(const GraphTensor& t) {
+  if (t.layout == TensorLayout::kNhwc) return {t.shape[0], t.shape[3], t.shape[1], t.shape[2]};
+  return t.shape;
+}
+
 TensorInfo user_info(const GraphTensor& t) {
   TensorInfo info;
   info.name = t.name;
   info.dtype = dtype_name(t.dtype);
-  info.shape = t.shape;
-  if (t.layout == TensorLayout::kNhwc) info.shape = {t.shape[0], t.shape[3], t.shape[1], t.shape[2]};
+  info.shape = api_shape(t);
   return info;
 }
 
@@ -135,7 +141,7 @@ ModelSummary summarize(const Graph& g, int threads) {
     l.name = n.name;
     l.op = n.op_name;
     l.kernel = n.op->kernel_name();
-    l.output_shape = g.tensors()[n.outputs[0]].shape;
+    l.output_shape = api_shape(g.tensors()[n.outputs[0]]);
     const OpStats st = n.op->stats();
     l.binary_macs = st.binary_macs;
     l.float_macs = st.float_macs;
@@ -163,13 +169,15 @@ ModelSummary plan_model(const std::string& path) {
 }
 
 std::string ModelSummary::to_string() const {
+  std::size_t name_width = 5;  // "layer"
+  for (const LayerInfo& l : layers) name_width = std::max(name_width, l.name.size());
+  const int name_col = static_cast<int>(name_width) + 2;
   std::ostringstream os;
-  os << std::left << std::setw(28) << "layer" << std::setw(19) << "op" << std::setw(22) << "output (stored)"
+  os << std::left << std::setw(name_col) << "layer" << std::setw(19) << "op" << std::setw(22) << "output (NCHW)"
      << std::right << std::setw(14) << "binary MACs" << std::setw(13) << "float MACs" << std::setw(12)
      << "params B" << std::setw(11) << "scratch B" << "  kernel\n";
   for (const LayerInfo& l : layers) {
-    std::string name = l.name.size() > 27 ? l.name.substr(0, 24) + "..." : l.name;
-    os << std::left << std::setw(28) << name << std::setw(18) << l.op << " " << std::setw(22)
+    os << std::left << std::setw(name_col) << l.name << std::setw(18) << l.op << " " << std::setw(22)
        << shape_str(l.output_shape) << std::right << std::setw(14) << l.binary_macs << std::setw(13)
        << l.float_macs << std::setw(12) << l.param_bytes << std::setw(11) << l.scratch_bytes << "  " << l.kernel
        << "\n";
