@@ -13,8 +13,10 @@
 //      channels first,
 //        packed[k][lane(j)] = B[n0 + j][k]     (0 past N),
 //        lane(j) = j / 2 for even j, 4 + j / 2 for odd j,
-//      panel n0 / 8 being K * 8 words at B + n0 / 8 * K * 8; per K chunk, one
-//      panel at a time is split into its nibbles in L1:
+//      in the order the kernel reads them: K chunk after K chunk (below), and
+//      within the chunk [k0, k0 + chunk) panel after panel, panel n0 / 8 at
+//      B + (k0 * ceil(N / 8) + n0 / 8 * chunk) * 8: one sequential stream per
+//      chunk. Each panel's chunk is split into its nibbles in L1:
 //        panel[k][lane(j)] = low nibbles of packed[k][lane(j)],
 //        panel[k][8 + lane(j)] = high nibbles,
 //      so one 256-bit load holds word k of channels 0, 2, 4, 6 (or 1, 3, 5, 7).
@@ -115,6 +117,12 @@ void pack_panel(const BitWord* B, std::size_t ldb, std::size_t channels, std::si
       packed[k * kBgemm4x8Channels + panel_lane(j)] = j < channels ? B[j * ldb + k] : 0;
 }
 
+// The K chunks: equal, of <= 31 words (K == 0 is one empty chunk).
+std::size_t chunk_words(std::size_t K) {
+  const std::size_t chunks = K == 0 ? 1 : (K + kMaxChunk - 1) / kMaxChunk;
+  return (K + chunks - 1) / chunks;
+}
+
 // Words [0, chunk) of one packed panel, split into the nibble panel the
 // tiles read: word k's 8 low-nibble words, then its 8 high-nibble words.
 void split_panel(const BitWord* packed, std::size_t chunk, BitWord* panel) {
@@ -167,17 +175,21 @@ std::size_t bgemm_4x8_avx2_packed_words(std::size_t N, std::size_t K) {
 }
 
 void pack_bgemm_4x8_avx2(std::size_t N, std::size_t K, const BitWord* B, std::size_t ldb, BitWord* packed) {
-  for (std::size_t n0 = 0; n0 < N; n0 += kBgemm4x8Channels)
-    pack_panel(B + n0 * ldb, ldb, N - n0 < kBgemm4x8Channels ? N - n0 : kBgemm4x8Channels, K,
-               packed + n0 / kBgemm4x8Channels * K * kBgemm4x8Channels);
+  const std::size_t panels = (N + kBgemm4x8Channels - 1) / kBgemm4x8Channels, words = chunk_words(K);
+  for (std::size_t k0 = 0; k0 < K; k0 += words) {
+    const std::size_t chunk = K - k0 < words ? K - k0 : words;
+    for (std::size_t n0 = 0; n0 < N; n0 += kBgemm4x8Channels)
+      pack_panel(B + n0 * ldb + k0, ldb, N - n0 < kBgemm4x8Channels ? N - n0 : kBgemm4x8Channels, chunk,
+                 packed + (k0 * panels + n0 / kBgemm4x8Channels * chunk) * kBgemm4x8Channels);
+  }
 }
 
-// B: the packed weights (pack_bgemm_4x8_avx2), ldb = K.
+// B: the packed weights (pack_bgemm_4x8_avx2), whose layout follows from N and K.
 void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda,
-                    const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) {
-  // Equal chunks of <= 31 words; K == 0 is one empty chunk, which stores C = 0.
-  const std::size_t chunks = K == 0 ? 1 : (K + kMaxChunk - 1) / kMaxChunk;
-  const std::size_t chunk_words = (K + chunks - 1) / chunks;
+                    const BitWord* B, std::size_t /*ldb*/, std::int32_t* C, std::size_t ldc) {
+  // K == 0 is one empty chunk, which stores C = 0.
+  const std::size_t chunk_words = irnet::chunk_words(K);
+  const std::size_t panels = (N + kBgemm4x8Channels - 1) / kBgemm4x8Channels;
   // Rows per group: as many whole tiles as fit in the A nibble buffer.
   const std::size_t group_rows = (chunk_words == 0 ? kSplitWords : kSplitWords / chunk_words) / kTileRows * kTileRows;
   alignas(32) BitWord panel[kMaxChunk * kBgemm4x8PanelStride];
@@ -192,7 +204,7 @@ void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* 
         split_nibbles(A + (g0 + r) * lda + k0, chunk, alo + r * chunk, ahi + r * chunk);
       for (std::size_t n0 = 0; n0 < N; n0 += kBgemm4x8Channels) {
         const std::size_t channels = N - n0 < kBgemm4x8Channels ? N - n0 : kBgemm4x8Channels;
-        split_panel(B + (n0 / kBgemm4x8Channels * ldb + k0) * kBgemm4x8Channels, chunk, panel);
+        split_panel(B + (k0 * panels + n0 / kBgemm4x8Channels * chunk) * kBgemm4x8Channels, chunk, panel);
         const bool accumulate = k0 != 0;
         std::int32_t* c = C + g0 * ldc + n0;
         std::size_t m0 = 0;
