@@ -135,6 +135,16 @@ void split_panel(const BitWord* packed, std::size_t chunk, BitWord* panel) {
     }
 }
 
+// Asks for the cache lines of the `words` packed words at p: the next
+// panel's chunk, one panel ahead, so that the latency of the deep layers'
+// weights (which do not stay in L1 or L2 from one call to the next) overlaps
+// the tiles of the panel before. Forced inline: GCC deems a function whose
+// only effect is a prefetch free of side effects and deletes the call.
+__attribute__((always_inline)) inline void prefetch_words(const BitWord* p, std::size_t words) {
+  for (std::size_t line = 0; line < words * sizeof(BitWord); line += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(p) + line, _MM_HINT_T0);
+}
+
 // Rows 0..MR-1 of a tile over one chunk (A rows as nibble words, `chunk`
 // apart): stores (or, with `accumulate`, adds to C) the first `channels` sums of each row.
 template <int MR>
@@ -204,7 +214,10 @@ void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* 
         split_nibbles(A + (g0 + r) * lda + k0, chunk, alo + r * chunk, ahi + r * chunk);
       for (std::size_t n0 = 0; n0 < N; n0 += kBgemm4x8Channels) {
         const std::size_t channels = N - n0 < kBgemm4x8Channels ? N - n0 : kBgemm4x8Channels;
-        split_panel(B + (k0 * panels + n0 / kBgemm4x8Channels * chunk) * kBgemm4x8Channels, chunk, panel);
+        const BitWord* packed = B + (k0 * panels + n0 / kBgemm4x8Channels * chunk) * kBgemm4x8Channels;
+        split_panel(packed, chunk, panel);
+        // The next panel of this chunk, or the first of the next chunk: the words that follow.
+        if (n0 + kBgemm4x8Channels < N || k0 + chunk < K) prefetch_words(packed + chunk * kBgemm4x8Channels, chunk * kBgemm4x8Channels);
         const bool accumulate = k0 != 0;
         std::int32_t* c = C + g0 * ldc + n0;
         std::size_t m0 = 0;
