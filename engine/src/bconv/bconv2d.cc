@@ -28,16 +28,16 @@
 //      correction is precomputed per (row class, column class, channel).
 //      Both are folded into acc_base_ = k_bits - correction: dot = base - 2P.
 //
-// Epilogue arithmetic, identical to bconv2d_ref operation for operation:
-//   y = float(acc) * 2^-shift ; y = y * scale ; y = y + bias ; y = y + residual ; clamp.
-// float(acc) is exact (|acc| <= k_bits <= 2^24). Multiplying a float by the
+// Epilogue arithmetic: the output transform of bconv2d.h, identical to
+// bconv2d_ref operation for operation. float(acc) is exact
+// (|acc| <= k_bits <= 2^24). Multiplying a float by the
 // float 2^-s only subtracts s from its exponent, with no rounding, as long
 // as the result stays normal: |acc| >= 1 gives |y| >= 2^-s >= 2^-126 for
 // s <= 126 (and acc = 0 gives 0). So this product is exactly ldexp(acc, -s),
 // the reference's "exponent decrement", and exactly acc / 2^s.
 //
 // Bits without residual: y < 0 as a function of the integer acc is monotone
-// (every step above is monotone non-decreasing in acc for scale > 0 and
+// (every step of the transform is monotone non-decreasing in acc for scale > 0 and
 // non-increasing for scale < 0; clamp is monotone), so it equals
 // acc < T (scale > 0), acc >= T (scale < 0) or a constant (scale == 0), with
 // T found by binary search over [-k_bits, k_bits + 1] evaluating the very
@@ -51,8 +51,8 @@
 #include <utility>
 
 #include "bconv/bconv_epilogue_row.h"
-#include "common/check.h"
 #include "common/window_axis.h"
+#include "core/check.h"
 
 namespace irnet {
 namespace {

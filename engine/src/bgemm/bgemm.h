@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "bitpack/bitpack.h"
+#include "core/types.h"
 
 namespace irnet {
 

@@ -8,7 +8,7 @@
 #include "bconv/bconv_epilogue.h"
 #include "bgemm/bgemm.h"
 #include "bitpack/bitpack.h"
-#include "common/check.h"
+#include "core/check.h"
 #include "cpu/cpu_features.h"
 #include "fconv/phase_conv.h"
 #include "fconv/sgemm.h"

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <iterator>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "cpu/kernel_config.h"
 
 namespace irnet {

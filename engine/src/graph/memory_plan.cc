@@ -4,7 +4,7 @@
 #include <limits>
 #include <numeric>
 
-#include "common/check.h"
+#include "core/check.h"
 
 namespace irnet {
 

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "format/crc32.h"
 #include "graph/boundary_layout.h"
 #include "graph/graph.h"

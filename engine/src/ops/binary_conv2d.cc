@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "ops/binary_ops.h"
 
 namespace irnet {

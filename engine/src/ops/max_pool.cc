@@ -6,7 +6,7 @@
 // are the "pool" kernel's (pool/pool_kernel.h).
 #include <memory>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "cpu/kernel_config.h"
 #include "ops/float_ops.h"
 #include "ops/op_util.h"
