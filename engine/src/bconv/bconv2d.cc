@@ -51,10 +51,9 @@
 #include <utility>
 
 #include "bconv/bconv_epilogue_row.h"
-#include "core/checked.h"
-#include "core/check.h"
 #include "common/window_axis.h"
 #include "core/check.h"
+#include "core/checked.h"
 
 namespace irnet {
 namespace {

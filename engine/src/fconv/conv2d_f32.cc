@@ -4,8 +4,8 @@
 #include <cstring>
 #include <iterator>
 
-#include "core/checked.h"
 #include "core/check.h"
+#include "core/checked.h"
 #include "cpu/kernel_config.h"
 
 namespace irnet {

@@ -7,8 +7,8 @@
 #include <mutex>
 #include <sstream>
 
-#include "core/checked.h"
 #include "core/check.h"
+#include "core/checked.h"
 #include "format/crc32.h"
 #include "graph/boundary_layout.h"
 #include "graph/graph.h"

@@ -6,7 +6,7 @@
 #include <cstddef>
 
 #include "common/window_axis.h"
-#include "graph/op.h"
+#include "core/types.h"
 
 namespace irnet {
 

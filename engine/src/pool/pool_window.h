@@ -26,7 +26,6 @@
 #include <arm_neon.h>
 #endif
 
-#include "graph/op.h"
 #include "pool/pool_kernel.h"
 
 namespace irnet {

@@ -9,13 +9,20 @@
 //   A: the rows of a group, words of one K chunk, into a_lo[r][k], a_hi[r][k]
 //      (a stack buffer of 2 x 2048 words, rows grouped so that they fit);
 //   B: the weights, packed once when the layer is built (pack_bgemm_4x8_avx2):
-//      the 8 weight rows of each column panel, interleaved word by word, even
-//      channels first:
-//        panel[k][lane(j)] = low nibbles of B[n0 + j][k],
-//        panel[k][8 + lane(j)] = high nibbles               (0 past N),
+//      the 8 weight rows of each column panel interleaved word by word, even
+//      channels first,
+//        packed[k][lane(j)] = B[n0 + j][k]     (0 past N),
 //        lane(j) = j / 2 for even j, 4 + j / 2 for odd j,
-//      so one 256-bit load holds word k of channels 0, 2, 4, 6 (or 1, 3, 5, 7);
-//      panel n0 / 8 is K * 16 words at B + n0 / 8 * K * 16.
+//      in the order the kernel reads them: K chunk after K chunk (below), and
+//      within the chunk [k0, k0 + chunk) panel after panel, panel n0 / 8 at
+//      B + (k0 * ceil(N / 8) + n0 / 8 * chunk) * 8: one sequential stream per
+//      chunk. Each panel's chunk is split into its nibbles in L1:
+//        panel[k][lane(j)] = low nibbles of packed[k][lane(j)],
+//        panel[k][8 + lane(j)] = high nibbles,
+//      so one 256-bit load holds word k of channels 0, 2, 4, 6 (or 1, 3, 5, 7).
+//      (Packing the nibbles themselves would double the weight bytes the
+//      kernel streams, which costs the deep layers, whose weights outweigh
+//      their few rows, more than the contiguous split does.)
 // A C tile is 4 rows x 8 channels. A step broadcasts a_lo and a_hi of one A
 // word to the four 64-bit lanes, XORs them with the panel vectors of the even
 // and the odd channels, looks up the counts and adds them as bytes; after the
@@ -74,14 +81,14 @@ void split_nibbles(const BitWord* src, std::size_t n, BitWord* lo, BitWord* hi) 
   }
 }
 
-// The K words of `channels` (<= 8) weight rows, split and interleaved as
-// described above, at a 32-byte aligned `panel`; the lanes of missing
-// channels are 0 (their sums are never stored). A full panel goes 4 words at
-// a time: 4 words of 8 rows are two 4x4 blocks of 64-bit words, transposed in
-// registers (unpack within 128-bit halves, then swap halves), so each result
-// holds word k of 4 channels (rows 0, 2, 4, 6 in the first block, 1, 3, 5, 7
-// in the second). Only words below K are read.
-void pack_panel(const BitWord* B, std::size_t ldb, std::size_t channels, std::size_t K, BitWord* panel) {
+// The K words of `channels` (<= 8) weight rows, interleaved as described
+// above, at a 32-byte aligned `packed`; the lanes of missing channels are 0
+// (their sums are never stored). A full panel goes 4 words at a time: 4 words
+// of 8 rows are two 4x4 blocks of 64-bit words, transposed in registers
+// (unpack within 128-bit halves, then swap halves), so each result holds word
+// k of 4 channels (rows 0, 2, 4, 6 in the first block, 1, 3, 5, 7 in the
+// second). Only words below K are read.
+void pack_panel(const BitWord* B, std::size_t ldb, std::size_t channels, std::size_t K, BitWord* packed) {
   std::size_t k = 0;
   if (channels == kBgemm4x8Channels) {
     for (; k + 4 <= K; k += 4) {
@@ -100,19 +107,42 @@ void pack_panel(const BitWord* B, std::size_t ldb, std::size_t channels, std::si
         words[half][3] = _mm256_permute2x128_si256(odd01, odd23, 0x31);
       }
       for (std::size_t i = 0; i < 4; ++i)
-        for (std::size_t half = 0; half < kBgemm4x8Channels / 4; ++half) {
-          BitWord* out = panel + (k + i) * kBgemm4x8PanelStride + 4 * half;
-          _mm256_store_si256(reinterpret_cast<__m256i*>(out), low_nibbles(words[half][i]));
-          _mm256_store_si256(reinterpret_cast<__m256i*>(out + kBgemm4x8Channels), high_nibbles(words[half][i]));
-        }
+        for (std::size_t half = 0; half < kBgemm4x8Channels / 4; ++half)
+          _mm256_store_si256(reinterpret_cast<__m256i*>(packed + (k + i) * kBgemm4x8Channels + 4 * half),
+                             words[half][i]);
     }
   }
   for (; k < K; ++k)
-    for (std::size_t j = 0; j < kBgemm4x8Channels; ++j) {
-      const BitWord w = j < channels ? B[j * ldb + k] : 0;
-      panel[k * kBgemm4x8PanelStride + panel_lane(j)] = low_nibbles(w);
-      panel[k * kBgemm4x8PanelStride + kBgemm4x8Channels + panel_lane(j)] = high_nibbles(w);
+    for (std::size_t j = 0; j < kBgemm4x8Channels; ++j)
+      packed[k * kBgemm4x8Channels + panel_lane(j)] = j < channels ? B[j * ldb + k] : 0;
+}
+
+// The K chunks: equal, of <= 31 words (K == 0 is one empty chunk).
+std::size_t chunk_words(std::size_t K) {
+  const std::size_t chunks = K == 0 ? 1 : (K + kMaxChunk - 1) / kMaxChunk;
+  return (K + chunks - 1) / chunks;
+}
+
+// Words [0, chunk) of one packed panel, split into the nibble panel the
+// tiles read: word k's 8 low-nibble words, then its 8 high-nibble words.
+void split_panel(const BitWord* packed, std::size_t chunk, BitWord* panel) {
+  for (std::size_t k = 0; k < chunk; ++k)
+    for (std::size_t half = 0; half < kBgemm4x8Channels / 4; ++half) {
+      const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(packed + k * kBgemm4x8Channels + 4 * half));
+      BitWord* out = panel + k * kBgemm4x8PanelStride + 4 * half;
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out), low_nibbles(v));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out + kBgemm4x8Channels), high_nibbles(v));
     }
+}
+
+// Asks for the cache lines of the `words` packed words at p: the next
+// panel's chunk, one panel ahead, so that the latency of the deep layers'
+// weights (which do not stay in L1 or L2 from one call to the next) overlaps
+// the tiles of the panel before. Forced inline: GCC deems a function whose
+// only effect is a prefetch free of side effects and deletes the call.
+__attribute__((always_inline)) inline void prefetch_words(const BitWord* p, std::size_t words) {
+  for (std::size_t line = 0; line < words * sizeof(BitWord); line += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(p) + line, _MM_HINT_T0);
 }
 
 // Rows 0..MR-1 of a tile over one chunk (A rows as nibble words, `chunk`
@@ -151,23 +181,28 @@ void tile(std::size_t chunk, const BitWord* alo, const BitWord* ahi, const BitWo
 }  // namespace
 
 std::size_t bgemm_4x8_avx2_packed_words(std::size_t N, std::size_t K) {
-  return (N + kBgemm4x8Channels - 1) / kBgemm4x8Channels * K * kBgemm4x8PanelStride;
+  return (N + kBgemm4x8Channels - 1) / kBgemm4x8Channels * K * kBgemm4x8Channels;
 }
 
 void pack_bgemm_4x8_avx2(std::size_t N, std::size_t K, const BitWord* B, std::size_t ldb, BitWord* packed) {
-  for (std::size_t n0 = 0; n0 < N; n0 += kBgemm4x8Channels)
-    pack_panel(B + n0 * ldb, ldb, N - n0 < kBgemm4x8Channels ? N - n0 : kBgemm4x8Channels, K,
-               packed + n0 / kBgemm4x8Channels * K * kBgemm4x8PanelStride);
+  const std::size_t panels = (N + kBgemm4x8Channels - 1) / kBgemm4x8Channels, words = chunk_words(K);
+  for (std::size_t k0 = 0; k0 < K; k0 += words) {
+    const std::size_t chunk = K - k0 < words ? K - k0 : words;
+    for (std::size_t n0 = 0; n0 < N; n0 += kBgemm4x8Channels)
+      pack_panel(B + n0 * ldb + k0, ldb, N - n0 < kBgemm4x8Channels ? N - n0 : kBgemm4x8Channels, chunk,
+                 packed + (k0 * panels + n0 / kBgemm4x8Channels * chunk) * kBgemm4x8Channels);
+  }
 }
 
-// B: the packed weights (pack_bgemm_4x8_avx2), ldb = K.
+// B: the packed weights (pack_bgemm_4x8_avx2), whose layout follows from N and K.
 void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda,
-                    const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) {
-  // Equal chunks of <= 31 words; K == 0 is one empty chunk, which stores C = 0.
-  const std::size_t chunks = K == 0 ? 1 : (K + kMaxChunk - 1) / kMaxChunk;
-  const std::size_t chunk_words = (K + chunks - 1) / chunks;
+                    const BitWord* B, std::size_t /*ldb*/, std::int32_t* C, std::size_t ldc) {
+  // K == 0 is one empty chunk, which stores C = 0.
+  const std::size_t chunk_words = irnet::chunk_words(K);
+  const std::size_t panels = (N + kBgemm4x8Channels - 1) / kBgemm4x8Channels;
   // Rows per group: as many whole tiles as fit in the A nibble buffer.
   const std::size_t group_rows = (chunk_words == 0 ? kSplitWords : kSplitWords / chunk_words) / kTileRows * kTileRows;
+  alignas(32) BitWord panel[kMaxChunk * kBgemm4x8PanelStride];
   alignas(32) BitWord a_nibbles[2 * kSplitWords];
   for (std::size_t g0 = 0; g0 < M; g0 += group_rows) {
     const std::size_t rows = M - g0 < group_rows ? M - g0 : group_rows;
@@ -179,7 +214,10 @@ void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* 
         split_nibbles(A + (g0 + r) * lda + k0, chunk, alo + r * chunk, ahi + r * chunk);
       for (std::size_t n0 = 0; n0 < N; n0 += kBgemm4x8Channels) {
         const std::size_t channels = N - n0 < kBgemm4x8Channels ? N - n0 : kBgemm4x8Channels;
-        const BitWord* panel = B + (n0 / kBgemm4x8Channels * ldb + k0) * kBgemm4x8PanelStride;
+        const BitWord* packed = B + (k0 * panels + n0 / kBgemm4x8Channels * chunk) * kBgemm4x8Channels;
+        split_panel(packed, chunk, panel);
+        // The next panel of this chunk, or the first of the next chunk: the words that follow.
+        if (n0 + kBgemm4x8Channels < N || k0 + chunk < K) prefetch_words(packed + chunk * kBgemm4x8Channels, chunk * kBgemm4x8Channels);
         const bool accumulate = k0 != 0;
         std::int32_t* c = C + g0 * ldc + n0;
         std::size_t m0 = 0;
