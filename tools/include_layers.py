@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "engine" / "src"
 
 FOUNDATION = {"core", "common", "cpu"}  # vocabulary, shared kernel helpers, CPU features
-KERNELS = {"bitpack", "bgemm", "fconv", "bconv"}
+KERNELS = {"bitpack", "bgemm", "fconv", "bconv", "pool"}
 LAYERS: dict[str, set[str]] = {
     "core": set(),
     "common": {"core"},
@@ -32,7 +32,10 @@ LAYERS: dict[str, set[str]] = {
     "bgemm": FOUNDATION,
     "fconv": FOUNDATION,
     "bconv": FOUNDATION | {"bitpack", "bgemm"},  # the binary conv packs and multiplies
-    "graph": {"core", "common", "format"},
+    "pool": FOUNDATION,
+    # The kernel configuration's selection: the one place that lists every family's variant tables.
+    "config": FOUNDATION | KERNELS | {"format"},
+    "graph": {"core", "common", "cpu", "format"},  # cpu/kernel_config.h: the kernels a model runs
     "ops": FOUNDATION | KERNELS | {"graph"},  # ops implement graph/op.h with the kernels
 }
 

@@ -28,7 +28,10 @@
 // `const KernelTable<Descriptor>` objects with external linkage in namespace
 // irnet, one per architecture folder (defined only when that folder is
 // compiled: CMake sets IRNET_ARCH_<arch> exactly then) plus a portable one,
-// declared in kernel_config.cc, which lists them in priority order. A table
+// declared in config/kernel_config.cc, which lists them in priority order and
+// implements the selection declared here (it is the one file that knows every
+// family, so it sits above the kernel folders; this header only names the
+// descriptor types, so every layer can include it). A table
 // is an array of pointers to descriptor objects, so it is constant-initialized:
 //
 //   const BgemmKernel kBgemm4x4NeonA64 = {"bgemm_4x4_neon_a64", always_supported, &bgemm_4x4_neon_a64, 4, 4};
