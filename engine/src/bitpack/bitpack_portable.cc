@@ -1,15 +1,27 @@
-// pack_signs_portable: branch-free packing in plain C++, and the pack_signs()
-// entry point that dispatches to the selected "bitpack" kernel.
+// pack_signs_portable, pack_signs_threshold_portable: branch-free packing in
+// plain C++, and the pack_signs() / pack_signs_threshold() entry points that
+// dispatch to the selected "bitpack" / "bitpack_threshold" kernel.
 //
 // Each bit is the 0/1 value of the comparison x < 0 shifted into place and
 // OR-ed into the word: no per-bit branch, and a loop the compiler can
 // vectorize. The comparison is the same predicate as the reference, so
-// -0.0 and NaN give bit 0 there too.
+// -0.0 and NaN give bit 0 there too. With a threshold the comparison is
+// x < -t (bitpack.h says why that is the sign of fl(x + t)).
 #include "bitpack/bitpack.h"
 #include "bitpack/bitpack_rows.h"
 #include "cpu/kernel_registry.h"
 
 namespace irnet {
+
+void pack_signs_threshold_portable(const float* x, std::size_t rows, std::size_t channels,
+                                   const float* threshold, BitWord* out) {
+  pack_rows_by_word_threshold(x, rows, channels, threshold, out, [](const float* src, const float* t) {
+    BitWord word = 0;
+    for (int b = 0; b < kBitsPerWord; ++b) word |= BitWord(src[b] < -t[b]) << b;
+    return word;
+  });
+}
+
 namespace {
 
 void pack_signs_portable(const float* x, std::size_t rows, std::size_t channels, BitWord* out) {
@@ -24,11 +36,22 @@ const KernelVariant kVariants[] = {
     {"pack_signs_portable", always_supported, as_kernel_fn(&pack_signs_portable)},
     {"pack_signs_ref", always_supported, as_kernel_fn(&pack_signs_ref)},
 };
+const KernelVariant kThresholdVariants[] = {
+    {"pack_signs_threshold_portable", always_supported, as_kernel_fn(&pack_signs_threshold_portable)},
+    {"pack_signs_threshold_ref", always_supported, as_kernel_fn(&pack_signs_threshold_ref)},
+};
 }  // namespace
 extern const KernelTable kBitpackKernelsPortable = {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
+extern const KernelTable kBitpackThresholdKernelsPortable = {
+    kThresholdVariants, sizeof(kThresholdVariants) / sizeof(kThresholdVariants[0])};
 
 void pack_signs(const float* x, std::size_t rows, std::size_t channels, BitWord* out) {
   selected_kernel_fn<PackSignsFn>("bitpack")(x, rows, channels, out);
+}
+
+void pack_signs_threshold(const float* x, std::size_t rows, std::size_t channels,
+                          const float* threshold, BitWord* out) {
+  selected_kernel_fn<PackSignsThresholdFn>("bitpack_threshold")(x, rows, channels, threshold, out);
 }
 
 }  // namespace irnet

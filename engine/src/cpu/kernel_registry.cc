@@ -34,6 +34,18 @@ const std::vector<FamilyTables>& family_tables() {
            &kBitpackKernelsArm32,
 #endif
            &kBitpackKernelsPortable}},
+      {"bitpack_threshold",
+       {
+#if defined(IRNET_ARCH_x86)
+           &kBitpackThresholdKernelsX86,
+#endif
+#if defined(IRNET_ARCH_arm64)
+           &kBitpackThresholdKernelsArm64,
+#endif
+#if defined(IRNET_ARCH_arm32)
+           &kBitpackThresholdKernelsArm32,
+#endif
+           &kBitpackThresholdKernelsPortable}},
       {"bgemm",
        {
 #if defined(IRNET_ARCH_x86)

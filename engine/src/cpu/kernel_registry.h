@@ -24,6 +24,7 @@
 //             kBitpackKernelsArm64   (only when IRNET_ARCH_arm64)   bitpack/arm64/
 //             kBitpackKernelsArm32   (only when IRNET_ARCH_arm32)   bitpack/arm32/
 //             kBitpackKernelsPortable (always)                      bitpack/
+//   bitpack_threshold  kBitpackThresholdKernels{X86,Arm64,Arm32,Portable}, the same way
 //   bgemm     kBgemmKernelsX86 / kBgemmKernelsArm64 / kBgemmKernelsArm32 as above,
 //             then kBgemmKernelsPortable (always)                   bgemm/
 //
@@ -80,20 +81,24 @@ bool always_supported();
 
 // ---- tables (see the contract above) ---------------------------------------
 extern const KernelTable kBitpackKernelsPortable;
+extern const KernelTable kBitpackThresholdKernelsPortable;
 extern const KernelTable kBgemmKernelsPortable;
 extern const KernelTable kSgemmKernelsPortable;  // fconv/ (variants return const SgemmKernel*)
 #if defined(IRNET_ARCH_x86)
 extern const KernelTable kBitpackKernelsX86;
+extern const KernelTable kBitpackThresholdKernelsX86;
 extern const KernelTable kBgemmKernelsX86;
 extern const KernelTable kSgemmKernelsX86;
 #endif
 #if defined(IRNET_ARCH_arm64)
 extern const KernelTable kBitpackKernelsArm64;
+extern const KernelTable kBitpackThresholdKernelsArm64;
 extern const KernelTable kBgemmKernelsArm64;
 extern const KernelTable kSgemmKernelsArm64;
 #endif
 #if defined(IRNET_ARCH_arm32)
 extern const KernelTable kBitpackKernelsArm32;
+extern const KernelTable kBitpackThresholdKernelsArm32;
 extern const KernelTable kBgemmKernelsArm32;
 extern const KernelTable kSgemmKernelsArm32;
 #endif

@@ -11,9 +11,15 @@ const KernelVariant kVariants[] = {
     {"pack_signs_avx512", cpu_runs_avx512_files, as_kernel_fn(&pack_signs_avx512)},
     {"pack_signs_avx2", cpu_runs_avx2_files, as_kernel_fn(&pack_signs_avx2)},
 };
+const KernelVariant kThresholdVariants[] = {
+    {"pack_signs_threshold_avx512", cpu_runs_avx512_files, as_kernel_fn(&pack_signs_threshold_avx512)},
+    {"pack_signs_threshold_avx2", cpu_runs_avx2_files, as_kernel_fn(&pack_signs_threshold_avx2)},
+};
 
 }  // namespace
 
 extern const KernelTable kBitpackKernelsX86 = {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
+extern const KernelTable kBitpackThresholdKernelsX86 = {
+    kThresholdVariants, sizeof(kThresholdVariants) / sizeof(kThresholdVariants[0])};
 
 }  // namespace irnet
