@@ -155,7 +155,7 @@ EXPECTED = {
     "option_a_flatten": (2, [], []),
     "option_a_reshape": (2, [], []),
     "concat_duplicate": (2, ["STE on weights removed before folding"],
-                         ["STE on activations removed", "threshold: sign(x + b)"]),
+                         ["STE on activations removed", "threshold: sign(x + b) with b per channel (SignPack "]),
 }
 FIXTURE_FILES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(FIXTURES, "*.onnx")))
 
@@ -193,14 +193,35 @@ def test_option_a_needs_folding_to_a_fixed_point(tmp_path):
 
 
 def test_rsign_expand_constant_is_per_channel_by_value(tmp_path):
-    """dynamo folds bias.expand_as(x) into a (N, C, H, W) constant: it becomes one [C] Add."""
+    """dynamo folds bias.expand_as(x) into a (N, C, H, W) constant: it becomes SignPack's
+    [C] threshold."""
     onnx_path = os.path.join(FIXTURES, "rsign_expand-dynamo18.onnx")
     shapes = [list(t.dims) for t in onnx.load(onnx_path).graph.initializer]
     assert [8, 4, 4, 4] in shapes
     convert(onnx_path, tmp_path / "m.irb")
     model = read_irb(tmp_path / "m.irb")
-    add = next(n for n in model.nodes if n.op == "Add")
-    assert model.tensors[add.inputs[1]].shape == [4]
+    sign_pack = next(n for n in model.nodes if n.op == "SignPack")
+    assert model.tensors[sign_pack.inputs[1]].shape == [4]
+
+
+@pytest.mark.parametrize("fixture", [f for f in FIXTURE_FILES if f.startswith("concat_duplicate-")])
+def test_reactnet_block_rsigns_are_signpack_thresholds(tmp_path, fixture):
+    """A ReActNet-A block (RSign -> 3x3 -> BN + pool(x) -> RPReLU -> RSign -> 1x1 -> BN +
+    cat(out, out) -> RPReLU): both RSign shifts become SignPack thresholds, the second
+    although its input (the RPReLU output) also feeds the residual, so the engine Adds
+    left are the two RPReLU zeta shifts. Outputs agree with onnxruntime and PyTorch."""
+    onnx_path = os.path.join(FIXTURES, fixture)
+    report = convert(onnx_path, tmp_path / "m.irb")
+    model = read_irb(tmp_path / "m.irb")
+    packs = [n for n in model.nodes if n.op == "SignPack"]
+    assert len(packs) == 2 and all(len(n.inputs) == 2 and model.tensors[n.inputs[1]].is_constant
+                                   for n in packs)
+    assert [model.tensors[n.inputs[1]].shape for n in packs] == [[4], [4]]
+    assert [n.op for n in model.nodes].count("Add") == 2      # the RPReLUs' zeta shifts only
+    for layer in (x for x in report.layers if x.binary):
+        assert "threshold: sign(x + b) with b per channel (SignPack threshold)" in layer.recognised
+    data = np.load(os.path.join(FIXTURES, "concat_duplicate.npz"))
+    assert_agrees(onnx_path, tmp_path / "m.irb", data["x"], data["y"])
 
 
 def test_weight_ste_folds_to_exact_alpha(tmp_path):
