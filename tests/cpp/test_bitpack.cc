@@ -15,6 +15,10 @@ using namespace irnet_test;
 
 namespace {
 
+// Every tail length class: below, at and past one, two and eight words.
+const std::size_t kChannelCounts[] = {1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127,
+                                      128, 129, 130, 200, 512, 513};
+
 float from_bits(std::uint32_t u) {
   float f;
   std::memcpy(&f, &u, sizeof f);
@@ -111,10 +115,8 @@ TEST(threshold_reference_is_the_sign_of_the_float_sum) {
 TEST(all_threshold_variants_match_reference) {
   Rng rng(2);
   const std::vector<float> specials = special_values();
-  const std::size_t channel_counts[] = {1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127,
-                                        128, 129, 130, 200, 512, 513};
   for (const std::string& variant : supported_variants("bitpack_threshold")) {
-    for (std::size_t channels : channel_counts) {
+    for (std::size_t channels : kChannelCounts) {
       for (ThresholdKind kind : {ThresholdKind::kNormal, ThresholdKind::kSomeZero, ThresholdKind::kSomeSubnormal}) {
         const std::size_t rows = 1 + rng() % 70;
         const std::vector<float> t = random_thresholds(rng, channels, kind);
@@ -185,10 +187,8 @@ TEST(reference_follows_the_sign_convention) {
 TEST(all_variants_match_reference) {
   Rng rng(1);
   const std::vector<float> specials = special_values();
-  const std::size_t channel_counts[] = {1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127,
-                                        128, 129, 130, 200, 512, 513};
   for (const std::string& variant : supported_variants("bitpack")) {
-    for (std::size_t channels : channel_counts) {
+    for (std::size_t channels : kChannelCounts) {
       const std::size_t rows = 1 + rng() % 5;
       std::vector<float> x(rows * channels);
       for (float& v : x) {
