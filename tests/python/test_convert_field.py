@@ -346,6 +346,42 @@ def test_threshold_after_a_binary_conv_moves_into_its_bias(tmp_path):
     assert_agrees(onnx_path, tmp_path / "m.irb", x)
 
 
+@pytest.mark.parametrize("op,also_output", [("Add", False), ("Sub", False), ("Add", True)])
+def test_threshold_on_an_activation_becomes_signpack_input(tmp_path, op, also_output):
+    """sign(x + b) / sign(x - b) on a graph input: SignPack(x, ±b) without the float op,
+    unless the shifted value is read elsewhere too (here: a graph output)."""
+    rng = np.random.default_rng(2)
+    b = rng.standard_normal((1, 6, 1, 1)).astype(np.float32)
+    inits = {"w": np.where(rng.standard_normal((6, 6, 3, 3)) < 0, -0.5, 0.5).astype(np.float32), "b": b}
+    nodes = [helper.make_node(op, ["x", "b"], ["t"], name="shift"),
+             helper.make_node("Sign", ["t"], ["s"], name="sign"),
+             helper.make_node("Conv", ["s", "w"], ["y"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1])]
+    onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (4, 6, 5, 5), 13)
+    if also_output:
+        model = onnx.load(onnx_path)
+        model.graph.output.append(helper.make_tensor_value_info("t", TensorProto.FLOAT, None))
+        onnx.save(model, onnx_path)
+    convert(onnx_path, tmp_path / "m.irb")
+    model = read_irb(tmp_path / "m.irb")
+    ops = [n.op for n in model.nodes]
+    sign_pack = next(n for n in model.nodes if n.op == "SignPack")
+    if also_output:
+        assert ops == ["Add", "SignPack", "BinaryConv2d"] and len(sign_pack.inputs) == 1
+    else:
+        assert ops == ["SignPack", "BinaryConv2d"]
+        threshold = model.tensors[sign_pack.inputs[1]]
+        assert threshold.shape == [6]
+        want = b.reshape(-1) if op == "Add" else -b.reshape(-1)
+        np.testing.assert_array_equal(threshold.data.reshape(-1), want)
+    x = random_input((4, 6, 5, 5))
+    x[0, :, 1, 1] = -b.reshape(-1) if op == "Add" else b.reshape(-1)    # x + b exactly 0: bit +1
+    ort = ort_run(onnx_path, x)
+    for got in (run_irb(tmp_path / "m.irb", x), engine_run(tmp_path / "m.irb", x)):
+        for g, r in zip(got, ort):
+            # ONNX's sign(0) = 0 where x = -b; the engine's +1 differs only in that sample
+            np.testing.assert_allclose(g[1:], r[1:], rtol=0, atol=1e-5 * max(1.0, float(np.abs(r).max())))
+
+
 def binary_node_named(irb_path, name):
     return next(n for n in read_irb(irb_path).nodes if n.name == name)
 
