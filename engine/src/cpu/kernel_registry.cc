@@ -34,18 +34,6 @@ const std::vector<FamilyTables>& family_tables() {
            &kBitpackKernelsArm32,
 #endif
            &kBitpackKernelsPortable}},
-      {"bitpack_threshold",
-       {
-#if defined(IRNET_ARCH_x86)
-           &kBitpackThresholdKernelsX86,
-#endif
-#if defined(IRNET_ARCH_arm64)
-           &kBitpackThresholdKernelsArm64,
-#endif
-#if defined(IRNET_ARCH_arm32)
-           &kBitpackThresholdKernelsArm32,
-#endif
-           &kBitpackThresholdKernelsPortable}},
       {"bgemm",
        {
 #if defined(IRNET_ARCH_x86)
@@ -70,6 +58,18 @@ const std::vector<FamilyTables>& family_tables() {
            &kSgemmKernelsArm32,
 #endif
            &kSgemmKernelsPortable}},
+      {"bitpack_threshold",
+       {
+#if defined(IRNET_ARCH_x86)
+           &kBitpackThresholdKernelsX86,
+#endif
+#if defined(IRNET_ARCH_arm64)
+           &kBitpackThresholdKernelsArm64,
+#endif
+#if defined(IRNET_ARCH_arm32)
+           &kBitpackThresholdKernelsArm32,
+#endif
+           &kBitpackThresholdKernelsPortable}},
   };
   return families;
 }
