@@ -36,7 +36,7 @@ BREAKDOWN = [
     ("binary: bgemm kernel", re.compile(r"bgemm")),
     ("binary: im2col", re.compile(r"BConv2d::im2col|im2col_rows")),
     ("binary: epilogue", re.compile(r"BConv2d::epilogue|bconv_epilogue|EpilogueFloatRows|epilogue_residuals")),
-    ("sign packing", re.compile(r"pack_signs")),
+    ("sign packing", re.compile(r"pack_signs|pack_rows_by_word|pack_tail_word")),
     ("float: stem kernel", re.compile(r"sconv")),
     ("float: sgemm kernel", re.compile(r"sgemm")),
     ("float: im2col / packing", re.compile(r"FloatConv2d|split_phase")),

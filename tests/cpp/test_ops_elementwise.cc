@@ -1,8 +1,11 @@
 // Element-wise and per-channel ops (Clip, Relu, PRelu, ChannelAffine, Add,
-// Softmax, LogSoftmax) against plain references, plus their attribute and
-// shape validation.
+// Softmax, LogSoftmax, SignPack with a threshold) against plain references,
+// plus their attribute and shape validation.
 #include <cmath>
+#include <cstring>
 #include <limits>
+
+#include "bitpack/bitpack.h"
 
 #include "op_test_util.h"
 
@@ -160,6 +163,47 @@ TEST(softmax_and_log_softmax_on_every_axis) {
   FakeNode bad("Softmax");
   bad.input(DType::kF32, shape).attr("axis", std::vector<std::int64_t>{4});
   CHECK_THROWS(make_op(bad), "'axis' = 4 is out of range for rank 4");
+}
+
+TEST(sign_pack_with_threshold_packs_the_sign_of_the_sum) {
+  // [2, 3, 5, 70]: 30 rows of 70 channels (a tail word), a per-channel threshold
+  // with x = -t in some places (sum +0: bit 0); chunked runs must agree with the
+  // reference over all rows.
+  std::mt19937 rng(7);
+  const Shape shape = {2, 3, 5, 70};
+  std::vector<float> x = random_floats(count_of(shape), rng);
+  const std::vector<float> t = random_floats(70, rng, -1.f, 1.f);
+  for (std::size_t i = 0; i < x.size(); i += 3) x[i] = -t[i % 70];
+  const std::size_t rows = x.size() / 70, words = irnet::packed_words(70);
+  std::vector<irnet::BitWord> ref(rows * words);
+  irnet::pack_signs_threshold_ref(x.data(), rows, 70, t.data(), ref.data());
+  FakeNode node("SignPack");
+  node.input(DType::kF32, shape).input(DType::kF32, {70}, t.data());
+  const std::vector<float> y = run_op(*make_op(node), {x.data(), t.data()});
+  std::vector<irnet::BitWord> got(rows * words);
+  CHECK_EQ(y.size() * sizeof(float), got.size() * sizeof(irnet::BitWord));
+  std::memcpy(got.data(), y.data(), got.size() * sizeof(irnet::BitWord));
+  CHECK(got == ref);
+  // Without the threshold the same x packs differently (the test can tell them apart).
+  std::vector<irnet::BitWord> plain(rows * words);
+  irnet::pack_signs_ref(x.data(), rows, 70, plain.data());
+  CHECK(plain != ref);
+}
+
+TEST(sign_pack_rejects_bad_thresholds) {
+  const std::vector<float> t(8, 0.5f);
+  FakeNode shape("SignPack");
+  shape.input(DType::kF32, {2, 7}).input(DType::kF32, {8}, t.data());
+  CHECK_THROWS(make_op(shape), "input 1 must have shape [7], got [8]");
+  FakeNode activation("SignPack");
+  activation.input(DType::kF32, {2, 8}).input(DType::kF32, {8});
+  CHECK_THROWS(make_op(activation), "input 1 must be a constant");
+  FakeNode dtype("SignPack");
+  dtype.input(DType::kF32, {2, 8}).input(DType::kI32, {8}, t.data());
+  CHECK_THROWS(make_op(dtype), "input 1");
+  FakeNode three("SignPack");
+  three.input(DType::kF32, {2, 8}).input(DType::kF32, {8}, t.data()).input(DType::kF32, {8}, t.data());
+  CHECK_THROWS(make_op(three), "takes 1 or 2 inputs, has 3");
 }
 
 TEST(op_table_knows_every_float_op) {

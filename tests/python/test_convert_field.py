@@ -155,7 +155,7 @@ EXPECTED = {
     "option_a_flatten": (2, [], []),
     "option_a_reshape": (2, [], []),
     "concat_duplicate": (2, ["STE on weights removed before folding"],
-                         ["STE on activations removed", "threshold: sign(x + b)"]),
+                         ["STE on activations removed", "threshold: sign(x + b) with b per channel (SignPack "]),
 }
 FIXTURE_FILES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(FIXTURES, "*.onnx")))
 
@@ -193,14 +193,35 @@ def test_option_a_needs_folding_to_a_fixed_point(tmp_path):
 
 
 def test_rsign_expand_constant_is_per_channel_by_value(tmp_path):
-    """dynamo folds bias.expand_as(x) into a (N, C, H, W) constant: it becomes one [C] Add."""
+    """dynamo folds bias.expand_as(x) into a (N, C, H, W) constant: it becomes SignPack's
+    [C] threshold."""
     onnx_path = os.path.join(FIXTURES, "rsign_expand-dynamo18.onnx")
     shapes = [list(t.dims) for t in onnx.load(onnx_path).graph.initializer]
     assert [8, 4, 4, 4] in shapes
     convert(onnx_path, tmp_path / "m.irb")
     model = read_irb(tmp_path / "m.irb")
-    add = next(n for n in model.nodes if n.op == "Add")
-    assert model.tensors[add.inputs[1]].shape == [4]
+    sign_pack = next(n for n in model.nodes if n.op == "SignPack")
+    assert model.tensors[sign_pack.inputs[1]].shape == [4]
+
+
+@pytest.mark.parametrize("fixture", [f for f in FIXTURE_FILES if f.startswith("concat_duplicate-")])
+def test_reactnet_block_rsigns_are_signpack_thresholds(tmp_path, fixture):
+    """A ReActNet-A block (RSign -> 3x3 -> BN + pool(x) -> RPReLU -> RSign -> 1x1 -> BN +
+    cat(out, out) -> RPReLU): both RSign shifts become SignPack thresholds, the second
+    although its input (the RPReLU output) also feeds the residual, so the engine Adds
+    left are the two RPReLU zeta shifts. Outputs agree with onnxruntime and PyTorch."""
+    onnx_path = os.path.join(FIXTURES, fixture)
+    report = convert(onnx_path, tmp_path / "m.irb")
+    model = read_irb(tmp_path / "m.irb")
+    packs = [n for n in model.nodes if n.op == "SignPack"]
+    assert len(packs) == 2 and all(len(n.inputs) == 2 and model.tensors[n.inputs[1]].is_constant
+                                   for n in packs)
+    assert [model.tensors[n.inputs[1]].shape for n in packs] == [[4], [4]]
+    assert [n.op for n in model.nodes].count("Add") == 2      # the RPReLUs' zeta shifts only
+    for layer in (x for x in report.layers if x.binary):
+        assert "threshold: sign(x + b) with b per channel (SignPack threshold)" in layer.recognised
+    data = np.load(os.path.join(FIXTURES, "concat_duplicate.npz"))
+    assert_agrees(onnx_path, tmp_path / "m.irb", data["x"], data["y"])
 
 
 def test_weight_ste_folds_to_exact_alpha(tmp_path):
@@ -323,6 +344,42 @@ def test_threshold_after_a_binary_conv_moves_into_its_bias(tmp_path):
     assert "per-channel shift after the conv folded into the bias" in report.layers[0].recognised
     x = random_input((2, 6, 5, 5))
     assert_agrees(onnx_path, tmp_path / "m.irb", x)
+
+
+@pytest.mark.parametrize("op,also_output", [("Add", False), ("Sub", False), ("Add", True)])
+def test_threshold_on_an_activation_becomes_signpack_input(tmp_path, op, also_output):
+    """sign(x + b) / sign(x - b) on a graph input: SignPack(x, ±b) without the float op,
+    unless the shifted value is read elsewhere too (here: a graph output)."""
+    rng = np.random.default_rng(2)
+    b = rng.standard_normal((1, 6, 1, 1)).astype(np.float32)
+    inits = {"w": np.where(rng.standard_normal((6, 6, 3, 3)) < 0, -0.5, 0.5).astype(np.float32), "b": b}
+    nodes = [helper.make_node(op, ["x", "b"], ["t"], name="shift"),
+             helper.make_node("Sign", ["t"], ["s"], name="sign"),
+             helper.make_node("Conv", ["s", "w"], ["y"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1])]
+    onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (4, 6, 5, 5), 13)
+    if also_output:
+        model = onnx.load(onnx_path)
+        model.graph.output.append(helper.make_tensor_value_info("t", TensorProto.FLOAT, None))
+        onnx.save(model, onnx_path)
+    convert(onnx_path, tmp_path / "m.irb")
+    model = read_irb(tmp_path / "m.irb")
+    ops = [n.op for n in model.nodes]
+    sign_pack = next(n for n in model.nodes if n.op == "SignPack")
+    if also_output:
+        assert ops == ["Add", "SignPack", "BinaryConv2d"] and len(sign_pack.inputs) == 1
+    else:
+        assert ops == ["SignPack", "BinaryConv2d"]
+        threshold = model.tensors[sign_pack.inputs[1]]
+        assert threshold.shape == [6]
+        want = b.reshape(-1) if op == "Add" else -b.reshape(-1)
+        np.testing.assert_array_equal(threshold.data.reshape(-1), want)
+    x = random_input((4, 6, 5, 5))
+    x[0, :, 1, 1] = -b.reshape(-1) if op == "Add" else b.reshape(-1)    # x + b exactly 0: bit +1
+    ort = ort_run(onnx_path, x)
+    for got in (run_irb(tmp_path / "m.irb", x), engine_run(tmp_path / "m.irb", x)):
+        for g, r in zip(got, ort):
+            # ONNX's sign(0) = 0 where x = -b; the engine's +1 differs only in that sample
+            np.testing.assert_allclose(g[1:], r[1:], rtol=0, atol=1e-5 * max(1.0, float(np.abs(r).max())))
 
 
 def binary_node_named(irb_path, name):

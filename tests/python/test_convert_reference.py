@@ -156,7 +156,8 @@ def _log_softmax(x, axis):
 OPS = {
     "BinaryConv2d": op_binary_conv2d,
     "BinaryGemm": op_binary_gemm,
-    "SignPack": lambda ins, a: [np.where(ins[0] < 0, F32(-1), F32(1))],
+    "SignPack": lambda ins, a: [np.where((ins[0] if len(ins) < 2 or ins[1] is None
+                                          else (ins[0] + ins[1]).astype(F32)) < 0, F32(-1), F32(1))],
     "Conv2d": op_conv2d,
     "Gemm": op_gemm,
     "ChannelAffine": lambda ins, a: [_act((ins[0] * ins[1] + ins[2]).astype(F32), a)],

@@ -26,11 +26,31 @@ using PackSignsFn = void (*)(const float* x, std::size_t rows, std::size_t chann
 // The plain reference: one comparison per bit.
 void pack_signs_ref(const float* x, std::size_t rows, std::size_t channels, BitWord* out);
 
-// A variant of the "bitpack" kernel family (cpu/kernel_config.h).
+// Packing with a per-channel threshold t (SignPack's optional input): bit c of
+// a row is the sign of the float sum fl(x_c + t_c), by the same convention
+// (bit 1 <=> fl(x_c + t_c) < 0; +0, -0 and NaN give 0). The fast variants
+// compare x_c < -t_c instead of adding: with IEEE subnormals a float sum is 0
+// only when x = -t exactly and otherwise has the sign of the exact sum (the
+// exact sum of two floats is a multiple of the smallest subnormal, so it never
+// rounds to 0), and a NaN or inf - inf sum goes with a false comparison.
+using PackSignsThresholdFn = void (*)(const float* x, std::size_t rows, std::size_t channels,
+                                      const float* threshold, BitWord* out);
+
+// The plain reference: one float addition and one comparison per bit.
+void pack_signs_threshold_ref(const float* x, std::size_t rows, std::size_t channels,
+                              const float* threshold, BitWord* out);
+
+// Plain C++ x < -t; also where the ARMv7 NEON variant falls back.
+void pack_signs_threshold_portable(const float* x, std::size_t rows, std::size_t channels,
+                                   const float* threshold, BitWord* out);
+
+// A variant of the "bitpack" kernel family (cpu/kernel_config.h): both
+// packings of one instruction set.
 struct BitpackKernel {
   const char* name;     // e.g. "pack_signs_avx2"
   bool (*supported)();  // can this CPU run it
   PackSignsFn pack;
+  PackSignsThresholdFn pack_threshold;
 };
 
 }  // namespace irnet

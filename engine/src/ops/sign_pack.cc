@@ -1,5 +1,7 @@
-// SignPack: f32 -> bits along the last axis (bit 1 <=> x < 0; bitpack/bitpack.h).
+// SignPack: f32 -> bits along the last axis (bit 1 <=> x < 0; bitpack/bitpack.h),
+// or with a constant per-channel threshold t: bit 1 <=> fl(x + t_c) < 0.
 #include <algorithm>
+#include <vector>
 
 #include "core/check.h"
 #include "cpu/kernel_config.h"
@@ -13,7 +15,8 @@ constexpr std::size_t kMinRowsPerTask = 64;
 
 class SignPackOp final : public Op {
  public:
-  SignPackOp(Shape shape, const BitpackKernel& kernel) : shape_(std::move(shape)), kernel_(kernel) {
+  SignPackOp(Shape shape, std::vector<float> threshold, const BitpackKernel& kernel)
+      : shape_(std::move(shape)), threshold_(std::move(threshold)), kernel_(kernel) {
     channels_ = static_cast<std::size_t>(shape_.back());
     rows_ = 1;
     for (std::size_t i = 0; i + 1 < shape_.size(); ++i) rows_ *= static_cast<std::size_t>(shape_[i]);
@@ -26,14 +29,19 @@ class SignPackOp final : public Op {
     (*ctx.parallel_for)(tasks, [&](std::size_t begin, std::size_t end) {
       const std::size_t row_begin = begin * kMinRowsPerTask;
       const std::size_t row_end = std::min(rows_, end * kMinRowsPerTask);
-      kernel_.pack(x + row_begin * channels_, row_end - row_begin, channels_,
-                 out + row_begin * packed_words(channels_));
+      const float* rows_x = x + row_begin * channels_;
+      BitWord* rows_out = out + row_begin * packed_words(channels_);
+      if (threshold_.empty())
+        kernel_.pack(rows_x, row_end - row_begin, channels_, rows_out);
+      else
+        kernel_.pack_threshold(rows_x, row_end - row_begin, channels_, threshold_.data(), rows_out);
     });
   }
   std::string kernel_name() const override { return kernel_.name; }
 
  private:
   Shape shape_;
+  std::vector<float> threshold_;  // [channels], or empty: no threshold
   const BitpackKernel& kernel_;
   std::size_t rows_ = 1, channels_ = 1;
 };
@@ -43,8 +51,13 @@ class SignPackOp final : public Op {
 std::unique_ptr<Op> make_sign_pack(const NodeView& node) {
   const TensorDesc& x = node.require_input(0, DType::kF32);
   if (x.shape.empty()) node.fail("input 0 must have rank >= 1 (the packed axis is the last)");
-  if (node.num_inputs() != 1) node.fail(str_cat("takes 1 input, has ", node.num_inputs()));
-  return std::make_unique<SignPackOp>(x.shape, *node.kernels().bitpack);
+  if (node.num_inputs() > 2) node.fail(str_cat("takes 1 or 2 inputs, has ", node.num_inputs()));
+  std::vector<float> threshold;
+  if (node.num_inputs() == 2 && node.input(1) != nullptr) {
+    const auto* t = static_cast<const float*>(node.require_const(1, DType::kF32, {x.shape.back()}).data);
+    threshold.assign(t, t + x.shape.back());
+  }
+  return std::make_unique<SignPackOp>(x.shape, std::move(threshold), *node.kernels().bitpack);
 }
 
 }  // namespace irnet

@@ -65,6 +65,8 @@ class Lowering:
         self.same_as: Dict[int, str] = {}            # id(node) → ONNX name its output equals
         self.float_epilogues: Dict[int, Epilogue] = {}  # id(float op) → what it absorbs
         self.float_reason: Dict[str, str] = {}       # conv/gemm name → why it stays float
+        # ONNX name of x + b read only by vanishing Signs → (x, b float32 [C]): SignPack's threshold
+        self.thresholds: Dict[str, tuple] = {}
 
     # -- tensors ------------------------------------------------------------
     def _unique(self, name: str) -> str:
@@ -121,7 +123,10 @@ class Lowering:
         return v.f32
 
     def bits_of(self, name: str, node: Node) -> int:
-        """The packed signs of `name`, inserting one SignPack the first time they are needed."""
+        """The packed signs of `name`, inserting one SignPack the first time they are needed
+        (of x with threshold b when `name` is a planned x + b)."""
+        if name in self.thresholds and name not in self.values:
+            self.values[name] = Value(self.g.shape(name))
         v = self.value(name, node)
         if v.bits is None:
             risk = sign_zero_risk(self.g, name)
@@ -136,8 +141,12 @@ class Lowering:
                 self.report.warn(f"sign(0) = +1: {node.describe()} takes sign() of '{name}', and {risk}; "
                                  "where it is 0, ONNX multiplies by 0 and the converted model by +1, so "
                                  "outputs differ from the ONNX model (--allow-sign-of-zero)")
+            inputs = [v.f32]
+            if name in self.thresholds:
+                x, b = self.thresholds[name]
+                inputs = [self.f32_of(x, node), self.f32_const(name + ".threshold", b)]
             v.bits = self.activation_tensor(name + ":bits", "bits", v.onnx_shape)
-            self.w.add_node("SignPack", name + ":signpack", [v.f32], [v.bits])
+            self.w.add_node("SignPack", name + ":signpack", inputs, [v.bits])
         return v.bits
 
     def new_f32(self, onnx_name: str) -> int:
@@ -194,6 +203,9 @@ class Lowering:
                 ep = match_float_epilogue(g, n)
                 self.float_epilogues[nid] = ep
                 self.skipped.update(id(x) for x in ep.fused)
+        # x + b (b per channel) read only by vanishing Signs: SignPack(x, threshold b) packs it.
+        for p in self.plans.values():
+            self._plan_threshold(p.data.source, absorbed)
         # A Clip(lo < 0 < hi) read only by vanishing Signs changes no sign: its input's bits serve.
         for n in g.nodes:
             if n.op != "Clip" or id(n) in self.emit_at or id(n) in self.skipped or n.outputs[0] in g.outputs:
@@ -203,6 +215,27 @@ class Lowering:
                 bounds = clip_bounds(g, n)
                 if bounds is not None and bounds[0] < 0 < bounds[1]:
                     self.same_as[id(n)] = n.inputs[0]
+
+    def _plan_threshold(self, source: str, absorbed: Set[int]) -> None:
+        """Plans SignPack's threshold for `source` = Add/Sub(x, per-channel constant) when
+        every reader of `source` is a vanishing Sign/Pad and the Add is not fused elsewhere."""
+        g = self.g
+        shifter = g.producer.get(source)
+        if shifter is None or source in self.thresholds or source in g.outputs:
+            return
+        nid = id(shifter)
+        if nid in self.skipped or nid in self.emit_at or nid in self.same_as:
+            return
+        if not all(id(u) in absorbed for u in g.users(source)):
+            return
+        x = next((i for i in shifter.inputs if i not in g.consts), None)
+        b = None if x is None else constant_offset(g, shifter, x)
+        channels = g.shape(source)[1]
+        if b is None or b.size not in (1, channels):
+            return
+        self.thresholds[source] = (x, np.broadcast_to(b, (channels,)).astype(np.float32))
+        self.skipped.add(nid)
+        self.float_epilogues.pop(nid, None)
 
     def _plan_binary(self, n: Node) -> Optional[BinaryPlan]:
         g = self.g
@@ -360,8 +393,10 @@ class Lowering:
         if p.weight.ste_rounding:
             found.append("weights ±α within a folded STE's float rounding (α = mean magnitude)")
         shifter = g.producer.get(p.data.source)
-        if shifter is not None and any(constant_offset(g, shifter, x) is not None
-                                       for x in shifter.inputs if x not in g.consts):
+        if p.data.source in self.thresholds:
+            found.append("threshold: sign(x + b) with b per channel (SignPack threshold)")
+        elif shifter is not None and any(constant_offset(g, shifter, x) is not None
+                                         for x in shifter.inputs if x not in g.consts):
             found.append("threshold: sign(x + b) with b per channel (Add before SignPack)")
         if p.epilogue.offset is not None:
             found.append("per-channel shift after the conv folded into the bias")

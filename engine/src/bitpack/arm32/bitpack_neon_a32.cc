@@ -10,6 +10,17 @@
 //      INT32_MIN < s <= bits(-inf) = -2^23.
 //   2. The masks of 64 channels to one word (sign_bytes_neon_a32.h).
 // A row's last partial word is packed from a zero-filled copy of its tail.
+//
+// With a threshold (bitpack.h: the bit is x < -t) the compare is one vcgt.f32
+// of -t (t's sign bit flipped as an integer) against x. NEON flushes subnormal
+// operands to signed zero, which keeps x <= -t but can turn x < -t into
+// equality; that needs both |x| and |t| below the smallest normal (zeros
+// included) and not both zero. So:
+//   - no t_c is 0 or subnormal: NEON for every row, whatever x holds;
+//   - some t_c is subnormal: the portable packer for the whole call;
+//   - some t_c is 0 (none subnormal): NEON for rows without a subnormal x,
+//     the portable packer for the others (one any_flush_hazard scan per row).
+// A compare never produces a NaN, so NEON's default NaN changes nothing.
 #include "bitpack/arm32/bitpack_neon_a32.h"
 
 #include <arm_neon.h>
@@ -20,6 +31,7 @@
 
 #include "bitpack/arm32/sign_bytes_neon_a32.h"
 #include "bitpack/bitpack_rows.h"
+#include "common/arm32/float_neon_a32.h"
 #include "cpu/kernel_config.h"
 
 namespace irnet {
@@ -40,14 +52,56 @@ inline BitWord pack_64(const float* x) {
   });
 }
 
+// x < -t per lane; exact when no operand is subnormal (see above).
+inline uint32x4_t below_minus_threshold_lanes(const float* x, const float* t) {
+  const uint32x4_t sign = vdupq_n_u32(0x80000000u);
+  const float32x4_t minus_t = vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(vld1q_f32(t)), sign));
+  return greater_neon_a32(minus_t, vld1q_f32(x));
+}
+
+inline BitWord pack_64_threshold(const float* x, const float* t) {
+  const uint8x8_t weights = sign_byte_weights();
+  return pack_sign_word([&](int j) {
+    return weighted_sign_bytes(below_minus_threshold_lanes(x + 8 * j, t + 8 * j),
+                               below_minus_threshold_lanes(x + 8 * j + 4, t + 8 * j + 4), weights);
+  });
+}
+
 }  // namespace
+
+void pack_signs_threshold_neon_a32(const float* x, std::size_t rows, std::size_t channels,
+                                   const float* threshold, BitWord* out) {
+  bool zero_threshold = false;
+  for (std::size_t c = 0; c < channels; ++c) {
+    const std::uint32_t magnitude = float_bits(threshold[c]) & 0x7FFFFFFFu;
+    if (magnitude != 0 && magnitude < kFloatMinNormalBits) {
+      pack_signs_threshold_portable(x, rows, channels, threshold, out);
+      return;
+    }
+    zero_threshold |= magnitude == 0;
+  }
+  if (!zero_threshold) {
+    pack_rows_by_word_threshold(x, rows, channels, threshold, out, pack_64_threshold);
+    return;
+  }
+  const std::size_t words = packed_words(channels);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* row = x + r * channels;
+    BitWord* dst = out + r * words;
+    if (any_flush_hazard<false>(row, channels, kFloatMinNormalBits))
+      pack_signs_threshold_portable(row, 1, channels, threshold, dst);
+    else
+      pack_rows_by_word_threshold(row, 1, channels, threshold, dst, pack_64_threshold);
+  }
+}
 
 void pack_signs_neon_a32(const float* x, std::size_t rows, std::size_t channels, BitWord* out) {
   pack_rows_by_word(x, rows, channels, out, pack_64);
 }
 
 namespace {
-const BitpackKernel kNeon = {"pack_signs_neon_a32", always_supported, &pack_signs_neon_a32};
+const BitpackKernel kNeon = {"pack_signs_neon_a32", always_supported, &pack_signs_neon_a32,
+                             &pack_signs_threshold_neon_a32};
 const BitpackKernel* const kKernels[] = {&kNeon};
 }  // namespace
 

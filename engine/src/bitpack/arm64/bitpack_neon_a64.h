@@ -6,5 +6,7 @@
 namespace irnet {
 
 void pack_signs_neon_a64(const float* x, std::size_t rows, std::size_t channels, BitWord* out);
+void pack_signs_threshold_neon_a64(const float* x, std::size_t rows, std::size_t channels,
+                                   const float* threshold, BitWord* out);
 
 }  // namespace irnet

@@ -9,8 +9,9 @@
 namespace irnet {
 namespace {
 
-const BitpackKernel kAvx512 = {"pack_signs_avx512", cpu_runs_avx512_files, &pack_signs_avx512};
-const BitpackKernel kAvx2 = {"pack_signs_avx2", cpu_runs_avx2_files, &pack_signs_avx2};
+const BitpackKernel kAvx512 = {"pack_signs_avx512", cpu_runs_avx512_files, &pack_signs_avx512,
+                               &pack_signs_threshold_avx512};
+const BitpackKernel kAvx2 = {"pack_signs_avx2", cpu_runs_avx2_files, &pack_signs_avx2, &pack_signs_threshold_avx2};
 const BitpackKernel* const kKernels[] = {&kAvx512, &kAvx2};
 
 }  // namespace
