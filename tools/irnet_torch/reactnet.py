@@ -211,7 +211,7 @@ def randomize_like_trained(model: nn.Module, seed: int = 0, calibration_shape=(2
       one through the 13 residual blocks and the thresholds are not negligible.
 
     Returns the model in eval mode."""
-    gen = torch.Generator().manual_seed(seed + 1)   # a stream other than the shifts'
+    gen = torch.Generator().manual_seed(seed)
     heavy_tailed_latent_weights([m for m in model.modules() if isinstance(m, ScaledSignConv2d)], seed)
     randomize_learnable_shifts(model, seed)
     with torch.no_grad():
