@@ -55,11 +55,11 @@ def _param_split(model) -> tuple[int, int, int]:
     """(float parameters, binary weights, binary output channels) of a model."""
     from tools.irnet_torch.layers import BinaryConv2d
     from tools.irnet_torch.models import count_binary_weights, count_parameters
-    from tools.irnet_torch.reactnet import HardBinaryConv
+    from tools.irnet_torch.reactnet import ScaledSignConv2d
 
     total = count_parameters(model)
     binary = count_binary_weights(model)
-    channels = sum(m.out_channels for m in model.modules() if isinstance(m, (BinaryConv2d, HardBinaryConv)))
+    channels = sum(m.out_channels for m in model.modules() if isinstance(m, (BinaryConv2d, ScaledSignConv2d)))
     return total - binary, binary, channels
 
 

@@ -322,8 +322,10 @@ def test_ste_surrogate_computed_twice_is_recognised(tmp_path, same_clip_node):
     np.testing.assert_allclose(run_irb(tmp_path / "m.irb", x)[0], ort_run(onnx_path, x)[0], rtol=0, atol=1e-5)
 
 
-def test_threshold_after_a_binary_conv_moves_into_its_bias(tmp_path):
-    """sign(bn(conv(sign(x))) + b): the shift joins the first conv's bias, which writes bits."""
+@pytest.mark.parametrize("shift_op", ["Add", "Sub"])
+def test_threshold_after_a_binary_conv_moves_into_its_bias(tmp_path, shift_op):
+    """sign(bn(conv(sign(x))) +/- b): the shift joins the first conv's bias, which writes bits
+    (Add as ReActNet's LearnableBias writes it, Sub as ``x - gamma`` would)."""
     rng = np.random.default_rng(1)
     inits = {"w1": np.where(rng.standard_normal((6, 6, 3, 3)) < 0, -0.5, 0.5).astype(np.float32),
              "w2": np.where(rng.standard_normal((6, 6, 1, 1)) < 0, -0.25, 0.25).astype(np.float32),
@@ -333,7 +335,7 @@ def test_threshold_after_a_binary_conv_moves_into_its_bias(tmp_path):
     nodes = [helper.make_node("Sign", ["x"], ["s1"], name="sign1"),
              helper.make_node("Conv", ["s1", "w1"], ["c1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
              helper.make_node("BatchNormalization", ["c1", "g", "be", "m", "v"], ["n1"], name="bn1"),
-             helper.make_node("Add", ["n1", "b"], ["t"], name="rsign_shift"),
+             helper.make_node(shift_op, ["n1", "b"], ["t"], name="rsign_shift"),
              helper.make_node("Sign", ["t"], ["s2"], name="sign2"),
              helper.make_node("Conv", ["s2", "w2"], ["y"], name="conv2", kernel_shape=[1, 1])]
     onnx_path = save_model(tmp_path / "m.onnx", nodes, inits, (2, 6, 5, 5), 13)
@@ -415,18 +417,18 @@ def _trained_like(model, seed=0):
 def _whole_model(name):
     import torch
     sys.path.insert(0, ROOT)
-    from tools.irnet_torch import field
+    from tools.irnet_torch import field, reactnet
     from tools.irnet_torch.export import randomize_batchnorm
     torch.manual_seed(0)
     builders = {
         "irnet_resnet20": (field.irnet_cifar_resnet20, (16, 3, 32, 32), 18),
         "bireal_resnet18": (lambda: field.bireal_resnet18(100, (16, 32, 64, 128)), (16, 3, 32, 32), 16),
-        "reactnet_block_split": (lambda: field.ReActBlock(8, 16, 2), (16, 8, 8, 8), 3),
-        "reactnet_block_duplicate": (lambda: field.ReActBlock(8, 16, 2, duplicate=True), (16, 8, 8, 8), 2),
-        "reactnet_a_narrow": (lambda: field.reactnet_a(10, width=16), (16, 3, 32, 32), 31),
+        "reactnet_block_split": (lambda: reactnet.ReActBlock(8, 16, 2), (16, 8, 8, 8), 3),
+        "reactnet_block_duplicate": (lambda: reactnet.ReActBlock(8, 16, 2, duplicate=True), (16, 8, 8, 8), 2),
+        "reactnet_a_narrow": (lambda: reactnet.reactnet_a(10, width=16), (16, 3, 32, 32), 31),
     }
     ctor, shape, n_binary = builders[name]
-    model = field.randomize_learnable_shifts(randomize_batchnorm(_trained_like(ctor())))
+    model = reactnet.randomize_learnable_shifts(randomize_batchnorm(_trained_like(ctor())))
     return model.eval(), shape, n_binary
 
 

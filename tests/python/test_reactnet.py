@@ -20,9 +20,9 @@ from tools.irnet_torch.models import MODELS, build_model, count_binary_weights  
 def test_reactnet_a_layout_and_binary_macs():
     model, shape = build_model("reactnet_a")
     assert shape == (1, 3, 224, 224) and "reactnet_a" in MODELS
-    convs = [m for m in model.modules() if isinstance(m, R.HardBinaryConv)]
+    convs = [m for m in model.modules() if isinstance(m, R.ScaledSignConv2d)]
     assert len(model.blocks) == 13 and len(convs) == 31        # 13 3x3, 13 + 5 (doubling) 1x1
-    assert [b.conv3x3.stride for b in model.blocks] == [1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1]
+    assert [b.conv3x3.stride[0] for b in model.blocks] == [1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1]
     assert [b.doubles for b in model.blocks].count(True) == 5
     assert (model.stem.in_channels, model.stem.out_channels, model.stem.stride) == (3, 32, (2, 2))
     assert (model.fc.in_features, model.fc.out_features) == (1024, 1000)
@@ -42,7 +42,7 @@ def reference_block(block, x):
     def conv(c, v):
         w = c.weight
         return F.conv2d(v, w.abs().mean(dim=(1, 2, 3), keepdim=True) * torch.sign(w), stride=c.stride,
-                        padding=c.kernel_size // 2)
+                        padding=c.padding)
 
     def bn(b, v):
         return F.batch_norm(v, b.running_mean, b.running_var, b.weight, b.bias, False, 0.0, b.eps)
@@ -79,7 +79,7 @@ def test_trained_like_weights():
     R.randomize_like_trained(model, seed=0, calibration_shape=(2, 3, 32, 32))
     assert not model.training
     scales = torch.cat([c.weight.abs().mean(dim=(1, 2, 3)) for c in model.modules()
-                        if isinstance(c, R.HardBinaryConv)])
+                        if isinstance(c, R.ScaledSignConv2d)])
     assert scales.max() / scales.min() > 1.5                            # heavy tails: scales differ
     norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     for m in norms:

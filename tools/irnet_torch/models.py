@@ -31,7 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .layers import IRNET, BinaryConfig, BinaryConv2d
-from .reactnet import HardBinaryConv, reactnet_a
+from .reactnet import ScaledSignConv2d, reactnet_a
 
 __all__ = [
     "BiRealResNet", "CifarResNet20", "CifarResNet18", "VGGSmall", "FloatResNet18",
@@ -330,4 +330,4 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def count_binary_weights(model: nn.Module) -> int:
-    return sum(m.weight.numel() for m in model.modules() if isinstance(m, (BinaryConv2d, HardBinaryConv)))
+    return sum(m.weight.numel() for m in model.modules() if isinstance(m, (BinaryConv2d, ScaledSignConv2d)))

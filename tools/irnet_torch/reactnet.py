@@ -9,7 +9,8 @@ global average pool and a float fc 1024->1000. Each block is
 with a 2x2 average pool as the first shortcut when s = 2. A block that doubles
 the channels runs two 1x1 convs Cin -> Cin, each with the block's first half as
 its shortcut, and concatenates them: the shortcut of the doubled output is the
-input duplicated.
+input duplicated. ``duplicate=True`` writes that doubling the other way training
+code does: one 1x1 conv Cin -> 2 Cin plus the first half concatenated with itself.
 
 * RSign(x) = sign(x + b_c), the shift written ``x + self.bias.expand_as(x)``
   and the sign through Bi-Real's ApproxSign straight-through estimator
@@ -22,7 +23,9 @@ input duplicated.
 In ``eval()`` every estimator's forward value is exactly its hard value, so the
 exported ONNX computes ReActNet-A; the estimator arithmetic stays in the graph
 for the converter to see through. ``randomize_like_trained`` gives the weights
-a trained model's character (see there). Binary MACs per 224x224 pass: 4.82 G
+a trained model's character (see there); ``randomize_learnable_shifts`` only the
+shifts and slopes. Field-code idioms of other networks (IR-Net CIFAR, Bi-Real)
+are in field.py, which shares ApproxSign and ScaledSignConv2d from here. Binary MACs per 224x224 pass: 4.82 G
 (3x3: 4.28 G, 1x1: 0.54 G; ``binary_macs``).
 """
 from __future__ import annotations
@@ -37,8 +40,8 @@ import torch.nn.functional as F
 from .layers import heavy_tailed_latent_weights
 
 __all__ = [
-    "LearnableBias", "ApproxSign", "RSign", "RPReLU", "HardBinaryConv", "ReActBlock", "ReActNetA",
-    "REACTNET_A_CHANNELS", "reactnet_a", "randomize_like_trained", "binary_macs",
+    "LearnableBias", "ApproxSign", "RSign", "RPReLU", "ScaledSignConv2d", "ReActBlock", "ReActNetA",
+    "REACTNET_A_CHANNELS", "reactnet_a", "randomize_learnable_shifts", "randomize_like_trained", "binary_macs",
 ]
 
 # Output channels of the stem and of the 13 blocks (MobileNet-V1). A block whose
@@ -97,72 +100,73 @@ class RPReLU(nn.Module):
         return self.shift_out(self.prelu(self.shift_in(x)))
 
 
-class HardBinaryConv(nn.Module):
-    """Binary conv (no bias) of an already binarized input: weights
-    mean|w_o| * sign(w) per output channel, trained through clamp(w, -1, 1)."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1):
-        super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, kernel_size // 2
-        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size) * 1e-3)
-
-    def binary_weight(self) -> torch.Tensor:
-        w = self.weight
-        scale = w.abs().mean(dim=(1, 2, 3), keepdim=True).detach()
-        hard = scale * torch.sign(w)
-        soft = torch.clamp(w, -1.0, 1.0)
-        return hard.detach() - soft.detach() + soft
+class ScaledSignConv2d(nn.Conv2d):
+    """Bi-Real / ReActNet binary conv of an already binarized input: weights
+    ``mean|w_o| * sign(w)`` per output channel (the mean written as their code writes
+    it, one dimension at a time), trained through the straight-through estimator
+    over ``clamp(w, -1, 1)``."""
 
     def forward(self, x):
-        return F.conv2d(x, self.binary_weight(), stride=self.stride, padding=self.padding)
-
-    def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
+        w = self.weight
+        scale = torch.mean(torch.mean(torch.mean(abs(w), dim=3, keepdim=True), dim=2, keepdim=True),
+                           dim=1, keepdim=True).detach()
+        hard = scale * torch.sign(w)
+        soft = torch.clamp(w, -1.0, 1.0)
+        binary = hard.detach() - soft.detach() + soft
+        return F.conv2d(x, binary, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class ReActBlock(nn.Module):
-    """One ReActNet-A block, Cin -> Cout with Cout in (Cin, 2 Cin)."""
+    """One ReActNet-A block, Cin -> Cout with Cout in (Cin, 2 Cin). When the channels
+    double, ``duplicate`` selects the form: False, two 1x1 convs Cin -> Cin whose outputs
+    are concatenated, each with the first half as its shortcut; True, one 1x1 conv
+    Cin -> 2 Cin with the first half concatenated with itself as its shortcut."""
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int):
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, duplicate: bool = False):
         super().__init__()
         if out_channels not in (in_channels, 2 * in_channels):
             raise ValueError(f"a ReActNet-A block keeps or doubles its channels, not {in_channels} -> "
                              f"{out_channels}")
         c = in_channels
         self.sign1 = RSign(c)
-        self.conv3x3 = HardBinaryConv(c, c, 3, stride)
+        self.conv3x3 = ScaledSignConv2d(c, c, 3, stride, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(c)
         self.pool = nn.AvgPool2d(2, 2) if stride == 2 else None
         self.act1 = RPReLU(c)
         self.sign2 = RSign(c)
         self.doubles = out_channels == 2 * c
-        # Doubling: two 1x1 convs Cin -> Cin whose outputs are concatenated.
-        self.pointwise = nn.ModuleList(HardBinaryConv(c, c, 1) for _ in range(2 if self.doubles else 1))
-        self.bn2 = nn.ModuleList(nn.BatchNorm2d(c) for _ in self.pointwise)
+        split = self.doubles and not duplicate
+        self.pointwise = nn.ModuleList(ScaledSignConv2d(c, c if split else out_channels, 1, bias=False)
+                                       for _ in range(2 if split else 1))
+        self.bn2 = nn.ModuleList(nn.BatchNorm2d(conv.out_channels) for conv in self.pointwise)
         self.act2 = RPReLU(out_channels)
 
     def forward(self, x):
         shortcut = x if self.pool is None else self.pool(x)
         out1 = self.act1(self.bn1(self.conv3x3(self.sign1(x))) + shortcut)
         binary = self.sign2(out1)
-        out2 = torch.cat([bn(conv(binary)) + out1 for conv, bn in zip(self.pointwise, self.bn2)], dim=1)
+        if len(self.pointwise) == 2:
+            out2 = torch.cat([bn(conv(binary)) + out1 for conv, bn in zip(self.pointwise, self.bn2)], dim=1)
+        else:
+            out2 = self.bn2[0](self.pointwise[0](binary))
+            out2 = out2 + (torch.cat([out1, out1], dim=1) if self.doubles else out1)
         return self.act2(out2)
 
 
 class ReActNetA(nn.Module):
-    """ReActNet-A: float 3x3/2 stem + BN, 13 ReActBlocks, global average pool, float fc."""
+    """ReActNet-A: float 3x3/2 stem + BN, 13 ReActBlocks, global average pool, float fc.
+    ``width`` divides every channel count; ``duplicate`` is the doubling blocks' form."""
 
-    def __init__(self, num_classes: int = 1000, channels: Iterable[int] = REACTNET_A_CHANNELS):
+    def __init__(self, num_classes: int = 1000, channels: Iterable[int] = REACTNET_A_CHANNELS, width: int = 1,
+                 duplicate: bool = False):
         super().__init__()
-        channels = tuple(channels)
+        channels = tuple(c // width for c in channels)
         self.stem = nn.Conv2d(3, channels[0], 3, 2, 1, bias=False)
         self.stem_bn = nn.BatchNorm2d(channels[0])
         blocks = []
         for i, (cin, cout) in enumerate(zip(channels, channels[1:])):
             stride = 2 if cout == 2 * cin and i > 0 else 1
-            blocks.append(ReActBlock(cin, cout, stride))
+            blocks.append(ReActBlock(cin, cout, stride, duplicate))
         self.blocks = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(channels[-1], num_classes)
@@ -172,11 +176,27 @@ class ReActNetA(nn.Module):
         return self.fc(torch.flatten(self.pool(x), 1))
 
 
-def reactnet_a(num_classes: int = 1000, config=None) -> ReActNetA:
+def reactnet_a(num_classes: int = 1000, config=None, width: int = 1, duplicate: bool = False) -> ReActNetA:
     """ReActNet-A for 1x3x224x224 (any multiple of 32 works). ``config`` (the
     IR-Net binarization settings of the other models) does not apply."""
     del config
-    return ReActNetA(num_classes)
+    return ReActNetA(num_classes, width=width, duplicate=duplicate)
+
+
+def randomize_learnable_shifts(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Give RSign thresholds, RPReLU shifts ~ N(0, 0.2^2) and PReLU slopes in [0, 0.5]
+    random values, as after training (zeros would leave every shift an exact no-op).
+    Per RPReLU the draws are gamma (shift_in.bias = -gamma), zeta, slopes."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, RSign):
+                m.move.bias.copy_(0.2 * torch.randn(m.move.bias.shape, generator=gen))
+            elif isinstance(m, RPReLU):
+                m.shift_in.bias.copy_(-0.2 * torch.randn(m.shift_in.bias.shape, generator=gen))
+                m.shift_out.bias.copy_(0.2 * torch.randn(m.shift_out.bias.shape, generator=gen))
+                m.prelu.weight.copy_(0.5 * torch.rand(m.prelu.weight.shape, generator=gen))
+    return model
 
 
 def randomize_like_trained(model: nn.Module, seed: int = 0, calibration_shape=(2, 3, 64, 64)) -> nn.Module:
@@ -184,7 +204,7 @@ def randomize_like_trained(model: nn.Module, seed: int = 0, calibration_shape=(2
 
     * binary latent weights Student-t (2 degrees of freedom) x 0.05: heavy
       tailed, so the per-channel scales mean|w_o| differ by channel;
-    * RSign thresholds, RPReLU shifts ~ N(0, 0.2^2) and PReLU slopes in [0, 0.5];
+    * RSign thresholds, RPReLU shifts and PReLU slopes as ``randomize_learnable_shifts``;
     * BatchNorm: affine gamma in [0.5, 1.5], beta ~ N(0, 0.2^2), and running
       statistics of the layer's actual inputs (one train-mode pass over a
       random calibration batch with momentum 1), so activations stay of order
@@ -192,14 +212,11 @@ def randomize_like_trained(model: nn.Module, seed: int = 0, calibration_shape=(2
 
     Returns the model in eval mode."""
     gen = torch.Generator().manual_seed(seed)
-    heavy_tailed_latent_weights([m for m in model.modules() if isinstance(m, HardBinaryConv)], seed)
+    heavy_tailed_latent_weights([m for m in model.modules() if isinstance(m, ScaledSignConv2d)], seed)
+    randomize_learnable_shifts(model, seed)
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, LearnableBias):
-                m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=gen))
-            elif isinstance(m, nn.PReLU):
-                m.weight.copy_(0.5 * torch.rand(m.weight.shape, generator=gen))
-            elif isinstance(m, nn.BatchNorm2d):
+            if isinstance(m, nn.BatchNorm2d):
                 m.weight.copy_(0.5 + torch.rand(m.num_features, generator=gen))
                 m.bias.copy_(0.2 * torch.randn(m.num_features, generator=gen))
         norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -220,12 +237,12 @@ def binary_macs(model: nn.Module, input_shape) -> dict[int, int]:
     macs: dict[int, int] = {}
 
     def count(module, inputs, output):
-        k = module.kernel_size
-        macs[k] = macs.get(k, 0) + output.numel() * module.in_channels * k * k
+        kh, kw = module.kernel_size
+        macs[kh] = macs.get(kh, 0) + output.numel() * module.in_channels // module.groups * kh * kw
 
     shadow = copy.deepcopy(model).to("meta").eval()
     for m in shadow.modules():
-        if isinstance(m, HardBinaryConv):
+        if isinstance(m, ScaledSignConv2d):
             m.register_forward_hook(count)
     with torch.no_grad():
         shadow(torch.zeros(*input_shape, device="meta"))
