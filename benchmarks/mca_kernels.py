@@ -23,7 +23,8 @@ import a53_loop  # noqa: E402
 # kernel and the sgemm (1x1 downsample convs, fc, and every conv of the float
 # model) have different loops and different CPIs.
 KERNELS = {
-    "bgemm": (ROOT / "engine/src/bgemm/arm64/bgemm_neon_a64.cc", "irnet_bgemm4x4_column_neon_a64", "cnt"),
+    "bgemm": (ROOT / "engine/src/bgemm/arm64/bgemm4x4_column_neon_a64.S", "irnet_bgemm4x4_column_neon_a64",
+              "cnt"),
     "stem": (ROOT / "engine/src/fconv/arm64/sconv_neon_a64.cc", "sconv_7x2_", "fmla"),
     "sgemm": (ROOT / "engine/src/fconv/arm64/sgemm_neon_a64.cc", "sgemm_8x8_neon_a64", "fmla"),
 }

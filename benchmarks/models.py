@@ -58,7 +58,7 @@ def _param_split(model) -> tuple[int, int, int]:
 def build(work_dir: str, seed: int = 0) -> dict[str, ModelFiles]:
     """Exports and converts the three models (cached); returns them by key."""
     import torch
-    from irnet_infer.convert.cli import convert
+    from irnet_infer.convert import convert
     from tools.irnet_torch.export import export, randomize_batchnorm
     from tools.irnet_torch.models import build_model
 

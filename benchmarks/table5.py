@@ -15,7 +15,8 @@ to the development machine):
     count for the same model shape (BRIEF: 170.0 M);
   * Cortex-A53 @ 1.2 GHz: an ESTIMATE from those counts (see a53_estimate);
   * on a real Pi the same command runs natively and fills the host columns.
-Writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.png.
+Writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.png, and
+the figures README.md and docs/performance.md take from them (doc_figures).
 """
 from __future__ import annotations
 
@@ -292,6 +293,12 @@ def main(argv=None) -> int:
     with open(os.path.join(out_dir, "benchmarks.md"), "w") as f:
         f.write(markdown)
     write_chart(result, os.path.join(out_dir, "benchmarks.png"))
+    if os.path.abspath(out_dir) == os.path.join(ROOT, "docs"):
+        from . import doc_figures
+        try:
+            doc_figures.update(result)  # the README's and performance.md's figures of this run
+        except doc_figures.DocFiguresError as e:
+            print(f"note: README.md and docs/performance.md not updated: {e}", file=sys.stderr)
     print(markdown)
     return 0
 

@@ -8,6 +8,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "format/irb_file.h"
 #include "irnet/irnet.h"
 
 namespace py = pybind11;
@@ -82,6 +83,8 @@ py::dict summary_dict(const irnet::ModelSummary& s) {
 PYBIND11_MODULE(_engine, m) {
   m.doc() = "irnet-infer compiled engine (use the irnet_infer package API)";
   m.attr("__version__") = IRNET_VERSION_STRING;
+  // The converter refuses what the loader would (irnet_infer/irb.py mirrors it for engine-less use).
+  m.attr("MAX_ACTIVATION_BYTES") = py::int_(irnet::kIrbMaxActivationBytes);
   py::register_exception<irnet::Error>(m, "ModelError", PyExc_ValueError);
 
   py::class_<irnet::Model>(m, "Model")

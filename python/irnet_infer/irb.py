@@ -12,8 +12,11 @@ tail bits 0.
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import stat
 import struct
+import time
 import zlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Union
@@ -28,6 +31,10 @@ CONST_ALIGN = 64
 ABSENT = 0xFFFFFFFF  # tensor id of an absent optional input
 ACTIVATION_OFFSET = 0xFFFFFFFFFFFFFFFF  # data_offset of a non-constant tensor
 MAX_RANK = 6
+# The largest activation the engine loads: kIrbMaxActivationBytes in engine/src/format/irb_file.h,
+# exposed as irnet_infer._engine.MAX_ACTIVATION_BYTES (a test checks that the two agree). Kept
+# here too because the writer and the converter work without the compiled engine.
+MAX_ACTIVATION_BYTES = 1 << 30
 
 DTYPE_CODES = {"f32": 1, "i32": 2, "bits": 3, "i8": 4}
 DTYPE_NAMES = {v: k for k, v in DTYPE_CODES.items()}
@@ -298,7 +305,8 @@ class IrbWriter:
         blob = self.to_bytes()
         path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(path))
-        tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+        _remove_stale_temp_files(directory, os.path.basename(path))
+        tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(TEMP_TOKEN_BYTES)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(fd, "wb") as f:
@@ -310,6 +318,31 @@ class IrbWriter:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
+
+
+TEMP_TOKEN_BYTES = 6           # IrbWriter.save's temp file: .NAME.<12 hex digits>.tmp beside NAME
+STALE_TEMP_SECONDS = 60
+
+
+def _remove_stale_temp_files(directory: str, name: str) -> None:
+    """Removes the temp files of earlier saves to the same path that were killed before they
+    could clean up (kill -9, power loss): regular files named like IrbWriter.save's temp file
+    for `name` and not modified for STALE_TEMP_SECONDS (a save in progress keeps its file fresh)."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{{2 * TEMP_TOKEN_BYTES}}}\.tmp")
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and now - st.st_mtime > STALE_TEMP_SECONDS:
+                os.unlink(entry.path)
+        except OSError:  # removed meanwhile, or not ours to remove
+            pass
 
 
 @dataclass

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "bitpack/bitpack.h"
+#include "core/types.h"
 #include "irnet/kernels.h"
 
 namespace irnet_test {

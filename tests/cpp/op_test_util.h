@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "check.h"
-#include "common/check.h"
+#include "core/check.h"
 #include "graph/op.h"
 
 namespace irnet_test {

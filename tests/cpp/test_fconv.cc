@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "check.h"
-#include "common/check.h"
+#include "core/check.h"
 #include "fconv/conv2d_f32.h"
 #include "fconv/phase_conv.h"
 #include "fconv/sgemm.h"

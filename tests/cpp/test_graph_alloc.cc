@@ -11,8 +11,8 @@
 #include <new>
 #include <vector>
 
-#include "bitpack/bitpack.h"
 #include "check.h"
+#include "core/types.h"
 #include "irb_test_writer.h"
 #include "irnet/model.h"
 

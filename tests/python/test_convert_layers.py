@@ -217,16 +217,6 @@ def test_binary_gemm_with_bn_and_clip(tmp_path):
     assert_matches_ort(onnx_path, tmp_path / "m.irb", random_input((4, 70)))
 
 
-def test_sign_after_relu_warns(tmp_path):
-    onnx_path = binary_conv_model(tmp_path / "m.onnx", 4, 4)
-    model = onnx.load(onnx_path)
-    model.graph.node.insert(0, helper.make_node("Relu", ["x"], ["r"], name="relu"))
-    model.graph.node[1].input[0] = "r"
-    onnx.save(model, str(tmp_path / "relu.onnx"))
-    report = convert(tmp_path / "relu.onnx", tmp_path / "relu.irb")
-    assert any("sign(0)" in w and "relu" in w for w in report.warnings)
-
-
 def test_sign_shared_by_binary_and_float_conv(tmp_path):
     """One Sign feeds a binary conv and a conv kept float: both read one SignPack of the
     source, the kept conv through a ±1 float view."""

@@ -1,11 +1,11 @@
 """Cortex-A53 cycle *estimate* of a bgemm kernel's inner loop with llvm-mca.
 
     .venv/bin/python tools/mca/a53_loop.py                     # bgemm_4x4_neon_a64
-    .venv/bin/python tools/mca/a53_loop.py --source engine/src/bgemm/arm64/bgemm_neon_a64.cc \
+    .venv/bin/python tools/mca/a53_loop.py --source engine/src/bgemm/arm64/bgemm4x4_column_neon_a64.S \
         --function irnet_bgemm4x4_column_neon_a64 --show
 
-1. compiles the kernel source with the aarch64 cross compiler and the flags of
-   the arm64 build (-O3 -mcpu=cortex-a53), disassembles the function,
+1. compiles (or assembles) the kernel source with the aarch64 cross compiler
+   and the flags of the arm64 build (-O3 -mcpu=cortex-a53), disassembles the function,
 2. takes its innermost hot loop: of the backward branches with no other branch
    in their body, the one whose body holds the most `cnt` instructions (the
    xor-popcount steady state); in a fully unrolled kernel, the branch-free block
@@ -111,7 +111,8 @@ def run_mca(loop: list[str], iterations: int, tmp: Path) -> tuple[float, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", type=Path, default=ROOT / "engine/src/bgemm/arm64/bgemm_neon_a64.cc")
+    parser.add_argument("--source", type=Path,
+                        default=ROOT / "engine/src/bgemm/arm64/bgemm4x4_column_neon_a64.S")
     parser.add_argument("--function", default="irnet_bgemm4x4_column_neon_a64",
                         help="symbol to analyse (mangled for C++ functions)")
     parser.add_argument("--iterations", type=int, default=1000)

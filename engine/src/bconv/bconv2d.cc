@@ -28,16 +28,16 @@
 //      correction is precomputed per (row class, column class, channel).
 //      Both are folded into acc_base_ = k_bits - correction: dot = base - 2P.
 //
-// Epilogue arithmetic, identical to bconv2d_ref operation for operation:
-//   y = float(acc) * 2^-shift ; y = y * scale ; y = y + bias ; y = y + residual ; clamp.
-// float(acc) is exact (|acc| <= k_bits <= 2^24). Multiplying a float by the
+// Epilogue arithmetic: the output transform of bconv2d.h, identical to
+// bconv2d_ref operation for operation. float(acc) is exact
+// (|acc| <= k_bits <= 2^24). Multiplying a float by the
 // float 2^-s only subtracts s from its exponent, with no rounding, as long
 // as the result stays normal: |acc| >= 1 gives |y| >= 2^-s >= 2^-126 for
 // s <= 126 (and acc = 0 gives 0). So this product is exactly ldexp(acc, -s),
 // the reference's "exponent decrement", and exactly acc / 2^s.
 //
 // Bits without residual: y < 0 as a function of the integer acc is monotone
-// (every step above is monotone non-decreasing in acc for scale > 0 and
+// (every step of the transform is monotone non-decreasing in acc for scale > 0 and
 // non-increasing for scale < 0; clamp is monotone), so it equals
 // acc < T (scale > 0), acc >= T (scale < 0) or a constant (scale == 0), with
 // T found by binary search over [-k_bits, k_bits + 1] evaluating the very
@@ -50,9 +50,9 @@
 #include <cmath>
 #include <utility>
 
-#include "common/check.h"
-#include "common/checked.h"
+#include "core/checked.h"
 #include "common/window_axis.h"
+#include "core/check.h"
 #include "cpu/kernel_registry.h"
 
 namespace irnet {
@@ -80,8 +80,7 @@ inline float clamp_to(float y, float lo, float hi) { return y < lo ? lo : (y > h
 #define IRNET_AVX2_CLONE
 #endif
 
-// One output row of the float epilogue:
-//   y[o] = clamp(((float(acc[o]) * pow2[o]) * scale[o] + bias[o]) + res[o])
+// One output row of the float epilogue (bconv2d.h's output transform, pow2[o] = 2^-shift[o]),
 // with the residual add skipped when res is null and the clamp when !clamp.
 // res may alias y: each res[o] is read before y[o] is written.
 IRNET_AVX2_CLONE

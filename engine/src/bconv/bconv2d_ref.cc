@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "bconv/bconv2d.h"
-#include "common/check.h"
+#include "core/check.h"
 
 namespace irnet {
 namespace {

@@ -5,10 +5,10 @@
 // B[o] = k_bits - (zero-padding correction of this row's border class), so
 // that acc = B[o] - 2 P[o] is the exact dot product (bconv2d.cc).
 //
-// Float rows compute, with the IEEE operations of bconv2d_ref in its order,
-//   y = float(acc) * multiplier[o] ; y = y + bias[o] ; y = y + residual[o] ; clamp
-// where multiplier[o] = 2^-shift[o] * scale[o] is used only when that product is
-// exact in float: the reference's (acc * 2^-s) * scale rounds once (the first
+// Float rows compute the output transform of bconv2d.h with the IEEE operations
+// of bconv2d_ref in its order, except that its two multiplies are one, by
+// multiplier[o] = 2^-shift[o] * scale[o], used only when that product is exact
+// in float: the reference's (acc * 2^-s) * scale rounds once (the first
 // product is exact, bconv2d.cc), and so does acc * (2^-s * scale), on the same
 // real number, so the two agree bit for bit. BConv2d checks the exactness per
 // channel at construction and otherwise keeps its two-multiply portable path.
@@ -25,7 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "bitpack/bitpack.h"
+#include "core/types.h"
 
 namespace irnet {
 

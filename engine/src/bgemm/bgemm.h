@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "bitpack/bitpack.h"
+#include "core/types.h"
 
 namespace irnet {
 

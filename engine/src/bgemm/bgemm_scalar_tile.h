@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "bitpack/bitpack.h"
+#include "core/types.h"
 
 namespace irnet {
 namespace bgemm_detail {

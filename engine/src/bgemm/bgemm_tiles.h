@@ -23,7 +23,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "bitpack/bitpack.h"
+#include "core/types.h"
 
 namespace irnet {
 namespace bgemm_detail {

@@ -6,23 +6,17 @@
 // IR-Net's sign(0) is 0, which one bit cannot hold; the engine maps 0 to +1
 // and the converter warns where a Sign input can be exactly zero by construction.
 //
-// A row of C channels packs into packed_words(C) 64-bit words: channel c is
-// bit (c % 64) of word (c / 64). Tail bits past C in the last word are 0, so
-// they XOR to 0 against weights (whose tail bits are 0 too) and never count.
+// A row of C channels packs into packed_words(C) 64-bit words (core/types.h):
+// channel c is bit (c % 64) of word (c / 64). Tail bits past C in the last word
+// are 0, so they XOR to 0 against weights (whose tail bits are 0 too) and never count.
 // Activations are NHWC, so one row = the channels of one pixel.
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
+
+#include "core/types.h"
 
 namespace irnet {
-
-using BitWord = std::uint64_t;
-constexpr int kBitsPerWord = 64;
-
-constexpr std::size_t packed_words(std::size_t channels) {
-  return (channels + kBitsPerWord - 1) / kBitsPerWord;
-}
 
 // Packs `rows` rows of `channels` floats (row stride = channels) into
 // rows * packed_words(channels) words.

@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "common/check.h"
+#include "core/check.h"
 
 namespace irnet {
 namespace {

@@ -5,7 +5,7 @@
 #include <deque>
 #include <mutex>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "irnet/kernels.h"
 
 namespace irnet {

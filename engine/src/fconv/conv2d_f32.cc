@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "common/check.h"
-#include "common/checked.h"
+#include "core/check.h"
+#include "core/checked.h"
 #include "cpu/cpu_features.h"
 
 namespace irnet {

@@ -1,6 +1,6 @@
 // The .irb container, parsed and validated (docs/format.md).
 //
-// parse_irb() takes the whole file as one 64-byte aligned buffer and checks
+// parse_irb() takes the whole file as one aligned buffer and checks
 // everything the container itself can prove before anything is used: size,
 // magic, version, header fields, end magic and crc32 first; then every table,
 // string, count and constant against its section in checked 64-bit arithmetic,
@@ -13,12 +13,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "graph/op.h"
+#include "core/aligned_buffer.h"
+#include "core/types.h"
 
 namespace irnet {
 
@@ -27,40 +27,13 @@ constexpr std::uint32_t kIrbHeaderSize = 64;
 constexpr std::uint32_t kIrbAbsentTensor = 0xFFFFFFFFu;
 constexpr std::uint64_t kIrbActivationOffset = ~std::uint64_t{0};
 constexpr std::size_t kIrbConstAlign = 64;
+// Constants at kIrbConstAlign-aligned file offsets are aligned in memory too.
+static_assert(kIrbConstAlign <= kBufferAlign, "the file buffer is at least as aligned as its constants");
 constexpr std::size_t kIrbMaxRank = 6;
 // The largest activation a model may declare. Far above any network this
 // engine targets (ResNet-18's largest is 3.2 MB), and it keeps an untrusted
 // file from making the loader build per-pixel tables and arenas of many GB.
 constexpr std::size_t kIrbMaxActivationBytes = std::size_t{1} << 30;
-
-// Owns a 64-byte aligned byte buffer (the file contents, a run's arena).
-//
-// Buffers of kHugePageBytes or more start on a kHugePageBytes boundary and,
-// on Linux, are advised as transparent huge pages (MADV_HUGEPAGE): the first
-// touch of each 2 MB then costs one page fault instead of 512, which is most
-// of the cost of loading a model and of a first run on a fresh process (a
-// 4 KB fault costs ~7 us on the development VM). Where huge pages are not
-// available the advice is ignored and the buffer behaves as before.
-class AlignedBuffer {
- public:
-  static constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
-
-  AlignedBuffer() = default;
-  // Throws irnet::Error (kInvalidArgument) naming `what` when the memory is not available.
-  AlignedBuffer(std::size_t size, const char* what);
-  std::uint8_t* data() { return data_.get(); }
-  const std::uint8_t* data() const { return data_.get(); }
-  std::size_t size() const { return size_; }
-  std::size_t alignment() const { return data_.get_deleter().alignment; }
-
- private:
-  struct Free {
-    std::size_t alignment;  // what operator new was given (value-initialized: 0, no buffer)
-    void operator()(std::uint8_t* p) const;
-  };
-  std::unique_ptr<std::uint8_t, Free> data_;
-  std::size_t size_ = 0;
-};
 
 enum class TensorLayout : std::uint8_t { kPlain = 0, kNhwc = 1 };
 

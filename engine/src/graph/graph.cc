@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstring>
 
-#include "common/check.h"
-#include "common/checked.h"
+#include "core/check.h"
+#include "core/checked.h"
 #include "graph/memory_plan.h"
 
 namespace irnet {
@@ -255,7 +255,7 @@ void Graph::plan() {
       buffers.push_back({nodes_[i].scratch_bytes, static_cast<int>(i), static_cast<int>(i)});
     }
 
-  const MemoryPlan plan = plan_memory(buffers, kIrbConstAlign);
+  const MemoryPlan plan = plan_memory(buffers, kBufferAlign);
   arena_bytes_ = plan.arena_bytes;
   for (std::size_t b = 0; b < n_tensor_buffers; ++b) tensors_[buffer_tensor[b]].arena_offset = plan.offsets[b];
   for (std::size_t i = 0; i < nodes_.size(); ++i)

@@ -4,7 +4,7 @@
 #include <map>
 #include <numeric>
 
-#include "common/checked.h"
+#include "core/checked.h"
 
 namespace irnet {
 

@@ -6,8 +6,8 @@
 #include <mutex>
 #include <sstream>
 
-#include "common/check.h"
-#include "common/checked.h"
+#include "core/check.h"
+#include "core/checked.h"
 #include "graph/boundary_layout.h"
 #include "graph/graph.h"
 #include "graph/thread_pool.h"

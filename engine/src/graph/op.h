@@ -13,24 +13,15 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <vector>
 
+#include "core/parallel.h"
+#include "core/types.h"
 #include "irnet/error.h"
 
 namespace irnet {
-
-enum class DType : std::uint8_t { kF32 = 1, kI32 = 2, kBits = 3, kI8 = 4 };
-
-using Shape = std::vector<std::int64_t>;
-
-// Bytes a tensor of this dtype and logical shape occupies (checked: throws on overflow).
-std::size_t tensor_bytes(DType dtype, const Shape& shape);
-const char* dtype_name(DType dtype);
-std::string shape_str(const Shape& shape);
 
 struct TensorDesc {
   DType dtype = DType::kF32;
@@ -73,35 +64,11 @@ class NodeView {
   [[noreturn]] void fail(const std::string& message) const;
 };
 
-// Splits [0, n) into chunks and runs fn(begin, end) on the runtime's thread
-// pool; returns when all chunks are done. Chunking never changes results:
-// ops must write disjoint outputs per index and never reduce across chunks.
-//
-// The chunk body is passed as a ChunkFn: a non-owning reference to any callable
-// void(size_t begin, size_t end). Unlike std::function it never allocates, so
-// a lambda with many captures costs nothing per call (run() must not allocate).
-class ChunkFn {
- public:
-  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, ChunkFn>>>
-  ChunkFn(F&& fn)  // NOLINT: implicit on purpose, callers pass lambdas
-      : callable_(const_cast<void*>(static_cast<const void*>(std::addressof(fn)))),
-        invoke_([](void* callable, std::size_t begin, std::size_t end) {
-          (*static_cast<std::remove_reference_t<F>*>(callable))(begin, end);
-        }) {}
-  void operator()(std::size_t begin, std::size_t end) const { invoke_(callable_, begin, end); }
-
- private:
-  void* callable_;
-  void (*invoke_)(void*, std::size_t, std::size_t);
-};
-
-using ParallelFor = std::function<void(std::size_t n, ChunkFn fn)>;
-
 struct RunContext {
   const void* const* inputs;  // one pointer per declared input (nullptr if absent)
   void* const* outputs;       // one pointer per output
   void* scratch;              // scratch_bytes() bytes, 64-byte aligned, shared by the whole node
-  const ParallelFor* parallel_for;
+  const ParallelFor* parallel_for;  // see core/parallel.h
 };
 
 struct OpStats {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "common/check.h"
+#include "core/check.h"
 
 namespace irnet {
 namespace {

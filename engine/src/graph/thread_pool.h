@@ -3,7 +3,7 @@
 // parallel_for(n, fn) splits [0, n) into min(n, threads) contiguous chunks of
 // near-equal size, runs chunk 0 on the calling thread and the others on the
 // workers, and returns when all are done. Results never depend on the thread
-// count because ops write disjoint outputs per index (graph/op.h).
+// count because ops write disjoint outputs per index (core/parallel.h).
 //
 // Several callers (e.g. Python threads running one Model) may call
 // parallel_for concurrently: the pool serves one loop at a time, and a caller
@@ -28,7 +28,7 @@
 #include <thread>
 #include <vector>
 
-#include "graph/op.h"
+#include "core/parallel.h"
 #include "irnet/model.h"
 
 namespace irnet {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "ops/float_ops.h"
 #include "ops/op_util.h"
 

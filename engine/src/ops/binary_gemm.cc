@@ -1,6 +1,6 @@
 // BinaryGemm: y[N, M] from x bits [N, K] and w bits [M, K], computed as a 1x1
 // binary convolution on a 1x1 image with in_c = K (see ops/binary_ops.h).
-#include "common/check.h"
+#include "core/check.h"
 #include "ops/binary_ops.h"
 
 namespace irnet {

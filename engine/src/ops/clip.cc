@@ -1,7 +1,7 @@
 // Clip and Relu: both are the clamp y = min(max(x, lo), hi), Relu with [0, +inf).
 #include <memory>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "ops/float_ops.h"
 #include "ops/op_util.h"
 

@@ -2,7 +2,7 @@
 // other along it.
 #include <memory>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "ops/float_ops.h"
 #include "ops/op_util.h"
 #include "ops/strided_copy.h"

@@ -2,7 +2,7 @@
 // Gemm as a 1x1 convolution over a batch of 1x1 images with in_c = K.
 #include <memory>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "fconv/conv2d_f32.h"
 #include "ops/float_ops.h"
 #include "ops/op_util.h"

@@ -1,7 +1,7 @@
 // GlobalAveragePool (NHWC): y[n,0,0,c] = (sum over h, w in order of x[n,h,w,c]) / (H*W).
 #include <memory>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "ops/float_ops.h"
 #include "ops/op_util.h"
 

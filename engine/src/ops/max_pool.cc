@@ -9,7 +9,7 @@
 #include <limits>
 #include <memory>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "ops/float_ops.h"
 #include "ops/op_util.h"
 #include "ops/pool_geometry.h"

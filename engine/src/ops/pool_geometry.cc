@@ -1,6 +1,6 @@
 #include "ops/pool_geometry.h"
 
-#include "common/check.h"
+#include "core/check.h"
 #include "ops/op_util.h"
 
 namespace irnet {

@@ -1,7 +1,7 @@
 // SignPack: f32 -> bits along the last axis (bit 1 <=> x < 0; bitpack/bitpack.h).
 #include <algorithm>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "irnet/kernels.h"
 #include "ops/binary_ops.h"
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <memory>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "ops/float_ops.h"
 #include "ops/op_util.h"
 

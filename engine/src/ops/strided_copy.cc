@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "common/checked.h"
+#include "core/checked.h"
 
 namespace irnet {
 

@@ -1,7 +1,7 @@
 // Transpose: y has dims y[k] = x[perm[k]], y[i_0..] = x[i at positions perm].
 #include <memory>
 
-#include "common/check.h"
+#include "core/check.h"
 #include "ops/float_ops.h"
 #include "ops/op_util.h"
 #include "ops/strided_copy.h"

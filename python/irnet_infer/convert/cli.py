@@ -2,6 +2,7 @@
 
     irnet-convert model.onnx model.irb [--input-shape x=1,3,32,32]
                   [--no-bit-shift] [--keep-float NODE ...]
+                  [--allow-sign-of-zero]
     (the output may also be given as -o model.irb; default: model.irb beside the input)
 
 Exit status: 0 on success, 1 when the model cannot be converted (the message
@@ -15,33 +16,8 @@ import os
 import sys
 from typing import List, Optional
 
-from .. import __version__
+from .converter import convert, printable
 from .graph import ConvertError
-from .load import load_graph, parse_input_shapes
-from .lower import Options, lower
-
-
-def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = True,
-            keep_float=()):
-    """Converts one file; returns the Report. Raises ConvertError; writes only on success."""
-    graph = load_graph(onnx_path, parse_input_shapes(input_shapes or []))
-    layers = {n.name: n.op for n in graph.nodes}
-    unknown = sorted(set(keep_float) - set(layers))
-    if unknown:
-        raise ConvertError(f"--keep-float names {unknown}, which are not nodes of the model")
-    not_layers = sorted(f"'{k}' ({layers[k]})" for k in keep_float if layers[k] not in ("Conv", "Gemm", "MatMul"))
-    if not_layers:
-        raise ConvertError(f"--keep-float names {', '.join(not_layers)}: only Conv, Gemm and MatMul "
-                           "nodes can be kept float")
-    writer, report = lower(graph, Options(bit_shift=bit_shift, keep_float=set(keep_float)))
-    writer.metadata["producer"] = f"irnet-convert {__version__}"
-    writer.metadata["source"] = os.path.basename(onnx_path)
-    writer.metadata["bit_shift"] = "1" if bit_shift else "0"
-    try:
-        writer.save(output)
-    except OSError as e:  # missing directory, output is a directory, disk full, no permission
-        raise ConvertError(f"cannot write '{output}': {e.strerror}") from None
-    return report
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -57,12 +33,16 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="fold power-of-two weight scales into the float scale instead of a shift")
     ap.add_argument("--keep-float", action="append", default=[], metavar="NODE",
                     help="leave this ONNX Conv/Gemm node in float even if it is binary (repeatable)")
+    ap.add_argument("--allow-sign-of-zero", action="store_true",
+                    help="convert sign() of tensors that can be exactly 0 (e.g. after Relu); the 1-bit "
+                         "sign is +1 where ONNX gives 0, so outputs change (the report says where)")
     args = ap.parse_args(argv)
     if args.output and args.output_pos and args.output != args.output_pos:
         ap.error(f"two different outputs given: {args.output_pos!r} and -o {args.output!r}")
     output = args.output or args.output_pos or os.path.splitext(args.model)[0] + ".irb"
     try:
-        report = convert(args.model, output, args.input_shape, not args.no_bit_shift, args.keep_float)
+        report = convert(args.model, output, args.input_shape, not args.no_bit_shift, args.keep_float,
+                         args.allow_sign_of_zero)
     except ConvertError as e:
         print(f"irnet-convert: error: {e}", file=sys.stderr)
         return 1
@@ -70,5 +50,5 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"irnet-convert: error: unexpected {type(e).__name__} while converting "
               f"'{args.model}': {e}", file=sys.stderr)
         return 1
-    print(report.render(output, os.path.getsize(output)))
+    print(report.render(printable(output), os.path.getsize(output)))
     return 0

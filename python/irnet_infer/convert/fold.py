@@ -1,4 +1,4 @@
-"""Constant folding with the onnx package's reference evaluator.
+"""Constant folding with the onnx package's reference evaluator, within limits (evaluate.py).
 
 Every node whose inputs are all constants (initializers, Constant outputs, or
 results of other such nodes) is evaluated once, here, and replaced by its
@@ -9,14 +9,13 @@ constant too, which folds the Shape→Gather→Concat→Reshape chains of `view(
 """
 from __future__ import annotations
 
-from typing import Dict, Set
+from typing import Dict, Optional, Set
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
-from onnx.reference import ReferenceEvaluator
 
-from .graph import ConvertError
+from .evaluate import FoldingBudget, evaluate
 
 # Ops that must not be evaluated at conversion time even with constant inputs.
 NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
@@ -33,7 +32,8 @@ def _shape_of(node: onnx.NodeProto, shape: tuple) -> np.ndarray:
     return np.array(shape[start:end], dtype=np.int64)
 
 
-def fold_constants(model: onnx.ModelProto, shapes: Dict[str, tuple], opset: int) -> onnx.ModelProto:
+def fold_constants(model: onnx.ModelProto, shapes: Dict[str, tuple], opset: int,
+                   budget: Optional[FoldingBudget] = None) -> onnx.ModelProto:
     g = model.graph
     initializers = {t.name: t for t in g.initializer}
     constant: Set[str] = set(initializers) | {""}
@@ -61,11 +61,7 @@ def fold_constants(model: onnx.ModelProto, shapes: Dict[str, tuple], opset: int)
             + [numpy_helper.from_array(v, s) for s, v in new_consts.items() if s in sources])
         sub_model = helper.make_model(sub, opset_imports=list(model.opset_import),
                                       ir_version=model.ir_version)
-        try:
-            values = ReferenceEvaluator(sub_model).run(None, {})
-        except Exception as e:
-            raise ConvertError(f"constant folding failed (onnx reference evaluator): "
-                               f"{type(e).__name__}: {e}") from None
+        values = evaluate(sub_model, budget)
         for name, v in zip(wanted, values):
             new_consts[name] = np.asarray(v)
 

@@ -53,6 +53,8 @@ class Graph:
     inputs: List[str]
     outputs: List[str]
     opset: int
+    # STE results replaced by their forward value: replaced tensor name -> that value's name
+    ste: Dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.reindex()

@@ -7,26 +7,69 @@ node concerned; nothing here writes a file.
 from __future__ import annotations
 
 import os
+import stat
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import onnx
 from onnx import numpy_helper, shape_inference
-from onnx.external_data_helper import load_external_data_for_model, uses_external_data
+from onnx.external_data_helper import uses_external_data
 
+from .evaluate import FoldingBudget
 from .fold import fold_constants
 from .graph import ConvertError, Graph, Node
+from .simplify import remove_dead, remove_ste
 
 DEFAULT_DOMAINS = ("", "ai.onnx")
 
 
-def read_model(path: str) -> onnx.ModelProto:
-    """Parses the file, refusing what is empty or not an ONNX model."""
+# protobuf cannot parse a message of 2 GiB or more; larger weights must be external data.
+MAX_ONNX_FILE_BYTES = 2 ** 31 - 1
+
+
+def _open_regular_file(path: str, what: str, follow_symlinks: bool = True):
+    """(fd, size) of a regular file opened for reading. Devices, FIFOs and directories are
+    refused before any read (O_NONBLOCK: opening a FIFO must not wait for a writer)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        with open(path, "rb") as f:
-            blob = f.read()
+        fd = os.open(path, flags)
     except OSError as e:
         raise ConvertError(f"cannot read '{path}': {e.strerror}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ConvertError(f"'{path}' is a directory, not {what}")
+        raise ConvertError(f"'{path}' is not a regular file (it is a {_file_kind(st.st_mode)}), not {what}")
+    return fd, st.st_size
+
+
+def _read_regular_file(path: str, what: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes."""
+    fd, _ = _open_regular_file(path, what)
+    with os.fdopen(fd, "rb") as f:
+        try:
+            blob = f.read(limit + 1)
+        except OSError as e:
+            raise ConvertError(f"cannot read '{path}': {e.strerror}") from None
+    if len(blob) > limit:
+        raise ConvertError(f"'{path}' is larger than {limit:,} bytes, the limit for {what}")
+    return blob
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+                       (stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return kind
+    return "special file"
+
+
+def read_model(path: str) -> onnx.ModelProto:
+    """Parses the file, refusing what is empty or not an ONNX model."""
+    blob = _read_regular_file(path, "an ONNX model", MAX_ONNX_FILE_BYTES)
     if not blob:
         raise ConvertError(f"'{path}' is empty (0 bytes), not an ONNX model")
     model = onnx.ModelProto()
@@ -36,12 +79,83 @@ def read_model(path: str) -> onnx.ModelProto:
         raise ConvertError(f"'{path}' is not an ONNX model (protobuf parse failed: {e})") from None
     if model.ir_version < 1 or not model.HasField("graph") or not model.graph.node:
         raise ConvertError(f"'{path}' is not an ONNX model (no ir_version or no graph nodes)")
-    if any(uses_external_data(t) for t in model.graph.initializer):
-        try:
-            load_external_data_for_model(model, os.path.dirname(os.path.abspath(path)))
-        except Exception as e:
-            raise ConvertError(f"'{path}': cannot load its external weight data: {e}") from None
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    for t in _all_tensors(model.graph):
+        if uses_external_data(t):
+            t.raw_data = _external_data(t, folder, path)
+            t.data_location = onnx.TensorProto.DEFAULT
+            del t.external_data[:]
     return model
+
+
+def _all_tensors(graph: onnx.GraphProto):
+    """Initializers and tensor attributes, in subgraphs too: every tensor that may hold external data."""
+    yield from graph.initializer
+    for n in graph.node:
+        for a in n.attribute:
+            if a.HasField("t"):
+                yield a.t
+            yield from a.tensors
+            if a.HasField("g"):
+                yield from _all_tensors(a.g)
+            for sub in a.graphs:
+                yield from _all_tensors(sub)
+
+
+def _stored_bytes(t: onnx.TensorProto) -> int:
+    """The bytes of raw data a tensor of its type and dims takes."""
+    if any(d < 0 for d in t.dims):
+        raise ValueError(f"negative dims {list(t.dims)}")
+    elements = int(np.prod(list(t.dims), dtype=object))
+    four_bit = {getattr(onnx.TensorProto, k) for k in ("INT4", "UINT4", "FLOAT4E2M1") if hasattr(onnx.TensorProto, k)}
+    if t.data_type in four_bit:
+        return (elements + 1) // 2
+    if t.data_type in (onnx.TensorProto.UNDEFINED, onnx.TensorProto.STRING):
+        raise ValueError(f"type {onnx.TensorProto.DataType.Name(t.data_type)} cannot be stored as external data")
+    try:
+        itemsize = onnx.helper.tensor_dtype_to_np_dtype(t.data_type).itemsize
+    except KeyError:
+        raise ValueError(f"unknown data type {t.data_type}") from None
+    return elements * itemsize
+
+
+def _external_data(t: onnx.TensorProto, folder: str, model_path: str) -> bytes:
+    """Reads a tensor's external data ourselves, whatever the onnx version: the location must
+    resolve (symlinks included) to a regular file inside the model's folder, and the bytes at
+    offset/length must be exactly what the tensor's type and dims need."""
+    who = f"'{model_path}': tensor '{t.name}' stored as external data"
+    info = {e.key: e.value for e in t.external_data}
+    location = info.get("location", "")
+    try:
+        offset = int(info.get("offset", 0))
+        length = None if info.get("length") is None else int(info["length"])
+        needed = _stored_bytes(t)
+    except ValueError as e:
+        raise ConvertError(f"{who}: {e}") from None
+    if not location or os.path.isabs(location):
+        raise ConvertError(f"{who}: location '{location}' must be a path relative to the model's folder")
+    target = os.path.realpath(os.path.join(folder, location))
+    if os.path.commonpath([folder, target]) != folder:
+        raise ConvertError(f"{who}: location '{location}' leads to '{target}', outside the model's "
+                           f"folder '{folder}'")
+    if offset < 0 or (length is not None and length != needed):
+        raise ConvertError(f"{who}: offset {offset}, length {length}, but its dims {list(t.dims)} "
+                           f"need {needed:,} bytes")
+    # target has its symlinks resolved: one appearing there now is refused (O_NOFOLLOW)
+    fd, size = _open_regular_file(target, f"a weight file (location '{location}' of tensor '{t.name}')",
+                                  follow_symlinks=False)
+    try:
+        if offset + needed > size or (length is None and size - offset != needed):
+            raise ConvertError(f"{who}: '{location}' has {size:,} bytes; the tensor needs {needed:,} bytes "
+                               f"from offset {offset:,}" + ("" if length is not None else " to the end of the file"))
+        data = os.pread(fd, needed, offset)
+    except OSError as e:
+        raise ConvertError(f"cannot read '{target}': {e.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) != needed:
+        raise ConvertError(f"{who}: '{location}' ended early (changed while being read?)")
+    return data
 
 
 def default_opset(model: onnx.ModelProto) -> int:
@@ -101,30 +215,47 @@ def apply_input_shapes(model: onnx.ModelProto, shapes: Dict[str, List[int]]) -> 
 
 
 def check_order(model: onnx.ModelProto) -> None:
-    """Sorts the nodes topologically in place; refuses cycles and undefined tensors."""
+    """Sorts the nodes topologically in place; refuses cycles and undefined tensors.
+
+    Depth-first from each node in file order, emitting a node once the producers of its
+    inputs are emitted: linear in nodes + edges, and an already sorted graph keeps its order.
+    """
     g = model.graph
     available = {i.name for i in g.input} | {t.name for t in g.initializer} | {""}
-    pending = list(g.node)
-    produced_by = {o: n for n in pending for o in n.output}
-    for n in pending:
+    nodes = list(g.node)
+    produced_by = {o: k for k, n in enumerate(nodes) for o in n.output}
+    for n in nodes:
         for i in n.input:
             if i not in available and i not in produced_by:
                 raise ConvertError(f"node '{n.name}' ({n.op_type}) reads tensor '{i}', which no node, "
                                    "input or initializer produces")
+
+    def producers(k: int) -> List[int]:
+        return [produced_by[i] for i in nodes[k].input if i not in available]
+
+    UNSEEN, ON_PATH, DONE = 0, 1, 2
+    state = [UNSEEN] * len(nodes)
     ordered = []
-    while pending:   # one pass keeps an already sorted graph in its order
-        waiting = []
-        for n in pending:
-            if all(i in available for i in n.input):
-                ordered.append(n)
-                available.update(n.output)
-            else:
-                waiting.append(n)
-        if len(waiting) == len(pending):
-            names = ", ".join(f"'{n.name}' ({n.op_type})" for n in waiting[:8])
-            raise ConvertError(f"the graph has a cycle: {len(waiting)} nodes can never run, "
-                               f"among them {names}")
-        pending = waiting
+    for root in range(len(nodes)):
+        if state[root] == DONE:
+            continue
+        state[root] = ON_PATH
+        path = [(root, iter(producers(root)))]
+        while path:
+            k, pending = path[-1]
+            dep = next(pending, None)
+            if dep is None:
+                path.pop()
+                state[k] = DONE
+                ordered.append(nodes[k])
+            elif state[dep] == ON_PATH:
+                on_path = [j for j, _ in path]
+                cycle = on_path[on_path.index(dep):] + [dep]
+                names = " -> ".join(f"'{nodes[j].name}' ({nodes[j].op_type})" for j in cycle)
+                raise ConvertError(f"the graph has a cycle (each node reads an output of the next): {names}")
+            elif state[dep] == UNSEEN:
+                state[dep] = ON_PATH
+                path.append((dep, iter(producers(dep))))
     copies = [onnx.NodeProto() for _ in ordered]
     for c, n in zip(copies, ordered):
         c.CopyFrom(n)
@@ -189,6 +320,22 @@ def _static_shapes(model: onnx.ModelProto) -> Dict[str, tuple]:
     return shapes
 
 
+def refuse_empty_tensors(model: onnx.ModelProto) -> None:
+    """Refuses a node output with a zero dim (e.g. from a zero-size weight): the engine's
+    tensors have every dim >= 1, and the lowering must not meet an empty array."""
+    g = model.graph
+    producer = {o: n for n in g.node for o in n.output}
+    for vi in list(g.value_info) + list(g.output):
+        tt = vi.type.tensor_type
+        dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
+        if 0 in dims and vi.name in producer:
+            n = producer[vi.name]
+            shape = ", ".join("?" if d is None else str(d) for d in dims)
+            raise ConvertError(f"node '{n.name}' ({n.op_type}): output '{vi.name}' has shape [{shape}] "
+                               "with no elements (a zero-size weight or input?); the engine needs "
+                               "every dimension >= 1")
+
+
 def _decode_attrs(node: onnx.NodeProto) -> dict:
     attrs = {}
     for a in node.attribute:
@@ -227,9 +374,30 @@ def remove_identities(graph: Graph) -> None:
     graph.reindex()
 
 
+def simplify_to_fixed_point(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:
+    """Shape inference, constant folding and dead-node removal, repeated until the node
+    count stops falling. One pass is not enough when a shape depends on a constant
+    subgraph the exporter left (the option-A shortcut's pad amounts): once folded, shape
+    inference knows the shape, and the Shape node reading it folds in the next pass.
+    Each pass removes at least one node or ends the loop."""
+    budget = FoldingBudget()         # the folding limits hold for all passes together
+    while True:
+        count = len(model.graph.node)
+        model = fold_constants(model, _static_shapes(model), opset, budget)
+        remove_dead(model)
+        model = infer_shapes(model)
+        if len(model.graph.node) == count:
+            return model
+
+
 def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -> Graph:
     """The full front end: file → folded, shape-annotated Graph."""
     model = read_model(path)
+    if model.ir_version < 4:
+        # IR 3 lists every initializer among the graph inputs and shape inference ignores an
+        # initializer that is not also an input; IR 4 dropped that rule and changed nothing else
+        # a graph here can use. Folding removes constants from the inputs, so read it as IR 4.
+        model.ir_version = 4
     opset = default_opset(model)
     for n in model.graph.node:
         if n.domain not in DEFAULT_DOMAINS:
@@ -239,8 +407,10 @@ def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -
     check_order(model)
     check_arity(model, opset)
     model = infer_shapes(model)
-    model = fold_constants(model, _static_shapes(model), opset)
-    model = infer_shapes(model)
+    ste = remove_ste(model)
+    remove_dead(model)               # the surrogates the STE removal orphaned: never evaluated
+    model = simplify_to_fixed_point(model, opset)
+    refuse_empty_tensors(model)
     shapes = _static_shapes(model)
 
     g = model.graph
@@ -254,9 +424,11 @@ def load_graph(path: str, input_shapes: Optional[Dict[str, List[int]]] = None) -
                                f"{onnx.TensorProto.DataType.Name(elem)}; the engine takes and returns float32")
     inputs = [i.name for i in g.input if i.name not in consts]
     outputs = [o.name for o in g.output]
+    if not outputs:
+        raise ConvertError("the graph declares no outputs; the engine needs at least one")
     for o in outputs:
         if o in consts:
             raise ConvertError(f"graph output '{o}' is a constant; nothing to run")
-    graph = Graph(nodes, consts, shapes, inputs, outputs, opset)
+    graph = Graph(nodes, consts, shapes, inputs, outputs, opset, ste=ste)
     remove_identities(graph)
     return graph

@@ -2,7 +2,8 @@
 
 Two passes. `plan` decides which Conv/Gemm/MatMul nodes become binary ops,
 which Sign/Pad nodes disappear into them, what each binary op's epilogue
-absorbs and in which output mode it writes. `emit` then walks the ONNX nodes
+absorbs and in which output mode it writes, and what each float op absorbs
+(BN, bias, activation; patterns.match_float_epilogue). `run` then walks the ONNX nodes
 in order and appends engine nodes to an IrbWriter; a fused chain is emitted
 where its last node stood, so every input of every node in the chain
 (e.g. the residual) already exists. Nothing is written to disk here.
@@ -14,12 +15,13 @@ from typing import Dict, List, Optional, Sequence, Set
 
 import numpy as np
 
-from ..irb import IrbWriter, pack_bits
+from ..irb import MAX_ACTIVATION_BYTES, IrbWriter, pack_bits, packed_size
 from . import layout
 from .graph import ConvertError, Graph, Node
 from .geometry import conv_attrs
-from .patterns import (BinaryData, BinaryWeight, Epilogue, binary_weight, clip_bounds,
-                       match_binary_data, match_epilogue, require, sign_zero_risk)
+from .patterns import (FLOAT_FUSING, BinaryData, BinaryWeight, Epilogue, binary_weight, clip_bounds,
+                       constant_offset, match_binary_data, match_epilogue, match_float_epilogue, require,
+                       sign_zero_risk)
 from .ops import HANDLERS
 from .report import LayerInfo, Report
 
@@ -28,6 +30,7 @@ from .report import LayerInfo, Report
 class Options:
     bit_shift: bool = True                          # False: --no-bit-shift
     keep_float: Set[str] = field(default_factory=set)
+    allow_sign_of_zero: bool = False                # --allow-sign-of-zero
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Lowering:
         self.emit_at: Dict[int, BinaryPlan] = {}    # id(last fused node) → plan
         self.skipped: Set[int] = set()               # ids of nodes that emit nothing
         self.same_as: Dict[int, str] = {}            # id(node) → ONNX name its output equals
+        self.float_epilogues: Dict[int, Epilogue] = {}  # id(float op) → what it absorbs
         self.float_reason: Dict[str, str] = {}       # conv/gemm name → why it stays float
 
     # -- tensors ------------------------------------------------------------
@@ -82,6 +86,10 @@ class Lowering:
     def activation_tensor(self, name: str, dtype: str, onnx_shape: Sequence[int]) -> int:
         lay = "nhwc" if layout.is_spatial(len(onnx_shape)) else "plain"
         dims = self._check_shape(name, layout.engine_shape(onnx_shape))
+        nbytes = packed_size(dtype, dims)
+        if nbytes > MAX_ACTIVATION_BYTES:
+            raise ConvertError(f"tensor '{name}' of shape {list(onnx_shape)} takes {nbytes:,} bytes, more than "
+                               f"the engine's limit of {MAX_ACTIVATION_BYTES:,} bytes for one activation")
         return self.w.add_tensor(self._unique(name), dtype, dims, lay)
 
     def plain_tensor(self, name: str, shape: Sequence[int]) -> int:
@@ -103,6 +111,10 @@ class Lowering:
                                "(only activations are supported here)")
         return self.values[name]
 
+    def float_epilogue(self, n: Node) -> Epilogue:
+        """What float op `n` absorbs (planned in `plan`)."""
+        return self.float_epilogues[id(n)]
+
     def f32_of(self, name: str, node: Node) -> int:
         v = self.value(name, node)
         require(v.f32 is not None, node, f"input '{name}' exists only as packed bits")
@@ -113,9 +125,17 @@ class Lowering:
         v = self.value(name, node)
         if v.bits is None:
             risk = sign_zero_risk(self.g, name)
+            if risk and not self.opts.allow_sign_of_zero:
+                raise ConvertError(
+                    f"{node.describe()} takes sign() of '{name}', and {risk}. ONNX gives sign(0) = 0, "
+                    "which one bit cannot hold (the engine's binary input is -1 or +1), so the converted "
+                    "model would differ from the ONNX model wherever the input is 0. Pass "
+                    "--allow-sign-of-zero (convert(..., allow_sign_of_zero=True)) to convert it with "
+                    "sign(0) = +1")
             if risk:
-                self.report.warn(f"sign(0): {node.describe()} takes sign() of '{name}', and {risk}. "
-                                 "ONNX gives sign(0) = 0, the engine's 1-bit input gives +1: outputs differ")
+                self.report.warn(f"sign(0) = +1: {node.describe()} takes sign() of '{name}', and {risk}; "
+                                 "where it is 0, ONNX multiplies by 0 and the converted model by +1, so "
+                                 "outputs differ from the ONNX model (--allow-sign-of-zero)")
             v.bits = self.activation_tensor(name + ":bits", "bits", v.onnx_shape)
             self.w.add_node("SignPack", name + ":signpack", [v.f32], [v.bits])
         return v.bits
@@ -168,9 +188,15 @@ class Lowering:
                 p.mode = "bits"
             elif any(id(u) in candidates for u in users):     # its signs feed a binary op
                 p.mode = "float+bits"
+        for n in g.nodes:
+            nid = id(n)
+            if n.op in FLOAT_FUSING and not (nid in self.skipped or nid in self.emit_at or nid in self.same_as):
+                ep = match_float_epilogue(g, n)
+                self.float_epilogues[nid] = ep
+                self.skipped.update(id(x) for x in ep.fused)
         # A Clip(lo < 0 < hi) read only by vanishing Signs changes no sign: its input's bits serve.
         for n in g.nodes:
-            if n.op != "Clip" or id(n) in self.emit_at or n.outputs[0] in g.outputs:
+            if n.op != "Clip" or id(n) in self.emit_at or id(n) in self.skipped or n.outputs[0] in g.outputs:
                 continue
             users = g.users(n.outputs[0])
             if users and all(id(u) in absorbed for u in users):
@@ -227,7 +253,7 @@ class Lowering:
             self.new_f32(name)
         for n in g.nodes:
             nid = id(n)
-            if nid in self.skipped:          # absorbed, or fused by a handler that ran before
+            if nid in self.skipped:          # absorbed or fused into another op
                 continue
             if nid in self.same_as:
                 self.values[n.outputs[0]] = self.values[self.same_as[nid]]
@@ -247,7 +273,8 @@ class Lowering:
     def epilogue_constants(self, p: BinaryPlan):
         """(shift int32 or None, scale float64, bias float64 or None) of a binary op.
 
-        y = α_o·dot + b_o, then the folded BN: g_o·y + h_o. α_o = 2^−k (k ≥ 0) for
+        y = α_o·dot + b_o, then the folded BN: g_o·y + h_o, then the constants added after
+        it (`offset`, moved before the residual). α_o = 2^−k (k ≥ 0) for
         every channel becomes shift k (unless --no-bit-shift); otherwise it goes
         into the scale together with g_o.
         """
@@ -270,6 +297,8 @@ class Lowering:
         if ep.scale is not None:
             bias = ep.shift + (0 if bias is None else bias * ep.scale)
             scale = scale * ep.scale
+        if ep.offset is not None:
+            bias = ep.offset + (0 if bias is None else bias)
         return shift, scale, bias
 
     def emit_binary(self, p: BinaryPlan) -> None:
@@ -285,7 +314,7 @@ class Lowering:
             require(max(attrs["pads"]) < 2 ** 31, n, f"padding {attrs['pads']} (with the Pad node's) "
                     "is beyond the engine's limit 2^31 - 1")
             attrs["pad_value"] = p.data.pad_value if any(p.data.pads) else 0
-            w = bw.negative.transpose(0, 2, 3, 1)
+            w = layout.conv_weight_ohwi(bw.negative)
             op = "BinaryConv2d"
         else:
             w = bw.negative
@@ -316,7 +345,31 @@ class Lowering:
                   else "scale" if inputs[3] is not None else "no scale")
         self.report.layer(LayerInfo(
             n.name, op, True, int(np.prod(out_shape)) * k, w.size, "",
-            f"{detail}; pad_value {attrs.get('pad_value', 0)}; mode {p.mode}; fused {fused_text}"))
+            f"{detail}; pad_value {attrs.get('pad_value', 0)}; mode {p.mode}; fused {fused_text}",
+            self.recognised(p)))
+
+    def recognised(self, p: BinaryPlan) -> List[str]:
+        """The idioms of training code (docs/converter.md) seen around one binary op."""
+        g, n = self.g, p.node
+        found = []
+        sign = next(x for x in p.data.path if x.op == "Sign")
+        if sign.outputs[0] in g.ste.values():
+            found.append("STE on activations removed")
+        if n.inputs[1] in g.ste:
+            found.append("STE on weights removed before folding")
+        if p.weight.ste_rounding:
+            found.append("weights ±α within a folded STE's float rounding (α = mean magnitude)")
+        shifter = g.producer.get(p.data.source)
+        if shifter is not None and any(constant_offset(g, shifter, x) is not None
+                                       for x in shifter.inputs if x not in g.consts):
+            found.append("threshold: sign(x + b) with b per channel (Add before SignPack)")
+        if p.epilogue.offset is not None:
+            found.append("per-channel shift after the conv folded into the bias")
+        if p.epilogue.residual is not None:
+            producer = g.producer.get(p.epilogue.residual)
+            if producer is not None and producer.op == "Concat" and len(set(producer.inputs)) == 1:
+                found.append("residual is channel duplication Concat([x, x])")
+        return found
 
 
 def lower(graph: Graph, options: Options):

@@ -1,8 +1,10 @@
 """Float (non-binary) ONNX ops → engine ops, one handler per ONNX op type.
 
 Each handler reads its inputs' engine values from the Lowering, appends engine
-nodes and records the value of its ONNX output(s). Rank-4 tensors are NHWC in
-the engine, so axes, pads and weights are remapped here (layout.py).
+nodes and records the value of its ONNX output(s). What a handler's op absorbs
+(BN, bias, activation) was planned before emission (`lw.float_epilogue(n)`,
+patterns.match_float_epilogue); handlers only apply it. Rank-4 tensors are NHWC
+in the engine, so axes, pads and weights are remapped here (layout.py).
 """
 from __future__ import annotations
 
@@ -14,28 +16,9 @@ from ..irb import pack_bits
 from . import layout
 from .geometry import check_window, conv_attrs
 from .graph import Node
-from .patterns import activation, bn_affine, clip_bounds, conv_pads, pad_spec, require
+from .patterns import (act_attrs, bn_affine, clip_bounds, constant_offset, conv_pads, pad_spec,
+                       per_channel, require)
 from .report import LayerInfo
-
-
-def _fuse_act(lw, out: str):
-    """Absorbs a following Relu/Clip: returns (attrs, ONNX name of the final result)."""
-    act_node, attrs = activation(lw.g, out)
-    if act_node is None:
-        return {}, out
-    lw.skipped.add(id(act_node))
-    return attrs, act_node.outputs[0]
-
-
-def _fuse_bn(lw, out: str, channels: int):
-    """Absorbs a following BatchNormalization: (scale, shift) float64 or None, final name."""
-    user = lw.g.sole_user(out)
-    if user is not None and user.op == "BatchNormalization":
-        affine = bn_affine(lw.g, user)
-        if affine is not None and affine[0].size == channels:
-            lw.skipped.add(id(user))
-            return affine, user.outputs[0]
-    return None, out
 
 
 def conv(lw, n: Node) -> None:
@@ -53,17 +36,16 @@ def conv(lw, n: Node) -> None:
         b = g.const(n.inputs[2])
         require(b is not None, n, "the bias must be a constant")
         bias = b.astype(np.float64).reshape(-1)
-    affine, out = _fuse_bn(lw, n.outputs[0], out_c)
-    if affine is not None:
-        w = w * affine[0].reshape(-1, 1, 1, 1)
-        bias = bias * affine[0] + affine[1]
+    ep = lw.float_epilogue(n)
+    if ep.scale is not None:
+        w = w * ep.scale.reshape(-1, 1, 1, 1)
+        bias = bias * ep.scale + ep.shift
         has_bias = True
-    geometry = conv_attrs(n, x_shape, g.shape(n.outputs[0]), w.shape)
-    attrs, out = _fuse_act(lw, out)
-    attrs.update(geometry)
+    attrs = act_attrs(ep)
+    attrs.update(conv_attrs(n, x_shape, g.shape(n.outputs[0]), w.shape))
     inputs = [lw.f32_of(n.inputs[0], n), lw.f32_const(n.name + ".w", layout.conv_weight_ohwi(w)),
               lw.f32_const(n.name + ".bias", bias) if has_bias else None]
-    y = lw.new_f32(out)
+    y = lw.new_f32(ep.output)
     lw.w.add_node("Conv2d", n.name, inputs, [y], attrs)
     macs = int(np.prod(g.shape(n.outputs[0]))) * int(np.prod(w.shape[1:]))
     lw.report.layer(LayerInfo(n.name, "Conv2d", False, macs, w.size,
@@ -78,8 +60,8 @@ def gemm_like(lw, n: Node) -> None:
     w = g.const(n.inputs[1])
     require(w is not None and w.ndim == 2, n, "the weight must be a 2-D constant")
     w = w.astype(np.float64)
-    out = n.outputs[0]
-    bias = None
+    ep = lw.float_epilogue(n)
+    bias = ep.offset
     if n.op == "Gemm":
         require(not n.attrs.get("transA", 0), n, "transA = 1 is not supported")
         w = (w if n.attrs.get("transB", 0) else w.T) * float(n.attrs.get("alpha", 1.0))
@@ -90,23 +72,14 @@ def gemm_like(lw, n: Node) -> None:
             bias = np.broadcast_to(c.astype(np.float64).reshape(-1), (w.shape[0],)) * beta
     else:
         w = w.T
-        user = g.sole_user(out)
-        if user is not None and user.op == "Add":
-            other = [i for i in user.inputs if i != out]
-            c = g.const(other[0]) if len(other) == 1 else None
-            if c is not None and c.size in (1, w.shape[0]):
-                bias = np.broadcast_to(c.astype(np.float64).reshape(-1), (w.shape[0],))
-                lw.skipped.add(id(user))
-                out = user.outputs[0]
     require(w.shape[1] == x_shape[1], n, f"the weight is [M, K] = {list(w.shape)} but the input is "
             f"{list(x_shape)}: K differs")
     src = lw.value(n.inputs[0], n)
     if src.flatten_chw is not None:
         w = layout.gemm_weight_for_nhwc_flatten(w, *src.flatten_chw)
-    attrs, out = _fuse_act(lw, out)
     inputs = [lw.f32_of(n.inputs[0], n), lw.f32_const(n.name + ".w", w),
               None if bias is None else lw.f32_const(n.name + ".bias", bias)]
-    lw.w.add_node("Gemm", n.name, inputs, [lw.new_f32(out)], attrs)
+    lw.w.add_node("Gemm", n.name, inputs, [lw.new_f32(ep.output)], act_attrs(ep))
     lw.report.layer(LayerInfo(n.name, "Gemm", False, x_shape[0] * w.size, w.size,
                               lw.float_reason.get(n.name, "real-valued weights"), ""))
 
@@ -116,43 +89,34 @@ def batch_norm(lw, n: Node) -> None:
     require(affine is not None, n, "scale, bias, mean and var must be constants")
     shape = lw.g.shape(n.inputs[0])
     require(len(shape) in (2, 4), n, f"only [N,C] and [N,C,H,W] inputs are supported, got {shape}")
-    attrs, out = _fuse_act(lw, n.outputs[0])
+    ep = lw.float_epilogue(n)
     inputs = [lw.f32_of(n.inputs[0], n), lw.f32_const(n.name + ".scale", affine[0]),
               lw.f32_const(n.name + ".bias", affine[1])]
-    lw.w.add_node("ChannelAffine", n.name, inputs, [lw.new_f32(out)], attrs)
-
-
-def _per_channel(c: np.ndarray, shape) -> "np.ndarray | None":
-    """A constant that broadcasts as one value per channel (axis 1) or a scalar, flattened."""
-    if c.size == 1:
-        return c.reshape(1)
-    if len(shape) < 2:
-        return None
-    expected = [1] * len(shape)
-    expected[1] = shape[1]
-    if c.ndim <= len(shape) and [1] * (len(shape) - c.ndim) + list(c.shape) == expected:
-        return c.reshape(-1)
-    return None
+    lw.w.add_node("ChannelAffine", n.name, inputs, [lw.new_f32(ep.output)], act_attrs(ep))
 
 
 def add(lw, n: Node) -> None:
+    """Add of two activations of one shape, or x ± b with b a per-channel or scalar constant
+    (Sub only in that form)."""
     g = lw.g
     a, b = n.inputs
-    if a in g.consts:
+    if a in g.consts and n.op == "Add":
         a, b = b, a
     shape = g.shape(n.outputs[0])
     require(a not in g.consts and g.shape(a) == shape, n, "the first operand must be an activation "
             "of the output's shape")
-    attrs, out = _fuse_act(lw, n.outputs[0])
+    ep = lw.float_epilogue(n)
     if b in g.consts:
-        per_channel = _per_channel(g.consts[b], shape)
-        require(per_channel is not None, n, f"constant operand of shape {g.consts[b].shape} is neither "
-                f"a scalar nor per-channel for output shape {shape}")
-        other = lw.f32_const(n.name + ".b", per_channel)
+        offset = constant_offset(g, n, a)
+        require(offset is not None, n, f"constant operand of shape {g.consts[b].shape} is neither "
+                f"a scalar nor one value per channel for output shape {shape}")
+        other = lw.f32_const(n.name + ".b", offset)
     else:
+        require(n.op == "Add", n, "only x - b with b a constant is supported (the engine has no "
+                "subtraction of two activations)")
         require(g.shape(b) == shape, n, f"operands must have equal shapes, got {g.shape(a)} and {g.shape(b)}")
         other = lw.f32_of(b, n)
-    lw.w.add_node("Add", n.name, [lw.f32_of(a, n), other], [lw.new_f32(out)], attrs)
+    lw.w.add_node("Add", n.name, [lw.f32_of(a, n), other], [lw.new_f32(ep.output)], act_attrs(ep))
 
 
 def clip(lw, n: Node) -> None:
@@ -169,9 +133,10 @@ def relu(lw, n: Node) -> None:
 def prelu(lw, n: Node) -> None:
     slope = lw.g.const(n.inputs[1])
     shape = lw.g.shape(n.inputs[0])
-    channels = shape[1] if len(shape) >= 2 else 1
-    require(slope is not None and slope.size in (1, channels), n, "slope must be a constant of size 1 or C")
-    lw.w.add_node("PRelu", n.name, [lw.f32_of(n.inputs[0], n), lw.f32_const(n.name + ".slope", slope.reshape(-1))],
+    slope = None if slope is None or len(shape) < 2 else per_channel(slope, shape)
+    require(slope is not None, n, "slope must be a constant with one value per channel (axis 1) or one "
+            "value, on an input of rank >= 2")
+    lw.w.add_node("PRelu", n.name, [lw.f32_of(n.inputs[0], n), lw.f32_const(n.name + ".slope", slope)],
                   [lw.new_f32(n.outputs[0])])
 
 
@@ -354,7 +319,7 @@ def softmax(lw, n: Node) -> None:
 
 HANDLERS: Dict[str, Callable] = {
     "Conv": conv, "Gemm": gemm_like, "MatMul": gemm_like, "BatchNormalization": batch_norm,
-    "Add": add, "Clip": clip, "Relu": relu, "PRelu": prelu, "Sign": sign,
+    "Add": add, "Sub": add, "Clip": clip, "Relu": relu, "PRelu": prelu, "Sign": sign,
     "MaxPool": max_pool, "AveragePool": average_pool, "GlobalAveragePool": global_average_pool,
     "ReduceMean": reduce_mean, "Flatten": reshape, "Reshape": reshape, "Squeeze": reshape,
     "Unsqueeze": reshape, "Identity": identity, "Dropout": identity, "Slice": slice_, "Pad": pad, "Concat": concat,

@@ -1,4 +1,4 @@
-"""Recognizing binary layers and what can be fused into them.
+"""Recognizing binary layers, and what fuses into binary and float ops.
 
 A binary layer is a Conv (or Gemm / MatMul) whose data input is sign(x),
 possibly through a constant Pad on either side of the Sign, and whose folded
@@ -13,6 +13,11 @@ when the intermediate results have no other consumer: BatchNormalization
 residual), and Clip. VGG-Small puts a MaxPool between the conv and its BN;
 max commutes with an increasing affine map, so that BN moves in front of
 the MaxPool when every BN scale is positive.
+
+Float ops absorb what follows them the same way (`match_float_epilogue`): a
+Conv its BatchNormalization, a MatMul the Add of a constant bias, and Conv,
+Gemm, MatMul, BatchNormalization and Add a final Relu or Clip. Both kinds of
+fusion are planned once, before anything is emitted (lower.py).
 """
 from __future__ import annotations
 
@@ -26,6 +31,13 @@ from .graph import ConvertError, Graph, Node
 # Relative tolerance when checking that a channel's weights share one magnitude
 # (a weight computed as sign·s·γ/σ in float32 may differ in the last ulp).
 MAGNITUDE_RTOL = 4e-7
+# A straight-through estimator on weights, h - c + c with h = ±α and c = clamp(w, -1, 1),
+# that the exporter folded itself (the dynamo exporter does) rounds twice in float32:
+# |result - h| <= 2^-24·(2α + |c|) <= 2^-24·(2α + 1). Magnitudes within twice that of each
+# other are accepted as ±α, α their mean, but never when they differ by more than
+# STE_MAX_RTOL relative (tiny real-valued weights are not binary).
+STE_ROUNDING = 2.0 ** -24
+STE_MAX_RTOL = 1e-3
 
 
 @dataclass
@@ -40,14 +52,17 @@ class BinaryData:
 class BinaryWeight:
     negative: np.ndarray           # bool, same shape as the weight: sign bit
     alpha: np.ndarray              # float32 [O] > 0, the per-channel magnitude
+    ste_rounding: bool = False     # some channel's magnitudes differ by a folded STE's rounding
 
 
 @dataclass
 class Epilogue:
     scale: Optional[np.ndarray] = None     # folded BN, float64 [C]
     shift: Optional[np.ndarray] = None
+    offset: Optional[np.ndarray] = None    # per-channel constants added (Add/Sub), float64 [C]
     residual: Optional[str] = None
     clip: Optional[Tuple[float, float]] = None
+    relu: bool = False                                # float ops: a fused Relu
     fused: List[Node] = field(default_factory=list)   # nodes folded away, in order
     output: str = ""                                  # ONNX name of the fused result
     bn_after_pool: Optional[Node] = None              # VGG-Small: BN moved before MaxPool
@@ -143,12 +158,43 @@ def binary_weight(w: np.ndarray) -> Tuple[Optional[BinaryWeight], str]:
     alpha = flat.max(axis=1)
     if np.any(alpha == 0):
         return None, f"output channel {int(np.argmin(alpha))} has only zero weights"
-    spread = (alpha - flat.min(axis=1)) / alpha
-    if np.any(spread > MAGNITUDE_RTOL):
-        o = int(np.argmax(spread))
-        return None, (f"weights are not ±α per output channel (channel {o} has magnitudes "
-                      f"{flat[o].min():.6g}..{alpha[o]:.6g})")
-    return BinaryWeight(np.signbit(w), alpha.astype(np.float32)), ""
+    gap = alpha - flat.min(axis=1)
+    exact = gap <= MAGNITUDE_RTOL * alpha
+    ste_bound = np.minimum(2 * STE_ROUNDING * (2 * alpha + 1), STE_MAX_RTOL * alpha)
+    if not np.all(exact | (gap <= ste_bound)):
+        tolerance = np.maximum(MAGNITUDE_RTOL * alpha, ste_bound) / alpha
+        o = int(np.argmax(gap / alpha - tolerance))
+        return None, (f"weights are not ±α per output channel: output channel {o} has magnitudes "
+                      f"{w.dtype.type(flat[o].min())} and {w.dtype.type(alpha[o])}, a relative gap of "
+                      f"{gap[o] / alpha[o]:.3g} (tolerance {tolerance[o]:.3g}: {MAGNITUDE_RTOL:g}, or "
+                      f"the float rounding of a folded straight-through estimator, 2^-23·(2α + 1))")
+    if np.all(exact):
+        return BinaryWeight(np.signbit(w), alpha.astype(np.float32)), ""
+    alpha = np.where(exact, alpha, flat.mean(axis=1))
+    return BinaryWeight(np.signbit(w), alpha.astype(np.float32), ste_rounding=True), ""
+
+
+def per_channel(c: np.ndarray, shape) -> Optional[np.ndarray]:
+    """The constant `c` as one value per channel (axis 1 of `shape`), flattened, or [v] when
+    it is one value everywhere; None if it varies along another axis or does not
+    broadcast to `shape` without growing it.
+
+    Judged by value, not by declared shape: `bias.expand_as(x)` exports as a full
+    (1, C, H, W) constant whose values repeat over H and W.
+    """
+    rank = len(shape)
+    if c.ndim > rank or not np.issubdtype(c.dtype, np.number):
+        return None
+    full = c.reshape((1,) * (rank - c.ndim) + c.shape)
+    if any(d not in (1, s) for d, s in zip(full.shape, shape)):
+        return None
+    first = full[tuple(slice(None) if axis == 1 else slice(0, 1) for axis in range(rank))]
+    if not np.array_equal(np.broadcast_to(first, full.shape), full):
+        return None
+    values = first.reshape(-1)
+    if values.size > 1 and np.all(values == values[0]):
+        return values[:1]
+    return values
 
 
 def bn_affine(g: Graph, bn: Node) -> Optional[Tuple[np.ndarray, np.ndarray]]:
@@ -199,6 +245,7 @@ def match_epilogue(g: Graph, out: str, channels: int, allow_residual: bool) -> E
                 ep.scale, ep.shift = affine
                 ep.bn_after_pool = bn
         return ep
+    user = _absorb_offsets(g, ep, user, channels)
     if allow_residual and user is not None and user.op == "Add":
         other = [i for i in user.inputs if i != ep.output]
         if len(other) == 1 and other[0] not in g.consts \
@@ -206,7 +253,7 @@ def match_epilogue(g: Graph, out: str, channels: int, allow_residual: bool) -> E
             ep.residual = other[0]
             ep.fused.append(user)
             ep.output = user.outputs[0]
-            user = g.sole_user(ep.output)
+            user = _absorb_offsets(g, ep, g.sole_user(ep.output), channels)
     if user is not None and user.op == "Clip":
         bounds = clip_bounds(g, user)
         if bounds is not None:
@@ -216,18 +263,87 @@ def match_epilogue(g: Graph, out: str, channels: int, allow_residual: bool) -> E
     return ep
 
 
-def activation(g: Graph, out: str) -> Tuple[Optional[Node], dict]:
-    """A Relu or constant Clip that is the sole user of `out`, as engine act attributes."""
-    user = g.sole_user(out)
-    if user is None:
-        return None, {}
-    if user.op == "Relu":
-        return user, {"act": "relu"}
-    if user.op == "Clip":
+def constant_offset(g: Graph, node: Node, x: str) -> Optional[np.ndarray]:
+    """b (float64, [C] or [1]) when `node` computes x + b or x - b with b a per-channel
+    constant and x the activation `x`, else None."""
+    if node.op not in ("Add", "Sub") or len(node.inputs) != 2 or x not in node.inputs:
+        return None
+    k = node.inputs.index(x)
+    if node.op == "Sub" and k != 0:
+        return None
+    c = g.const(node.inputs[1 - k])
+    if c is None or g.shape(node.outputs[0]) != g.shape(x):
+        return None
+    b = per_channel(c, g.shape(x))
+    if b is None:
+        return None
+    b = b.astype(np.float64)
+    return -b if node.op == "Sub" else b
+
+
+def _absorb_offsets(g: Graph, ep: Epilogue, user: Optional[Node], channels: int) -> Optional[Node]:
+    """Folds Add/Sub of per-channel constants that follow the epilogue's result into its
+    bias (x + b moves inside: (dot·s + bias + b) + residual); returns the next user."""
+    while user is not None:
+        b = constant_offset(g, user, ep.output)
+        if b is None or b.size not in (1, channels):
+            return user
+        ep.offset = (0 if ep.offset is None else ep.offset) + np.broadcast_to(b, (channels,))
+        ep.fused.append(user)
+        ep.output = user.outputs[0]
+        user = g.sole_user(ep.output)
+    return None
+
+
+# Float ops that absorb the nodes after them (match_float_epilogue).
+FLOAT_FUSING = ("Conv", "Gemm", "MatMul", "BatchNormalization", "Add", "Sub")
+
+
+def _absorb(ep: Epilogue, node: Node) -> Optional[Node]:
+    ep.fused.append(node)
+    ep.output = node.outputs[0]
+    return None
+
+
+def match_float_epilogue(g: Graph, n: Node) -> Epilogue:
+    """What a float op absorbs while each step is the sole user: after a Conv, a
+    BatchNormalization with one value per output channel (folded into weights and bias);
+    after a MatMul by a constant [K, M], an Add of a constant of size 1 or M (its bias);
+    then a Relu or a Clip with constant bounds (the engine op's act)."""
+    ep = Epilogue(output=n.outputs[0])
+    user = g.sole_user(ep.output)
+    w = g.const(n.inputs[1]) if n.op in ("Conv", "MatMul") else None
+    if n.op == "Conv" and w is not None and user is not None and user.op == "BatchNormalization":
+        affine = bn_affine(g, user)
+        if affine is not None and affine[0].size == w.shape[0]:
+            ep.scale, ep.shift = affine
+            _absorb(ep, user)
+            user = g.sole_user(ep.output)
+    if n.op == "MatMul" and w is not None and w.ndim == 2 and user is not None and user.op == "Add":
+        other = [i for i in user.inputs if i != ep.output]
+        c = g.const(other[0]) if len(other) == 1 else None
+        if c is not None and c.size in (1, w.shape[1]):
+            ep.offset = np.broadcast_to(c.astype(np.float64).reshape(-1), (w.shape[1],))
+            _absorb(ep, user)
+            user = g.sole_user(ep.output)
+    if user is not None and user.op == "Relu":
+        ep.relu = True
+        _absorb(ep, user)
+    elif user is not None and user.op == "Clip":
         bounds = clip_bounds(g, user)
         if bounds is not None:
-            return user, {"act": "clip", "clip": [float(b) for b in bounds]}
-    return None, {}
+            ep.clip = bounds
+            _absorb(ep, user)
+    return ep
+
+
+def act_attrs(ep: Epilogue) -> dict:
+    """The engine `act` attributes of a float op's fused Relu/Clip."""
+    if ep.relu:
+        return {"act": "relu"}
+    if ep.clip is not None:
+        return {"act": "clip", "clip": [float(b) for b in ep.clip]}
+    return {}
 
 
 def sign_zero_risk(g: Graph, source: str) -> Optional[str]:

@@ -15,6 +15,7 @@ class LayerInfo:
     weights: int         # number of weights (bits for binary layers)
     reason: str          # why a layer stayed float ("" for binary layers)
     detail: str          # scales, padding, output mode, fused ops
+    recognised: List[str] = field(default_factory=list)   # idioms of training code seen (binary layers)
 
 
 @dataclass
@@ -44,6 +45,8 @@ class Report:
         lines.append(f"binary layers: {len(binary)}")
         for x in binary:
             lines.append(f"  {x.name}: {x.op}, {x.macs:,} MACs; {x.detail}")
+            if x.recognised:
+                lines.append(f"    recognised: {'; '.join(x.recognised)}")
         lines.append(f"float layers: {len(floats)}")
         for x in floats:
             lines.append(f"  {x.name}: {x.op}, {x.macs:,} MACs; {x.reason}")

@@ -16,7 +16,7 @@
 #include <string>
 #include <type_traits>
 
-#include "common/check.h"
+#include "core/check.h"
 
 namespace irnet {
 namespace checked_detail {

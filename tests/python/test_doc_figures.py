@@ -1,0 +1,91 @@
+"""The Table 5 figures in README.md, docs/performance.md and docs/benchmarks.md are
+rendered from docs/benchmarks.json (benchmarks/doc_figures.py): the committed pages
+must be exactly what the committed JSON gives, and the headline figures must not be
+written anywhere else by hand."""
+import copy
+import os
+import re
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from benchmarks import doc_figures  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def result():
+    return doc_figures.load_result()
+
+
+def read(path):
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        return f.read()
+
+
+def test_committed_pages_are_rendered_from_the_committed_json(result):
+    assert doc_figures.stale_pages(result) == []
+
+
+def test_a_changed_measurement_makes_every_page_stale(result):
+    changed = copy.deepcopy(result)
+    changed["qemu"]["aarch64"]["irnet"]["per_pass"] += 2_000_000
+    changed["qemu"]["aarch64"]["irnet"]["breakdown"]["binary: bgemm kernel"] += 2_000_000
+    changed["host"]["1"]["onnxruntime:fp32"]["median_ms"] *= 2
+    assert sorted(doc_figures.stale_pages(changed)) == ["README.md", "docs/benchmarks.md", "docs/performance.md"]
+
+
+def test_target_status_follows_the_figures(result):
+    targets = doc_figures.performance_targets(result)
+    assert "| ≥ 8× | 4.7× (42.4 / 9.0 ms) | **not met** |" in targets
+    faster = copy.deepcopy(result)
+    faster["host"]["1"]["irnet:irnet"]["median_ms"] = result["host"]["1"]["onnxruntime:fp32"]["median_ms"] / 8
+    assert "| ≥ 8× | 8.0× (42.4 / 5.3 ms) | met |" in doc_figures.performance_targets(faster)
+
+
+def test_blocks_must_be_present_once_and_known(result):
+    renderers = doc_figures.BLOCKS["README.md"]
+    with pytest.raises(doc_figures.DocFiguresError, match="'summary' occurs 0 times"):
+        doc_figures.replace_blocks("no block here\n", renderers, result)
+    twice = "<!-- table5:summary -->\nx\n<!-- /table5:summary -->\n" * 2
+    with pytest.raises(doc_figures.DocFiguresError, match="'summary' occurs 2 times"):
+        doc_figures.replace_blocks(twice, renderers, result)
+    other = "<!-- table5:summary -->\n<!-- /table5:summary -->\n<!-- table5:other -->\n<!-- /table5:other -->\n"
+    with pytest.raises(doc_figures.DocFiguresError, match="no renderer"):
+        doc_figures.replace_blocks(other, renderers, result)
+
+
+def outside_generated_blocks(text):
+    return doc_figures.BLOCK.sub("", text)
+
+
+def headline_figures(result):
+    """The run's totals as the pages print them: instructions per pass, A53 estimate, host ratio."""
+    figures = set()
+    for arch in ("aarch64", "armv7"):
+        per_pass = result["qemu"][arch]["irnet"]["per_pass"] / 1e6
+        figures |= {f"{per_pass:.2f} M", f"{per_pass:.1f} M"}
+    figures.add(f"{result['a53']['irnet']:.1f} ms")
+    host = result["host"]["1"]
+    figures.add(f"{host['onnxruntime:fp32']['median_ms'] / host['irnet:irnet']['median_ms']:.1f}×")
+    return figures
+
+
+HAND_WRITTEN_PAGES = ["README.md"] + [f"docs/{name}" for name in sorted(os.listdir(os.path.join(ROOT, "docs")))
+                                       if name.endswith(".md") and name != "benchmarks.md"]
+
+
+@pytest.mark.parametrize("page", HAND_WRITTEN_PAGES)
+def test_headline_figures_are_written_only_by_the_generator(result, page):
+    text = outside_generated_blocks(read(page))
+    written = sorted(f for f in headline_figures(result) if re.search(re.escape(f) + r"(?![0-9])", text))
+    assert written == [], f"{page} repeats {written} by hand: link to docs/benchmarks.md or use a generated block"
+
+
+def test_a_partial_run_is_refused_by_name(result):
+    partial = copy.deepcopy(result)
+    del partial["threads"]
+    with pytest.raises(doc_figures.DocFiguresError, match="needs a full Table 5 run; the result has no 'threads'"):
+        doc_figures.rendered_pages(partial)
