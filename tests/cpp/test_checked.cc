@@ -1,4 +1,4 @@
-// common/checked.h: the checked size arithmetic every size computed from a
+// core/checked.h: the checked size arithmetic every size computed from a
 // model file goes through (docs/hardening.md). Results are exact up to the
 // last representable value; one more overflows with a message listing the operands.
 #include <cstdint>

@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "graph/thread_pool.h"
+#include "irnet/error.h"
 
 namespace {
 

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstring>
 
-#include "core/checked.h"
 #include "core/check.h"
+#include "core/checked.h"
 #include "graph/memory_plan.h"
 
 namespace irnet {

@@ -30,7 +30,6 @@
 #include <vector>
 
 #include "core/parallel.h"
-#include "graph/op.h"
 #include "irnet/model.h"
 
 namespace irnet {

@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/checked.h"
 #include "core/check.h"
+#include "core/checked.h"
 #include "ops/binary_ops.h"
 
 namespace irnet {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <limits>
 
-#include "core/checked.h"
 #include "core/check.h"
+#include "core/checked.h"
 
 namespace irnet {
 
