@@ -146,7 +146,7 @@ def test_random_conv_geometries_refuse_or_plan_exact_sizes(tmp_path, kernels):
             continue
         outcomes["planned"] += 1
         layer = summary["layers"][0]
-        assert list(layer["output_shape"]) == out
+        assert list(layer["output_shape"]) == [out[0], out[3], out[1], out[2]]  # summary shapes are NCHW
         name, scratch = expected_conv_plan([batch, in_h, in_w, in_c], out, out_c, kernel, strides, kernels)
         assert (layer["kernel"], layer["scratch_bytes"]) == (name, scratch), (i, kernel, strides, pads, batch, in_c)
         kernels_seen.add(name)
