@@ -37,7 +37,7 @@ if [ ! -f "$stamp" ]; then
   # Build requirements first, so the editable install can skip build isolation
   # (faster rebuilds, no second download of the build tools).
   "$VPY" -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja
-  "$VPY" -m pip install -q --no-build-isolation -e ".[test,train,bench]"
+  "$VPY" -m pip install -q --no-build-isolation -e ".[convert,test,train,bench]"
   touch "$stamp"
 else
   # Sources may have changed: rebuild the extension (incremental).

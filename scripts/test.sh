@@ -8,6 +8,8 @@
 #   scripts/test.sh asan       C++ tests, native build with AddressSanitizer + UBSan
 #   scripts/test.sh fuzz       short libFuzzer pass on the .irb loader + converter mutation fuzz
 #                              (FUZZ_SECONDS, default 60; see docs/hardening.md)
+#   scripts/test.sh pi         Raspberry Pi OS: cross-built aarch64/armv7l wheels installed runtime-only
+#                              in emulated Debian 12 roots, checked against x86 (as root; docs/pi.md)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -15,7 +17,7 @@ cd "$ROOT"
 export PATH="$ROOT/.venv/bin:$PATH"
 JOBS="${JOBS:-$(nproc)}"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(native arm64 arm32 python asan fuzz)
+[ ${#suites[@]} -eq 0 ] && suites=(native arm64 arm32 python asan fuzz pi)
 
 ctest_suite() {  # name, extra cmake args...
   local name="$1"; shift
@@ -61,6 +63,24 @@ fuzz_suite() {  # libFuzzer on the loader (clang, ASan + UBSan), then the conver
   python tests/fuzz/convert_fuzz.py --seconds "$((seconds / 2))" --crash-dir build/fuzz/convert-crashes
 }
 
+pi_suite() {  # per Raspberry Pi OS architecture, both at once (mostly one emulated process each):
+  # cross-build the wheel, then check it in the emulated Debian 12 root (tools/pi_check.py)
+  local arch status=0 pids=()
+  mkdir -p build/pi-wheel
+  for arch in arm64 armhf; do
+    ( wheel="$(scripts/pi_wheel.sh "$arch" build/pi-wheel/dist)" &&
+      python tools/pi_check.py wheel "$arch" "$wheel" ) >"build/pi-wheel/$arch.log" 2>&1 &
+    pids+=($!)
+  done
+  for arch in arm64 armhf; do
+    wait "${pids[0]}" || status=1
+    pids=("${pids[@]:1}")
+    echo "=== Raspberry Pi OS $arch: cross-built wheel, runtime-only install in an emulated Debian 12 root ==="
+    cat "build/pi-wheel/$arch.log"
+  done
+  return "$status"
+}
+
 for suite in "${suites[@]}"; do
   case "$suite" in
     native) ctest_suite native; example_check ;;
@@ -71,6 +91,7 @@ for suite in "${suites[@]}"; do
     python) echo "=== Python tests ==="; python -m pytest -q tests/python ;;
     asan)   ctest_suite asan -DIRNET_SANITIZE=ON -DIRNET_BUILD_TOOLS=OFF ;;
     fuzz)   fuzz_suite ;;
-    *) echo "unknown suite '$suite' (native, arm64, arm32, python, asan, fuzz)" >&2; exit 2 ;;
+    pi)     pi_suite ;;
+    *) echo "unknown suite '$suite' (native, arm64, arm32, python, asan, fuzz, pi)" >&2; exit 2 ;;
   esac
 done

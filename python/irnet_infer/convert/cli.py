@@ -17,14 +17,30 @@ from typing import List, Optional
 
 from .. import __version__
 from .graph import ConvertError
-from .load import load_graph, parse_input_shapes
 from .lower import Options, lower
+
+ONNX_MISSING = ("the converter needs the 'onnx' package, which is not installed (the runtime does "
+                "not): pip install 'irnet-infer[convert]', or pip install 'onnx>=1.14'")
+
+
+def _onnx_loader():
+    """irnet_infer.convert.load, the only part of the converter that needs onnx (the
+    `convert` extra): imported on first use, so the runtime installs without onnx."""
+    try:
+        from . import load
+    except ModuleNotFoundError as e:
+        if e.name is None or e.name.split(".")[0] != "onnx":
+            raise
+        raise ModuleNotFoundError(ONNX_MISSING, name="onnx") from None
+    return load
 
 
 def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = True,
             keep_float=()):
-    """Converts one file; returns the Report. Raises ConvertError; writes only on success."""
-    graph = load_graph(onnx_path, parse_input_shapes(input_shapes or []))
+    """Converts one file; returns the Report. Raises ConvertError; writes only on success.
+    Raises ModuleNotFoundError naming the `convert` extra when onnx is not installed."""
+    load = _onnx_loader()
+    graph = load.load_graph(onnx_path, load.parse_input_shapes(input_shapes or []))
     layers = {n.name: n.op for n in graph.nodes}
     unknown = sorted(set(keep_float) - set(layers))
     if unknown:
@@ -61,6 +77,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.output and args.output_pos and args.output != args.output_pos:
         ap.error(f"two different outputs given: {args.output_pos!r} and -o {args.output!r}")
     output = args.output or args.output_pos or os.path.splitext(args.model)[0] + ".irb"
+    try:
+        _onnx_loader()
+    except ModuleNotFoundError as e:
+        print(f"irnet-convert: error: {e}", file=sys.stderr)
+        return 1
     try:
         report = convert(args.model, output, args.input_shape, not args.no_bit_shift, args.keep_float)
     except ConvertError as e:
