@@ -149,7 +149,6 @@ def check(arch: str, wheel: str | None, root_dir: str | None) -> dict:
     if not numpy_file.startswith("/usr/lib/python3/dist-packages/") or "onnx-installed" in versions:
         raise CheckFailed(f"{arch}: expected Debian's numpy and no onnx in the venv, got: {versions}")
 
-    shutil.copy2(os.path.join(ROOT, "tools", "pi_check.py"), check_dir)  # the logits mode, as run here
     root.run("digits model", "cd src && ../venv/bin/python tools/pi_check.py logits ../irnet_digits.irb "
                              "../logits.npy", timings)
     result = {"arch": arch, "numpy": numpy_version,
