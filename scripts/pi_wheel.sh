@@ -2,7 +2,7 @@
 # Cross-compiles the irnet-infer wheel for Raspberry Pi OS bookworm (Debian 12, CPython 3.11):
 #   scripts/pi_wheel.sh arm64 [OUT_DIR]   -> irnet_infer-<version>-cp311-cp311-linux_aarch64.whl
 #   scripts/pi_wheel.sh armhf [OUT_DIR]   -> irnet_infer-<version>-cp311-cp311-linux_armv7l.whl
-# OUT_DIR defaults to dist/. Uses the project's toolchain files (cmake/toolchains) and the
+# OUT_DIR defaults to dist/. Prints the wheel's path on stdout (everything else goes to stderr). Uses the project's toolchain files (cmake/toolchains) and the
 # target's CPython 3.11 headers from Debian's libpython3.11-dev for that architecture, fetched
 # with apt inside the emulated root (scripts/pi_root.sh). The wheel's irnet-run is static.
 set -euo pipefail
@@ -25,7 +25,7 @@ headers="$work/include/python$PY_VERSION"
 if [ ! -f "$headers/Python.h" ]; then
   root_dir="$("$ROOT/scripts/pi_root.sh" build "$arch")"
   "$ROOT/scripts/pi_root.sh" run "$arch" -- \
-    "apt-get update -qq && cd /tmp && rm -f libpython$PY_VERSION-dev_*.deb && apt-get download -q libpython$PY_VERSION-dev"
+    "apt-get update -qq && cd /tmp && rm -f libpython$PY_VERSION-dev_*.deb && apt-get download -q libpython$PY_VERSION-dev" >&2
   rm -rf "$work/deb" "$work/include"
   mkdir -p "$work"
   dpkg-deb -x "$root_dir"/tmp/libpython$PY_VERSION-dev_*.deb "$work/deb"
@@ -36,7 +36,7 @@ if [ ! -f "$headers/Python.h" ]; then
   rm -rf "$work/deb"
 fi
 
-[ -x "$ROOT/.venv/bin/python" ] || "$ROOT/scripts/bootstrap.sh"  # scikit-build-core, pybind11, cmake
+[ -x "$ROOT/.venv/bin/python" ] || "$ROOT/scripts/bootstrap.sh" >&2  # scikit-build-core, pybind11, cmake
 mkdir -p "$out_dir"
 # scikit-build-core takes the wheel's platform tag from _PYTHON_HOST_PLATFORM; pybind11 names the
 # module from PYTHON_MODULE_EXTENSION (the host interpreter would give the x86-64 suffix).
@@ -50,7 +50,7 @@ _PYTHON_HOST_PLATFORM="$platform" SETUPTOOLS_EXT_SUFFIX="$ext_suffix" \
   -C cmake.define.PYTHON_MODULE_DEBUG_POSTFIX="" \
   -C cmake.define.PYTHON_IS_DEBUG=OFF \
   -C cmake.define.IRNET_STATIC_RUN=ON \
-  "$ROOT"
+  "$ROOT" >&2
 wheel="$(ls -t "$out_dir"/irnet_infer-*-cp311-cp311-${platform/-/_}.whl | head -n 1)"
 # The wheel must hold an extension and an irnet-run of the target architecture.
 python3 - "$wheel" "$triplet" <<'EOF'
