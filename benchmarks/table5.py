@@ -5,6 +5,7 @@
     python -m benchmarks.table5 --threads 1,2,4
     python -m benchmarks.table5 --model reactnet_a   # ReActNet-A's rows (output in the work dir)
     python -m benchmarks.table5 --model all          # both, into docs/
+    python -m benchmarks.table5 --irb model.irb --threads 1,4   # one converted model, no torch/onnx
 
 What is measured, and how honestly it can be here (no Raspberry Pi is attached
 to the development machine):
@@ -22,8 +23,13 @@ to the development machine):
   * ReActNet-A (network_rows): .irb size against float32, host latency against
     onnxruntime on the same ONNX, outputs against onnxruntime, the ARM counts;
   * on a real Pi the same command runs natively and fills the host columns.
+  * on a Raspberry Pi, `--irb` times a model converted elsewhere (e.g. the
+    build/bench/resnet18_irnet.irb this command writes on a PC) with the
+    runtime only: numpy and irnet-infer, no torch, onnx or onnxruntime.
 Writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.png, and
-the figures README.md and docs/performance.md take from them (doc_figures).
+the figures README.md and docs/performance.md take from them (doc_figures);
+--quick, --irb and --model reactnet_a write into the work directory. Prints the
+paths it wrote.
 """
 from __future__ import annotations
 
@@ -300,7 +306,9 @@ def render_markdown(result: dict) -> str:
         "",
         "ResNet-18 at 224×224, batch 1, single thread. Paper columns: Raspberry Pi 3B "
         "(Cortex-A53 1.2 GHz) with daBNN. Host columns: measured on this machine "
-        "(median of the runs, interleaved). A53 column: an **estimate** (see below).",
+        "(median of the runs, interleaved)."
+        + (" A53 column: an **estimate** (see below)." if result.get("a53_method") else
+           " aarch64 and A53 columns: not measured in this run (no qemu counts)."),
         "",
         "| Method | W/A | Size paper (MB) | Size .irb (MB) | Paper time (ms) | Host irnet (ms) |"
         " aarch64 instr./pass | A53 estimate (ms) |",
@@ -322,7 +330,12 @@ def render_markdown(result: dict) -> str:
         lines.append(f"| {name} | {lat['median_ms']:.2f} | {lat['min_ms']:.2f} | {lat['max_ms']:.2f} |")
     for name, reason in sorted(result.get("skipped", {}).items()):
         lines.append(f"| {name} | skipped: {reason} | | |")
-    if ms("onnxruntime:fp32") and ms("irnet:irnet"):
+    if ms("onnxruntime:fp32") and ms("irnet:irnet") and result.get("quick"):
+        lines += ["", f"Indicative only ({host['irnet:irnet']['runs']} runs, --quick; a few-percent "
+                      f"difference is noise here): onnxruntime float32 / irnet IR-Net 1/1 = "
+                      f"{ms('onnxruntime:fp32') / ms('irnet:irnet'):.1f}×; bit-shift cost: irnet / irnet "
+                      f"without shift = {ms('irnet:irnet') / ms('irnet:irnet_noshift'):.2f}."]
+    elif ms("onnxruntime:fp32") and ms("irnet:irnet"):
         lines += ["", f"onnxruntime float32 / irnet IR-Net 1/1 = **{ms('onnxruntime:fp32') / ms('irnet:irnet'):.1f}×** "
                       f"(paper, FP / IR-Net on the Pi: {1418.94 / 261.98:.1f}×); "
                       f"irnet float32 / onnxruntime float32 = {ms('irnet:fp32') / ms('onnxruntime:fp32'):.2f}; "
@@ -384,14 +397,78 @@ def render_markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_chart(result: dict, path: str) -> None:
+def measure_irb(irb_path: str, threads: list[int], runs: int, warmup: int) -> dict:
+    """The Raspberry Pi mode: one converted model timed with the runtime only (numpy and
+    irnet-infer), at every thread count, interleaved; random inputs of the model's shapes."""
+    import irnet_infer
+    start = time.perf_counter()
+    model = irnet_infer.Model(irb_path, threads=1)
+    rng = np.random.default_rng(0)
+    x = [rng.standard_normal(inp["shape"]).astype(np.float32) for inp in model.inputs]
+    model.run(*x)
+    load_ms = (time.perf_counter() - start) * 1e3
+    summary = model.summary_dict()
+    contenders = {}
+    for t in threads:
+        at_t = irnet_infer.Model(irb_path, threads=t)
+        contenders[str(t)] = lambda m=at_t: m.run(*x)
+    latency = measure_interleaved(contenders, runs=runs, warmup=warmup)
+    return {"model": os.path.abspath(irb_path), "irb_bytes": os.path.getsize(irb_path),
+            "inputs": [{"name": i["name"], "shape": list(i["shape"])} for i in model.inputs],
+            "macs": {"binary": summary["binary_macs"], "float": summary["float_macs"]},
+            "peak_activation_bytes": summary["peak_activation_bytes"],
+            "load_and_first_run_ms": load_ms,
+            "threads": {t: lat.as_dict() for t, lat in latency.items()}}
+
+
+def render_irb_markdown(result: dict) -> str:
+    m, machine = result["irb"], result["machine"]
+    lines = [
+        f"# irnet-infer latency of {os.path.basename(m['model'])}",
+        "",
+        f"Command: `{result['command']}`  ",
+        f"Date: {result['date']}; irnet-infer {machine.get('irnet_infer')}, numpy {machine.get('numpy')}  ",
+        f"Host: {machine.get('cpu')} ({machine.get('machine')}, {machine.get('platform')}); "
+        f"kernels: {machine.get('kernels')}",
+        "",
+        f"Model: `{m['model']}`, {m['irb_bytes']:,} bytes, inputs "
+        + ", ".join(f"{i['name']} {tuple(i['shape'])}" for i in m["inputs"])
+        + f"; {m['macs']['binary']:,} binary and {m['macs']['float']:,} float MACs per pass; "
+        f"peak activations {m['peak_activation_bytes']:,} bytes.",
+        "",
+        "Random inputs, batch as stored in the model; thread counts timed round-robin in one run.",
+        "",
+        "| threads | median ms | min | max | runs |",
+        "|---|---|---|---|---|",
+    ]
+    for t, lat in sorted(m["threads"].items(), key=lambda kv: int(kv[0])):
+        lines.append(f"| {t} | {lat['median_ms']:.2f} | {lat['min_ms']:.2f} | {lat['max_ms']:.2f} | {lat['runs']} |")
+    if result.get("quick"):
+        lines += ["", f"Indicative only (--quick: {next(iter(m['threads'].values()))['runs']} runs)."]
+    lines += ["", f"Load + first inference (Python API): {m['load_and_first_run_ms']:.1f} ms."]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(result: dict, markdown: str, out_dir: str, stem: str) -> list:
+    """Writes <stem>.json and <stem>.md into out_dir; returns the paths."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = [os.path.join(out_dir, f"{stem}.json"), os.path.join(out_dir, f"{stem}.md")]
+    with open(paths[0], "w") as f:
+        json.dump(result, f, indent=1, default=str)
+    with open(paths[1], "w") as f:
+        f.write(markdown)
+    return paths
+
+
+def write_chart(result: dict, path: str) -> bool:
+    """Writes the host latency bar chart; False (and a note) without matplotlib."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         print("note: matplotlib not installed, no chart (pip install .[bench])", file=sys.stderr)
-        return
+        return False
     host = result["host"].get("1", {})
     names = sorted(host)
     fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -401,6 +478,7 @@ def write_chart(result: dict, path: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return True
 
 
 def resnet18_table(result: dict, args, threads: list[int]) -> dict:
@@ -443,18 +521,39 @@ def main(argv=None) -> int:
     ap.add_argument("--model", choices=("resnet18", "reactnet_a", "all"), default="resnet18",
                     help="ResNet-18's Table 5 (default), ReActNet-A's rows (output in the work dir unless "
                          "--out-dir), or both")
+    ap.add_argument("--irb", metavar="MODEL.irb",
+                    help="time this converted model only, with the runtime alone (no torch, onnx or "
+                    "onnxruntime: the Raspberry Pi mode); writes irb_benchmark.{md,json} to the work dir")
     args = ap.parse_args(argv)
     if args.quick:
         args.runs, args.warmup, args.no_qemu = 5, 1, True
-    to_docs = not args.quick and args.model != "reactnet_a"
+    to_docs = not args.quick and not args.irb and args.model != "reactnet_a"
     out_dir = args.out_dir or (os.path.join(ROOT, "docs") if to_docs else args.work_dir)
     threads = [int(t) for t in args.threads.split(",")]
 
     result = {"command": "python -m benchmarks.table5 " + " ".join(argv if argv is not None else sys.argv[1:]),
-              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_info()}
+              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine_info(),
+              "quick": args.quick}
+    if args.irb:
+        print(f"[table5] {args.irb}: threads {threads}, {args.runs} runs each, interleaved ...", flush=True)
+        result["irb"] = measure_irb(args.irb, threads, args.runs, args.warmup)
+        markdown = render_irb_markdown(result)
+        paths = write_results(result, markdown, out_dir, "irb_benchmark")
+        print(markdown)
+        print("[table5] wrote " + ", ".join(paths))
+        return 0
+
     balance_files = {}
     if args.model in ("resnet18", "all"):
-        files = resnet18_table(result, args, threads)
+        try:
+            files = resnet18_table(result, args, threads)
+        except ModuleNotFoundError as e:
+            if (e.name or "").split(".")[0] not in ("torch", "onnx", "onnxscript"):
+                raise
+            print(f"[table5] building the ResNet-18 models needs the '{e.name}' package: pip install "
+                  "'.[bench]' (a PC, not a Raspberry Pi). To time a model converted elsewhere with the "
+                  "runtime only: python -m benchmarks.table5 --irb MODEL.irb", file=sys.stderr)
+            return 1
         balance_files["irnet"] = files["irnet"]
     if args.model in ("reactnet_a", "all"):
         print("[table5] ReActNet-A: export, convert, host, outputs, qemu ...", flush=True)
@@ -471,14 +570,11 @@ def main(argv=None) -> int:
         print(f"[table5] 4 threads per guest thread, aarch64: {', '.join(balance_files)} ...", flush=True)
         result["balance"] = arm_table.measure_balance(balance_files)
 
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "benchmarks.json"), "w") as f:
-        json.dump(result, f, indent=1, default=str)
     markdown = render_markdown(result)
-    with open(os.path.join(out_dir, "benchmarks.md"), "w") as f:
-        f.write(markdown)
-    if "sizes" in result:
-        write_chart(result, os.path.join(out_dir, "benchmarks.png"))
+    paths = write_results(result, markdown, out_dir, "benchmarks")
+    chart = os.path.join(out_dir, "benchmarks.png")
+    if "sizes" in result and write_chart(result, chart):
+        paths.append(chart)
     if os.path.abspath(out_dir) == os.path.join(ROOT, "docs"):
         from . import doc_figures
         try:
@@ -486,6 +582,7 @@ def main(argv=None) -> int:
         except doc_figures.DocFiguresError as e:
             print(f"note: README.md and docs/performance.md not updated: {e}", file=sys.stderr)
     print(markdown)
+    print("[table5] wrote " + ", ".join(paths))
     return 0
 
 

@@ -19,11 +19,12 @@ APT_PACKAGES=(
   clang libclang-rt-14-dev                        # fuzz suite: libFuzzer with ASan + UBSan
   llvm                                            # llvm-mca (benchmarks' Cortex-A53 estimate)
   debootstrap git                                 # fresh suite: a new Debian root, a clean clone
+  qemu-user-static                                # pi suite: emulated arm64/armhf Debian roots
 )
 # The pyproject.toml extras installed into .venv: the converter, the demo's and the tests' needs.
 # The train extra (torch==2.13.0, for training and the tests marked `torch`) only where
 # IRNET_REQUIRE_TORCH=1, as in CI: it is not needed by the demo and is large.
-EXTRAS="test,demo"
+EXTRAS="convert,test,demo"
 if [ "${IRNET_REQUIRE_TORCH:-}" = 1 ]; then EXTRAS="$EXTRAS,train"; fi
 
 if command -v dpkg-query >/dev/null 2>&1; then

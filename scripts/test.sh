@@ -8,6 +8,8 @@
 #   scripts/test.sh asan       C++ tests, native build with AddressSanitizer + UBSan
 #   scripts/test.sh fuzz       short libFuzzer pass on the .irb loader + converter mutation fuzz
 #                              (FUZZ_SECONDS, default 60; see docs/hardening.md)
+#   scripts/test.sh pi         Raspberry Pi OS: cross-built aarch64/armv7l wheels installed runtime-only
+#                              in emulated Debian 12 roots, checked against x86 (as root; docs/pi.md)
 #   scripts/test.sh fresh      scripts/fresh_check.sh: the demo and every suite's tool check in a
 #                              new Debian 12 root (as root; by default only when CI=true)
 #   scripts/test.sh tools      only the tool check of every suite
@@ -21,10 +23,10 @@ if [ "${CI:-}" = true ]; then export IRNET_REQUIRE_TORCH="${IRNET_REQUIRE_TORCH:
 "$ROOT/scripts/bootstrap.sh"
 export PATH="$ROOT/.venv/bin:$PATH"
 JOBS="${JOBS:-$(nproc)}"
-ALL_SUITES=(native arm64 arm32 python asan fuzz fresh)
+ALL_SUITES=(native arm64 arm32 python asan fuzz pi fresh)
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-  suites=(native arm64 arm32 python asan fuzz)
+  suites=(native arm64 arm32 python asan fuzz pi)
   if [ "${CI:-}" = true ]; then suites+=(fresh); fi
 fi
 
@@ -41,6 +43,9 @@ suite_tools() {  # suite -> "tool Debian-package" pairs, one per line ("venv": p
     fuzz)   printf '%s\n' "cmake cmake" "ninja ninja-build" "clang clang" "clang++ clang" \
                           "libFuzzer libclang-rt-14-dev" ;;
     fresh)  printf '%s\n' "debootstrap debootstrap" "git git" "chroot coreutils" ;;
+    pi)     printf '%s\n' "debootstrap debootstrap" "qemu-aarch64-static qemu-user-static" \
+                          "qemu-arm-static qemu-user-static" "aarch64-linux-gnu-g++ g++-aarch64-linux-gnu" \
+                          "arm-linux-gnueabihf-g++ g++-arm-linux-gnueabihf" ;;
   esac
 }
 
@@ -68,8 +73,8 @@ check_tools() {  # suites...: every missing tool with its Debian package; non-ze
       fi
       missing=1
     done < <(suite_tools "$suite")
-    if [ "$suite" = fresh ] && [ "$(id -u)" != 0 ]; then
-      echo "suite fresh needs root (debootstrap, chroot, mount)" >&2
+    if { [ "$suite" = fresh ] || [ "$suite" = pi ]; } && [ "$(id -u)" != 0 ]; then
+      echo "suite $suite needs root (debootstrap, chroot, mount)" >&2
       missing=1
     fi
   done
@@ -133,6 +138,24 @@ fuzz_suite() {  # libFuzzer on the loader (clang, ASan + UBSan), then the conver
   python tests/fuzz/convert_fuzz.py --seconds "$((seconds / 2))" --crash-dir build/fuzz/convert-crashes
 }
 
+pi_suite() {  # per Raspberry Pi OS architecture, both at once (mostly one emulated process each):
+  # cross-build the wheel, then check it in the emulated Debian 12 root (tools/pi_check.py)
+  local arch status=0 pids=()
+  mkdir -p build/pi-wheel
+  for arch in arm64 armhf; do
+    ( wheel="$(scripts/pi_wheel.sh "$arch" build/pi-wheel/dist)" &&
+      python tools/pi_check.py wheel "$arch" "$wheel" ) >"build/pi-wheel/$arch.log" 2>&1 &
+    pids+=($!)
+  done
+  for arch in arm64 armhf; do
+    wait "${pids[0]}" || status=1
+    pids=("${pids[@]:1}")
+    echo "=== Raspberry Pi OS $arch: cross-built wheel, runtime-only install in an emulated Debian 12 root ==="
+    cat "build/pi-wheel/$arch.log"
+  done
+  return "$status"
+}
+
 for suite in "${suites[@]}"; do
   case "$suite" in
     native) ctest_suite native; example_check ;;
@@ -144,5 +167,6 @@ for suite in "${suites[@]}"; do
     asan)   ctest_suite asan -DIRNET_SANITIZE=ON -DIRNET_BUILD_TOOLS=OFF ;;
     fuzz)   fuzz_suite ;;
     fresh)  echo "=== fresh Debian 12 root: scripts/fresh_check.sh ==="; scripts/fresh_check.sh ;;
+    pi)     pi_suite ;;
   esac
 done

@@ -37,6 +37,11 @@ def test_table5_quick(tmp_path):
     table = (tmp_path / "benchmarks.md").read_text()
     assert "| IR-Net | 1/1 | 4.21 |" in table and "261.98" in table
     assert (tmp_path / "benchmarks.png").stat().st_size > 1000
+    # 5 runs: the ratios are labelled indicative, not bold; no pointer to the A53 section it skips.
+    assert "Indicative only (5 runs, --quick" in table and "**" not in table.split("## Host peers")[1]
+    assert "see below" not in table and "## Cortex-A53" not in table
+    assert f"[table5] wrote {tmp_path / 'benchmarks.json'}, {tmp_path / 'benchmarks.md'}, " \
+           f"{tmp_path / 'benchmarks.png'}" in proc.stdout
 
 
 def test_compare_revisions_reads_irnet_run(tmp_path):

@@ -16,7 +16,7 @@ import os
 import sys
 from typing import List, Optional
 
-from .converter import convert, printable
+from .converter import convert, onnx_loader, printable
 from .graph import ConvertError
 
 
@@ -40,6 +40,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.output and args.output_pos and args.output != args.output_pos:
         ap.error(f"two different outputs given: {args.output_pos!r} and -o {args.output!r}")
     output = args.output or args.output_pos or os.path.splitext(args.model)[0] + ".irb"
+    try:
+        onnx_loader()
+    except ModuleNotFoundError as e:
+        print(f"irnet-convert: error: {e}", file=sys.stderr)
+        return 1
     try:
         report = convert(args.model, output, args.input_shape, not args.no_bit_shift, args.keep_float,
                          args.allow_sign_of_zero)

@@ -11,8 +11,23 @@ import os
 
 from .. import __version__
 from .graph import ConvertError
-from .load import load_graph, parse_input_shapes
 from .lower import Options, lower
+
+ONNX_MISSING = ("the converter needs the 'onnx' package, which is not installed (the runtime does "
+                "not): pip install 'irnet-infer[convert]', or pip install 'onnx>=1.21'")
+
+
+def onnx_loader():
+    """irnet_infer.convert.load, the way into the converter's parts that need onnx (the
+    `convert` extra): imported on first use, so the runtime installs and imports without onnx.
+    Raises ModuleNotFoundError naming the extra when onnx is missing."""
+    try:
+        from . import load
+    except ModuleNotFoundError as e:
+        if e.name is None or e.name.split(".")[0] != "onnx":
+            raise
+        raise ModuleNotFoundError(ONNX_MISSING, name="onnx") from None
+    return load
 
 
 def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = True,
@@ -24,11 +39,13 @@ def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = Tr
     keep_float: names of Conv/Gemm/MatMul nodes to leave float.
     allow_sign_of_zero: convert sign() of tensors that can be exactly 0 (their 1-bit
     sign is +1 where ONNX gives 0) instead of refusing them.
+    Raises ModuleNotFoundError naming the `convert` extra when onnx is not installed.
     """
     if _same_file(onnx_path, output):
         raise ConvertError(f"the output '{output}' is the input file '{onnx_path}' (the same file, "
                            "possibly through a link); writing it would replace the ONNX model")
-    graph = load_graph(onnx_path, parse_input_shapes(input_shapes or []))
+    load = onnx_loader()
+    graph = load.load_graph(onnx_path, load.parse_input_shapes(input_shapes or []))
     layers = {n.name: n.op for n in graph.nodes}
     unknown = sorted(set(keep_float) - set(layers))
     if unknown:
