@@ -346,9 +346,9 @@ TEST(phase_kernel_gives_way_to_im2col_when_its_planes_exceed_the_scratch_budget)
 }
 
 TEST(nan_inputs_come_out_nan_on_every_kernel) {
-  // Issue 15 item 5: x86 max/min return their second operand when either is
-  // NaN, and the AVX2/AVX-512 epilogues took max(sum, lo): a NaN sum came out
-  // as lo (-inf without activation, 0 with relu). Every kernel must give NaN
+  // x86 max/min return their second operand when either is NaN, so an
+  // epilogue written max(sum, lo) turns a NaN sum into lo (-inf without
+  // activation, 0 with relu); the bound goes first. Every kernel must give NaN
   // exactly where the reference does, with each clamp: an all-NaN image, and
   // one NaN pixel among ordinary ones.
   std::mt19937 rng(9);
@@ -387,11 +387,12 @@ TEST(nan_inputs_come_out_nan_on_every_kernel) {
 }
 
 TEST(phase_plan_whose_size_overflows_64_bits_is_not_taken) {
-  // Issue 15 item 1: kernel 1x7, strides 1864863098 x 2, 65,536 channels,
+  // Kernel 1x7, strides 1864863098 x 2, 65,536 channels,
   // batch 8, output 2 x 18850. The direct kernel's planes would need
   // 8 slots x 1864863099 rows x 65536 x 2 x plane_w x 4 bytes (1.5e20 on AVX2),
-  // a product that wrapped to 4 MiB, passed the budget, and run() wrote past
-  // the arena. The plan now takes im2col, whose scratch is a few panels.
+  // a product that wraps to 4 MiB in 64-bit arithmetic: unchecked, it passes
+  // the budget and run() writes past the arena. Checked, the plan takes
+  // im2col, whose scratch is a few panels.
   const int stride_h = 1864863098, out_w = 18850;
   const ConvCase c = {8, 1, 1, 65536, 1, 1, 7, stride_h, 2, 1, 1, 0, 0, stride_h, 2 * (out_w - 1) + 6, 1};
   const Conv2dGeometry g = geometry_of(c);

@@ -344,8 +344,8 @@ TEST(node_record_checks) {
 }
 
 TEST(packed_weights_with_tail_bits_set_are_rejected) {
-  // Issue 15 item 6: bits past the last channel must be 0 (docs/format.md);
-  // set, they changed BinaryConv2d / BinaryGemm outputs. Each bit past
+  // Bits past the last channel must be 0 (docs/format.md): set, they would
+  // change BinaryConv2d / BinaryGemm outputs. Each bit past
   // channel 69 of each row's last word, alone; bits 0-5 (channels 64-69) stay valid.
   for (std::size_t row = 0; row < 3; ++row)
     for (int bit = 6; bit < 64; bit += 19) {
@@ -373,8 +373,8 @@ TEST(packed_weights_with_tail_bits_set_are_rejected) {
 }
 
 TEST(names_must_be_utf8) {
-  // Issue 15 item 10: invalid UTF-8 loaded, then Python raised
-  // UnicodeDecodeError from every call. Each string of the file is checked as
+  // Names reach Python as str: invalid UTF-8 would raise UnicodeDecodeError
+  // from every call. Each string of the file is checked as
   // Python's strict decoder would: valid ones pass, each invalid form is refused.
   const std::vector<std::string> valid = {"conv1", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
                                           "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "\xef\xbf\xbf"};
@@ -405,8 +405,8 @@ TEST(names_must_be_utf8) {
 }
 
 TEST(a_directory_or_device_is_not_a_model_file) {
-  // Issue 15: a directory opened as a stream of "size" 2^63 - 1 and the
-  // loader reported "cannot allocate 9223372036854775807 bytes".
+  // A directory opens as a stream of "size" 2^63 - 1 and a device reads
+  // forever: only regular files are model files.
   CHECK_THROWS(irnet::read_irb_file(".", irnet::crc32_ref), "'.' is a directory, not a model file");
   CHECK_THROWS(irnet::read_irb_file("/dev/null", irnet::crc32_ref), "'/dev/null' is not a regular file");
 }

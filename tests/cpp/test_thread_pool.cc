@@ -83,7 +83,7 @@ TEST(destroyed_right_after_a_loop_and_when_idle) {
 int main() { return irnet_test::run_all(); }
 
 TEST(thread_count_is_bounded) {
-  // Issue 15 item 2: 1024 was accepted and tried to start 1023 workers.
+  // Thread counts are bounded: 1024 would start 1023 workers.
   CHECK_THROWS(irnet::ThreadPool(irnet::kMaxThreads + 1), "threads must be in [1, 256], got 257");
   CHECK_THROWS(irnet::ThreadPool(0), "threads must be in [1, 256], got 0");
   irnet::ThreadPool pool(irnet::kMaxThreads);  // started and joined; no loop (slow under qemu)
@@ -92,9 +92,9 @@ TEST(thread_count_is_bounded) {
 
 #if defined(__linux__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 TEST(a_thread_the_system_refuses_is_an_error_not_a_hang) {
-  // Issue 15 item 2: under a 1 GiB address-space limit the system refuses
-  // worker stacks after ~120 threads; the pool then destroyed its condition
-  // variables under the waiting workers and hung in pthread_cond_destroy.
+  // Under a 1 GiB address-space limit the system refuses worker stacks after
+  // ~120 threads; the pool must join the workers it started before it
+  // destroys its condition variables (else pthread_cond_destroy hangs).
   // In a child process (the limit must not reach the other tests), whose
   // alarm turns a hang into a failure. The address-space limit is not
   // emulated under qemu-user: there the threads start and that passes too.

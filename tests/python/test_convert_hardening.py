@@ -1,4 +1,4 @@
-"""irnet-convert against hostile ONNX files and paths (issue 15, converter side).
+"""irnet-convert against hostile ONNX files and paths (docs/hardening.md, converter side).
 
 Every test builds its file with onnx.helper and checks that the converter ends
 with a ConvertError (CLI: exit 1, one line naming the node, tensor or file and

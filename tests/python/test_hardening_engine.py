@@ -1,4 +1,4 @@
-"""Engine and runtime items of issue 15 (docs/hardening.md), through the Python
+"""Engine and runtime hardening (docs/hardening.md), through the Python
 API: files written with the project's IrbWriter, loaded, planned and run.
 
 The float-conv plan property test recomputes the engine's documented plan
