@@ -1,5 +1,5 @@
 // BConv2d (im2col + bgemm + epilogue) against bconv2d_ref, exactly, over the
-// shape matrix: every in_c in {1,3,16,63,64,65,130,512} x every pad value x
+// shape matrix: every in_c in {1,3,16,32,63,64,65,130,512} x every pad value x
 // every output mode, with random kernels 1/3/5/7, strides 1/2, dilations
 // 1/2, pads 0..3 (asymmetric), groups (incl. groups whose channels start
 // mid-word), kernels larger than the input, batch 2, shifts 0..3, negative /
@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "bconv/bconv2d.h"
 #include "bit_testing.h"
@@ -25,7 +26,7 @@ using namespace irnet_test;
 
 namespace {
 
-const int kInChannels[] = {1, 3, 16, 63, 64, 65, 130, 512};
+const int kInChannels[] = {1, 3, 16, 32, 63, 64, 65, 130, 512};
 const PadValue kPads[] = {PadValue::kZero, PadValue::kPlusOne, PadValue::kMinusOne};
 const BConv2dOutput::Mode kModes[] = {BConv2dOutput::kInt32, BConv2dOutput::kFloat,
                                       BConv2dOutput::kBits, BConv2dOutput::kFloatAndBits};
@@ -200,6 +201,38 @@ TEST(matches_reference_resnet_like_3x3) {
         ForcedKernel forced("bgemm", kernel);
         for (BConv2dOutput::Mode mode : kModes) check_case(rng, g, PadValue::kZero, random_output(rng, mode, g));
       }
+}
+
+TEST(matches_reference_half_word_taps) {
+  // Taps of at most 32 channels are paired two per bgemm word: ReActNet-A's
+  // first block (3x3 over 32 channels, stride 1 and 2, pad 1: every border
+  // class of the zero-padding correction) and odd kernels (5x3: 15 taps, the
+  // last word half empty) over 1, 17 and 32 channels, grouped convs whose
+  // groups have <= 32 channels (64 = 2 x 32, 34 = 2 x 17); every pad value,
+  // output mode and bgemm variant, against the per-bit reference.
+  Rng rng(10);
+  const std::vector<std::string> kernels = supported_variants("bgemm");
+  const std::pair<int, int> channels_groups[] = {{32, 1}, {17, 1}, {1, 1}, {64, 2}, {34, 2}};
+  const std::pair<int, int> kernel_sizes[] = {{3, 3}, {5, 3}};
+  std::size_t case_index = 0;
+  for (const auto& [in_c, groups] : channels_groups)
+    for (const auto& [kernel_h, kernel_w] : kernel_sizes)
+      for (int stride : {1, 2})
+        for (PadValue pad : kPads) {
+          Conv2dGeometry g;
+          g.in_h = 7;
+          g.in_w = 6;
+          g.in_c = in_c;
+          g.groups = groups;
+          g.out_c = groups * uniform_int(rng, 20, 36);
+          g.kernel_h = kernel_h;
+          g.kernel_w = kernel_w;
+          g.stride_h = g.stride_w = stride;
+          g.pad_top = g.pad_bottom = kernel_h / 2;
+          g.pad_left = g.pad_right = kernel_w / 2;
+          ForcedKernel forced("bgemm", kernels[case_index % kernels.size()]);
+          check_case(rng, g, pad, random_output(rng, kModes[case_index++ % 4], g));
+        }
 }
 
 TEST(matches_reference_kernel_larger_than_input) {

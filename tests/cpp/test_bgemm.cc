@@ -176,6 +176,26 @@ TEST(all_variants_exact_for_every_k_across_chunks) {
   for (std::size_t K = 0; K <= 125; ++K) check_variants_random_and_extreme(rng, Shape{9, 9, K, K + 1, K + 3, 11});
 }
 
+TEST(all_variants_exact_for_every_short_k) {
+  // Every K in 1..20 words (the short-K panels of the NEON kernels run K <= 16,
+  // with weight panels of 16, 8, 4 or 2 columns by K): random M (any row count
+  // in 1..70), N with and without a partial panel (N mod 16 = 0, 2, 4, 7, 13),
+  // padded leading dimensions; random data, all-ones against all-zeros (every
+  // byte at its largest count) and activations with only the low 32 bits of
+  // each word set (a 32-channel layer: half of each word is zero).
+  Rng rng(8);
+  for (std::size_t K = 1; K <= 20; ++K)
+    for (const std::size_t N : {2, 4, 7, 13, 16, 20, 32, 45}) {
+      const Shape c{std::size_t(uniform_int(rng, 1, 70)), N, K, K + std::size_t(uniform_int(rng, 0, 3)),
+                    K + std::size_t(uniform_int(rng, 0, 2)), N + std::size_t(uniform_int(rng, 0, 3))};
+      check_variants_random_and_extreme(rng, c);
+      std::vector<BitWord> half_a = random_words(rng, c.M * c.lda), half_b = random_words(rng, c.N * c.ldb);
+      for (BitWord& w : half_a) w &= 0xFFFFFFFFu;
+      for (BitWord& w : half_b) w &= 0xFFFFFFFFu;
+      for (const irnet::BgemmKernel* v : supported_bgemm()) check_variant_on(*v, c, half_a, half_b);
+    }
+}
+
 TEST(all_variants_exact_over_many_full_panels) {
   // Several full 4-column panels of several full row tiles (aarch64 runs them
   // all in one assembly call, stepping A and C back and B on between panels),
@@ -189,22 +209,25 @@ TEST(all_variants_exact_over_many_full_panels) {
 }
 
 TEST(all_variants_never_read_past_the_last_word) {
-  // A and B end at an inaccessible page (lda = K, ldb = K): every K in 1..70
-  // and M, N = 9 (full tiles and edges): the kernels and their weight packing
-  // must stay inside the rows.
+  // A and B end at an inaccessible page (lda = K, ldb = K): every K in 1..70,
+  // M = 9 and N = 9 or 18 (full tiles and edges; 16-, 8-, 4- and 2-column
+  // short-K panels): the kernels and their weight packing must stay inside the rows.
   Rng rng(5);
-  for (std::size_t K = 1; K <= 70; ++K) {
-    const std::size_t M = 9, N = 9;
-    GuardedWords A(M * K), B(N * K);
-    for (std::size_t i = 0; i < M * K; ++i) A.data()[i] = rng();
-    for (std::size_t i = 0; i < N * K; ++i) B.data()[i] = rng();
-    std::vector<std::int32_t> expected(M * N), got(M * N);
-    irnet::bgemm_ref(M, N, K, A.data(), K, B.data(), K, expected.data(), N);
-    for (const irnet::BgemmKernel* v : supported_bgemm()) {
-      irnet::bgemm_packing(*v, M, N, K, A.data(), K, B.data(), K, got.data(), N);
-      if (got != expected) CHECK_EQ(std::string(v->name) + " K=" + std::to_string(K), std::string("matches bgemm_ref"));
+  for (std::size_t K = 1; K <= 70; ++K)
+    for (const std::size_t N : {9, 18}) {
+      const std::size_t M = 9;
+      GuardedWords A(M * K), B(N * K);
+      for (std::size_t i = 0; i < M * K; ++i) A.data()[i] = rng();
+      for (std::size_t i = 0; i < N * K; ++i) B.data()[i] = rng();
+      std::vector<std::int32_t> expected(M * N), got(M * N);
+      irnet::bgemm_ref(M, N, K, A.data(), K, B.data(), K, expected.data(), N);
+      for (const irnet::BgemmKernel* v : supported_bgemm()) {
+        irnet::bgemm_packing(*v, M, N, K, A.data(), K, B.data(), K, got.data(), N);
+        if (got != expected)
+          CHECK_EQ(std::string(v->name) + " K=" + std::to_string(K) + " N=" + std::to_string(N),
+                   std::string("matches bgemm_ref"));
+      }
     }
-  }
 }
 
 TEST(registry_lists_families_and_selects_supported) {

@@ -12,6 +12,10 @@
 //      words (tail bits already 0 by the packing convention); with dilation_w 1
 //      the kw taps of one kernel row are kw consecutive pixels, one copy of
 //      kw * in_words words when none of them is in the padding.
+//      Taps of at most 32 channels (half_word_taps_) are then paired, two per
+//      word (im2col_pair_taps, also applied to the weights once): their
+//      bits above in_c/groups are 0 in both, so the pairs give the same counts
+//      in about half the words.
 //   2. bgemm: counts[r][o] = popcount(cols[r] XOR weights[o]) over K words.
 //   (A 1x1 / stride 1 / unpadded / ungrouped conv, e.g. BinaryGemm, skips
 //   im2col: its input pixels, whose tail bits are 0 by the packing
@@ -122,6 +126,8 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
   group_words_ = packed_words(in_c_group_);
   k_words_ = checked_mul("binary conv words per row (kernel_h * kernel_w * words)", g_.kernel_h, g_.kernel_w,
                          group_words_);
+  half_word_taps_ = in_c_group_ <= kBitsPerWord / 2 && k_words_ >= 2;
+  bgemm_words_ = half_word_taps_ ? (k_words_ + 1) / 2 : k_words_;
   k_bits_ = static_cast<std::int32_t>(k_bits);
   out_words_ = packed_words(oc);
   pixels_are_rows_ = g_.kernel_h == 1 && g_.kernel_w == 1 && g_.stride_h == 1 && g_.stride_w == 1 &&
@@ -140,8 +146,15 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
   init_accumulator_base();
   init_epilogue_constants();
   select_fused_epilogue(*epilogue_kernel_);
-  packed_weights_ = BgemmWeights(*bgemm_, g_.groups, out_c_group_, k_words_, weights_, k_words_,
-                                 std::size_t(out_c_group_) * k_words_);
+  const BitWord* bgemm_weights = weights_;
+  if (half_word_taps_) {
+    paired_weights_.assign(weights_, weights_ + std::size_t(oc) * k_words_);
+    im2col_pair_taps(oc, k_words_, paired_weights_.data());
+    paired_weights_.resize(std::size_t(oc) * bgemm_words_);
+    bgemm_weights = paired_weights_.data();
+  }
+  packed_weights_ = BgemmWeights(*bgemm_, g_.groups, out_c_group_, bgemm_words_, bgemm_weights, bgemm_words_,
+                                 std::size_t(out_c_group_) * bgemm_words_);
 }
 
 void BConv2d::init_accumulator_base() {
@@ -403,7 +416,8 @@ void BConv2d::run_rows(std::size_t row_begin, std::size_t row_end, const BitWord
         im2col_pixels(r0, rows, input, cols);
       else
         im2col_group(r0, rows, grp, input, cols);
-      bgemm_->run(rows, out_c_group_, k_words_, cols, k_words_, packed_weights_.group(grp), packed_weights_.ld(),
+      if (half_word_taps_) im2col_pair_taps(rows, k_words_, cols);
+      bgemm_->run(rows, out_c_group_, bgemm_words_, cols, bgemm_words_, packed_weights_.group(grp), packed_weights_.ld(),
                   counts + std::size_t(grp) * out_c_group_, g_.out_c);
     }
     epilogue(r0, rows, counts, y_row, bases, residual, out_i32, out_f32, out_bits);

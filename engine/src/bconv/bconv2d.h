@@ -103,6 +103,7 @@ class BConv2d {
   void im2col_group(std::size_t row_begin, std::size_t rows, int group, const BitWord* input,
                     BitWord* cols) const;
   void im2col_pixels(std::size_t row_begin, std::size_t rows, const BitWord* input, BitWord* cols) const;
+  static void im2col_pair_taps(std::size_t rows, std::size_t taps, BitWord* words);
   void epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* counts, float* y_row,
                 const std::int32_t** bases, const float* residual, std::int32_t* out_i32,
                 float* out_f32, BitWord* out_bits) const;
@@ -119,7 +120,9 @@ class BConv2d {
   int in_c_group_ = 0, out_c_group_ = 0;
   std::size_t in_words_ = 0;       // words per input pixel: packed_words(in_c)
   std::size_t group_words_ = 0;    // words per tap of one group: packed_words(in_c/groups)
-  std::size_t k_words_ = 0;        // bgemm K: kh * kw * group_words_
+  std::size_t k_words_ = 0;        // words per im2col row: kh * kw * group_words_
+  bool half_word_taps_ = false;    // taps of <= 32 channels, two per bgemm word (im2col_pair_taps)
+  std::size_t bgemm_words_ = 0;    // bgemm K: k_words_, or (k_words_ + 1) / 2 with half-word taps
   std::int32_t k_bits_ = 0;        // valid bits per output: kh * kw * in_c/groups
   std::size_t out_words_ = 0;      // packed_words(out_c)
   std::size_t block_rows_ = 0;     // output rows per im2col + bgemm block
@@ -144,7 +147,9 @@ class BConv2d {
   FloatEpilogueRowFn float_row_ = nullptr;  // the portable passes' float row
   std::vector<float> fused_multiplier_;  // float rows: 2^-shift * scale, exact for every channel
 
-  // Last: packed from weights_ once the geometry is known.
+  // Last: packed from weights_ (tap pairs of half-word taps: paired_weights_)
+  // once the geometry is known.
+  std::vector<BitWord> paired_weights_;
   BgemmWeights packed_weights_;
 };
 

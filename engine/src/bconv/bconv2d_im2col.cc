@@ -187,7 +187,31 @@ void im2col_rows(const PixelIm2col& p, std::size_t row_begin, std::size_t rows, 
   }
 }
 
+// im2col_pair_taps for TAPS taps per row (0: taps at run time).
+template <std::size_t TAPS>
+void im2col_pair_rows(std::size_t rows, std::size_t run_time_taps, BitWord* words) {
+  const std::size_t taps = TAPS != 0 ? TAPS : run_time_taps, paired = (taps + 1) / 2;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const BitWord* src = words + r * taps;
+    BitWord* dst = words + r * paired;
+    for (std::size_t i = 0; i + 1 < taps; i += 2) dst[i / 2] = src[i] | src[i + 1] << (kBitsPerWord / 2);
+    if (taps % 2 != 0) dst[taps / 2] = src[taps - 1];
+  }
+}
+
 }  // namespace
+
+// Rows of `taps` one-word taps whose bits are all in the low half (<= 32
+// channels, tail bits 0), packed in place into rows of (taps + 1) / 2 words:
+// taps 2i and 2i + 1 in the low and high half of word i. Each word is written
+// after the words it is made of were read, and never past them (row r's
+// word i lands at r * paired + i <= r * taps + 2i), so the rows can share one buffer.
+void BConv2d::im2col_pair_taps(std::size_t rows, std::size_t taps, BitWord* words) {
+  if (taps == 9)  // 3x3 kernels
+    im2col_pair_rows<9>(rows, taps, words);
+  else
+    im2col_pair_rows<0>(rows, taps, words);
+}
 
 void BConv2d::im2col_group(std::size_t row_begin, std::size_t rows, int group, const BitWord* input,
                            BitWord* cols) const {

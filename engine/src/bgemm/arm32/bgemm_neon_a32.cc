@@ -24,12 +24,16 @@
 // The full 4x2 tile with K >= 2 runs the assembly routine of
 // bgemm4x2_tile_neon_a32.S; edge tiles (MR < 4 or NR < 2) and K = 1 run the
 // same arithmetic with intrinsics.
+//
+// bgemm_4x2_short_k_neon_a32 runs K <= kShortKWords with the weight rows of a
+// panel in registers instead (bgemm/bgemm_short_k_neon.h), the rest as above.
 #include "bgemm/arm32/bgemm_neon_a32.h"
 
 #include <arm_neon.h>
 
 #include <iterator>
 
+#include "bgemm/bgemm_short_k_neon.h"
 #include "bgemm/bgemm_tiles.h"
 #include "cpu/kernel_config.h"
 
@@ -159,9 +163,18 @@ void bgemm_4x2_neon_a32(std::size_t M, std::size_t N, std::size_t K, const BitWo
   bgemm_detail::bgemm_tiled<NeonA32Kernel, kTileRows, kTileCols>(M, N, K, A, lda, B, ldb, C, ldc);
 }
 
+void bgemm_4x2_short_k_neon_a32(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
+                                std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
+                                std::size_t ldc) {
+  const std::size_t done = bgemm_short_k::run<kShortKRegisters>(kShortKWords, M, N, K, A, lda, B, ldb, C, ldc);
+  bgemm_4x2_neon_a32(M, N - done, K, A, lda, B + done * ldb, ldb, C + done, ldc);
+}
+
 namespace {
+const BgemmKernel kNeonShortK = {"bgemm_4x2_short_k_neon_a32", always_supported, &bgemm_4x2_short_k_neon_a32,
+                                 kTileRows, kTileCols};
 const BgemmKernel kNeon = {"bgemm_4x2_neon_a32", always_supported, &bgemm_4x2_neon_a32, kTileRows, kTileCols};
-const BgemmKernel* const kKernels[] = {&kNeon};
+const BgemmKernel* const kKernels[] = {&kNeonShortK, &kNeon};
 }  // namespace
 
 extern const KernelTable<BgemmKernel> kBgemmKernelsArm32 = {kKernels, std::size(kKernels)};

@@ -38,12 +38,16 @@
 // of every binary convolution); edge tiles (MR or NR < 4) run the same eor /
 // cnt arithmetic written with intrinsics, accumulated in u16 lanes (see
 // add_edge_chunk).
+//
+// bgemm_4x4_short_k_neon_a64 runs K <= kShortKWords with the weight rows of a
+// panel in registers instead (bgemm/bgemm_short_k_neon.h), the rest as above.
 #include "bgemm/arm64/bgemm_neon_a64.h"
 
 #include <arm_neon.h>
 
 #include <iterator>
 
+#include "bgemm/bgemm_short_k_neon.h"
 #include "bgemm/bgemm_tiles.h"
 #include "cpu/kernel_config.h"
 
@@ -234,9 +238,17 @@ void bgemm_4x4_neon_a64(std::size_t M, std::size_t N, std::size_t K, const BitWo
   bgemm_detail::bgemm_tiled<NeonA64Kernel, 4, 4>(M, N, K, A, lda, B, ldb, C, ldc);
 }
 
+void bgemm_4x4_short_k_neon_a64(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
+                                std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
+                                std::size_t ldc) {
+  const std::size_t done = bgemm_short_k::run<kShortKRegisters>(kShortKWords, M, N, K, A, lda, B, ldb, C, ldc);
+  bgemm_4x4_neon_a64(M, N - done, K, A, lda, B + done * ldb, ldb, C + done, ldc);
+}
+
 namespace {
+const BgemmKernel kNeonShortK = {"bgemm_4x4_short_k_neon_a64", always_supported, &bgemm_4x4_short_k_neon_a64, 4, 4};
 const BgemmKernel kNeon = {"bgemm_4x4_neon_a64", always_supported, &bgemm_4x4_neon_a64, 4, 4};
-const BgemmKernel* const kKernels[] = {&kNeon};
+const BgemmKernel* const kKernels[] = {&kNeonShortK, &kNeon};
 }  // namespace
 
 extern const KernelTable<BgemmKernel> kBgemmKernelsArm64 = {kKernels, std::size(kKernels)};
