@@ -6,6 +6,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include "bgemm/bgemm.h"
 #include "bit_testing.h"
 #include "check.h"
@@ -65,6 +67,13 @@ class GuardedWords {
 std::vector<BitWord> random_words(Rng& rng, std::size_t n) {
   std::vector<BitWord> v(n);
   for (BitWord& w : v) w = rng();
+  return v;
+}
+
+// Words with random low 32 bits and zeros above: the packed pixels of <= 32 channels.
+std::vector<BitWord> random_half_words(Rng& rng, std::size_t n) {
+  std::vector<BitWord> v(n);
+  for (BitWord& w : v) w = rng() & 0xFFFFFFFFu;
   return v;
 }
 
@@ -189,11 +198,43 @@ TEST(all_variants_exact_for_every_short_k) {
       const Shape c{std::size_t(uniform_int(rng, 1, 70)), N, K, K + std::size_t(uniform_int(rng, 0, 3)),
                     K + std::size_t(uniform_int(rng, 0, 2)), N + std::size_t(uniform_int(rng, 0, 3))};
       check_variants_random_and_extreme(rng, c);
-      std::vector<BitWord> half_a = random_words(rng, c.M * c.lda), half_b = random_words(rng, c.N * c.ldb);
-      for (BitWord& w : half_a) w &= 0xFFFFFFFFu;
-      for (BitWord& w : half_b) w &= 0xFFFFFFFFu;
+      const std::vector<BitWord> half_a = random_half_words(rng, c.M * c.lda);
+      const std::vector<BitWord> half_b = random_half_words(rng, c.N * c.ldb);
       for (const irnet::BgemmKernel* v : supported_bgemm()) check_variant_on(*v, c, half_a, half_b);
     }
+}
+
+TEST(half_word_runs_match_reference) {
+  // run_half_words (the variants that have one): every word of A and B has its
+  // bits in the low 32, K = 1 (a 1x1 conv over <= 32 channels) and, where the
+  // variant leaves them to run, K = 2 and 3; random M, N with and without a
+  // partial 16-column panel, padded leading dimensions; random half words and
+  // all-ones low halves against zeros (every count 32).
+  Rng rng(9);
+  int variants_with_half_words = 0;
+  for (const irnet::BgemmKernel* v : supported_bgemm()) {
+    if (v->run_half_words == nullptr) continue;
+    ++variants_with_half_words;
+    for (const std::size_t K : {1, 1, 1, 2, 3})
+      for (const std::size_t N : {1, 7, 16, 20, 45, 64}) {
+        const Shape c{std::size_t(uniform_int(rng, 1, 70)), N, K, K + std::size_t(uniform_int(rng, 0, 2)),
+                      K + std::size_t(uniform_int(rng, 0, 2)), N + std::size_t(uniform_int(rng, 0, 3))};
+        const std::vector<BitWord> a = random_half_words(rng, c.M * c.lda), b = random_half_words(rng, c.N * c.ldb);
+        const std::vector<BitWord> ones(c.M * c.lda, 0xFFFFFFFFu), zeros(c.N * c.ldb, 0);
+        for (const auto& [A, B] : {std::pair{&a, &b}, std::pair{&ones, &zeros}}) {
+          std::vector<std::int32_t> expected(c.M * c.ldc, -7), got(c.M * c.ldc, -7);
+          irnet::bgemm_ref(c.M, c.N, c.K, A->data(), c.lda, B->data(), c.ldb, expected.data(), c.ldc);
+          v->run_half_words(c.M, c.N, c.K, A->data(), c.lda, B->data(), c.ldb, got.data(), c.ldc);
+          if (got != expected)
+            CHECK_EQ(std::string(v->name) + " run_half_words M=" + std::to_string(c.M) + " N=" + std::to_string(c.N) +
+                         " K=" + std::to_string(c.K),
+                     std::string("matches bgemm_ref"));
+        }
+      }
+  }
+#if defined(__aarch64__) || defined(__ARM_NEON)
+  CHECK(variants_with_half_words >= 1);  // the NEON short-K variant has one
+#endif
 }
 
 TEST(all_variants_exact_over_many_full_panels) {

@@ -19,7 +19,8 @@
 //   2. bgemm: counts[r][o] = popcount(cols[r] XOR weights[o]) over K words.
 //   (A 1x1 / stride 1 / unpadded / ungrouped conv, e.g. BinaryGemm, skips
 //   im2col: its input pixels, whose tail bits are 0 by the packing
-//   convention, already are the bgemm rows.)
+//   convention, already are the bgemm rows; over <= 32 channels they are
+//   half words, for the kernel's run_half_words where it has one.)
 //   3. epilogue: with k_bits = kh*kw*in_c/groups valid bits and P the count,
 //      the xor-popcount identity gives the dot product over all taps,
 //      filled ones included:  dot_filled = k_bits - 2P.
@@ -133,6 +134,8 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
   pixels_are_rows_ = g_.kernel_h == 1 && g_.kernel_w == 1 && g_.stride_h == 1 && g_.stride_w == 1 &&
                     g_.pad_top == 0 && g_.pad_left == 0 && g_.pad_bottom == 0 && g_.pad_right == 0 &&
                     g_.groups == 1;
+  pixels_bgemm_ = g_.in_c <= kBitsPerWord / 2 && bgemm_->run_half_words != nullptr ? bgemm_->run_half_words
+                                                                                     : bgemm_->run;
   const std::size_t row_bytes = k_words_ * sizeof(BitWord);
   block_rows_ = std::clamp<std::size_t>(kBlockBytes / row_bytes / 8 * 8, 8, 512);
   const int tail_bits = in_c_group_ % kBitsPerWord;
@@ -406,8 +409,8 @@ void BConv2d::run_rows(std::size_t row_begin, std::size_t row_end, const BitWord
   for (std::size_t r0 = row_begin; r0 < row_end; r0 += block) {
     const std::size_t rows = std::min(block, row_end - r0);
     if (pixels_are_rows_) {  // 1x1, stride 1, no padding, one group: input rows are the A rows
-      bgemm_->run(rows, g_.out_c, k_words_, input + r0 * in_words_, in_words_, packed_weights_.group(0),
-                  packed_weights_.ld(), counts, g_.out_c);
+      pixels_bgemm_(rows, g_.out_c, k_words_, input + r0 * in_words_, in_words_, packed_weights_.group(0),
+                    packed_weights_.ld(), counts, g_.out_c);
       epilogue(r0, rows, counts, y_row, bases, residual, out_i32, out_f32, out_bits);
       continue;
     }

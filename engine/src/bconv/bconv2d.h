@@ -127,6 +127,7 @@ class BConv2d {
   std::size_t out_words_ = 0;      // packed_words(out_c)
   std::size_t block_rows_ = 0;     // output rows per im2col + bgemm block
   bool pixels_are_rows_ = false;   // 1x1/stride 1/no pad/1 group: bgemm straight on the input
+  BgemmFn pixels_bgemm_ = nullptr; // its bgemm: run, or run_half_words for <= 32 channels
   BitWord tail_mask_ = 0;          // valid bits of a group's last word
   std::vector<BitWord> pad_fill_;  // group_words_ words written for a padded tap
 

@@ -46,6 +46,10 @@ struct BgemmKernel {
   // as stored). Otherwise run gets the packed weights and ldb = K.
   BgemmPackedWordsFn packed_words = nullptr;
   BgemmPackFn pack = nullptr;
+  // Optional: `run` for operands whose every word has its bits in the low 32
+  // (the rest 0 in A and B: a 1x1 conv over <= 32 channels, K = 1), the same C
+  // from fewer instructions. nullptr: the caller uses run.
+  BgemmFn run_half_words = nullptr;
 };
 
 // The weights of a layer's bgemm calls in the layout its kernel reads,

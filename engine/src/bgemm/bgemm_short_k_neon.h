@@ -122,6 +122,45 @@ void run_panels(std::size_t M, std::size_t panels, const BitWord* A, std::size_t
   }
 }
 
+// Half words (K = 1, every word's bits in its low 32: <= 32 channels): four
+// columns' half words in one q register, the row's half word in all four
+// lanes, so one eor / cnt counts four outputs; each u32 lane then sums its 4
+// bytes (two uaddlp). 16 columns per panel (4 weight registers).
+constexpr std::size_t kHalfWordColumns = 16;
+
+inline void run_half_word_panels(std::size_t M, std::size_t panels, const BitWord* A, std::size_t lda,
+                                 const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+  constexpr int kGroups = int(kHalfWordColumns) / 4;
+  for (std::size_t p = 0; p < panels; ++p, B += kHalfWordColumns * ldb, C += kHalfWordColumns) {
+    uint8x16_t b[kGroups];  // b[g] lane i: column 4g + i's half word
+    for (int g = 0; g < kGroups; ++g) {
+      uint32x4_t lanes = vdupq_n_u32(0);
+      lanes = vsetq_lane_u32(static_cast<std::uint32_t>(B[(4 * g + 0) * ldb]), lanes, 0);
+      lanes = vsetq_lane_u32(static_cast<std::uint32_t>(B[(4 * g + 1) * ldb]), lanes, 1);
+      lanes = vsetq_lane_u32(static_cast<std::uint32_t>(B[(4 * g + 2) * ldb]), lanes, 2);
+      lanes = vsetq_lane_u32(static_cast<std::uint32_t>(B[(4 * g + 3) * ldb]), lanes, 3);
+      b[g] = vreinterpretq_u8_u32(lanes);
+    }
+    const BitWord* a_row = A;
+    std::int32_t* c_row = C;
+    for (std::size_t m = 0; m < M; ++m, a_row += lda, c_row += ldc) {
+      // The word's low half (little-endian: its first 4 bytes) in all four lanes.
+      const uint8x16_t a = vreinterpretq_u8_u32(vld1q_dup_u32(reinterpret_cast<const std::uint32_t*>(a_row)));
+      for (int g = 0; g < kGroups; ++g)
+        vst1q_s32(c_row + 4 * g, vreinterpretq_s32_u32(widen_sums(xor_count(a, b[g]))));
+    }
+  }
+}
+
+// The full panels of run_half_word_panels (K = 1 only); returns the columns done.
+inline std::size_t run_half_words(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda,
+                                  const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+  if (K != 1 || M == 0) return 0;
+  const std::size_t panels = N / kHalfWordColumns;
+  if (panels != 0) run_half_word_panels(M, panels, A, lda, B, ldb, C, ldc);
+  return panels * kHalfWordColumns;
+}
+
 using PanelsFn = void (*)(std::size_t M, std::size_t panels, const BitWord* A, std::size_t lda, const BitWord* B,
                           std::size_t ldb, std::int32_t* C, std::size_t ldc);
 

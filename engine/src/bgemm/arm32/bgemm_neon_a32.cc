@@ -170,9 +170,16 @@ void bgemm_4x2_short_k_neon_a32(std::size_t M, std::size_t N, std::size_t K, con
   bgemm_4x2_neon_a32(M, N - done, K, A, lda, B + done * ldb, ldb, C + done, ldc);
 }
 
+void bgemm_4x2_short_k_neon_a32_half_words(std::size_t M, std::size_t N, std::size_t K,
+                                           const BitWord* A, std::size_t lda, const BitWord* B,
+                                           std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+  const std::size_t done = bgemm_short_k::run_half_words(M, N, K, A, lda, B, ldb, C, ldc);
+  bgemm_4x2_short_k_neon_a32(M, N - done, K, A, lda, B + done * ldb, ldb, C + done, ldc);
+}
+
 namespace {
 const BgemmKernel kNeonShortK = {"bgemm_4x2_short_k_neon_a32", always_supported, &bgemm_4x2_short_k_neon_a32,
-                                 kTileRows, kTileCols};
+                                 kTileRows, kTileCols, nullptr, nullptr, &bgemm_4x2_short_k_neon_a32_half_words};
 const BgemmKernel kNeon = {"bgemm_4x2_neon_a32", always_supported, &bgemm_4x2_neon_a32, kTileRows, kTileCols};
 const BgemmKernel* const kKernels[] = {&kNeonShortK, &kNeon};
 }  // namespace

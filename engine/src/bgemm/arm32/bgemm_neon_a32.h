@@ -20,5 +20,10 @@ constexpr int kShortKRegisters = 8;
 void bgemm_4x2_short_k_neon_a32(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
                                 std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
                                 std::size_t ldc);
+// Its run_half_words (bgemm.h): K = 1 half words, 16 columns per panel
+// (bgemm/bgemm_short_k_neon.h); the columns left: bgemm_4x2_short_k_neon_a32.
+void bgemm_4x2_short_k_neon_a32_half_words(std::size_t M, std::size_t N, std::size_t K,
+                                           const BitWord* A, std::size_t lda, const BitWord* B,
+                                           std::size_t ldb, std::int32_t* C, std::size_t ldc);
 
 }  // namespace irnet

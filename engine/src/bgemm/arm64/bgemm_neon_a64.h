@@ -20,5 +20,10 @@ constexpr int kShortKRegisters = 18;
 void bgemm_4x4_short_k_neon_a64(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
                                 std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
                                 std::size_t ldc);
+// Its run_half_words (bgemm.h): K = 1 half words, 16 columns per panel
+// (bgemm/bgemm_short_k_neon.h); the columns left: bgemm_4x4_short_k_neon_a64.
+void bgemm_4x4_short_k_neon_a64_half_words(std::size_t M, std::size_t N, std::size_t K,
+                                           const BitWord* A, std::size_t lda, const BitWord* B,
+                                           std::size_t ldb, std::int32_t* C, std::size_t ldc);
 
 }  // namespace irnet
