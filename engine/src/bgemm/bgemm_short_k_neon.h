@@ -170,23 +170,20 @@ constexpr std::array<PanelsFn, sizeof...(I)> make_panels_table(std::index_sequen
   return {{&run_panels<int(I) + 1, panel_columns(int(I) + 1, kRegisterBudget)>...}};
 }
 
-// The full panels of C = popcount(A x B) for 1 <= K <= max_words (<= kMaxWords)
+// The full panels of C = popcount(A x B) for 1 <= K <= kWords (<= kMaxWords)
 // words; returns the columns done (0 for any other K): columns [done, N) are
 // the caller's.
-template <int kRegisterBudget>
-std::size_t run(std::size_t max_words, std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
-                std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) {
-  static constexpr std::array<PanelsFn, kMaxWords> kPanels =
-      make_panels_table<kRegisterBudget>(std::make_index_sequence<kMaxWords>{});
-  static constexpr std::array<std::size_t, kMaxWords + 1> kColumns = [] {
-    std::array<std::size_t, kMaxWords + 1> columns{};
-    for (int k = 1; k <= kMaxWords; ++k) columns[k] = std::size_t(panel_columns(k, kRegisterBudget));
-    return columns;
-  }();
-  if (K == 0 || K > max_words || K > std::size_t(kMaxWords) || M == 0) return 0;
-  const std::size_t panels = N / kColumns[K];
+template <int kRegisterBudget, int kWords>
+std::size_t run(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
+                std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+  static_assert(kWords >= 1 && kWords <= kMaxWords, "short-K range");
+  static constexpr std::array<PanelsFn, kWords> kPanels =
+      make_panels_table<kRegisterBudget>(std::make_index_sequence<kWords>{});
+  if (K == 0 || K > std::size_t(kWords) || M == 0) return 0;
+  const std::size_t columns = std::size_t(panel_columns(int(K), kRegisterBudget));
+  const std::size_t panels = N / columns;
   if (panels != 0) kPanels[K - 1](M, panels, A, lda, B, ldb, C, ldc);
-  return panels * kColumns[K];
+  return panels * columns;
 }
 
 }  // namespace bgemm_short_k

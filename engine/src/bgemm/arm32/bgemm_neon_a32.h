@@ -15,7 +15,7 @@ void bgemm_4x2_neon_a32(std::size_t M, std::size_t N, std::size_t K, const BitWo
 // of A against NR weight rows held in 8 q registers); the columns they leave
 // and longer K (from 13 words gcc 12 spills the row and the 4x2 tiles need
 // fewer instructions): bgemm_4x2_neon_a32.
-constexpr std::size_t kShortKWords = 12;
+constexpr int kShortKWords = 12;
 constexpr int kShortKRegisters = 8;
 void bgemm_4x2_short_k_neon_a32(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
                                 std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,

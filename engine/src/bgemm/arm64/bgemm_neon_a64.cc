@@ -241,7 +241,7 @@ void bgemm_4x4_neon_a64(std::size_t M, std::size_t N, std::size_t K, const BitWo
 void bgemm_4x4_short_k_neon_a64(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
                                 std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
                                 std::size_t ldc) {
-  const std::size_t done = bgemm_short_k::run<kShortKRegisters>(kShortKWords, M, N, K, A, lda, B, ldb, C, ldc);
+  const std::size_t done = bgemm_short_k::run<kShortKRegisters, kShortKWords>(M, N, K, A, lda, B, ldb, C, ldc);
   bgemm_4x4_neon_a64(M, N - done, K, A, lda, B + done * ldb, ldb, C + done, ldc);
 }
 
