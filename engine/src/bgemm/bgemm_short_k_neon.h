@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "bgemm/bgemm.h"
 #include "core/types.h"
 
 namespace irnet {
@@ -184,6 +185,23 @@ std::size_t run(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, s
   const std::size_t panels = N / columns;
   if (panels != 0) kPanels[K - 1](M, panels, A, lda, B, ldb, C, ldc);
   return panels * columns;
+}
+
+// A BgemmFn: the short-K panels, the columns they leave and any longer K by
+// `tiled` (the architecture's register-blocked kernel).
+template <int kRegisterBudget, int kWords, BgemmFn tiled>
+void bgemm(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
+           std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+  const std::size_t done = run<kRegisterBudget, kWords>(M, N, K, A, lda, B, ldb, C, ldc);
+  tiled(M, N - done, K, A, lda, B + done * ldb, ldb, C + done, ldc);
+}
+
+// A run_half_words (bgemm.h): run_half_word_panels, the columns they leave by `rest`.
+template <BgemmFn rest>
+void bgemm_half_words(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda,
+                      const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+  const std::size_t done = run_half_words(M, N, K, A, lda, B, ldb, C, ldc);
+  rest(M, N - done, K, A, lda, B + done * ldb, ldb, C + done, ldc);
 }
 
 }  // namespace bgemm_short_k

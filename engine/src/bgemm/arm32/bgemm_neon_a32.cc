@@ -163,23 +163,16 @@ void bgemm_4x2_neon_a32(std::size_t M, std::size_t N, std::size_t K, const BitWo
   bgemm_detail::bgemm_tiled<NeonA32Kernel, kTileRows, kTileCols>(M, N, K, A, lda, B, ldb, C, ldc);
 }
 
-void bgemm_4x2_short_k_neon_a32(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
-                                std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
-                                std::size_t ldc) {
-  const std::size_t done = bgemm_short_k::run<kShortKRegisters, kShortKWords>(M, N, K, A, lda, B, ldb, C, ldc);
-  bgemm_4x2_neon_a32(M, N - done, K, A, lda, B + done * ldb, ldb, C + done, ldc);
-}
-
-void bgemm_4x2_short_k_neon_a32_half_words(std::size_t M, std::size_t N, std::size_t K,
-                                           const BitWord* A, std::size_t lda, const BitWord* B,
-                                           std::size_t ldb, std::int32_t* C, std::size_t ldc) {
-  const std::size_t done = bgemm_short_k::run_half_words(M, N, K, A, lda, B, ldb, C, ldc);
-  bgemm_4x2_short_k_neon_a32(M, N - done, K, A, lda, B + done * ldb, ldb, C + done, ldc);
-}
-
 namespace {
-const BgemmKernel kNeonShortK = {"bgemm_4x2_short_k_neon_a32", always_supported, &bgemm_4x2_short_k_neon_a32,
-                                 kTileRows, kTileCols, nullptr, nullptr, &bgemm_4x2_short_k_neon_a32_half_words};
+// K <= kShortKWords: the short-K panels of bgemm/bgemm_short_k_neon.h (a row
+// of A against NR weight rows held in 8 q registers), and their
+// run_half_words; the columns they leave and longer K (from 13 words gcc 12
+// spills the row and the 4x2 tiles need fewer instructions): bgemm_4x2_neon_a32.
+constexpr int kShortKWords = 12;
+constexpr int kShortKRegisters = 8;
+constexpr BgemmFn kShortK = &bgemm_short_k::bgemm<kShortKRegisters, kShortKWords, &bgemm_4x2_neon_a32>;
+const BgemmKernel kNeonShortK = {"bgemm_4x2_short_k_neon_a32", always_supported, kShortK, kTileRows, kTileCols, nullptr, nullptr,
+                                 &bgemm_short_k::bgemm_half_words<kShortK>};
 const BgemmKernel kNeon = {"bgemm_4x2_neon_a32", always_supported, &bgemm_4x2_neon_a32, kTileRows, kTileCols};
 const BgemmKernel* const kKernels[] = {&kNeonShortK, &kNeon};
 }  // namespace

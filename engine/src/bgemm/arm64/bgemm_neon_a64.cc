@@ -238,23 +238,17 @@ void bgemm_4x4_neon_a64(std::size_t M, std::size_t N, std::size_t K, const BitWo
   bgemm_detail::bgemm_tiled<NeonA64Kernel, 4, 4>(M, N, K, A, lda, B, ldb, C, ldc);
 }
 
-void bgemm_4x4_short_k_neon_a64(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
-                                std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
-                                std::size_t ldc) {
-  const std::size_t done = bgemm_short_k::run<kShortKRegisters, kShortKWords>(M, N, K, A, lda, B, ldb, C, ldc);
-  bgemm_4x4_neon_a64(M, N - done, K, A, lda, B + done * ldb, ldb, C + done, ldc);
-}
-
-void bgemm_4x4_short_k_neon_a64_half_words(std::size_t M, std::size_t N, std::size_t K,
-                                           const BitWord* A, std::size_t lda, const BitWord* B,
-                                           std::size_t ldb, std::int32_t* C, std::size_t ldc) {
-  const std::size_t done = bgemm_short_k::run_half_words(M, N, K, A, lda, B, ldb, C, ldc);
-  bgemm_4x4_short_k_neon_a64(M, N - done, K, A, lda, B + done * ldb, ldb, C + done, ldc);
-}
-
 namespace {
-const BgemmKernel kNeonShortK = {"bgemm_4x4_short_k_neon_a64", always_supported, &bgemm_4x4_short_k_neon_a64, 4, 4,
-                                 nullptr, nullptr, &bgemm_4x4_short_k_neon_a64_half_words};
+// K <= kShortKWords: the short-K panels of bgemm/bgemm_short_k_neon.h (a row
+// of A against NR <= 16 weight rows held in up to 18 q registers: with 20, gcc
+// 12 spills at K = 5), and their run_half_words; the columns they leave and
+// longer K (from 11 words the assembly tiles need fewer instructions):
+// bgemm_4x4_neon_a64.
+constexpr int kShortKWords = 9;
+constexpr int kShortKRegisters = 18;
+constexpr BgemmFn kShortK = &bgemm_short_k::bgemm<kShortKRegisters, kShortKWords, &bgemm_4x4_neon_a64>;
+const BgemmKernel kNeonShortK = {"bgemm_4x4_short_k_neon_a64", always_supported, kShortK, 4, 4, nullptr, nullptr,
+                                 &bgemm_short_k::bgemm_half_words<kShortK>};
 const BgemmKernel kNeon = {"bgemm_4x4_neon_a64", always_supported, &bgemm_4x4_neon_a64, 4, 4};
 const BgemmKernel* const kKernels[] = {&kNeonShortK, &kNeon};
 }  // namespace
