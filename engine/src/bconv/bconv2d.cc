@@ -420,8 +420,8 @@ void BConv2d::run_rows(std::size_t row_begin, std::size_t row_end, const BitWord
       else
         im2col_group(r0, rows, grp, input, cols);
       if (half_word_taps_) im2col_pair_taps(rows, k_words_, cols);
-      bgemm_->run(rows, out_c_group_, bgemm_words_, cols, bgemm_words_, packed_weights_.group(grp), packed_weights_.ld(),
-                  counts + std::size_t(grp) * out_c_group_, g_.out_c);
+      bgemm_->run(rows, out_c_group_, bgemm_words_, cols, bgemm_words_, packed_weights_.group(grp),
+                  packed_weights_.ld(), counts + std::size_t(grp) * out_c_group_, g_.out_c);
     }
     epilogue(r0, rows, counts, y_row, bases, residual, out_i32, out_f32, out_bits);
   }

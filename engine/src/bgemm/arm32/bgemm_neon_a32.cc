@@ -171,8 +171,8 @@ namespace {
 constexpr int kShortKWords = 12;
 constexpr int kShortKRegisters = 8;
 constexpr BgemmFn kShortK = &bgemm_short_k::bgemm<kShortKRegisters, kShortKWords, &bgemm_4x2_neon_a32>;
-const BgemmKernel kNeonShortK = {"bgemm_4x2_short_k_neon_a32", always_supported, kShortK, kTileRows, kTileCols, nullptr, nullptr,
-                                 &bgemm_short_k::bgemm_half_words<kShortK>};
+const BgemmKernel kNeonShortK = {"bgemm_4x2_short_k_neon_a32", always_supported, kShortK, kTileRows, kTileCols,
+                                 nullptr, nullptr, &bgemm_short_k::bgemm_half_words<kShortK>};
 const BgemmKernel kNeon = {"bgemm_4x2_neon_a32", always_supported, &bgemm_4x2_neon_a32, kTileRows, kTileCols};
 const BgemmKernel* const kKernels[] = {&kNeonShortK, &kNeon};
 }  // namespace
