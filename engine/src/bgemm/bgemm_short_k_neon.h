@@ -93,7 +93,7 @@ void run_panels(std::size_t M, std::size_t panels, const BitWord* A, std::size_t
                                                      vld1_u64(B + (2 * j + 1) * ldb + K - 1)));
     const BitWord* a_row = A;
     std::int32_t* c_row = C;
-    for (std::size_t m = 0; m < M; ++m, a_row += lda, c_row += ldc) {
+    for (std::size_t rows_left = M; rows_left != 0; --rows_left, a_row += lda, c_row += ldc) {
       uint8x16_t a[Q > 0 ? Q : 1];
       for (int q = 0; q < Q; ++q) a[q] = load_q(a_row + 2 * q);
       uint8x16_t a_odd = vdupq_n_u8(0);
@@ -144,7 +144,7 @@ inline void run_half_word_panels(std::size_t M, std::size_t panels, const BitWor
     }
     const BitWord* a_row = A;
     std::int32_t* c_row = C;
-    for (std::size_t m = 0; m < M; ++m, a_row += lda, c_row += ldc) {
+    for (std::size_t rows_left = M; rows_left != 0; --rows_left, a_row += lda, c_row += ldc) {
       // The word's low half (little-endian: its first 4 bytes) in all four lanes.
       const uint8x16_t a = vreinterpretq_u8_u32(vld1q_dup_u32(reinterpret_cast<const std::uint32_t*>(a_row)));
       for (int g = 0; g < kGroups; ++g)
