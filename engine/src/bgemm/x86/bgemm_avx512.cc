@@ -3,8 +3,10 @@
 //
 // The weights are packed once when the layer is built (pack_bgemm_6x32_avx512)
 // into panels of 32 output channels, word k of the panel's channels side by side:
-//   packed[(p * K + k) * 32 + j] = B[32 p + j][k]      (0 past N),
-// so one zmm holds word k of 8 channels and a panel row is 4 zmm. A step
+//   packed[(p * K + k) * 32 + j] = B[32 p + j][k],
+// so one zmm holds word k of 8 channels and a panel row is 4 zmm. The last
+// panel is as wide as its channels rounded up to 8 (0 past N), so narrow
+// layers (a grouped conv's few channels per group) pack no 32-wide panels. A step
 // broadcasts one A word to the 8 lanes and, for each of the 4 vectors,
 // accumulates vpopcntq(a ^ b) into that vector's 8 channel sums (vpxorq +
 // vpopcntq + vpaddq per 8 word pairs). The sums end in channel order: no
@@ -29,7 +31,7 @@ constexpr int kPanelVectors = 4;
 constexpr std::size_t kPanelChannels = kVectorChannels * kPanelVectors;
 
 // C[m][0..channels) = the 8 * NV channel sums of row m of a tile over K steps;
-// panel: the packed panel, 32 words per k. Forced full unrolling keeps the
+// panel: the packed panel, 8 * NV words per k. Forced full unrolling keeps the
 // accumulators in registers (GCC 12 indexes a rolled loop's array in memory).
 template <int MR, int NV>
 void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* panel, std::int32_t* C,
@@ -42,7 +44,7 @@ void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* panel
   for (std::size_t k = 0; k < K; ++k) {
     __m512i b[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) b[v] = _mm512_load_si512(panel + k * kPanelChannels + v * kVectorChannels);
+    for (int v = 0; v < NV; ++v) b[v] = _mm512_load_si512(panel + (k * NV + v) * kVectorChannels);
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) {
       const __m512i a = _mm512_set1_epi64(static_cast<long long>(A[m * lda + k]));
@@ -76,17 +78,23 @@ constexpr std::array<TileFn, kTileRows * kPanelVectors> make_tiles(std::index_se
 constexpr std::array<TileFn, kTileRows * kPanelVectors> kTiles =
     make_tiles(std::make_index_sequence<kTileRows * kPanelVectors>{});
 
+// Channels of the panel at n0: 32, or the rest of N rounded up to 8.
+std::size_t panel_width(std::size_t N, std::size_t n0) {
+  return N - n0 < kPanelChannels ? (N - n0 + kVectorChannels - 1) / kVectorChannels * kVectorChannels : kPanelChannels;
+}
+
 }  // namespace
 
 std::size_t bgemm_6x32_avx512_packed_words(std::size_t N, std::size_t K) {
-  return (N + kPanelChannels - 1) / kPanelChannels * K * kPanelChannels;
+  return (N + kVectorChannels - 1) / kVectorChannels * kVectorChannels * K;
 }
 
 void pack_bgemm_6x32_avx512(std::size_t N, std::size_t K, const BitWord* B, std::size_t ldb, BitWord* packed) {
-  for (std::size_t n0 = 0; n0 < N; n0 += kPanelChannels)
+  for (std::size_t n0 = 0; n0 < N; n0 += kPanelChannels) {
+    const std::size_t width = panel_width(N, n0);
     for (std::size_t k = 0; k < K; ++k)
-      for (std::size_t j = 0; j < kPanelChannels; ++j)
-        *packed++ = n0 + j < N ? B[(n0 + j) * ldb + k] : 0;
+      for (std::size_t j = 0; j < width; ++j) *packed++ = n0 + j < N ? B[(n0 + j) * ldb + k] : 0;
+  }
 }
 
 // B: the packed weights (pack_bgemm_6x32_avx512), whose layout follows from N and K.
@@ -95,7 +103,7 @@ void bgemm_6x32_avx512(std::size_t M, std::size_t N, std::size_t K, const BitWor
   // Panel after panel (its K x 256 bytes stay in L1), the row tiles down each.
   for (std::size_t n0 = 0; n0 < N; n0 += kPanelChannels) {
     const std::size_t channels = N - n0 < kPanelChannels ? N - n0 : kPanelChannels;
-    const std::size_t vectors = (channels + kVectorChannels - 1) / kVectorChannels;
+    const std::size_t vectors = panel_width(N, n0) / kVectorChannels;
     const BitWord* panel = B + n0 * K;
     for (std::size_t m0 = 0; m0 < M; m0 += kTileRows) {
       const std::size_t rows = M - m0 < std::size_t(kTileRows) ? M - m0 : std::size_t(kTileRows);
