@@ -61,6 +61,7 @@
 #define DST_ROW       x14  // the next pixel's store address
 #define LO_BITS       w15  // lo and hi as bits: s0 and s1 hold accumulators
 #define HI_BITS       w16
+#include "fconv/arm64/float_tile_a64.h"
 // Vector registers: v0-v15 accumulators (pixel p in v(p)), v16-v22 weights of
 // taps 0-6, v23-v27 phase 0 floats q + 0/4/8/12/15, v28-v31 phase 1 floats
 // q + 0/4/8/12 and v23 again (after its last phase-0 use) for q + 14.
@@ -73,26 +74,6 @@
   fmla \b\().4s, \w\().4s, \xb
   fmla \c\().4s, \w\().4s, \xc
   fmla \d\().4s, \w\().4s, \xd
-.endm
-
-// One epilogue op on all 16 accumulators, with operand `arg`.
-.macro irnet_sconv_all op, arg
-  \op v0.4s, v0.4s, \arg
-  \op v1.4s, v1.4s, \arg
-  \op v2.4s, v2.4s, \arg
-  \op v3.4s, v3.4s, \arg
-  \op v4.4s, v4.4s, \arg
-  \op v5.4s, v5.4s, \arg
-  \op v6.4s, v6.4s, \arg
-  \op v7.4s, v7.4s, \arg
-  \op v8.4s, v8.4s, \arg
-  \op v9.4s, v9.4s, \arg
-  \op v10.4s, v10.4s, \arg
-  \op v11.4s, v11.4s, \arg
-  \op v12.4s, v12.4s, \arg
-  \op v13.4s, v13.4s, \arg
-  \op v14.4s, v14.4s, \arg
-  \op v15.4s, v15.4s, \arg
 .endm
 
 // Pixels a..d (one accumulator each, 4 channels) to 4 rows of the output.
@@ -172,10 +153,7 @@
   .hidden irnet_sconv7x2_4x16_neon_a64
   .type irnet_sconv7x2_4x16_neon_a64, %function
 irnet_sconv7x2_4x16_neon_a64:
-  stp d8, d9, [sp, #-64]!
-  stp d10, d11, [sp, #16]
-  stp d12, d13, [sp, #32]
-  stp d14, d15, [sp, #48]
+  irnet_a64_save_d8_d15
   fmov LO_BITS, s0
   fmov HI_BITS, s1
   lsl PAIR_BYTES, PLANE_BYTES, #1
@@ -186,22 +164,7 @@ irnet_sconv7x2_4x16_neon_a64:
   mov P0, X_PLANES
   mov ITERATIONS, DOUBLE_PAIRS
   mov DST_ROW, DST
-  movi v0.4s, #0
-  movi v1.4s, #0
-  movi v2.4s, #0
-  movi v3.4s, #0
-  movi v4.4s, #0
-  movi v5.4s, #0
-  movi v6.4s, #0
-  movi v7.4s, #0
-  movi v8.4s, #0
-  movi v9.4s, #0
-  movi v10.4s, #0
-  movi v11.4s, #0
-  movi v12.4s, #0
-  movi v13.4s, #0
-  movi v14.4s, #0
-  movi v15.4s, #0
+  irnet_a64_zero_acc16
   irnet_sconv_pair_start
   cbz ODD, .Lirnet_sconv_pairs
   irnet_sconv_pair_fmas
@@ -225,8 +188,8 @@ irnet_sconv7x2_4x16_neon_a64:
   irnet_sconv_fma4 v12, v13, v14, v15, v16, v17.s[0], v17.s[0], v17.s[0], v17.s[0]
   dup v18.4s, LO_BITS
   dup v19.4s, HI_BITS
-  irnet_sconv_all fmax, v18.4s
-  irnet_sconv_all fmin, v19.4s
+  irnet_a64_acc16 fmax, v18.4s, v18.4s
+  irnet_a64_acc16 fmin, v19.4s, v19.4s
   irnet_sconv_store4 v0, v1, v2, v3
   irnet_sconv_store4 v4, v5, v6, v7
   irnet_sconv_store4 v8, v9, v10, v11
@@ -234,10 +197,7 @@ irnet_sconv7x2_4x16_neon_a64:
   add DST, DST, #16
   subs TILES_LEFT, TILES_LEFT, #1
   b.ne .Lirnet_sconv_tile
-  ldp d10, d11, [sp, #16]
-  ldp d12, d13, [sp, #32]
-  ldp d14, d15, [sp, #48]
-  ldp d8, d9, [sp], #64
+  irnet_a64_restore_d8_d15
   ret
   .size irnet_sconv7x2_4x16_neon_a64, .-irnet_sconv7x2_4x16_neon_a64
 

@@ -33,6 +33,7 @@
 #define LO_BITS     w14  // lo and hi as bits: s0 and s1 hold accumulators
 #define HI_BITS     w15
 #define INF_BITS    w16  // scratch: the bits of -inf or +inf
+#include "fconv/arm64/float_tile_a64.h"
 // Vector registers: the accumulators of row r in v(2r) (columns 0-3) and
 // v(2r + 1) (columns 4-7); the 8 A rows' 4 k values in v16-v23; B's 4 k steps
 // x 8 columns in v24-v31. Epilogue: bias in v24, v25; lo in v26, hi in v27.
@@ -98,36 +99,13 @@
   irnet_sgemm_fmas_step 30, 31, 3
 .endm
 
-// `op` on the 16 accumulators with v\x0 (even ones) and v\x1 (odd ones).
-.macro irnet_sgemm_all op, x0, x1
-  \op v0.4s, v0.4s, v\x0\().4s
-  \op v1.4s, v1.4s, v\x1\().4s
-  \op v2.4s, v2.4s, v\x0\().4s
-  \op v3.4s, v3.4s, v\x1\().4s
-  \op v4.4s, v4.4s, v\x0\().4s
-  \op v5.4s, v5.4s, v\x1\().4s
-  \op v6.4s, v6.4s, v\x0\().4s
-  \op v7.4s, v7.4s, v\x1\().4s
-  \op v8.4s, v8.4s, v\x0\().4s
-  \op v9.4s, v9.4s, v\x1\().4s
-  \op v10.4s, v10.4s, v\x0\().4s
-  \op v11.4s, v11.4s, v\x1\().4s
-  \op v12.4s, v12.4s, v\x0\().4s
-  \op v13.4s, v13.4s, v\x1\().4s
-  \op v14.4s, v14.4s, v\x0\().4s
-  \op v15.4s, v15.4s, v\x1\().4s
-.endm
-
   .text
   .p2align 4
   .global irnet_sgemm8x8_neon_a64
   .hidden irnet_sgemm8x8_neon_a64
   .type irnet_sgemm8x8_neon_a64, %function
 irnet_sgemm8x8_neon_a64:
-  stp d8, d9, [sp, #-64]!
-  stp d10, d11, [sp, #16]
-  stp d12, d13, [sp, #32]
-  stp d14, d15, [sp, #48]
+  irnet_a64_save_d8_d15
   fmov LO_BITS, s0
   fmov HI_BITS, s1
   lsr ITERATIONS, ARG_K, #2
@@ -138,22 +116,7 @@ irnet_sgemm8x8_neon_a64:
   add A_OFFSET5, A_OFFSET4, A_OFFSET1
   add A_OFFSET6, A_OFFSET4, A_OFFSET2
   add A_OFFSET7, A_OFFSET4, A_OFFSET3
-  movi v0.4s, #0
-  movi v1.4s, #0
-  movi v2.4s, #0
-  movi v3.4s, #0
-  movi v4.4s, #0
-  movi v5.4s, #0
-  movi v6.4s, #0
-  movi v7.4s, #0
-  movi v8.4s, #0
-  movi v9.4s, #0
-  movi v10.4s, #0
-  movi v11.4s, #0
-  movi v12.4s, #0
-  movi v13.4s, #0
-  movi v14.4s, #0
-  movi v15.4s, #0
+  irnet_a64_zero_acc16
   cbz ITERATIONS, .Lirnet_sgemm_epilogue
   irnet_sgemm_loads
   b.eq .Lirnet_sgemm_last_fmas
@@ -165,18 +128,18 @@ irnet_sgemm8x8_neon_a64:
   irnet_sgemm_fmas
 .Lirnet_sgemm_epilogue:
   ldp q24, q25, [BIAS]
-  irnet_sgemm_all fadd, 24, 25
+  irnet_a64_acc16 fadd, v24.4s, v25.4s
   mov INF_BITS, #0xff800000          // -inf
   cmp LO_BITS, INF_BITS
   b.eq .Lirnet_sgemm_clamp_hi
   dup v26.4s, LO_BITS
-  irnet_sgemm_all fmax, 26, 26
+  irnet_a64_acc16 fmax, v26.4s, v26.4s
 .Lirnet_sgemm_clamp_hi:
   mov INF_BITS, #0x7f800000          // +inf
   cmp HI_BITS, INF_BITS
   b.eq .Lirnet_sgemm_store
   dup v27.4s, HI_BITS
-  irnet_sgemm_all fmin, 27, 27
+  irnet_a64_acc16 fmin, v27.4s, v27.4s
 .Lirnet_sgemm_store:
   stp q0, q1, [DST]
   add DST, DST, DST_STEP
@@ -193,10 +156,7 @@ irnet_sgemm8x8_neon_a64:
   stp q12, q13, [DST]
   add DST, DST, DST_STEP
   stp q14, q15, [DST]
-  ldp d10, d11, [sp, #16]
-  ldp d12, d13, [sp, #32]
-  ldp d14, d15, [sp, #48]
-  ldp d8, d9, [sp], #64
+  irnet_a64_restore_d8_d15
   ret
   .size irnet_sgemm8x8_neon_a64, .-irnet_sgemm8x8_neon_a64
 
