@@ -149,6 +149,9 @@ class Registry {
     fail(ErrorKind::kInvalidArgument, "unknown kernel family '", name, "' (known: ", known, ")");
   }
   const std::vector<FamilyBase*>& families() const { return all_; }
+  // Every family, in kernel_families() order: the one list that maps a
+  // descriptor type to its family.
+  auto members() { return std::tie(bitpack, bgemm, sgemm, bconv_epilogue, phase_conv, pool, crc32); }
   // The family whose descriptor type is Kernel.
   template <typename Kernel>
   Family<Kernel>& of() { return std::get<Family<Kernel>&>(members()); }
@@ -167,9 +170,6 @@ class Registry {
   Family<PoolKernel> pool{"pool", {&kPoolKernelsPortable}};
   Family<Crc32Kernel> crc32{"crc32", {IRNET_ARCH_TABLE(&kCrc32Kernels) & kCrc32KernelsPortable}};
 #endif
-  // Every family, in kernel_families() order: the one list that maps a
-  // descriptor type to its family.
-  auto members() { return std::tie(bitpack, bgemm, sgemm, bconv_epilogue, phase_conv, pool, crc32); }
 
  private:
   Registry() : all_(std::apply([](auto&... f) { return std::vector<FamilyBase*>{&f...}; }, members())) {}
