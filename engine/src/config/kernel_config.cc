@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <initializer_list>
 #include <mutex>
+#include <tuple>
 
 #include "bconv/bconv_epilogue.h"
 #include "bgemm/bgemm.h"
@@ -148,6 +149,12 @@ class Registry {
     fail(ErrorKind::kInvalidArgument, "unknown kernel family '", name, "' (known: ", known, ")");
   }
   const std::vector<FamilyBase*>& families() const { return all_; }
+  // Every family, in kernel_families() order: the one list that maps a
+  // descriptor type to its family.
+  auto members() { return std::tie(bitpack, bgemm, sgemm, bconv_epilogue, phase_conv, pool, crc32); }
+  // The family whose descriptor type is Kernel.
+  template <typename Kernel>
+  Family<Kernel>& of() { return std::get<Family<Kernel>&>(members()); }
 
   Family<BitpackKernel> bitpack{"bitpack", {IRNET_ARCH_TABLE(&kBitpackKernels) & kBitpackKernelsPortable}};
   Family<BgemmKernel> bgemm{"bgemm", {IRNET_ARCH_TABLE(&kBgemmKernels) & kBgemmKernelsPortable}};
@@ -165,7 +172,7 @@ class Registry {
 #endif
 
  private:
-  Registry() = default;
+  Registry() : all_(std::apply([](auto&... f) { return std::vector<FamilyBase*>{&f...}; }, members())) {}
 
   // Applies IRNET_KERNELS once. Kept out of the constructor so that a bad
   // value is reported (thrown) at every use instead of poisoning the static.
@@ -198,7 +205,7 @@ class Registry {
     return "";
   }
 
-  std::vector<FamilyBase*> all_ = {&bitpack, &bgemm, &sgemm, &bconv_epilogue, &phase_conv, &pool, &crc32};
+  std::vector<FamilyBase*> all_;
   std::once_flag env_once_;
   std::string env_error_;
 };
@@ -227,22 +234,22 @@ std::vector<std::pair<std::string, std::string>> KernelConfig::names() const {
           {"crc32", crc32->name}};
 }
 
-template <>
-std::vector<const BitpackKernel*> supported_kernels() { return Registry::instance().bitpack.supported_kernels(); }
-template <>
-std::vector<const BgemmKernel*> supported_kernels() { return Registry::instance().bgemm.supported_kernels(); }
-template <>
-std::vector<const SgemmKernel*> supported_kernels() { return Registry::instance().sgemm.supported_kernels(); }
-template <>
-std::vector<const BconvEpilogueKernel*> supported_kernels() {
-  return Registry::instance().bconv_epilogue.supported_kernels();
+template <typename Kernel>
+std::vector<const Kernel*> supported_kernels() {
+  return Registry::instance().of<Kernel>().supported_kernels();
 }
-template <>
-std::vector<const PhaseConvKernel*> supported_kernels() { return Registry::instance().phase_conv.supported_kernels(); }
-template <>
-std::vector<const PoolKernel*> supported_kernels() { return Registry::instance().pool.supported_kernels(); }
-template <>
-std::vector<const Crc32Kernel*> supported_kernels() { return Registry::instance().crc32.supported_kernels(); }
+
+namespace {
+template <typename... Kernel>
+constexpr auto supported_kernels_functions(std::tuple<Family<Kernel>&...>*) {
+  return std::make_tuple(&supported_kernels<Kernel>...);
+}
+using EveryFamily = decltype(std::declval<Registry&>().members());
+}  // namespace
+// supported_kernels<Kernel> (declared in kernel_config.h) instantiated for the
+// descriptor type of every family in Registry::members(): the addresses in a
+// variable with external linkage are kept by the compiler.
+extern const auto kSupportedKernelsOfEveryFamily = supported_kernels_functions(static_cast<EveryFamily*>(nullptr));
 
 std::vector<std::string> kernel_families() {
   std::vector<std::string> out;

@@ -10,9 +10,11 @@ void bgemm_4x8_avx2(std::size_t M, std::size_t N, std::size_t K, const BitWord* 
                     const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc);
 std::size_t bgemm_4x8_avx2_packed_words(std::size_t N, std::size_t K);
 void pack_bgemm_4x8_avx2(std::size_t N, std::size_t K, const BitWord* B, std::size_t ldb, BitWord* packed);
-void bgemm_4x4_avx512(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
-                      std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
-                      std::size_t ldc);
+// Reads its weights packed by pack_bgemm_6x32_avx512 (bgemm_avx512.cc).
+void bgemm_6x32_avx512(std::size_t M, std::size_t N, std::size_t K, const BitWord* A, std::size_t lda,
+                       const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc);
+std::size_t bgemm_6x32_avx512_packed_words(std::size_t N, std::size_t K);
+void pack_bgemm_6x32_avx512(std::size_t N, std::size_t K, const BitWord* B, std::size_t ldb, BitWord* packed);
 
 void bgemm_4x4_popcnt(std::size_t M, std::size_t N, std::size_t K, const BitWord* A,
                       std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,

@@ -1,0 +1,204 @@
+// irnet_sconv7x2_4x16_neon_a64: the AArch64 NEON direct kernel for 7-wide,
+// column-stride-2 float convolutions on column-phase planes (layout and math:
+// fconv/phase_conv.h; the C++ side, partial tiles included, is
+// fconv/arm64/sconv_neon_a64.cc).
+//
+// void irnet_sconv7x2_4x16_neon_a64(const float* x, size_t steps,
+//                                   size_t plane_bytes, const float* w,
+//                                   const float* bias, float lo, float hi,
+//                                   float* dst, size_t dst_step_bytes,
+//                                   size_t tiles);
+// tiles >= 1 tiles of 16 output pixels x 4 output channels, one after the
+// other: tile t reads the packed weights w + t * steps * 28 floats and bias
+// + 4t, and stores pixel p's 4 channels clamp(sum + bias, lo, hi) at
+// dst + 16t + p * dst_step_bytes (bytes). steps >= 1 (i, c) pairs; x is the
+// phase 0 plane of the first pair at the tile's first pixel q, plane_bytes the
+// length of one phase plane in bytes (a pair is two planes).
+//
+// Per tile, the channels are the vector lanes: accumulator v(p) holds the 4
+// channels of pixel p. Tap t of an (i, c) pair multiplies the tap's 4 channel
+// weights (one register of the packed tile) by the input float of each pixel,
+// taken by element:
+//   acc(p) += w_t * x_phase[q + p + k]   (k = t for t < 4 on phase 0, t - 4 on phase 1)
+// So the 16 pixels x 4 taps of phase 0 read floats q .. q + 18 of one plane,
+// and the 3 taps of phase 1 floats q .. q + 17 of the other: each input float
+// is loaded once per pair and used by up to 4 taps (the element index does
+// the shift). Per pair: 7 weight registers + 5 + 5 input registers (the fifth
+// of each phase is an unaligned load of the last 4 floats, q + 15 / q + 14, so
+// no load reads past the plane contract of phase_conv.h) for 112 fmla.
+// The loop is rotated so that no branch waits on FMAs: a pair runs as START
+// (its loads) then its FMAS, and an iteration is FMAS(k) START(k+1)
+// FMAS(k+1) START(k+2), so its branch follows loads (on the in-order A53
+// anything issued after an FMA waits for the FMA's write-back; a branch right
+// after the FMAs waited 8 modelled cycles). START(0) comes before the loop and
+// the last FMAS after it, so no load reads past the last pair. START loads the
+// 4-register ld1 first (its longer latency waits 2 cycles behind the FMAs, an
+// ldp 5). llvm-mca Cortex-A53: 266 cycles per iteration of 248 instructions,
+// 133 per pair (the unrotated loop, weights loaded first: 278; one pair per
+// iteration: 141; a 16-pixel by-tap kernel with 35 register loads per pair:
+// 152 for 130).
+// The FMAs of one accumulator run in tap order t = 0..6 and pair order, the
+// order of phase_conv.h; the FMAs of different pixels interleave freely.
+// Epilogue: + bias (an FMA with 1.0, which rounds exactly like an add), clamp,
+// and one 16-byte store per pixel.
+//
+// Register map. General registers (all caller-saved; x0-x7 and s0/s1 hold the
+// arguments on entry):
+#define X_PLANES      x0   // phase 0 plane of the first pair, at q
+#define STEPS         x1
+#define PLANE_BYTES   x2
+#define WEIGHTS       x3   // packed weights of the next pair, walked on across tiles
+#define BIAS          x4   // bias of the current tile, walked on
+#define DST           x5   // the current tile's pixel 0
+#define DST_STEP      x6
+#define TILES_LEFT    x7
+#define P0            x8   // phase 0 plane of the next pair to start, at q
+#define P1            x9   // the phase 1 plane of the last pair started
+#define PAIR_BYTES    x10  // 2 * PLANE_BYTES
+#define ODD           x11  // (steps - 1) & 1: an odd pair after the first
+#define DOUBLE_PAIRS  x12  // (steps - 1) / 2: loop iterations per tile
+#define ITERATIONS    x13  // loop iterations left in the tile
+#define DST_ROW       x14  // the next pixel's store address
+#define LO_BITS       w15  // lo and hi as bits: s0 and s1 hold accumulators
+#define HI_BITS       w16
+#include "fconv/arm64/float_tile_a64.h"
+// Vector registers: v0-v15 accumulators (pixel p in v(p)), v16-v22 weights of
+// taps 0-6, v23-v27 phase 0 floats q + 0/4/8/12/15, v28-v31 phase 1 floats
+// q + 0/4/8/12 and v23 again (after its last phase-0 use) for q + 14.
+// Epilogue: bias in v16, 1.0 in v17, lo in v18, hi in v19. v8-v15 are
+// callee-saved (their low halves d8-d15): saved on the stack.
+
+// Four FMAs: accumulators a..d += weights w * the four input elements xa..xd.
+.macro irnet_sconv_fma4 a, b, c, d, w, xa, xb, xc, xd
+  fmla \a\().4s, \w\().4s, \xa
+  fmla \b\().4s, \w\().4s, \xb
+  fmla \c\().4s, \w\().4s, \xc
+  fmla \d\().4s, \w\().4s, \xd
+.endm
+
+// Pixels a..d (one accumulator each, 4 channels) to 4 rows of the output.
+.macro irnet_sconv_store4 a, b, c, d
+  st1 {\a\().4s}, [DST_ROW], DST_STEP
+  st1 {\b\().4s}, [DST_ROW], DST_STEP
+  st1 {\c\().4s}, [DST_ROW], DST_STEP
+  st1 {\d\().4s}, [DST_ROW], DST_STEP
+.endm
+
+// START of one (i, c) pair: phase 0's floats (the ld1 first, see above), the
+// weights of its 7 taps, with the pointer updates and, when `count` is 1, the
+// loop's counter update among the last loads, where they dual-issue (a scalar
+// op right after an FMA would wait for the FMA's write-back).
+.macro irnet_sconv_pair_start count=0
+  ld1 {v23.4s, v24.4s, v25.4s, v26.4s}, [P0]
+  ldp q16, q17, [WEIGHTS]
+  ldur q27, [P0, #60]
+  ldp q18, q19, [WEIGHTS, #32]
+  ldp q20, q21, [WEIGHTS, #64]
+  add P1, P0, PLANE_BYTES
+  add P0, P0, PAIR_BYTES
+.if \count
+  subs ITERATIONS, ITERATIONS, #1
+.endif
+  ldr q22, [WEIGHTS, #96]
+  add WEIGHTS, WEIGHTS, #112
+.endm
+
+// FMAS: the pair's 112 FMAs, tap by tap, with phase 1's floats loaded as soon
+// as v23 is free.
+.macro irnet_sconv_pair_fmas
+  // t = 0 (j = 0): phase 0, floats q + 0 .. q + 15
+  irnet_sconv_fma4 v0, v1, v2, v3, v16, v23.s[0], v23.s[1], v23.s[2], v23.s[3]
+  irnet_sconv_fma4 v4, v5, v6, v7, v16, v24.s[0], v24.s[1], v24.s[2], v24.s[3]
+  irnet_sconv_fma4 v8, v9, v10, v11, v16, v25.s[0], v25.s[1], v25.s[2], v25.s[3]
+  irnet_sconv_fma4 v12, v13, v14, v15, v16, v26.s[0], v26.s[1], v26.s[2], v26.s[3]
+  // t = 1 (j = 2): phase 0, floats q + 1 .. q + 16
+  irnet_sconv_fma4 v0, v1, v2, v3, v17, v23.s[1], v23.s[2], v23.s[3], v24.s[0]
+  irnet_sconv_fma4 v4, v5, v6, v7, v17, v24.s[1], v24.s[2], v24.s[3], v25.s[0]
+  irnet_sconv_fma4 v8, v9, v10, v11, v17, v25.s[1], v25.s[2], v25.s[3], v26.s[0]
+  irnet_sconv_fma4 v12, v13, v14, v15, v17, v26.s[1], v26.s[2], v26.s[3], v27.s[1]
+  // t = 2 (j = 4): phase 0, floats q + 2 .. q + 17
+  irnet_sconv_fma4 v0, v1, v2, v3, v18, v23.s[2], v23.s[3], v24.s[0], v24.s[1]
+  irnet_sconv_fma4 v4, v5, v6, v7, v18, v24.s[2], v24.s[3], v25.s[0], v25.s[1]
+  irnet_sconv_fma4 v8, v9, v10, v11, v18, v25.s[2], v25.s[3], v26.s[0], v26.s[1]
+  irnet_sconv_fma4 v12, v13, v14, v15, v18, v26.s[2], v26.s[3], v27.s[1], v27.s[2]
+  // t = 3 (j = 6): phase 0, floats q + 3 .. q + 18
+  irnet_sconv_fma4 v0, v1, v2, v3, v19, v23.s[3], v24.s[0], v24.s[1], v24.s[2]
+  // v23 is free (its last reader was just above): phase 1 of this pair,
+  // 12 FMAs before its first use.
+  ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [P1]
+  ldur q23, [P1, #56]
+  irnet_sconv_fma4 v4, v5, v6, v7, v19, v24.s[3], v25.s[0], v25.s[1], v25.s[2]
+  irnet_sconv_fma4 v8, v9, v10, v11, v19, v25.s[3], v26.s[0], v26.s[1], v26.s[2]
+  irnet_sconv_fma4 v12, v13, v14, v15, v19, v26.s[3], v27.s[1], v27.s[2], v27.s[3]
+  // t = 4 (j = 1): phase 1, floats q + 0 .. q + 15
+  irnet_sconv_fma4 v0, v1, v2, v3, v20, v28.s[0], v28.s[1], v28.s[2], v28.s[3]
+  irnet_sconv_fma4 v4, v5, v6, v7, v20, v29.s[0], v29.s[1], v29.s[2], v29.s[3]
+  irnet_sconv_fma4 v8, v9, v10, v11, v20, v30.s[0], v30.s[1], v30.s[2], v30.s[3]
+  irnet_sconv_fma4 v12, v13, v14, v15, v20, v31.s[0], v31.s[1], v31.s[2], v31.s[3]
+  // t = 5 (j = 3): phase 1, floats q + 1 .. q + 16
+  irnet_sconv_fma4 v0, v1, v2, v3, v21, v28.s[1], v28.s[2], v28.s[3], v29.s[0]
+  irnet_sconv_fma4 v4, v5, v6, v7, v21, v29.s[1], v29.s[2], v29.s[3], v30.s[0]
+  irnet_sconv_fma4 v8, v9, v10, v11, v21, v30.s[1], v30.s[2], v30.s[3], v31.s[0]
+  irnet_sconv_fma4 v12, v13, v14, v15, v21, v31.s[1], v31.s[2], v31.s[3], v23.s[2]
+  // t = 6 (j = 5): phase 1, floats q + 2 .. q + 17
+  irnet_sconv_fma4 v0, v1, v2, v3, v22, v28.s[2], v28.s[3], v29.s[0], v29.s[1]
+  irnet_sconv_fma4 v4, v5, v6, v7, v22, v29.s[2], v29.s[3], v30.s[0], v30.s[1]
+  irnet_sconv_fma4 v8, v9, v10, v11, v22, v30.s[2], v30.s[3], v31.s[0], v31.s[1]
+  irnet_sconv_fma4 v12, v13, v14, v15, v22, v31.s[2], v31.s[3], v23.s[2], v23.s[3]
+.endm
+
+  .text
+  .p2align 4
+  .global irnet_sconv7x2_4x16_neon_a64
+  .hidden irnet_sconv7x2_4x16_neon_a64
+  .type irnet_sconv7x2_4x16_neon_a64, %function
+irnet_sconv7x2_4x16_neon_a64:
+  irnet_a64_save_d8_d15
+  fmov LO_BITS, s0
+  fmov HI_BITS, s1
+  lsl PAIR_BYTES, PLANE_BYTES, #1
+  sub STEPS, STEPS, #1             // the pairs started after the first:
+  and ODD, STEPS, #1               // an odd one alone,
+  lsr DOUBLE_PAIRS, STEPS, #1      // then two per iteration
+.Lirnet_sconv_tile:
+  mov P0, X_PLANES
+  mov ITERATIONS, DOUBLE_PAIRS
+  mov DST_ROW, DST
+  irnet_a64_zero_acc16
+  irnet_sconv_pair_start
+  cbz ODD, .Lirnet_sconv_pairs
+  irnet_sconv_pair_fmas
+  irnet_sconv_pair_start
+.Lirnet_sconv_pairs:
+  cbz ITERATIONS, .Lirnet_sconv_last_fmas
+.Lirnet_sconv_loop:
+  irnet_sconv_pair_fmas
+  irnet_sconv_pair_start
+  irnet_sconv_pair_fmas
+  irnet_sconv_pair_start 1
+  b.ne .Lirnet_sconv_loop
+.Lirnet_sconv_last_fmas:
+  irnet_sconv_pair_fmas
+  // Epilogue: + bias (acc += bias * 1.0), clamp to [lo, hi], store.
+  ldr q16, [BIAS], #16
+  fmov v17.4s, #1.0
+  irnet_sconv_fma4 v0, v1, v2, v3, v16, v17.s[0], v17.s[0], v17.s[0], v17.s[0]
+  irnet_sconv_fma4 v4, v5, v6, v7, v16, v17.s[0], v17.s[0], v17.s[0], v17.s[0]
+  irnet_sconv_fma4 v8, v9, v10, v11, v16, v17.s[0], v17.s[0], v17.s[0], v17.s[0]
+  irnet_sconv_fma4 v12, v13, v14, v15, v16, v17.s[0], v17.s[0], v17.s[0], v17.s[0]
+  dup v18.4s, LO_BITS
+  dup v19.4s, HI_BITS
+  irnet_a64_acc16 fmax, v18.4s, v18.4s
+  irnet_a64_acc16 fmin, v19.4s, v19.4s
+  irnet_sconv_store4 v0, v1, v2, v3
+  irnet_sconv_store4 v4, v5, v6, v7
+  irnet_sconv_store4 v8, v9, v10, v11
+  irnet_sconv_store4 v12, v13, v14, v15
+  add DST, DST, #16
+  subs TILES_LEFT, TILES_LEFT, #1
+  b.ne .Lirnet_sconv_tile
+  irnet_a64_restore_d8_d15
+  ret
+  .size irnet_sconv7x2_4x16_neon_a64, .-irnet_sconv7x2_4x16_neon_a64
+
+  .section .note.GNU-stack,"",%progbits
