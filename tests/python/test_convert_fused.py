@@ -211,10 +211,11 @@ def test_prelu_input_read_elsewhere_stays_separate(tmp_path, read):
 
 # -- the doubling Concat ---------------------------------------------------------------------
 
-def doubling_block(path, same_input=True, power_of_two=(False, False), same_residual=True, opset=13):
+def doubling_block(path, same_input=True, power_of_two=(False, False), same_residual=True, two_signs=False):
     """x → RSign → two binary 1x1 convs C → C, each → BN → + x, Concat → RPReLU (2C) → y:
     ReActNet-A's channel-doubling block (its second half). same_input=False gives the second
-    conv its own RSign; same_residual=False adds x to the first and x + k to the second."""
+    conv its own RSign; same_residual=False adds x to the first and x + k to the second;
+    two_signs gives the second conv its own Sign node of the same shifted input."""
     rng = np.random.default_rng(5)
     inits = {"rsign_a": _per_channel(rng, "1C11"), "rsign_b": _per_channel(rng, "1C11"),
              "wa": _weight(rng, C, C, 1, power_of_two[0]), "wb": _weight(rng, C, C, 1, power_of_two[1]),
@@ -228,6 +229,9 @@ def doubling_block(path, same_input=True, power_of_two=(False, False), same_resi
         nodes += [helper.make_node("Add", ["x", "rsign_b"], ["tb"], name="rsign_b"),
                   helper.make_node("Sign", ["tb"], ["sb"], name="sign_b")]
         source_b = "sb"
+    elif two_signs:
+        nodes.append(helper.make_node("Sign", ["ta"], ["sa2"], name="sign_a2"))
+        source_b = "sa2"
     residual_b = "x"
     if not same_residual:
         inits["k"] = _per_channel(rng, "1C11")
@@ -243,15 +247,16 @@ def doubling_block(path, same_input=True, power_of_two=(False, False), same_resi
               helper.make_node("Add", ["cat", "minus_gamma"], ["a"], name="shift_in"),
               helper.make_node("PRelu", ["a", "slope"], ["p"], name="prelu"),
               helper.make_node("Add", ["p", "zeta"], ["y"], name="shift_out")]
-    return save_model(path, nodes, inits, (N, C, H, W), opset)
+    return save_model(path, nodes, inits, (N, C, H, W), 13)
 
 
-@pytest.mark.parametrize("power_of_two", [(False, False), (True, True), (True, False), (False, True)])
-def test_doubling_concat_merges_into_one_conv(tmp_path, power_of_two):
+@pytest.mark.parametrize("power_of_two,two_signs", [((False, False), False), ((True, True), False),
+                                                    ((True, False), False), ((False, True), True)])
+def test_doubling_concat_merges_into_one_conv(tmp_path, power_of_two, two_signs):
     """Two convs on one input, each + x, concatenated: one conv of 2C output channels reading
     x with channel repeat 2, RPReLU after the Concat in its epilogue. Shifts on one conv and
     float scales on the other merge exactly (the shift goes into that conv's scale)."""
-    onnx_path = doubling_block(tmp_path / "m.onnx", power_of_two=power_of_two)
+    onnx_path = doubling_block(tmp_path / "m.onnx", power_of_two=power_of_two, two_signs=two_signs)
     fused, unfused = convert_checked(onnx_path, tmp_path)
     model, (conv,) = binary_nodes(fused)
     assert [n.op for n in model.nodes] == ["SignPack", "BinaryConv2d"]

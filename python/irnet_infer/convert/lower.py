@@ -325,7 +325,9 @@ class Lowering:
                               np.concatenate([p.weight.alpha for p in parts]),
                               any(p.weight.ste_rounding for p in parts))
         match_activation(g, merged_ep, g.sole_user(cat.outputs[0]), weight.alpha.size)
-        return BinaryPlan(first.node, first.data, weight, merged_ep, merged=[p.node for p in parts[1:]],
+        path = list({id(x): x for p in parts for x in p.data.path}.values())   # each conv's Sign (and Pad)
+        data = BinaryData(first.data.source, first.data.pads, first.data.pad_value, path)
+        return BinaryPlan(first.node, data, weight, merged_ep, merged=[p.node for p in parts[1:]],
                           constants=(shift, scale, bias))
 
     def _plan_threshold(self, source: str, absorbed: Set[int]) -> None:
