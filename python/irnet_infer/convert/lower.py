@@ -22,7 +22,7 @@ from . import layout
 from .graph import ConvertError, Graph, Node
 from .geometry import conv_attrs
 from .patterns import (FLOAT_FUSING, BinaryData, BinaryWeight, Epilogue, binary_weight, clip_bounds,
-                       constant_offset, match_activation, match_binary_data, match_epilogue,
+                       concat_on_channels, constant_offset, match_activation, match_binary_data, match_epilogue,
                        match_float_epilogue, require, sign_zero_risk)
 from .ops import HANDLERS
 from .report import LayerInfo, Report
@@ -265,8 +265,7 @@ class Lowering:
         g = self.g
         by_output = {p.epilogue.output: p for p in self.plans.values()}
         for n in g.nodes:
-            if n.op != "Concat" or len(n.inputs) < 2 or len(g.shape(n.outputs[0])) != 4 \
-                    or int(n.attrs.get("axis", 0)) % 4 != 1:
+            if not concat_on_channels(g, n):
                 continue
             parts = [by_output.get(i) for i in n.inputs]
             if any(p is None for p in parts) or len({id(p) for p in parts}) != len(parts) \

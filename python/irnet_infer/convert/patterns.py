@@ -295,13 +295,19 @@ def _repeat_residual(g: Graph, ep: Epilogue, add: Node) -> None:
     """A residual Concat([x, ..., x]) on the channel axis read only by this Add: the op
     reads x with channel repeat instead (output channel o adds x[..., o mod C_x])."""
     cat = g.producer.get(ep.residual)
-    if cat is None or cat.op != "Concat" or len(cat.inputs) < 2 or len(set(cat.inputs)) != 1 \
-            or g.sole_user(ep.residual) is not add or len(g.shape(ep.residual)) != 4 \
-            or int(cat.attrs.get("axis", 0)) % 4 != 1:
+    if cat is None or not concat_on_channels(g, cat) or len(set(cat.inputs)) != 1 \
+            or g.sole_user(ep.residual) is not add:
         return
     ep.residual = cat.inputs[0]
     ep.residual_repeat = len(cat.inputs)
     ep.fused.append(cat)
+
+
+def concat_on_channels(g: Graph, node: Node) -> bool:
+    """Whether `node` is a Concat of two or more NCHW tensors along C."""
+    axis = node.attrs.get("axis")
+    return node.op == "Concat" and len(node.inputs) >= 2 and len(g.shape(node.outputs[0])) == 4 \
+        and isinstance(axis, int) and axis % 4 == 1
 
 
 def prelu_slope(g: Graph, node: Optional[Node], x: str, channels: int) -> Optional[np.ndarray]:
