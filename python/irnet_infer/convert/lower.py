@@ -487,9 +487,9 @@ class Lowering:
             outs.append(self.activation_tensor(ep.output, "f32", shape))
             self.values[ep.output] = Value(shape, f32=outs[0])
         if p.mode != "float":
-            bits_of = ep.bits_output or ep.output      # sign(y + threshold) or sign(y)
-            outs.append(self.activation_tensor(bits_of + ":bits", "bits", shape))
-            self.values.setdefault(bits_of, Value(shape)).bits = outs[-1]
+            signed = ep.bits_output or ep.output       # the bits are sign(y + threshold) or sign(y)
+            outs.append(self.activation_tensor(signed + ":bits", "bits", shape))
+            self.values.setdefault(signed, Value(shape)).bits = outs[-1]
         self.w.add_node(op, " + ".join(x.name for x in p.nodes), inputs, outs, attrs)
         k = int(np.prod(w.shape[1:]))
         fused = [x.op for x in ep.fused] + (["BatchNormalization (moved before MaxPool)"]
