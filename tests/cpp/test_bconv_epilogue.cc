@@ -170,14 +170,14 @@ bool float_rows_match(const Block& b, const Bounds& bounds, int outputs, int res
   block.residual = residual ? (in_place ? y.data() : b.residual.data()) : nullptr;
   block.y = store_float ? y.data() : nullptr;
   block.bits = want_bits ? bits.data() : nullptr;
-  kernel()->float_rows(store_float, want_bits, residual, bounds.clamp)(c, block);
+  kernel()->float_rows(store_float, want_bits, residual, bounds.clamp, false)(c, block);
   if (!store_float) y_ref.assign(y.size(), kNaN);  // outputs a row does not have: untouched
   if (!want_bits) bits_ref.assign(bits.size(), ~BitWord{0});
   return std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(float)) == 0 && bits == bits_ref;
 }
 
 bool constants_ok(const Block& b, const Bounds& bounds) {
-  return kernel()->float_constants_ok == nullptr || kernel()->float_constants_ok(float_constants(b, bounds));
+  return kernel()->float_constants_ok == nullptr || kernel()->float_constants_ok(float_constants(b, bounds), false);
 }
 
 }  // namespace
