@@ -10,7 +10,7 @@
 // ReActNet-like (in_c 32..256, 1x1 and 3x3, stride 1 and 2, r = 1 and 2)
 // plus odd channel counts; values hit -0, +0, NaN, infinities, subnormal and
 // tiny residuals, sums exactly at the threshold and zero after shift_in,
-// negative, zero and signed-zero slopes. Then ARMv7 NEON's flush: constants
+// negative, zero and signed-zero slopes, and slopes all in (0, 1]. Then ARMv7 NEON's flush: constants
 // under which a flushed subnormal product would change a result must send
 // the conv to the portable passes, and the rows it keeps must be exact. And
 // every refusal of the loader for the new inputs.
@@ -269,9 +269,11 @@ ReactCase random_case(Rng& rng, int in_c, int out_c, int kernel, int stride, int
   if (residual)
     for (std::size_t i = 0; i < c.pixels() * c.residual_channels(); ++i) c.residual_values.push_back(residual_value(rng));
   if (maybe(7)) {
-    const float slopes[] = {0.f, -0.f, -0.5f, 0.25f, 1.f, 1.5f, -2.f};
+    // Half the cases keep every slope in (0, 1] (aarch64's max form of the PReLU).
+    const float slopes[] = {1.f, 0.25f, 0.f, -0.f, -0.5f, 1.5f, -2.f};
+    const int specials = uniform_int(rng, 0, 1) ? 2 : 7;
     for (int o = 0; o < out_c; ++o)
-      c.slope.push_back(uniform_int(rng, 0, 2) == 0 ? slopes[uniform_int(rng, 0, 6)] : uniform(rng, 0.f, 1.f));
+      c.slope.push_back(uniform_int(rng, 0, 2) == 0 ? slopes[uniform_int(rng, 0, specials - 1)] : uniform(rng, 0.f, 1.f));
     if (maybe(3)) for (int o = 0; o < out_c; ++o) c.shift_in.push_back(uniform(rng, -1.f, 1.f));
     if (maybe(3)) for (int o = 0; o < out_c; ++o) c.shift_out.push_back(uniform(rng, -1.f, 1.f));
   }

@@ -275,6 +275,7 @@ void BConv2d::select_fused_epilogue(const BconvEpilogueKernel& kernel) {
   if (kernel.float_rows == nullptr || out_.mode == BConv2dOutput::kInt32) return;
   if (bits_by_threshold()) {
     fused_rows_ = kernel.threshold_rows;
+    fused_constants_ = epilogue_constants();
     return;
   }
   if (residual_channels_ != g_.out_c && residual_channels_ % kernel.repeat_step != 0) return;
@@ -299,6 +300,7 @@ void BConv2d::select_fused_epilogue(const BconvEpilogueKernel& kernel) {
   fused_rows_ = kernel.float_rows(out_.mode != BConv2dOutput::kBits, out_.mode != BConv2dOutput::kFloat,
                                    out_.has_residual, clamp, activation_rows_);
   if (fused_rows_ == nullptr) fused_multiplier_.clear();
+  fused_constants_ = epilogue_constants();
 }
 
 EpilogueConstants BConv2d::epilogue_constants() const {
@@ -315,6 +317,8 @@ EpilogueConstants BConv2d::epilogue_constants() const {
   c.act_shift_out = act_shift_out_.data();
   c.neg_threshold = neg_threshold_.data();
   c.residual_channels = residual_channels_;
+  c.slopes_in_unit_interval = std::all_of(act_slope_.begin(), act_slope_.end(),
+                                          [](float s) { return s > 0.f && s <= 1.f; });
   return c;
 }
 
@@ -391,7 +395,7 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
     block.residual = out_.has_residual ? residual + row_begin * residual_channels_ : nullptr;
     block.y = want_float ? out_f32 + row_begin * oc : nullptr;
     block.bits = want_bits ? out_bits + row_begin * out_words_ : nullptr;
-    fused_rows_(epilogue_constants(), block);
+    fused_rows_(fused_constants_, block);
     return;
   }
   // Portable: branch-free passes over the channels of one row (the compiler

@@ -97,6 +97,9 @@ class BConv2d {
  public:
   BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const BitWord* weights,
           const KernelConfig& kernels);
+  // Not copyable or movable: the fused rows' constants point into its own vectors.
+  BConv2d(const BConv2d&) = delete;
+  BConv2d& operator=(const BConv2d&) = delete;
 
   const Conv2dGeometry& geometry() const { return g_; }
   // Output rows are the N*out_h*out_w output pixels, in NHWC order.
@@ -170,6 +173,7 @@ class BConv2d {
   EpilogueRowsFn fused_rows_ = nullptr;
   FloatEpilogueRowFn float_row_ = nullptr;  // the portable passes' float row
   std::vector<float> fused_multiplier_;  // float rows: 2^-shift * scale, exact for every channel
+  EpilogueConstants fused_constants_;    // what fused_rows_ reads (pointers into the vectors above)
 
   // Last: packed from weights_ once the geometry is known.
   BgemmWeights packed_weights_;

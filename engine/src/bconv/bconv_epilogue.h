@@ -56,6 +56,9 @@ struct EpilogueConstants {
   const float* act_shift_out = nullptr;
   const float* neg_threshold = nullptr;
   int residual_channels = 0;  // C_r, a divisor of channels
+  // Every slope in (0, 1]: then z < 0 ? z * slope : z is max(z, z * slope)
+  // for every z, -0, infinities and NaN included (a zero slope is not: +inf * 0 is NaN).
+  bool slopes_in_unit_interval = false;
 };
 
 // `count` consecutive output rows: row r reads popcounts + r * channels, its

@@ -88,7 +88,9 @@ class FloatRow {
   FloatRow(const EpilogueConstants& c, const std::int32_t* popcounts, const std::int32_t* base,
            const float* residual)
       : popcounts_(popcounts), base_(base), multiplier_(c.multiplier), bias_(c.bias), residual_(residual),
-        c_(c), lo_(c.clamp_lo), hi_(c.clamp_hi), lo4_(vdupq_n_f32(c.clamp_lo)), hi4_(vdupq_n_f32(c.clamp_hi)) {}
+        shift_in_(c.act_shift_in), slope_(c.act_slope), shift_out_(c.act_shift_out), neg_threshold_(c.neg_threshold),
+        residual_channels_(c.residual_channels), lo_(c.clamp_lo), hi_(c.clamp_hi), lo4_(vdupq_n_f32(c.clamp_lo)),
+        hi4_(vdupq_n_f32(c.clamp_hi)) {}
 
   float32x4_t value_4(int o, int ro) const {
     const int32x4_t acc = vmlsq_n_s32(vld1q_s32(base_ + o), vld1q_s32(popcounts_ + o), 2);
@@ -101,25 +103,25 @@ class FloatRow {
       v = vbslq_f32(greater_neon_a32(lo4_, v), lo4_, above);
     }
     if (kActivation) {
-      const float32x4_t z = vaddq_f32(v, vld1q_f32(c_.act_shift_in + o));
-      v = vbslq_f32(negative(z), vmulq_f32(z, vld1q_f32(c_.act_slope + o)), z);
-      v = vaddq_f32(v, vld1q_f32(c_.act_shift_out + o));
+      const float32x4_t z = vaddq_f32(v, vld1q_f32(shift_in_ + o));
+      v = vbslq_f32(negative(z), vmulq_f32(z, vld1q_f32(slope_ + o)), z);
+      v = vaddq_f32(v, vld1q_f32(shift_out_ + o));
     }
     return v;
   }
 
   // The bit masks of y = value_4(o, ...): y < 0, or y < -threshold in activation rows.
   uint32x4_t bits_4(float32x4_t y, int o) const {
-    return kActivation ? greater_neon_a32(vld1q_f32(c_.neg_threshold + o), y) : negative(y);
+    return kActivation ? greater_neon_a32(vld1q_f32(neg_threshold_ + o), y) : negative(y);
   }
 
   float value_1(int o, bool* bit) const {
     float v = static_cast<float>(base_[o] - 2 * popcounts_[o]) * multiplier_[o];
     v = v + bias_[o];
-    if (kResidual) v = v + residual_[kActivation ? o % c_.residual_channels : o];
+    if (kResidual) v = v + residual_[kActivation ? o % residual_channels_ : o];
     if (kClamp != EpilogueClamp::kNone) v = epilogue_clamp(v, lo_, hi_);
-    if (kActivation) v = epilogue_activation(v, c_.act_shift_in[o], c_.act_slope[o], c_.act_shift_out[o]);
-    *bit = kActivation ? v < c_.neg_threshold[o] : v < 0.f;
+    if (kActivation) v = epilogue_activation(v, shift_in_[o], slope_[o], shift_out_[o]);
+    *bit = kActivation ? v < neg_threshold_[o] : v < 0.f;
     return v;
   }
 
@@ -129,7 +131,12 @@ class FloatRow {
   const float* multiplier_;
   const float* bias_;
   const float* residual_;
-  const EpilogueConstants& c_;
+  // Activation rows (copies: the stores of a row cannot alias them).
+  const float* shift_in_;
+  const float* slope_;
+  const float* shift_out_;
+  const float* neg_threshold_;
+  int residual_channels_;
   float lo_, hi_;
   float32x4_t lo4_, hi4_;
 };

@@ -13,7 +13,9 @@
 // Threshold rows (bits only, no residual): acc as above, mul by dir, cmgt
 // against limit, the same narrowing and word sums.
 // Activation rows go on after the clamp with z = y + shift_in (fadd), z < 0 ?
-// z * slope : z (fmul, fcmlt #0, bif), y = z + shift_out (fadd), and their
+// z * slope : z (fmul, fcmlt #0, bit; with every slope in (0, 1] fmul, fmax:
+// z * slope >= z for z < 0 and <= z otherwise, and the signed zeros,
+// infinities and the NaN operand come out alike), y = z + shift_out (fadd), and their
 // bits are fcmgt -threshold > y; their residual pointer goes back to the row's
 // first residual after C_r channels (a multiple of 16: cmp, csel per step).
 // Channels past the last full 64-channel word (float-only rows: past the last
@@ -237,8 +239,23 @@ inline uint8x16_t max_store_negative_bytes(const float32x4x4_t& v, float32x4_t l
 
 // The activation stage of 16 channels v into four consecutive registers y,
 // from one ld1 each of shift_in, slope, shift_out (p[0..2], advanced):
-// y = v + shift_in; t = y * slope; m = y < 0; y = m ? t : y (bit); y += shift_out.
-#define IRNET_ACTIVATION_16                                  \
+// y = v + shift_in; t = y * slope; y = y < 0 ? t : y (IRNET_PRELU_SELECT_16:
+// fcmlt, bit; IRNET_PRELU_MAX_16: fmax); y += shift_out.
+#define IRNET_PRELU_SELECT_16                                \
+  "fcmlt %S[m].4s, %S[y].4s, #0.0\n\t"                     \
+  "fcmlt %T[m].4s, %T[y].4s, #0.0\n\t"                     \
+  "fcmlt %U[m].4s, %U[y].4s, #0.0\n\t"                     \
+  "fcmlt %V[m].4s, %V[y].4s, #0.0\n\t"                     \
+  "bit %S[y].16b, %S[t].16b, %S[m].16b\n\t"                \
+  "bit %T[y].16b, %T[t].16b, %T[m].16b\n\t"                \
+  "bit %U[y].16b, %U[t].16b, %U[m].16b\n\t"                \
+  "bit %V[y].16b, %V[t].16b, %V[m].16b\n\t"
+#define IRNET_PRELU_MAX_16                                   \
+  "fmax %S[y].4s, %S[y].4s, %S[t].4s\n\t"                  \
+  "fmax %T[y].4s, %T[y].4s, %T[t].4s\n\t"                  \
+  "fmax %U[y].4s, %U[y].4s, %U[t].4s\n\t"                  \
+  "fmax %V[y].4s, %V[y].4s, %V[t].4s\n\t"
+#define IRNET_ACTIVATION_16(PRELU)                           \
   "ld1 {%S[t].4s - %V[t].4s}, [%[p0]], #64\n\t"            \
   "fadd %S[y].4s, %[v0].4s, %S[t].4s\n\t"                  \
   "fadd %T[y].4s, %[v1].4s, %T[t].4s\n\t"                  \
@@ -249,14 +266,7 @@ inline uint8x16_t max_store_negative_bytes(const float32x4x4_t& v, float32x4_t l
   "fmul %T[t].4s, %T[y].4s, %T[t].4s\n\t"                  \
   "fmul %U[t].4s, %U[y].4s, %U[t].4s\n\t"                  \
   "fmul %V[t].4s, %V[y].4s, %V[t].4s\n\t"                  \
-  "fcmlt %S[m].4s, %S[y].4s, #0.0\n\t"                     \
-  "fcmlt %T[m].4s, %T[y].4s, #0.0\n\t"                     \
-  "fcmlt %U[m].4s, %U[y].4s, #0.0\n\t"                     \
-  "fcmlt %V[m].4s, %V[y].4s, #0.0\n\t"                     \
-  "bit %S[y].16b, %S[t].16b, %S[m].16b\n\t"                \
-  "bit %T[y].16b, %T[t].16b, %T[m].16b\n\t"                \
-  "bit %U[y].16b, %U[t].16b, %U[m].16b\n\t"                \
-  "bit %V[y].16b, %V[t].16b, %V[m].16b\n\t"                \
+  PRELU                                                      \
   "ld1 {%S[t].4s - %V[t].4s}, [%[p2]], #64\n\t"            \
   "fadd %S[y].4s, %S[y].4s, %S[t].4s\n\t"                  \
   "fadd %T[y].4s, %T[y].4s, %T[t].4s\n\t"                  \
@@ -275,43 +285,53 @@ inline uint8x16_t max_store_negative_bytes(const float32x4x4_t& v, float32x4_t l
 // The activation stage of 16 channels v, then y stored to out (out += 16,
 // kStoreFloat) and its threshold bytes returned (kBits): one asm, so that no
 // register tuple crosses statements (gcc then copies or spills them).
-template <bool kStoreFloat, bool kBits>
+// The operands of the three asm forms below.
+#define IRNET_ACTIVATION_INPUTS                                                                           \
+  [v0] "w"(v.val[0]), [v1] "w"(v.val[1]), [v2] "w"(v.val[2]), [v3] "w"(v.val[3]),                         \
+      "m"(*reinterpret_cast<const float(*)[16]>(p[0])), "m"(*reinterpret_cast<const float(*)[16]>(p[1])), \
+      "m"(*reinterpret_cast<const float(*)[16]>(p[2]))
+#define IRNET_ACTIVATION_ASM(PRELU)                                                                             \
+  if (kStoreFloat && kBits)                                                                                     \
+    __asm__(IRNET_ACTIVATION_16(PRELU) "st1 {%S[y].4s - %V[y].4s}, [%[out]], #64\n\t" IRNET_BELOW_THRESHOLD_16 \
+            : [y] "=&w"(y), [t] "=&w"(t), [m] "=&w"(m), [bytes] "=w"(bytes), [out] "+r"(out), [p0] "+r"(p[0]),  \
+              [p1] "+r"(p[1]), [p2] "+r"(p[2]), [p3] "+r"(p[3]), "=m"(*reinterpret_cast<float(*)[16]>(out))      \
+            : IRNET_ACTIVATION_INPUTS, [index] "w"(index), "m"(*reinterpret_cast<const float(*)[16]>(p[3])));   \
+  else if (kBits)                                                                                               \
+    __asm__(IRNET_ACTIVATION_16(PRELU) IRNET_BELOW_THRESHOLD_16                                                  \
+            : [y] "=&w"(y), [t] "=&w"(t), [m] "=&w"(m), [bytes] "=w"(bytes), [p0] "+r"(p[0]), [p1] "+r"(p[1]),  \
+              [p2] "+r"(p[2]), [p3] "+r"(p[3])                                                                  \
+            : IRNET_ACTIVATION_INPUTS, [index] "w"(index), "m"(*reinterpret_cast<const float(*)[16]>(p[3])));   \
+  else                                                                                                          \
+    __asm__(IRNET_ACTIVATION_16(PRELU) "st1 {%S[y].4s - %V[y].4s}, [%[out]], #64"                                \
+            : [y] "=&w"(y), [t] "=&w"(t), [m] "=&w"(m), [out] "+r"(out), [p0] "+r"(p[0]), [p1] "+r"(p[1]),      \
+              [p2] "+r"(p[2]), "=m"(*reinterpret_cast<float(*)[16]>(out))                                        \
+            : IRNET_ACTIVATION_INPUTS)
+
+template <bool kStoreFloat, bool kBits, bool kPreluMax>
 __attribute__((always_inline)) inline uint8x16_t activation_16(const float32x4x4_t& v, const float** p, float*& out,
                                                                uint8x16_t index) {
   float32x4x4_t y, t;
-  uint8x16x4_t m;
+  uint8x16x4_t m;  // unused by the max form
   uint8x16_t bytes = index;
-  if (kStoreFloat && kBits) {
-    __asm__(IRNET_ACTIVATION_16 "st1 {%S[y].4s - %V[y].4s}, [%[out]], #64\n\t" IRNET_BELOW_THRESHOLD_16
-            : [y] "=&w"(y), [t] "=&w"(t), [m] "=&w"(m), [bytes] "=w"(bytes), [out] "+r"(out), [p0] "+r"(p[0]),
-              [p1] "+r"(p[1]), [p2] "+r"(p[2]), [p3] "+r"(p[3]), "=m"(*reinterpret_cast<float(*)[16]>(out))
-            : [v0] "w"(v.val[0]), [v1] "w"(v.val[1]), [v2] "w"(v.val[2]), [v3] "w"(v.val[3]), [index] "w"(index),
-              "m"(*reinterpret_cast<const float(*)[16]>(p[0])), "m"(*reinterpret_cast<const float(*)[16]>(p[1])),
-              "m"(*reinterpret_cast<const float(*)[16]>(p[2])), "m"(*reinterpret_cast<const float(*)[16]>(p[3])));
-  } else if (kBits) {
-    __asm__(IRNET_ACTIVATION_16 IRNET_BELOW_THRESHOLD_16
-            : [y] "=&w"(y), [t] "=&w"(t), [m] "=&w"(m), [bytes] "=w"(bytes), [p0] "+r"(p[0]), [p1] "+r"(p[1]),
-              [p2] "+r"(p[2]), [p3] "+r"(p[3])
-            : [v0] "w"(v.val[0]), [v1] "w"(v.val[1]), [v2] "w"(v.val[2]), [v3] "w"(v.val[3]), [index] "w"(index),
-              "m"(*reinterpret_cast<const float(*)[16]>(p[0])), "m"(*reinterpret_cast<const float(*)[16]>(p[1])),
-              "m"(*reinterpret_cast<const float(*)[16]>(p[2])), "m"(*reinterpret_cast<const float(*)[16]>(p[3])));
+  if (kPreluMax) {
+    IRNET_ACTIVATION_ASM(IRNET_PRELU_MAX_16);
   } else {
-    __asm__(IRNET_ACTIVATION_16 "st1 {%S[y].4s - %V[y].4s}, [%[out]], #64"
-            : [y] "=&w"(y), [t] "=&w"(t), [m] "=&w"(m), [out] "+r"(out), [p0] "+r"(p[0]), [p1] "+r"(p[1]),
-              [p2] "+r"(p[2]), "=m"(*reinterpret_cast<float(*)[16]>(out))
-            : [v0] "w"(v.val[0]), [v1] "w"(v.val[1]), [v2] "w"(v.val[2]), [v3] "w"(v.val[3]),
-              "m"(*reinterpret_cast<const float(*)[16]>(p[0])), "m"(*reinterpret_cast<const float(*)[16]>(p[1])),
-              "m"(*reinterpret_cast<const float(*)[16]>(p[2])));
+    IRNET_ACTIVATION_ASM(IRNET_PRELU_SELECT_16);
   }
   return bytes;
 }
+#undef IRNET_ACTIVATION_ASM
+#undef IRNET_ACTIVATION_INPUTS
 #undef IRNET_ACTIVATION_16
+#undef IRNET_PRELU_MAX_16
+#undef IRNET_PRELU_SELECT_16
 #undef IRNET_BELOW_THRESHOLD_16
 
 // The next 16 channels: y stored (when kStoreFloat), sign bytes returned.
-template <bool kStoreFloat, typename Reader>
+template <bool kStoreFloat, bool kPreluMax, typename Reader>
 __attribute__((always_inline)) inline uint8x16_t step_16(Reader& in, float*& out, uint8x16_t index) {
-  if (Reader::kActivationRows) return activation_16<kStoreFloat, true>(in.next_16(), in.activation_pointers(), out, index);
+  if (Reader::kActivationRows)
+    return activation_16<kStoreFloat, true, kPreluMax>(in.next_16(), in.activation_pointers(), out, index);
   if (kStoreFloat && Reader::kClampKind == EpilogueClamp::kMinMax)
     return max_store_negative_bytes(in.next_16_but_max(), in.lo4(), out, index);
   const float32x4x4_t y = in.next_16();
@@ -323,7 +343,9 @@ __attribute__((always_inline)) inline uint8x16_t step_16(Reader& in, float*& out
 // with bits, else 16), so a row has no tail and no checks of its own (9
 // instructions per row around its steps instead of 15). Out of line: both
 // variants inlined into one function, gcc stopped inlining the steps.
-template <bool kWholeSteps, bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp, bool kActivation>
+// kPreluMax: activation rows whose slopes are all in (0, 1].
+template <bool kWholeSteps, bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp, bool kActivation,
+          bool kPreluMax>
 __attribute__((noinline)) void bconv_epilogue_float_row_loop(const EpilogueConstants& constants,
                                                              const EpilogueRows& block) {
   const EpilogueConstants c = constants;  // local copies: the stores below cannot alias them
@@ -340,10 +362,10 @@ __attribute__((noinline)) void bconv_epilogue_float_row_loop(const EpilogueConst
     if (kBits && (kWholeSteps || steps > 0)) {
       const BitWord* const row_end = bits + steps;
       do {
-        const uint8x16_t b0 = step_16<kStoreFloat>(in, y, index);
-        const uint8x16_t b1 = step_16<kStoreFloat>(in, y, index);
-        const uint8x16_t b2 = step_16<kStoreFloat>(in, y, index);
-        const uint8x16_t b3 = step_16<kStoreFloat>(in, y, index);
+        const uint8x16_t b0 = step_16<kStoreFloat, kPreluMax>(in, y, index);
+        const uint8x16_t b1 = step_16<kStoreFloat, kPreluMax>(in, y, index);
+        const uint8x16_t b2 = step_16<kStoreFloat, kPreluMax>(in, y, index);
+        const uint8x16_t b3 = step_16<kStoreFloat, kPreluMax>(in, y, index);
         *bits++ = pack_word(b0, b1, b2, b3, weights);
       } while (bits != row_end);
     }
@@ -351,7 +373,7 @@ __attribute__((noinline)) void bconv_epilogue_float_row_loop(const EpilogueConst
       const float* const row_end = y + steps * kStep;
       do {
         if (kActivation)
-          activation_16<true, false>(in.next_16(), in.activation_pointers(), y, index);
+          activation_16<true, false, kPreluMax>(in.next_16(), in.activation_pointers(), y, index);
         else
           store_16_advance(y, in.next_16());
       } while (y != row_end);
@@ -372,11 +394,20 @@ __attribute__((noinline)) void bconv_epilogue_float_row_loop(const EpilogueConst
 struct FloatRowsNeonA64 {
   template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp, bool kActivation>
   static void run(const EpilogueConstants& c, const EpilogueRows& rows) {
+    if (kActivation && c.slopes_in_unit_interval)
+      run_rows<kStoreFloat, kBits, kResidual, kClamp, kActivation, true>(c, rows);
+    else
+      run_rows<kStoreFloat, kBits, kResidual, kClamp, kActivation, false>(c, rows);
+  }
+
+ private:
+  template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp, bool kActivation, bool kPreluMax>
+  static void run_rows(const EpilogueConstants& c, const EpilogueRows& rows) {
     const int row_step = kBits ? kBitsPerWord : kStep;
     if (c.channels % row_step != 0)
-      bconv_epilogue_float_row_loop<false, kStoreFloat, kBits, kResidual, kClamp, kActivation>(c, rows);
+      bconv_epilogue_float_row_loop<false, kStoreFloat, kBits, kResidual, kClamp, kActivation, kPreluMax>(c, rows);
     else if (c.channels > 0)
-      bconv_epilogue_float_row_loop<true, kStoreFloat, kBits, kResidual, kClamp, kActivation>(c, rows);
+      bconv_epilogue_float_row_loop<true, kStoreFloat, kBits, kResidual, kClamp, kActivation, kPreluMax>(c, rows);
   }
 };
 
