@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bconv/bconv_epilogue.h"
+#include "bit_testing.h"
 #include "check.h"
 #include "cpu/cpu_features.h"
 #include "cpu/kernel_config.h"
@@ -27,6 +28,7 @@ using irnet::BitWord;
 using irnet::EpilogueClamp;
 using irnet::EpilogueConstants;
 using irnet::EpilogueRows;
+using irnet_test::from_bits;
 
 namespace {
 
@@ -35,11 +37,6 @@ const std::size_t kGuard = 9;  // floats / words after each output, which must s
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kInf = std::numeric_limits<float>::infinity();
 
-float from_bits(std::uint32_t u) {
-  float x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
-}
 // Subnormals, normals below 2^-102 and NaNs other than the default one.
 const float kFlushHazards[] = {from_bits(0x00000001), from_bits(0x80000001), from_bits(0x007FFFFF),
                                std::ldexp(-1.f, -127), std::ldexp(1.f, -126), std::ldexp(-1.f, -110),

@@ -25,8 +25,8 @@
 // for every float (bconv_epilogue_row.h). Their bits are y < neg_threshold[o]
 // (= -threshold, +0 when absent), which is bconv2d.h's (y + t) < 0 for every
 // float y and t: the sum of two floats rounds to 0 only when it is exactly 0,
-// and otherwise keeps the exact sum's sign; a NaN sum (inf - inf) gives 0 and
-// so does inf < inf. Their residual repeats: row r reads residual + r * C_r,
+// and otherwise keeps the exact sum's sign; a NaN y gives 0 both ways, and so
+// does a NaN sum of infinities (inf < inf is false). Their residual repeats: row r reads residual + r * C_r,
 // channel o its element o mod C_r (C_r = residual_channels; BConv2d takes the
 // rows only when C_r is a multiple of the kernel's repeat_step).
 //

@@ -157,8 +157,8 @@ std::unique_ptr<Op> make_binary_conv_op(const NodeView& node, const Conv2dGeomet
     repeated.back() = res_c;
     const bool repeats = r.shape == repeated && res_c >= 1 && res_c < out_c && out_c % res_c == 0;
     if (r.shape != out_shape && !repeats)
-      node.fail(str_cat("input 5 (residual) has shape ", shape_str(r.shape), ", expected the output shape ",
-                        shape_str(out_shape), " or its channel count a divisor of ", out_c,
+      node.fail(str_cat("input 5 (residual) has shape ", shape_str(r.shape), "; it must be the output shape ",
+                        shape_str(out_shape), ", or that shape with a channel count dividing ", out_c,
                         " (the residual repeated along channels)"));
     if (out.mode == BConv2dOutput::kInt32) node.fail("mode int32 cannot add a residual");
     out.has_residual = true;
