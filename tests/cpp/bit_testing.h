@@ -1,8 +1,9 @@
 // Helpers shared by the binary-kernel tests: a seeded generator, random
-// packed rows with zero tail bits, and a scoped kernel override.
+// packed rows with zero tail bits, a float from its bits, and a scoped kernel override.
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <sstream>
 #include <string>
@@ -14,6 +15,13 @@
 namespace irnet_test {
 
 using Rng = std::mt19937_64;
+
+// The float whose IEEE bits are u (subnormals, NaN payloads).
+inline float from_bits(std::uint32_t u) {
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
 
 inline int uniform_int(Rng& rng, int lo, int hi) {  // inclusive
   return std::uniform_int_distribution<int>(lo, hi)(rng);

@@ -470,6 +470,30 @@ TEST(bad_parameters_throw) {
   o.mode = BConv2dOutput::kInt32;
   o.has_residual = true;
   CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "int32 output takes no residual");
+  // The activation stage, threshold and repeated residual (ops/binary_conv2d.cc
+  // refuses the same in a file, naming the input).
+  o = out;
+  o.act_slope.assign(7, 0.25f);
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "act_slope has 7 values");
+  o = out;
+  o.act_slope.assign(8, 0.25f);
+  o.act_shift_out.assign(8, 0.f);
+  o.act_shift_out[2] = std::numeric_limits<float>::infinity();
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "act_shift_out[2] is not finite");
+  o = out;
+  o.act_shift_in.assign(8, 0.f);
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "need act_slope");
+  o = out;
+  o.mode = BConv2dOutput::kFloat;
+  o.threshold.assign(8, 0.f);
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "a threshold needs mode bits");
+  o = out;
+  o.has_residual = true;
+  o.residual_channels = 3;
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "must divide out_c = 8");
+  o.has_residual = false;
+  o.residual_channels = 4;
+  CHECK_THROWS(BConv2d(g, PadValue::kZero, o, w.data(), irnet::selected_kernels()), "needs a residual");
 
   const BConv2d layer(g, PadValue::kZero, out, w.data(), irnet::selected_kernels());
   std::vector<BitWord> input(16, 0), scratch(layer.scratch_bytes(4) / 8 + 1);

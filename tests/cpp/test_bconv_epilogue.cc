@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bconv/bconv_epilogue.h"
+#include "bit_testing.h"
 #include "check.h"
 #include "cpu/cpu_features.h"
 #include "cpu/kernel_config.h"
@@ -27,6 +28,7 @@ using irnet::BitWord;
 using irnet::EpilogueClamp;
 using irnet::EpilogueConstants;
 using irnet::EpilogueRows;
+using irnet_test::from_bits;
 
 namespace {
 
@@ -35,11 +37,6 @@ const std::size_t kGuard = 9;  // floats / words after each output, which must s
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kInf = std::numeric_limits<float>::infinity();
 
-float from_bits(std::uint32_t u) {
-  float x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
-}
 // Subnormals, normals below 2^-102 and NaNs other than the default one.
 const float kFlushHazards[] = {from_bits(0x00000001), from_bits(0x80000001), from_bits(0x007FFFFF),
                                std::ldexp(-1.f, -127), std::ldexp(1.f, -126), std::ldexp(-1.f, -110),
@@ -170,14 +167,14 @@ bool float_rows_match(const Block& b, const Bounds& bounds, int outputs, int res
   block.residual = residual ? (in_place ? y.data() : b.residual.data()) : nullptr;
   block.y = store_float ? y.data() : nullptr;
   block.bits = want_bits ? bits.data() : nullptr;
-  kernel()->float_rows(store_float, want_bits, residual, bounds.clamp)(c, block);
+  kernel()->float_rows(store_float, want_bits, residual, bounds.clamp, false)(c, block);
   if (!store_float) y_ref.assign(y.size(), kNaN);  // outputs a row does not have: untouched
   if (!want_bits) bits_ref.assign(bits.size(), ~BitWord{0});
   return std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(float)) == 0 && bits == bits_ref;
 }
 
 bool constants_ok(const Block& b, const Bounds& bounds) {
-  return kernel()->float_constants_ok == nullptr || kernel()->float_constants_ok(float_constants(b, bounds));
+  return kernel()->float_constants_ok == nullptr || kernel()->float_constants_ok(float_constants(b, bounds), false);
 }
 
 }  // namespace

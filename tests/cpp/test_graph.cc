@@ -371,7 +371,7 @@ TEST(graph_validation_errors) {
     v.node("BinaryConv2d", "conv", {xb2, k2, irnet_test::kAbsent, irnet_test::kAbsent, irnet_test::kAbsent, x2}, {y2});
     v.io({x2}, {y2});
     CHECK_THROWS(irnet::Model::load(save(v, "residual"), 1),
-                 "residual shape [1, 4, 4, 64] differs from the output shape [1, 4, 4, 2]");
+                 "input 5 (residual) has shape [1, 4, 4, 64]; it must be the output shape [1, 4, 4, 2]");
   }
   for (const char* f : {"ok", "order", "cycle", "unknown", "shape", "twice", "input_write", "const_write", "noprod",
                         "bitsin", "constin", "attrtype", "attrval", "intclip", "shift", "residual"})

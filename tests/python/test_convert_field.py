@@ -84,6 +84,18 @@ def sign_ties(onnx_path, x):
     return ties
 
 
+def assert_same_as_unfused(onnx_path, irb_path, x, input_shapes=None):
+    """The .irb (default conversion) computes the same floats, in the numpy interpreter and
+    in the C++ engine, as the conversion with --no-fuse-activation (RPReLU, RSign thresholds
+    and doubling Concats as separate ops): fusion changes no bit. Returns the unfused .irb."""
+    unfused = str(irb_path) + ".unfused.irb"
+    convert(onnx_path, unfused, input_shapes, fuse_activation=False)
+    for run in (run_irb, engine_run):
+        for a, b in zip(run(irb_path, x), run(unfused, x)):
+            np.testing.assert_array_equal(a, b, err_msg=f"{onnx_path}: fused vs unfused ({run.__name__})")
+    return unfused
+
+
 def assert_agrees(onnx_path, irb_path, x, torch_y=None, tolerance=1e-4):
     """Converted model vs onnxruntime (and PyTorch when given), sample by sample.
 
@@ -149,13 +161,13 @@ EXPECTED = {
     "rsign_broadcast": (1, ["STE on weights removed before folding"],
                         ["STE on activations removed", "threshold: sign(x + b)"]),
     "rprelu": (1, ["STE on weights removed before folding"],
-               ["STE on activations removed", "threshold: sign(x + b)",
-                "per-channel shift after the conv folded into the bias"]),
+               ["STE on activations removed", "threshold: sign(x + b)", "RPReLU: shift -> PReLU -> shift"]),
     "option_a_view": (2, [], []),
     "option_a_flatten": (2, [], []),
     "option_a_reshape": (2, [], []),
     "concat_duplicate": (2, ["STE on weights removed before folding"],
-                         ["STE on activations removed", "threshold: sign(x + b) with b per channel (SignPack "]),
+                         ["STE on activations removed", "threshold: sign(x + b) with b per channel",
+                          "RPReLU: shift -> PReLU -> shift"]),
 }
 FIXTURE_FILES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(FIXTURES, "*.onnx")))
 
@@ -182,6 +194,7 @@ def test_idiom_converts_and_agrees(tmp_path, fixture):
         for pattern in wanted:
             assert any(r.startswith(pattern) for r in layer.recognised), (layer.name, layer.recognised)
     assert_agrees(onnx_path, tmp_path / "m.irb", data["x"], data["y"])
+    assert_same_as_unfused(onnx_path, tmp_path / "m.irb", data["x"], shape)
 
 
 def test_option_a_needs_folding_to_a_fixed_point(tmp_path):
@@ -205,23 +218,30 @@ def test_rsign_expand_constant_is_per_channel_by_value(tmp_path):
 
 
 @pytest.mark.parametrize("fixture", [f for f in FIXTURE_FILES if f.startswith("concat_duplicate-")])
-def test_reactnet_block_rsigns_are_signpack_thresholds(tmp_path, fixture):
+def test_reactnet_block_is_fused_into_its_binary_convs(tmp_path, fixture):
     """A ReActNet-A block (RSign -> 3x3 -> BN + pool(x) -> RPReLU -> RSign -> 1x1 -> BN +
-    cat(out, out) -> RPReLU): both RSign shifts become SignPack thresholds, the second
-    although its input (the RPReLU output) also feeds the residual, so the engine Adds
-    left are the two RPReLU zeta shifts. Outputs agree with onnxruntime and PyTorch."""
+    cat(out, out) -> RPReLU): the block input's RSign is a SignPack threshold; the first
+    conv's epilogue holds its RPReLU and the second RSign's threshold and writes the float
+    residual and the bits; the second conv reads that residual with channel repeat 2 and
+    holds its RPReLU. Without activation fusion the RPReLUs, the second RSign and the Concat
+    are separate ops, and both conversions give the same floats."""
     onnx_path = os.path.join(FIXTURES, fixture)
-    report = convert(onnx_path, tmp_path / "m.irb")
+    convert(onnx_path, tmp_path / "m.irb")
     model = read_irb(tmp_path / "m.irb")
-    packs = [n for n in model.nodes if n.op == "SignPack"]
-    assert len(packs) == 2 and all(len(n.inputs) == 2 and model.tensors[n.inputs[1]].is_constant
-                                   for n in packs)
-    assert [model.tensors[n.inputs[1]].shape for n in packs] == [[4], [4]]
-    assert [n.op for n in model.nodes].count("Add") == 2      # the RPReLUs' zeta shifts only
-    for layer in (x for x in report.layers if x.binary):
-        assert "threshold: sign(x + b) with b per channel (SignPack threshold)" in layer.recognised
+    assert sorted(n.op for n in model.nodes) == ["AveragePool", "BinaryConv2d", "BinaryConv2d", "SignPack"]
+    (pack,) = [n for n in model.nodes if n.op == "SignPack"]
+    assert len(pack.inputs) == 2 and model.tensors[pack.inputs[1]].shape == [4]
+    first, second = [n for n in model.nodes if n.op == "BinaryConv2d"]
+    assert first.attrs["mode"] == "float+bits" and second.attrs["mode"] == "float"
+    assert all(model.tensors[t].shape == [4] for t in first.inputs[6:10])
+    assert second.inputs[5] == first.outputs[0] and second.inputs[0] == first.outputs[1]
+    assert model.tensors[second.inputs[5]].shape[-1] * 2 == model.tensors[second.outputs[0]].shape[-1]
+    assert len(second.inputs) == 10 and second.inputs[9] is None
     data = np.load(os.path.join(FIXTURES, "concat_duplicate.npz"))
     assert_agrees(onnx_path, tmp_path / "m.irb", data["x"], data["y"])
+    unfused = assert_same_as_unfused(onnx_path, tmp_path / "m.irb", data["x"])
+    assert sorted(ops_of(unfused)) == sorted(["AveragePool", "SignPack", "BinaryConv2d", "Add", "PRelu", "Add",
+                                              "SignPack", "Concat", "BinaryConv2d", "Add", "PRelu", "Add"])
 
 
 def test_weight_ste_folds_to_exact_alpha(tmp_path):
@@ -420,12 +440,13 @@ def _whole_model(name):
     from tools.irnet_torch import field, reactnet
     from tools.irnet_torch.export import randomize_batchnorm
     torch.manual_seed(0)
+    # model, input shape, binary ops (a doubling block's two 1x1 convs are one op)
     builders = {
         "irnet_resnet20": (field.irnet_cifar_resnet20, (16, 3, 32, 32), 18),
         "bireal_resnet18": (lambda: field.bireal_resnet18(100, (16, 32, 64, 128)), (16, 3, 32, 32), 16),
-        "reactnet_block_split": (lambda: reactnet.ReActBlock(8, 16, 2), (16, 8, 8, 8), 3),
+        "reactnet_block_split": (lambda: reactnet.ReActBlock(8, 16, 2), (16, 8, 8, 8), 2),
         "reactnet_block_duplicate": (lambda: reactnet.ReActBlock(8, 16, 2, duplicate=True), (16, 8, 8, 8), 2),
-        "reactnet_a_narrow": (lambda: reactnet.reactnet_a(10, width=16), (16, 3, 32, 32), 31),
+        "reactnet_a_narrow": (lambda: reactnet.reactnet_a(10, width=16), (16, 3, 32, 32), 26),
     }
     ctor, shape, n_binary = builders[name]
     model = reactnet.randomize_learnable_shifts(randomize_batchnorm(_trained_like(ctor())))
@@ -453,6 +474,24 @@ def test_whole_model(tmp_path, name, exporter):
     with torch.no_grad():
         want = model(x).numpy()
     assert_agrees(onnx_path, tmp_path / "m.irb", x.numpy(), want)
+    if name.startswith("reactnet"):
+        assert_reactnet_fused(onnx_path, tmp_path / "m.irb", x.numpy())
+
+
+def assert_reactnet_fused(onnx_path, irb_path, x):
+    """Between two binary convs of a ReActNet-A nothing but the 2x2 average-pool shortcut
+    is left: BN, residual, RPReLU, the next RSign and the doubling Concat are in the first
+    conv's epilogue; the one SignPack is the first block's RSign of the float stem's output
+    (or of the block input). Without activation fusion they are separate ops; both
+    conversions give the same floats."""
+    ops = ops_of(irb_path)
+    binary = ops.count("BinaryConv2d")
+    assert ops.count("SignPack") == 1 and not {"Add", "PRelu", "Concat"} & set(ops), ops
+    unfused = assert_same_as_unfused(onnx_path, irb_path, x)
+    unfused_ops = ops_of(unfused)
+    # per binary conv output: the RPReLU's Add, PRelu, Add; per RSign after one: a SignPack
+    assert unfused_ops.count("PRelu") == binary and unfused_ops.count("Concat") >= 1
+    assert unfused_ops.count("SignPack") == binary
 
 
 @with_torch

@@ -65,9 +65,10 @@ def conv_nhwc(x, w, strides, dilations, groups, dtype=np.float64):
 
 
 def _epilogue(dot, ins, attrs, channels_last=True):
-    """The binary ops' output transform, in the spec's order and in float32."""
+    """The binary ops' output transform, in the spec's order and in float32: each step
+    present in `ins` is one float32 operation, an absent step is skipped."""
     shift, scale, bias = ins[2], ins[3], ins[4]
-    residual = ins[5] if len(ins) > 5 else None
+    residual, shift_in, slope, shift_out, threshold = (list(ins[5:10]) + [None] * 5)[:5]
     y = dot.astype(F32)
     if shift is not None:
         y = (y * np.exp2(-shift.astype(np.float64)).astype(F32)).astype(F32)
@@ -75,12 +76,16 @@ def _epilogue(dot, ins, attrs, channels_last=True):
         y = (y * scale).astype(F32)
     if bias is not None:
         y = (y + bias).astype(F32)
-    if residual is not None:
-        y = (y + residual).astype(F32)
+    if residual is not None:      # output channel o adds residual channel o mod C_r
+        y = (y + np.tile(residual, y.shape[-1] // residual.shape[-1])).astype(F32)
     if "clip" in attrs:
         y = np.clip(y, F32(attrs["clip"][0]), F32(attrs["clip"][1]))
+    if slope is not None:
+        z = y if shift_in is None else (y + shift_in).astype(F32)
+        z = np.where(z < 0, (z * slope).astype(F32), z)
+        y = z if shift_out is None else (z + shift_out).astype(F32)
     mode = attrs.get("mode", "float")
-    signs = np.where(y < 0, F32(-1), F32(1))
+    signs = np.where((y if threshold is None else (y + threshold).astype(F32)) < 0, F32(-1), F32(1))
     return {"float": [y], "bits": [signs], "float+bits": [y, signs], "int32": [dot.astype(np.int32)]}[mode]
 
 
@@ -263,6 +268,22 @@ def test_epilogue_order_and_modes():
     # (3/2)*2+0.25-4 = -0.75 ; (-5/4)*-1+0.5+0 = 1.75 → clipped to 1
     np.testing.assert_array_equal(y, np.array([[-0.75, 1.0]], dtype=F32))
     np.testing.assert_array_equal(bits, np.array([[-1.0, 1.0]], dtype=F32))
+
+
+def test_epilogue_activation_threshold_and_residual_repeat():
+    """RPReLU and the RSign threshold after the clip, the residual repeated over channels."""
+    dot = np.array([[2.0, -6.0, 4.0, -1.0]])
+    residual = np.array([[0.5, -0.5]], dtype=F32)          # channels 0, 1, then 0, 1 again
+    shift_in = np.array([-1.0, 0.0, 0.25, 1.0], dtype=F32)
+    slope = np.array([0.5, 0.25, 2.0, -1.0], dtype=F32)
+    shift_out = np.array([0.0, 1.0, -3.0, 0.5], dtype=F32)
+    threshold = np.array([0.0, 0.5, 0.0, -2.0], dtype=F32)
+    y, bits = _epilogue(dot, [None, None, None, None, None, residual, shift_in, slope, shift_out, threshold],
+                        {"mode": "float+bits"})
+    # + residual: [2.5, -6.5, 4.5, -1.5]; + shift_in: [1.5, -6.5, 4.75, -0.5];
+    # PReLU: [1.5, -1.625, 4.75, 0.5]; + shift_out: [1.5, -0.625, 1.75, 1.0]; + threshold: [1.5, -0.125, 1.75, -1.0]
+    np.testing.assert_array_equal(y, np.array([[1.5, -0.625, 1.75, 1.0]], dtype=F32))
+    np.testing.assert_array_equal(bits, np.array([[1.0, -1.0, 1.0, -1.0]], dtype=F32))
 
 
 # -- helpers shared by the converter tests ------------------------------------------

@@ -370,3 +370,76 @@ def test_binary_gemm_and_int32_mode(tmp_path):
     same[1, :3] = [1.0, 1.0, -1.0]
     np.testing.assert_array_equal(model.run(special), model.run(same))
     assert not np.array_equal(model.run(same), model.run(-same))
+
+
+# ---------------------------------------------------------------------------
+# ReActNet's fused epilogue (BinaryConv2d inputs 6..9 and a repeated residual),
+# written with IrbWriter: the doubling 1x1 block in -> 2 in with residual x (r = 2),
+# RPReLU and the next RSign's threshold, whose bits feed a second binary conv.
+
+def react_params(cin=64, seed=11):
+    rng = np.random.default_rng(seed)
+    f = lambda *shape, lo=-1.0, hi=1.0: rng.uniform(lo, hi, shape).astype(np.float32)  # noqa: E731
+    return {"w1": f(2 * cin, cin), "scale": f(2 * cin, lo=0.01, hi=0.1), "bias": f(2 * cin),
+            "shift_in": f(2 * cin, lo=-0.3, hi=0.3), "slope": f(2 * cin, lo=-0.5, hi=1.0),
+            "shift_out": f(2 * cin, lo=-0.3, hi=0.3), "threshold": f(2 * cin, lo=-0.3, hi=0.3),
+            "w2": f(16, 2 * cin)}
+
+
+def build_react(path, p, threshold_mode="float+bits"):
+    cout, cin = p["w1"].shape
+    w = IrbWriter()
+    x = w.add_tensor("x", "f32", [N, H, W, cin], layout="nhwc")
+    xb = w.add_tensor("x.bits", "bits", [N, H, W, cin], layout="nhwc")
+    w.add_node("SignPack", "sign_x", [x], [xb])
+    k1 = w.add_constant("w1", "bits", [cout, 1, 1, cin], pack_bits(p["w1"][:, None, None, :]))
+    const = {name: w.add_constant(name, "f32", [cout], p[name])
+             for name in ("scale", "bias", "shift_in", "slope", "shift_out", "threshold")}
+    y = w.add_tensor("y", "f32", [N, H, W, cout], layout="nhwc")
+    yb = w.add_tensor("y.bits", "bits", [N, H, W, cout], layout="nhwc")
+    w.add_node("BinaryConv2d", "conv1",
+               [xb, k1, None, const["scale"], const["bias"], x, const["shift_in"], const["slope"],
+                const["shift_out"], const["threshold"]],
+               [y, yb] if threshold_mode == "float+bits" else [y], {"kernel": [1, 1], "mode": threshold_mode})
+    outputs = [y]
+    if threshold_mode == "float+bits":
+        k2 = w.add_constant("w2", "bits", [16, 1, 1, cout], pack_bits(p["w2"][:, None, None, :]))
+        outputs.append(w.add_tensor("z", "f32", [N, H, W, 16], layout="nhwc"))
+        w.add_node("BinaryConv2d", "conv2", [yb, k2], [outputs[1]], {"kernel": [1, 1], "mode": "float"})
+    w.set_io(inputs=[x], outputs=outputs)
+    w.save(path)
+
+
+def react_reference(x, p):
+    """NCHW; every step one float32 operation in the engine's order (docs/format.md)."""
+    c = (None, slice(None), None, None)
+    dot = np.einsum("nchw,oc->nohw", sign(x), sign(p["w1"])).astype(np.float32)
+    y = (dot * p["scale"][c]).astype(np.float32)
+    y = (y + p["bias"][c]).astype(np.float32)
+    y = (y + np.concatenate([x, x], axis=1)).astype(np.float32)  # residual x repeated (r = 2)
+    z = (y + p["shift_in"][c]).astype(np.float32)
+    z = np.where(z < 0, (z * p["slope"][c]).astype(np.float32), z)
+    y = (z + p["shift_out"][c]).astype(np.float32)
+    bits = (y + p["threshold"][c]).astype(np.float32) < 0
+    z2 = np.einsum("nchw,oc->nohw", np.where(bits, -1.0, 1.0), sign(p["w2"])).astype(np.float32)
+    return y, z2
+
+
+def test_fused_react_epilogue_matches_numpy(tmp_path):
+    p = react_params()
+    path = tmp_path / "react.irb"
+    build_react(path, p)
+    x = np.random.default_rng(12).uniform(-1, 1, (N, 64, H, W)).astype(np.float32)
+    y, z = irnet_infer.Model(path).run(x)
+    y_ref, z_ref = react_reference(x, p)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(z, z_ref)
+    assert (y < 0).any() and (y > 0).any() and np.ptp(z_ref) > 4  # not vacuous
+
+
+def test_fused_react_epilogue_refusals_name_the_input(tmp_path):
+    p = react_params()
+    path = tmp_path / "react_float.irb"
+    build_react(path, p, threshold_mode="float")  # a threshold without bits output
+    with pytest.raises(Exception, match=r"conv1.*input 9 \(threshold\) needs mode bits or float\+bits"):
+        irnet_infer.Model(path)

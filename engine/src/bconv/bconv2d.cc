@@ -41,9 +41,11 @@
 // s <= 126 (and acc = 0 gives 0). So this product is exactly ldexp(acc, -s),
 // the reference's "exponent decrement", and exactly acc / 2^s.
 //
-// Bits without residual: y < 0 as a function of the integer acc is monotone
-// (every step of the transform is monotone non-decreasing in acc for scale > 0 and
-// non-increasing for scale < 0; clamp is monotone), so it equals
+// Bits without residual: the bit (y < 0, or y + t < 0) as a function of the
+// integer acc is monotone when every slope is >= 0 (every step of the
+// transform is monotone non-decreasing in acc for scale > 0 and
+// non-increasing for scale < 0; clamp, the shifts, a PReLU with slope >= 0 and
+// the threshold are non-decreasing in y), so it equals
 // acc < T (scale > 0), acc >= T (scale < 0) or a constant (scale == 0), with
 // T found by binary search over [-k_bits, k_bits + 1] evaluating the very
 // same float expression. The output bits are therefore identical to forming y.
@@ -88,7 +90,8 @@ void classify_axis(const WindowAxis& axis, std::vector<int>& class_of, std::vect
 BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const BitWord* weights,
                  const KernelConfig& kernels)
     : g_(g), pad_(pad), out_(std::move(out)), weights_(weights), bgemm_(kernels.bgemm),
-      pack_signs_(kernels.bitpack->pack), epilogue_kernel_(kernels.bconv_epilogue),
+      pack_signs_(kernels.bitpack->pack), pack_threshold_(kernels.bitpack->pack_threshold),
+      epilogue_kernel_(kernels.bconv_epilogue),
       float_row_(kernels.bconv_epilogue->float_row) {
   g_.validate();
   IRNET_CHECK_ARG(weights_ != nullptr, "binary conv: weights are null");
@@ -118,6 +121,28 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
                     ", ", out_.clamp_hi, "] is empty or NaN");
   IRNET_CHECK_ARG(!(out_.has_residual && out_.mode == BConv2dOutput::kInt32),
                   "binary conv: int32 output takes no residual");
+  const auto check_channel_floats = [&](const std::vector<float>& v, const char* what) {
+    IRNET_CHECK_ARG(v.empty() || v.size() == std::size_t(oc), "binary conv: ", what, " has ", v.size(),
+                    " values, expected 0 or out_c = ", oc);
+    for (std::size_t o = 0; o < v.size(); ++o)
+      IRNET_CHECK_ARG(std::isfinite(v[o]), "binary conv: ", what, "[", o, "] is not finite");
+  };
+  check_channel_floats(out_.act_shift_in, "act_shift_in");
+  check_channel_floats(out_.act_slope, "act_slope");
+  check_channel_floats(out_.act_shift_out, "act_shift_out");
+  check_channel_floats(out_.threshold, "threshold");
+  IRNET_CHECK_ARG(!out_.act_slope.empty() || (out_.act_shift_in.empty() && out_.act_shift_out.empty()),
+                  "binary conv: act_shift_in / act_shift_out need act_slope");
+  IRNET_CHECK_ARG(out_.threshold.empty() || out_.mode == BConv2dOutput::kBits ||
+                      out_.mode == BConv2dOutput::kFloatAndBits,
+                  "binary conv: a threshold needs mode bits or float+bits");
+  IRNET_CHECK_ARG(out_.act_slope.empty() || out_.mode != BConv2dOutput::kInt32,
+                  "binary conv: int32 output takes no activation");
+  IRNET_CHECK_ARG(out_.residual_channels == 0 || (out_.has_residual && out_.residual_channels > 0 &&
+                                                  oc % out_.residual_channels == 0),
+                  "binary conv: residual_channels ", out_.residual_channels,
+                  " needs a residual and must divide out_c = ", oc);
+  residual_channels_ = out_.residual_channels > 0 ? out_.residual_channels : oc;
 
   out_h_ = g_.out_h();
   out_w_ = g_.out_w();
@@ -217,6 +242,17 @@ void BConv2d::init_epilogue_constants() {
   bias_.resize(oc);
   bit_dir_.resize(oc);
   bit_limit_.resize(oc);
+  activation_ = !out_.act_slope.empty();
+  activation_rows_ = activation_ || !out_.threshold.empty() || residual_channels_ != oc;
+  // Absent steps as identities (bconv_epilogue_row.h).
+  const auto filled = [oc](const std::vector<float>& v, float identity) {
+    return v.empty() ? std::vector<float>(oc, identity) : v;
+  };
+  act_shift_in_ = filled(out_.act_shift_in, -0.f);
+  act_slope_ = filled(out_.act_slope, 1.f);
+  act_shift_out_ = filled(out_.act_shift_out, -0.f);
+  neg_threshold_.resize(oc);
+  for (int o = 0; o < oc; ++o) neg_threshold_[o] = out_.threshold.empty() ? 0.f : -out_.threshold[o];
   for (int o = 0; o < oc; ++o) {
     pow2_shift_[o] = std::ldexp(1.0f, -(out_.shift.empty() ? 0 : out_.shift[o]));
     scale_[o] = out_.scale.empty() ? 1.f : out_.scale[o];
@@ -224,7 +260,8 @@ void BConv2d::init_epilogue_constants() {
     const auto negative = [&](std::int32_t acc) {
       float y = epilogue_transform(acc, pow2_shift_[o], scale_[o], bias_[o]);
       if (out_.has_clamp) y = epilogue_clamp(y, out_.clamp_lo, out_.clamp_hi);
-      return y < 0.f;
+      if (activation_) y = epilogue_activation(y, act_shift_in_[o], act_slope_[o], act_shift_out_[o]);
+      return out_.threshold.empty() ? y < 0.f : y + out_.threshold[o] < 0.f;
     };
     // bit = acc * bit_dir_[o] < bit_limit_[o] (see the comment at the top of this file).
     if (scale_[o] == 0.f) {
@@ -245,12 +282,19 @@ void BConv2d::init_epilogue_constants() {
   }
 }
 
+bool BConv2d::bits_by_threshold() const {
+  return out_.mode == BConv2dOutput::kBits && !out_.has_residual &&
+         std::all_of(act_slope_.begin(), act_slope_.end(), [](float s) { return s >= 0.f; });
+}
+
 void BConv2d::select_fused_epilogue(const BconvEpilogueKernel& kernel) {
   if (kernel.float_rows == nullptr || out_.mode == BConv2dOutput::kInt32) return;
-  if (out_.mode == BConv2dOutput::kBits && !out_.has_residual) {
+  if (bits_by_threshold()) {
     fused_rows_ = kernel.threshold_rows;
+    fused_constants_ = epilogue_constants();
     return;
   }
+  if (residual_channels_ != g_.out_c && residual_channels_ % kernel.repeat_step != 0) return;
   // One multiply by 2^-shift * scale instead of two, where that product is exact
   // (bconv_epilogue.h); a double holds the product of two floats exactly.
   fused_multiplier_.resize(g_.out_c);
@@ -262,7 +306,7 @@ void BConv2d::select_fused_epilogue(const BconvEpilogueKernel& kernel) {
       return;
     }
   }
-  if (kernel.float_constants_ok != nullptr && !kernel.float_constants_ok(epilogue_constants())) {
+  if (kernel.float_constants_ok != nullptr && !kernel.float_constants_ok(epilogue_constants(), activation_rows_)) {
     fused_multiplier_.clear();
     return;
   }
@@ -270,7 +314,9 @@ void BConv2d::select_fused_epilogue(const BconvEpilogueKernel& kernel) {
                               : out_.clamp_lo != 0.f && out_.clamp_hi != 0.f ? EpilogueClamp::kMinMax
                                                                               : EpilogueClamp::kSelect;
   fused_rows_ = kernel.float_rows(out_.mode != BConv2dOutput::kBits, out_.mode != BConv2dOutput::kFloat,
-                                   out_.has_residual, clamp);
+                                   out_.has_residual, clamp, activation_rows_);
+  if (fused_rows_ == nullptr) fused_multiplier_.clear();
+  fused_constants_ = epilogue_constants();
 }
 
 EpilogueConstants BConv2d::epilogue_constants() const {
@@ -282,6 +328,13 @@ EpilogueConstants BConv2d::epilogue_constants() const {
   c.clamp_hi = out_.clamp_hi;
   c.dir = bit_dir_.data();
   c.limit = bit_limit_.data();
+  c.act_shift_in = act_shift_in_.data();
+  c.act_slope = act_slope_.data();
+  c.act_shift_out = act_shift_out_.data();
+  c.neg_threshold = neg_threshold_.data();
+  c.residual_channels = residual_channels_;
+  c.slopes_in_unit_interval = std::all_of(act_slope_.begin(), act_slope_.end(),
+                                          [](float s) { return s > 0.f && s <= 1.f; });
   return c;
 }
 
@@ -355,15 +408,16 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
     block.count = rows;
     block.popcounts = counts;
     block.bases = bases;
-    block.residual = out_.has_residual ? residual + row_begin * oc : nullptr;
+    block.residual = out_.has_residual ? residual + row_begin * residual_channels_ : nullptr;
     block.y = want_float ? out_f32 + row_begin * oc : nullptr;
     block.bits = want_bits ? out_bits + row_begin * out_words_ : nullptr;
-    fused_rows_(epilogue_constants(), block);
+    fused_rows_(fused_constants_, block);
     return;
   }
   // Portable: branch-free passes over the channels of one row (the compiler
   // vectorizes them; element-wise IEEE operations give the same result in any lane).
-  const bool bits_by_threshold = out_.mode == BConv2dOutput::kBits && !out_.has_residual;
+  const bool by_threshold = bits_by_threshold();
+  const std::size_t res_c = std::size_t(residual_channels_);
   for (std::size_t r = 0; r < rows; ++r) {
     const std::size_t row = row_begin + r;
     std::int32_t* acc = counts + r * oc;  // popcounts in, dot products out
@@ -375,7 +429,7 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
     }
     for (int o = 0; o < oc; ++o) acc[o] = base[o] - 2 * acc[o];
     BitWord* bits = want_bits ? out_bits + row * out_words_ : nullptr;
-    if (bits_by_threshold) {
+    if (by_threshold) {
       // acc * dir < limit  <=>  float(acc * dir - limit) < 0: int -> float
       // conversion keeps the sign (|value| <= 2^25 + 1, rounding never
       // crosses 0) and maps 0 to +0, so the bitpack kernel's x < 0 gives
@@ -385,10 +439,18 @@ void BConv2d::epilogue(std::size_t row_begin, std::size_t rows, std::int32_t* co
       continue;
     }
     float* y = want_float ? out_f32 + row * oc : y_row;
-    float_row_(oc, acc, pow2_shift_.data(), scale_.data(), bias_.data(),
-                       out_.has_residual ? residual + row * oc : nullptr, out_.has_clamp, out_.clamp_lo,
-                       out_.clamp_hi, y);
-    if (bits != nullptr) pack_signs_(y, 1, oc, bits);  // bit = y < 0, as everywhere
+    // One call per repetition of the residual's C_r channels (one without repeat).
+    for (std::size_t o = 0; o < std::size_t(oc); o += res_c)
+      float_row_(static_cast<int>(res_c), acc + o, pow2_shift_.data() + o, scale_.data() + o, bias_.data() + o,
+                 out_.has_residual ? residual + row * res_c : nullptr, out_.has_clamp, out_.clamp_lo,
+                 out_.clamp_hi, y + o);
+    if (activation_)
+      for (int o = 0; o < oc; ++o) y[o] = epilogue_activation(y[o], act_shift_in_[o], act_slope_[o], act_shift_out_[o]);
+    if (bits == nullptr) continue;
+    if (out_.threshold.empty())
+      pack_signs_(y, 1, oc, bits);  // bit = y < 0, as everywhere
+    else
+      pack_threshold_(y, 1, oc, out_.threshold.data(), bits);  // bit = y + t < 0, as SignPack's
   }
 }
 

@@ -21,16 +21,27 @@
 //   y     = y * scale[o] + bias[o]                (folded BatchNorm etc.; no FMA)
 //   y     = y + residual[n,oh,ow,o]               (optional residual Add)
 //   y     = clamp(y, clamp_lo, clamp_hi)          (optional, e.g. Hardtanh)
+//   activation stage (optional, on when act_slope is given; ReActNet's RPReLU):
+//   z     = y + act_shift_in[o]                   (optional)
+//   z     = z < 0 ? z * act_slope[o] : z          (ONNX PRelu: NaN and -0 stay)
+//   y     = z + act_shift_out[o]                  (optional)
 // and then, depending on BConv2dOutput::mode:
 //   kInt32        write acc (no transform at all)
 //   kFloat        write y
-//   kBits         write the packed sign bit of y (bit 1 <=> y < 0)
+//   kBits         write the packed sign bit of y (bit 1 <=> y < 0), or with a
+//                 threshold t (the next RSign's bias): bit 1 <=> y + t[o] < 0
 //   kFloatAndBits write both (a Bi-Real block's output feeds the next block's
 //                 residual as float and its binary conv as bits)
-// For kBits without residual the kernel never forms y: the predicate y < 0 is
-// monotone in the integer acc, so it is replaced by an exact integer threshold
-// found at construction by evaluating the same float expression (flipped for
-// negative scales). The result is identical to forming y.
+// Every step is one IEEE float32 operation in this order (no FMA); an absent
+// step is skipped (adding +0 instead would turn -0 into +0). The residual has
+// residual_channels channels C_r (0: out_c) with out_c = r * C_r: channel o
+// adds residual[n,oh,ow, o mod C_r] (r = 2: ReActNet's channel-doubling
+// concat of two convs on one input, as one conv with stacked weights).
+// For kBits without residual (and without an activation stage, or with all
+// slopes >= 0) the kernel never forms y: the bit is monotone in the integer
+// acc, so it is replaced by an exact integer threshold found at construction
+// by evaluating the same float expression (flipped for negative scales). The
+// result is identical to forming y.
 #pragma once
 
 #include <cstddef>
@@ -57,6 +68,12 @@ struct BConv2dOutput {
   bool has_residual = false;        // add a float NHWC tensor shaped like the output
   bool has_clamp = false;
   float clamp_lo = 0.f, clamp_hi = 0.f;
+  int residual_channels = 0;         // C_r of the residual, out_c = r * C_r; 0 = out_c
+  // The activation stage and the bit threshold, per out channel; empty = absent step.
+  std::vector<float> act_shift_in;   // only with act_slope
+  std::vector<float> act_slope;      // given: the activation stage is on
+  std::vector<float> act_shift_out;  // only with act_slope
+  std::vector<float> threshold;      // kBits and kFloatAndBits only
 };
 
 // The plain reference: reads one bit at a time, skips padded taps by bounds
@@ -73,11 +90,16 @@ void bconv2d_ref(const Conv2dGeometry& g, PadValue pad, const BConv2dOutput& out
 // it), then call run_rows from any number of threads on disjoint row ranges,
 // each with its own scratch.
 // Limits (irnet::Error otherwise): kh*kw*in_c/groups <= 2^24 (so every dot
-// product is exact in float), shifts in 0..126, finite scale/bias, clamp_lo <= clamp_hi.
+// product is exact in float), shifts in 0..126, finite scale/bias and
+// activation/threshold constants, clamp_lo <= clamp_hi, out_c a multiple of
+// residual_channels.
 class BConv2d {
  public:
   BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const BitWord* weights,
           const KernelConfig& kernels);
+  // Not copyable or movable: the fused rows' constants point into its own vectors.
+  BConv2d(const BConv2d&) = delete;
+  BConv2d& operator=(const BConv2d&) = delete;
 
   const Conv2dGeometry& geometry() const { return g_; }
   // Output rows are the N*out_h*out_w output pixels, in NHWC order.
@@ -96,6 +118,7 @@ class BConv2d {
  private:
   void init_accumulator_base();
   void init_epilogue_constants();
+  bool bits_by_threshold() const;  // kBits computed from acc by the integer thresholds
   void select_fused_epilogue(const BconvEpilogueKernel& kernel);
   EpilogueConstants epilogue_constants() const;  // what the fused rows read
   void check_buffers(const BitWord* input, const float* residual, const std::int32_t* out_i32,
@@ -114,6 +137,7 @@ class BConv2d {
   const BitWord* weights_;
   const BgemmKernel* bgemm_;
   PackSignsFn pack_signs_;  // bits of y in float modes (the "bitpack" kernel)
+  PackSignsThresholdFn pack_threshold_;  // the same with a threshold
   const BconvEpilogueKernel* epilogue_kernel_;
 
   int out_h_ = 0, out_w_ = 0;
@@ -141,12 +165,19 @@ class BConv2d {
   std::vector<float> pow2_shift_, scale_, bias_;
   // kBits without residual: bit = acc * bit_dir_[o] < bit_limit_[o].
   std::vector<std::int32_t> bit_dir_, bit_limit_;
+  // The activation stage with absent steps filled in (bconv_epilogue_row.h),
+  // -threshold (+0 when absent) for the fused rows, and C_r.
+  bool activation_ = false;      // act_slope given
+  bool activation_rows_ = false;  // activation, threshold or repeated residual: the activation rows
+  std::vector<float> act_shift_in_, act_slope_, act_shift_out_, neg_threshold_;
+  int residual_channels_ = 0;
 
   // Fused one-pass rows of the epilogue kernel (bconv_epilogue.h) where it has
   // them for this conv; null: the portable passes in BConv2d::epilogue.
   EpilogueRowsFn fused_rows_ = nullptr;
   FloatEpilogueRowFn float_row_ = nullptr;  // the portable passes' float row
   std::vector<float> fused_multiplier_;  // float rows: 2^-shift * scale, exact for every channel
+  EpilogueConstants fused_constants_;    // what fused_rows_ reads (pointers into the vectors above)
 
   // Last: packed from weights_ (tap pairs of half-word taps: paired_weights_)
   // once the geometry is known.

@@ -26,6 +26,7 @@ void bconv2d_ref(const Conv2dGeometry& g, PadValue pad, const BConv2dOutput& out
   const std::size_t w_words = packed_words(cin_g);
   const std::size_t out_words = packed_words(g.out_c);
   const int pad_sign = static_cast<int>(pad);
+  const std::size_t res_c = out.residual_channels > 0 ? std::size_t(out.residual_channels) : std::size_t(g.out_c);
 
   for (int n = 0; n < g.batch; ++n)
     for (int oh = 0; oh < oh_n; ++oh)
@@ -60,10 +61,16 @@ void bconv2d_ref(const Conv2dGeometry& g, PadValue pad, const BConv2dOutput& out
           float y = std::ldexp(static_cast<float>(acc), -shift);
           y = y * scale;
           y = y + bias;
-          if (out.has_residual) y = y + residual[idx];
+          if (out.has_residual) y = y + residual[pixel * res_c + std::size_t(o) % res_c];
           if (out.has_clamp) y = y < out.clamp_lo ? out.clamp_lo : (y > out.clamp_hi ? out.clamp_hi : y);
+          if (!out.act_slope.empty()) {
+            if (!out.act_shift_in.empty()) y = y + out.act_shift_in[o];
+            if (y < 0.f) y = y * out.act_slope[o];
+            if (!out.act_shift_out.empty()) y = y + out.act_shift_out[o];
+          }
           if (out.mode == BConv2dOutput::kFloat || out.mode == BConv2dOutput::kFloatAndBits) out_f32[idx] = y;
-          if ((out.mode == BConv2dOutput::kBits || out.mode == BConv2dOutput::kFloatAndBits) && y < 0.f)
+          const bool negative = out.threshold.empty() ? y < 0.f : y + out.threshold[o] < 0.f;
+          if ((out.mode == BConv2dOutput::kBits || out.mode == BConv2dOutput::kFloatAndBits) && negative)
             out_bits[pixel * out_words + o / kBitsPerWord] |= BitWord{1} << (o % kBitsPerWord);
         }
       }

@@ -16,7 +16,7 @@ void bconv_epilogue_float_row_portable(int n, const std::int32_t* acc, const flo
 }
 
 namespace {
-const BconvEpilogueKernel kPortable = {"bconv_epilogue_portable", always_supported, nullptr, nullptr, nullptr,
+const BconvEpilogueKernel kPortable = {"bconv_epilogue_portable", always_supported, nullptr, nullptr, nullptr, 1,
                                        &bconv_epilogue_float_row_portable};
 const BconvEpilogueKernel* const kKernels[] = {&kPortable};
 }  // namespace

@@ -18,8 +18,20 @@
 // zeros, so the exact compare-and-select form is kept for that case.
 // Bits follow bitpack.h: bit = y < 0, tail bits of the last word 0.
 //
+// Activation rows (float rows compiled with kActivation; BConv2d takes them
+// when the conv has an activation stage, a bit threshold or a repeated
+// residual) go on after the clamp with the activation stage of bconv2d.h,
+// every step present: absent shifts are -0 and an absent slope 1, identities
+// for every float (bconv_epilogue_row.h). Their bits are y < neg_threshold[o]
+// (= -threshold, +0 when absent), which is bconv2d.h's (y + t) < 0 for every
+// float y and t: the sum of two floats rounds to 0 only when it is exactly 0,
+// and otherwise keeps the exact sum's sign; a NaN y gives 0 both ways, and so
+// does a NaN sum of infinities (inf < inf is false). Their residual repeats: row r reads residual + r * C_r,
+// channel o its element o mod C_r (C_r = residual_channels; BConv2d takes the
+// rows only when C_r is a multiple of the kernel's repeat_step).
+//
 // Threshold rows (bits without residual) compute bit = acc * dir[o] < limit[o]
-// (the integer form of y < 0, derived in bconv2d.cc).
+// (the integer form of the bit, derived in bconv2d.cc).
 #pragma once
 
 #include <cstddef>
@@ -38,11 +50,20 @@ struct EpilogueConstants {
   float clamp_lo = 0.f, clamp_hi = 0.f;
   const std::int32_t* dir = nullptr;    // threshold rows
   const std::int32_t* limit = nullptr;
+  // Activation rows, [channels] each (absent steps as identities, see above).
+  const float* act_shift_in = nullptr;
+  const float* act_slope = nullptr;
+  const float* act_shift_out = nullptr;
+  const float* neg_threshold = nullptr;
+  int residual_channels = 0;  // C_r, a divisor of channels
+  // Every slope in (0, 1]: then z < 0 ? z * slope : z is max(z, z * slope)
+  // for every z, -0, infinities and NaN included (a zero slope is not: +inf * 0 is NaN).
+  bool slopes_in_unit_interval = false;
 };
 
 // `count` consecutive output rows: row r reads popcounts + r * channels, its
 // bases[r] and residual + r * channels (rows compiled with a residual; it may
-// alias y), and writes y + r * channels (rows storing floats) and
+// alias y; activation rows: residual + r * residual_channels), and writes y + r * channels (rows storing floats) and
 // bits + r * packed_words(channels) (rows with bits).
 struct EpilogueRows {
   std::size_t count = 0;
@@ -68,15 +89,19 @@ using FloatEpilogueRowFn = void (*)(int n, const std::int32_t* acc, const float*
 struct BconvEpilogueKernel {
   const char* name;     // e.g. "bconv_epilogue_avx2"
   bool (*supported)();  // can this CPU run it
-  // The float rows compiled for this combination of outputs, residual and
-  // clamp; needs store_float or bits (a row with neither has no output).
-  // nullptr: no fused rows, every conv takes the portable passes.
-  EpilogueRowsFn (*float_rows)(bool store_float, bool bits, bool residual, EpilogueClamp clamp);
+  // The float rows compiled for this combination of outputs, residual, clamp
+  // and activation; needs store_float or bits (a row with neither has no
+  // output). Returns nullptr for a combination without fused rows (the conv
+  // takes the portable passes); float_rows == nullptr: no fused rows at all.
+  EpilogueRowsFn (*float_rows)(bool store_float, bool bits, bool residual, EpilogueClamp clamp, bool activation);
   EpilogueRowsFn threshold_rows;
   // nullptr: the float rows are exact for all constants. Otherwise false for
-  // constants they cannot compute exactly (multiplier, bias, clamp bounds;
-  // checked once per conv), which then take BConv2d's portable epilogue.
-  bool (*float_constants_ok)(const EpilogueConstants& c);
+  // constants they cannot compute exactly (multiplier, bias, clamp bounds and,
+  // with `activation`, the activation constants; checked once per conv), which
+  // then take BConv2d's portable epilogue.
+  bool (*float_constants_ok)(const EpilogueConstants& c, bool activation);
+  // Activation rows repeat a residual of C_r channels when C_r is a multiple of this.
+  int repeat_step;
   // The portable passes' float row, compiled for this variant's instruction set.
   FloatEpilogueRowFn float_row;
 };
@@ -86,30 +111,35 @@ void bconv_epilogue_float_row_portable(int n, const std::int32_t* acc, const flo
                                        const float* bias, const float* res, bool clamp, float lo, float hi,
                                        float* y);
 
-// The instantiation Rows::run<kStoreFloat, kBits, kResidual, kClamp> (each
-// architecture's float rows, a struct with that static member template) for
-// the run-time flags. Needs store_float or bits.
+// The instantiation Rows::run<kStoreFloat, kBits, kResidual, kClamp, kActivation>
+// (each architecture's float rows, a struct with that static member template)
+// for the run-time flags. Needs store_float or bits. Activation rows are
+// instantiated without clamp only (nullptr with one: ReActNet has none).
 namespace epilogue_detail {
 template <class Rows, bool kStoreFloat, bool kBits, bool kResidual>
-EpilogueRowsFn with_clamp(EpilogueClamp clamp) {
+EpilogueRowsFn with_clamp(EpilogueClamp clamp, bool activation) {
+  if (activation)
+    return clamp == EpilogueClamp::kNone ? Rows::template run<kStoreFloat, kBits, kResidual, EpilogueClamp::kNone, true>
+                                         : nullptr;
   switch (clamp) {
-    case EpilogueClamp::kMinMax: return Rows::template run<kStoreFloat, kBits, kResidual, EpilogueClamp::kMinMax>;
-    case EpilogueClamp::kSelect: return Rows::template run<kStoreFloat, kBits, kResidual, EpilogueClamp::kSelect>;
+    case EpilogueClamp::kMinMax: return Rows::template run<kStoreFloat, kBits, kResidual, EpilogueClamp::kMinMax, false>;
+    case EpilogueClamp::kSelect: return Rows::template run<kStoreFloat, kBits, kResidual, EpilogueClamp::kSelect, false>;
     case EpilogueClamp::kNone: break;
   }
-  return Rows::template run<kStoreFloat, kBits, kResidual, EpilogueClamp::kNone>;
+  return Rows::template run<kStoreFloat, kBits, kResidual, EpilogueClamp::kNone, false>;
 }
 template <class Rows, bool kStoreFloat, bool kBits>
-EpilogueRowsFn with_residual(bool residual, EpilogueClamp clamp) {
-  return residual ? with_clamp<Rows, kStoreFloat, kBits, true>(clamp) : with_clamp<Rows, kStoreFloat, kBits, false>(clamp);
+EpilogueRowsFn with_residual(bool residual, EpilogueClamp clamp, bool activation) {
+  return residual ? with_clamp<Rows, kStoreFloat, kBits, true>(clamp, activation)
+                  : with_clamp<Rows, kStoreFloat, kBits, false>(clamp, activation);
 }
 }  // namespace epilogue_detail
 
 template <class Rows>
-EpilogueRowsFn select_float_rows(bool store_float, bool bits, bool residual, EpilogueClamp clamp) {
-  if (store_float && bits) return epilogue_detail::with_residual<Rows, true, true>(residual, clamp);
-  if (store_float) return epilogue_detail::with_residual<Rows, true, false>(residual, clamp);
-  return epilogue_detail::with_residual<Rows, false, true>(residual, clamp);
+EpilogueRowsFn select_float_rows(bool store_float, bool bits, bool residual, EpilogueClamp clamp, bool activation) {
+  if (store_float && bits) return epilogue_detail::with_residual<Rows, true, true>(residual, clamp, activation);
+  if (store_float) return epilogue_detail::with_residual<Rows, true, false>(residual, clamp, activation);
+  return epilogue_detail::with_residual<Rows, false, true>(residual, clamp, activation);
 }
 
 }  // namespace irnet

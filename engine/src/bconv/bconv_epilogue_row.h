@@ -1,6 +1,7 @@
 // The arithmetic of BConv2d's portable float epilogue, identical to
 // bconv2d_ref operation for operation (bconv2d.cc):
-//   y = float(acc) * 2^-shift ; y = y * scale ; y = y + bias ; y = y + residual ; clamp.
+//   y = float(acc) * 2^-shift ; y = y * scale ; y = y + bias ; y = y + residual ; clamp
+// and the activation stage.
 // Compiled into several files with different instruction-set flags (the
 // baseline float row in bconv_epilogue.cc, the AVX2 one in
 // x86/bconv_epilogue_avx2.cc, the threshold search in bconv2d.cc), so every
@@ -22,6 +23,15 @@ inline float epilogue_transform(std::int32_t acc, float pow2_shift, float scale,
 }
 
 inline float epilogue_clamp(float y, float lo, float hi) { return y < lo ? lo : (y > hi ? hi : y); }
+
+// The activation stage of bconv2d.h with every step present: BConv2d fills an
+// absent shift with -0 and an absent slope with 1, the identities of those
+// steps for every float (y + -0 is y, +0 and NaN included; z * 1 is z).
+inline float epilogue_activation(float y, float shift_in, float slope, float shift_out) {
+  float z = y + shift_in;
+  z = z < 0.f ? z * slope : z;
+  return z + shift_out;
+}
 
 // A FloatEpilogueRowFn (bconv_epilogue.h). res may alias y: each res[o] is
 // read before y[o] is written.

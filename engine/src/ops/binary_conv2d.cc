@@ -126,8 +126,9 @@ std::unique_ptr<Op> make_binary_conv_op(const NodeView& node, const Conv2dGeomet
   const std::int64_t out_c = g.out_c;
   BConv2dOutput out;
   out.mode = parse_mode(node);
-  if (node.num_inputs() > (residual_allowed ? 6u : 5u))
-    node.fail(str_cat("has ", node.num_inputs(), " inputs, at most ", residual_allowed ? 6 : 5, " allowed"));
+  const std::size_t max_inputs = residual_allowed ? 10 : 5;
+  if (node.num_inputs() > max_inputs)
+    node.fail(str_cat("has ", node.num_inputs(), " inputs, at most ", max_inputs, " allowed"));
   auto optional_const = [&](std::size_t i, DType dtype) -> const void* {
     if (node.num_inputs() <= i || node.input(i) == nullptr) return nullptr;
     return node.require_const(i, dtype, {out_c}).data;
@@ -150,11 +151,45 @@ std::unique_ptr<Op> make_binary_conv_op(const NodeView& node, const Conv2dGeomet
   }
   if (node.num_inputs() > 5 && node.input(5) != nullptr) {
     const TensorDesc& r = node.require_input(5, DType::kF32);
-    if (r.shape != out_shape)
-      node.fail(str_cat("residual shape ", shape_str(r.shape), " differs from the output shape ", shape_str(out_shape)));
+    // The output's shape, or with C_r channels where out_c = r * C_r, r >= 2 (repeated).
+    Shape repeated = out_shape;
+    const std::int64_t res_c = r.shape.empty() ? 0 : r.shape.back();
+    repeated.back() = res_c;
+    const bool repeats = r.shape == repeated && res_c >= 1 && res_c < out_c && out_c % res_c == 0;
+    if (r.shape != out_shape && !repeats)
+      node.fail(str_cat("input 5 (residual) has shape ", shape_str(r.shape), "; it must be the output shape ",
+                        shape_str(out_shape), ", or that shape with a channel count dividing ", out_c,
+                        " (the residual repeated along channels)"));
     if (out.mode == BConv2dOutput::kInt32) node.fail("mode int32 cannot add a residual");
     out.has_residual = true;
+    if (repeats) out.residual_channels = static_cast<int>(res_c);
   }
+  // Inputs 6..9: the activation stage and the bit threshold, f32 constants [out_c].
+  const auto channel_floats = [&](std::size_t i, const char* what) {
+    std::vector<float> v;
+    if (node.num_inputs() <= i || node.input(i) == nullptr) return v;
+    const TensorDesc& t = node.require_input(i, DType::kF32);
+    if (t.data == nullptr) node.fail(str_cat("input ", i, " (", what, ") must be a constant"));
+    if (t.shape != Shape{out_c})
+      node.fail(str_cat("input ", i, " (", what, ") must have shape [", out_c, "], got ", shape_str(t.shape)));
+    const auto* data = static_cast<const float*>(t.data);
+    v.assign(data, data + out_c);
+    for (std::int64_t o = 0; o < out_c; ++o)
+      if (!std::isfinite(v[o])) node.fail(str_cat("input ", i, " (", what, ") value [", o, "] is not finite"));
+    return v;
+  };
+  out.act_shift_in = channel_floats(6, "act_shift_in");
+  out.act_slope = channel_floats(7, "act_slope");
+  out.act_shift_out = channel_floats(8, "act_shift_out");
+  out.threshold = channel_floats(9, "threshold");
+  if (out.act_slope.empty() && !out.act_shift_in.empty())
+    node.fail("input 6 (act_shift_in) needs input 7 (act_slope)");
+  if (out.act_slope.empty() && !out.act_shift_out.empty())
+    node.fail("input 8 (act_shift_out) needs input 7 (act_slope)");
+  if (!out.act_slope.empty() && out.mode == BConv2dOutput::kInt32)
+    node.fail("mode int32 cannot take input 7 (act_slope)");
+  if (!out.threshold.empty() && out.mode != BConv2dOutput::kBits && out.mode != BConv2dOutput::kFloatAndBits)
+    node.fail("input 9 (threshold) needs mode bits or float+bits");
   if (node.has_attr("clip")) {
     const std::vector<float> clip = node.floats("clip", {});
     if (clip.size() != 2 || !(clip[0] <= clip[1]))

@@ -2,7 +2,7 @@
 
     irnet-convert model.onnx model.irb [--input-shape x=1,3,32,32]
                   [--no-bit-shift] [--keep-float NODE ...]
-                  [--allow-sign-of-zero]
+                  [--allow-sign-of-zero] [--no-fuse-activation]
     (the output may also be given as -o model.irb; default: model.irb beside the input)
 
 Exit status: 0 on success, 1 when the model cannot be converted (the message
@@ -36,6 +36,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--allow-sign-of-zero", action="store_true",
                     help="convert sign() of tensors that can be exactly 0 (e.g. after Relu); the 1-bit "
                          "sign is +1 where ONNX gives 0, so outputs change (the report says where)")
+    ap.add_argument("--no-fuse-activation", action="store_true",
+                    help="keep RPReLU, the next RSign's threshold and the doubling Concat of binary "
+                         "convs as separate ops instead of in the binary conv's epilogue (same results)")
     args = ap.parse_args(argv)
     if args.output and args.output_pos and args.output != args.output_pos:
         ap.error(f"two different outputs given: {args.output_pos!r} and -o {args.output!r}")
@@ -47,7 +50,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     try:
         report = convert(args.model, output, args.input_shape, not args.no_bit_shift, args.keep_float,
-                         args.allow_sign_of_zero)
+                         args.allow_sign_of_zero, not args.no_fuse_activation)
     except ConvertError as e:
         print(f"irnet-convert: error: {e}", file=sys.stderr)
         return 1

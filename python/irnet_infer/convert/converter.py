@@ -31,7 +31,7 @@ def onnx_loader():
 
 
 def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = True,
-            keep_float=(), allow_sign_of_zero: bool = False):
+            keep_float=(), allow_sign_of_zero: bool = False, fuse_activation: bool = True):
     """Converts one file; returns the Report. Raises ConvertError; writes only on success.
 
     input_shapes: "NAME=d0,d1,..." strings for inputs with dynamic dims.
@@ -39,6 +39,9 @@ def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = Tr
     keep_float: names of Conv/Gemm/MatMul nodes to leave float.
     allow_sign_of_zero: convert sign() of tensors that can be exactly 0 (their 1-bit
     sign is +1 where ONNX gives 0) instead of refusing them.
+    fuse_activation: False keeps RPReLU, the RSign thresholds that follow a binary op and
+    the doubling Concat of binary convs as separate engine ops (the same float arithmetic,
+    op by op; docs/converter.md).
     Raises ModuleNotFoundError naming the `convert` extra when onnx is not installed.
     """
     if _same_file(onnx_path, output):
@@ -55,7 +58,8 @@ def convert(onnx_path: str, output: str, input_shapes=None, bit_shift: bool = Tr
         raise ConvertError(f"--keep-float names {', '.join(not_layers)}: only Conv, Gemm and MatMul "
                            "nodes can be kept float")
     writer, report = lower(graph, Options(bit_shift=bit_shift, keep_float=set(keep_float),
-                                          allow_sign_of_zero=allow_sign_of_zero))
+                                          allow_sign_of_zero=allow_sign_of_zero,
+                                          fuse_activation=fuse_activation))
     writer.metadata["producer"] = f"irnet-convert {__version__}"
     writer.metadata["source"] = printable(os.path.basename(onnx_path))
     writer.metadata["bit_shift"] = "1" if bit_shift else "0"

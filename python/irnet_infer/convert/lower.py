@@ -2,7 +2,9 @@
 
 Two passes. `plan` decides which Conv/Gemm/MatMul nodes become binary ops,
 which Sign/Pad nodes disappear into them, what each binary op's epilogue
-absorbs and in which output mode it writes, and what each float op absorbs
+absorbs (with activation fusion: RPReLU, the next RSign's threshold, and the
+doubling Concat of convs on one input, merged into one op) and in which output
+mode it writes, and what each float op absorbs
 (BN, bias, activation; patterns.match_float_epilogue). `run` then walks the ONNX nodes
 in order and appends engine nodes to an IrbWriter; a fused chain is emitted
 where its last node stood, so every input of every node in the chain
@@ -20,8 +22,8 @@ from . import layout
 from .graph import ConvertError, Graph, Node
 from .geometry import conv_attrs
 from .patterns import (FLOAT_FUSING, BinaryData, BinaryWeight, Epilogue, binary_weight, clip_bounds,
-                       constant_offset, match_binary_data, match_epilogue, match_float_epilogue, require,
-                       sign_zero_risk)
+                       concat_on_channels, constant_offset, match_activation, match_binary_data, match_epilogue,
+                       match_float_epilogue, require, sign_zero_risk)
 from .ops import HANDLERS
 from .report import LayerInfo, Report
 
@@ -31,6 +33,7 @@ class Options:
     bit_shift: bool = True                          # False: --no-bit-shift
     keep_float: Set[str] = field(default_factory=set)
     allow_sign_of_zero: bool = False                # --allow-sign-of-zero
+    fuse_activation: bool = True                    # False: --no-fuse-activation
 
 
 @dataclass
@@ -49,6 +52,13 @@ class BinaryPlan:
     weight: BinaryWeight
     epilogue: Epilogue
     mode: str = "float"
+    merged: List[Node] = field(default_factory=list)   # further convs merged into this op (Concat)
+    constants: Optional[tuple] = None   # (shift, scale, bias) of a merged op; else from epilogue_constants
+
+    @property
+    def nodes(self) -> List[Node]:
+        """The ONNX Conv/Gemm/MatMul nodes this op computes."""
+        return [self.node] + self.merged
 
 
 class Lowering:
@@ -168,8 +178,10 @@ class Lowering:
                 plan = self._plan_binary(n)
                 if plan is not None:
                     self.plans[id(n)] = plan
+        if self.opts.fuse_activation:
+            self._merge_concats()
         # Sign/Pad nodes vanish when everything reading them is a binary op (or vanishes too).
-        binary = {id(p.node) for p in self.plans.values()}
+        binary = {id(x) for p in self.plans.values() for x in p.nodes}
         candidates = {id(x): x for p in self.plans.values() for x in p.data.path}
         absorbed: Set[int] = set()
         changed = True
@@ -185,7 +197,7 @@ class Lowering:
         for p in self.plans.values():
             ep = p.epilogue
             if ep.fused:
-                self.skipped.add(id(p.node))
+                self.skipped.update(id(x) for x in p.nodes)
                 self.skipped.update(id(x) for x in ep.fused[:-1])
                 self.emit_at[id(ep.fused[-1])] = p
             else:
@@ -193,6 +205,13 @@ class Lowering:
             if ep.bn_after_pool is not None:
                 self.same_as[id(ep.bn_after_pool)] = ep.bn_after_pool.inputs[0]
             users = g.users(ep.output)
+            if self.opts.fuse_activation and p.node.op == "Conv":
+                rsign = self._fused_threshold(p, absorbed)
+                if rsign is not None:
+                    self.skipped.add(id(rsign))
+                    others = [u for u in users if u is not rsign]
+                    p.mode = "float+bits" if others or ep.output in g.outputs else "bits"
+                    continue
             if users and all(id(u) in absorbed for u in users) and ep.output not in g.outputs:
                 p.mode = "bits"
             elif any(id(u) in candidates for u in users):     # its signs feed a binary op
@@ -215,6 +234,100 @@ class Lowering:
                 bounds = clip_bounds(g, n)
                 if bounds is not None and bounds[0] < 0 < bounds[1]:
                     self.same_as[id(n)] = n.inputs[0]
+
+    def _fused_threshold(self, p: BinaryPlan, absorbed: Set[int]) -> Optional[Node]:
+        """The next RSign's shift, y + t with t per channel read only by vanishing Signs, when it
+        is the one reader of the epilogue's output y whose signs are needed: planned into the
+        op (bits = sign(y + t)); returns its Add/Sub node, else None."""
+        g, ep = self.g, p.epilogue
+        channels = p.weight.alpha.size
+        users = g.users(ep.output)
+        if any(id(u) in absorbed for u in users):     # sign(y) itself is needed too
+            return None
+        found = []
+        for u in users:
+            b = constant_offset(g, u, ep.output)
+            out = u.outputs[0]
+            if b is not None and b.size in (1, channels) and out not in g.outputs and g.users(out) \
+                    and all(id(x) in absorbed for x in g.users(out)):
+                found.append((u, b))
+        if len(found) != 1:
+            return None
+        u, b = found[0]
+        ep.threshold = np.broadcast_to(b, (channels,)).astype(np.float32)
+        ep.bits_output = u.outputs[0]
+        return u
+
+    def _merge_concats(self) -> None:
+        """ReActNet-A's channel doubling, cat([bn1(conv1(x)) + s, bn2(conv2(x)) + s]) on the
+        channel axis: binary convs that each are read only by the Concat become one op with
+        their output channels stacked and s read with channel repeat (_merged_plan)."""
+        g = self.g
+        by_output = {p.epilogue.output: p for p in self.plans.values()}
+        for n in g.nodes:
+            if not concat_on_channels(g, n):
+                continue
+            parts = [by_output.get(i) for i in n.inputs]
+            if any(p is None for p in parts) or len({id(p) for p in parts}) != len(parts) \
+                    or any(g.sole_user(i) is not n for i in n.inputs):
+                continue
+            merged = self._merged_plan(n, parts)
+            if merged is not None:
+                for p in parts:
+                    del self.plans[id(p.node)]
+                self.plans[id(merged.node)] = merged
+
+    def _merged_plan(self, cat: Node, parts: List[BinaryPlan]) -> Optional[BinaryPlan]:
+        """One op for the binary convs `parts` that `cat` concatenates, or None when they differ
+        in input, geometry, padding, residual or clip, or when merging could change a bit:
+        per channel the op must compute what the separate convs compute. Shift and scale
+        stack when every part has a shift or none has; otherwise a part's shift k goes into
+        its scale, which is exact only when scale·2^-k is a float32 (checked: then
+        (dot·2^-k)·scale and dot·(scale·2^-k) round the same real number once)."""
+        g = self.g
+
+        def signature(p: BinaryPlan):
+            n, ep = p.node, p.epilogue
+            attrs = conv_attrs(n, g.shape(n.inputs[0]), g.shape(n.outputs[0]), p.weight.negative.shape)
+            return (n.op, p.data.source, tuple(p.data.pads), p.data.pad_value, repr(attrs),
+                    p.weight.negative.shape[1:], ep.residual, ep.residual_repeat, ep.clip,
+                    ep.bn_after_pool is None and ep.act is None and ep.threshold is None)
+
+        first = parts[0]
+        if first.node.op != "Conv" or first.node.attrs.get("group", 1) != 1 \
+                or len({signature(p) for p in parts}) != 1 or not signature(first)[-1]:
+            return None
+        constants = [self.epilogue_constants(p) for p in parts]
+        if len({bias is None for _, _, bias in constants}) != 1:
+            return None         # adding 0 where a part adds nothing would turn -0 into +0
+        if all(shift is not None for shift, _, _ in constants):
+            shift = np.concatenate([c[0] for c in constants])
+            scale = np.concatenate([c[1] for c in constants])
+        else:
+            shift, scales = None, []
+            for k, part_scale, _ in constants:
+                if k is not None:
+                    power = np.exp2(-k.astype(np.float64))
+                    folded = part_scale * power
+                    if not np.array_equal(folded.astype(np.float32),
+                                          part_scale.astype(np.float32) * power.astype(np.float32)):
+                        return None
+                    part_scale = folded
+                scales.append(part_scale)
+            scale = np.concatenate(scales)
+        bias = None if constants[0][2] is None else np.concatenate([c[2] for c in constants])
+        ep = first.epilogue
+        merged_ep = Epilogue(residual=ep.residual, clip=ep.clip, output=cat.outputs[0],
+                             residual_repeat=ep.residual_repeat * (len(parts) if ep.residual else 1),
+                             fused=[x for p in parts for x in p.epilogue.fused] + [cat])
+        weight = BinaryWeight(np.concatenate([p.weight.negative for p in parts]),
+                              np.concatenate([p.weight.alpha for p in parts]),
+                              any(p.weight.ste_rounding for p in parts))
+        match_activation(g, merged_ep, g.sole_user(cat.outputs[0]), weight.alpha.size)
+        path = list({id(x): x for p in parts for x in p.data.path}.values())   # each conv's Sign (and Pad)
+        data = BinaryData(first.data.source, first.data.pads, first.data.pad_value, path)
+        return BinaryPlan(first.node, data, weight, merged_ep, merged=[p.node for p in parts[1:]],
+                          constants=(shift, scale, bias))
 
     def _plan_threshold(self, source: str, absorbed: Set[int]) -> None:
         """Plans SignPack's threshold for `source` = Add/Sub(x, per-channel constant) when
@@ -275,7 +388,8 @@ class Lowering:
                                           "give two different padding values")
             return None
         channels = bw.alpha.size
-        ep = match_epilogue(g, n.outputs[0], channels, allow_residual=spatial)
+        ep = match_epilogue(g, n.outputs[0], channels, allow_residual=spatial,
+                            fuse_activation=self.opts.fuse_activation)
         return BinaryPlan(n, data, bw, ep)
 
     # -- emission -------------------------------------------------------------
@@ -338,11 +452,13 @@ class Lowering:
         g, n, ep, bw = self.g, p.node, p.epilogue, p.weight
         x_bits = self.bits_of(p.data.source, n)
         out_channels = bw.alpha.size
-        shift, scale, bias = self.epilogue_constants(p)
+        shift, scale, bias = p.constants or self.epilogue_constants(p)
         inputs: List[Optional[int]] = [x_bits]
         attrs: Dict[str, object] = {"mode": p.mode}
+        out_shape = list(g.shape(n.outputs[0]))
+        out_shape[1] = out_channels                  # all merged convs' channels
         if n.op == "Conv":
-            attrs.update(conv_attrs(n, g.shape(n.inputs[0]), g.shape(n.outputs[0]), bw.negative.shape))
+            attrs.update(conv_attrs(n, g.shape(n.inputs[0]), out_shape, bw.negative.shape))
             attrs["pads"] = [a + b for a, b in zip(attrs["pads"], p.data.pads)]   # + absorbed Pad node
             require(max(attrs["pads"]) < 2 ** 31, n, f"padding {attrs['pads']} (with the Pad node's) "
                     "is beyond the engine's limit 2^31 - 1")
@@ -358,26 +474,32 @@ class Lowering:
         inputs.append(None if bias is None else self.f32_const(n.name + ".bias", bias))
         if n.op == "Conv":
             inputs.append(None if ep.residual is None else self.f32_of(ep.residual, n))
+        if ep.act is not None or ep.threshold is not None:
+            act = ep.act
+            for suffix, values in ((".act_shift_in", act and act.shift_in), (".act_slope", act and act.slope),
+                                   (".act_shift_out", act and act.shift_out), (".threshold", ep.threshold)):
+                inputs.append(None if values is None else self.f32_const(n.name + suffix, values))
         if ep.clip is not None:
             attrs["clip"] = [float(b) for b in ep.clip]
         shape = g.shape(ep.output)
         outs = []
         if p.mode != "bits":
             outs.append(self.activation_tensor(ep.output, "f32", shape))
+            self.values[ep.output] = Value(shape, f32=outs[0])
         if p.mode != "float":
-            outs.append(self.activation_tensor(ep.output + ":bits", "bits", shape))
-        self.w.add_node(op, n.name, inputs, outs, attrs)
-        self.values[ep.output] = Value(shape, f32=outs[0] if p.mode != "bits" else None,
-                                       bits=outs[-1] if p.mode != "float" else None)
-        out_shape = g.shape(n.outputs[0])
+            signed = ep.bits_output or ep.output       # the bits are sign(y + threshold) or sign(y)
+            outs.append(self.activation_tensor(signed + ":bits", "bits", shape))
+            self.values.setdefault(signed, Value(shape)).bits = outs[-1]
+        self.w.add_node(op, " + ".join(x.name for x in p.nodes), inputs, outs, attrs)
         k = int(np.prod(w.shape[1:]))
         fused = [x.op for x in ep.fused] + (["BatchNormalization (moved before MaxPool)"]
-                                            if ep.bn_after_pool is not None else [])
+                                            if ep.bn_after_pool is not None else []) \
+            + (["Add (RSign threshold)"] if ep.threshold is not None else [])
         fused_text = " + ".join(fused) if fused else "nothing"
         detail = (f"shift {sorted(set(shift.tolist()))}" if shift is not None
                   else "scale" if inputs[3] is not None else "no scale")
         self.report.layer(LayerInfo(
-            n.name, op, True, int(np.prod(out_shape)) * k, w.size, "",
+            " + ".join(x.name for x in p.nodes), op, True, int(np.prod(out_shape)) * k, w.size, "",
             f"{detail}; pad_value {attrs.get('pad_value', 0)}; mode {p.mode}; fused {fused_text}",
             self.recognised(p)))
 
@@ -395,15 +517,28 @@ class Lowering:
         shifter = g.producer.get(p.data.source)
         if p.data.source in self.thresholds:
             found.append("threshold: sign(x + b) with b per channel (SignPack threshold)")
+        elif any(q.epilogue.bits_output == p.data.source for q in self.plans.values()):
+            found.append("threshold: sign(x + b) with b per channel (RSign threshold of the binary op before)")
         elif shifter is not None and any(constant_offset(g, shifter, x) is not None
                                          for x in shifter.inputs if x not in g.consts):
             found.append("threshold: sign(x + b) with b per channel (Add before SignPack)")
-        if p.epilogue.offset is not None:
+        ep = p.epilogue
+        if ep.offset is not None:
             found.append("per-channel shift after the conv folded into the bias")
-        if p.epilogue.residual is not None:
-            producer = g.producer.get(p.epilogue.residual)
-            if producer is not None and producer.op == "Concat" and len(set(producer.inputs)) == 1:
+        if p.merged:
+            found.append(f"doubling concat merged: {len(p.nodes)} convs on one input, output channels stacked")
+        if ep.residual is not None:
+            producer = g.producer.get(ep.residual)
+            if ep.residual_repeat > 1:
+                found.append(f"residual read with channel repeat r = {ep.residual_repeat} (no Concat copy)")
+            elif producer is not None and producer.op == "Concat" and len(set(producer.inputs)) == 1:
                 found.append("residual is channel duplication Concat([x, x])")
+        if ep.act is not None:
+            found.append("RPReLU: " + " -> ".join(
+                step for step, values in (("shift", ep.act.shift_in), ("PReLU", ep.act.slope),
+                                          ("shift", ep.act.shift_out)) if values is not None))
+        if ep.threshold is not None:
+            found.append("RSign threshold of the next binary op: writes sign(y + t)")
         return found
 
 

@@ -14,6 +14,12 @@ residual), and Clip. VGG-Small puts a MaxPool between the conv and its BN;
 max commutes with an increasing affine map, so that BN moves in front of
 the MaxPool when every BN scale is positive.
 
+With activation fusion on (the default; `--no-fuse-activation` turns it off),
+ReActNet's RPReLU after that, Add(per-channel constant) → PRelu(per-channel
+slope) → Add(per-channel constant), becomes the epilogue's activation stage
+(`match_activation`), each step one float32 operation as in ONNX; lower.py
+adds the next RSign's threshold and merges the doubling Concat of binary convs.
+
 Float ops absorb what follows them the same way (`match_float_epilogue`): a
 Conv its BatchNormalization, a MatMul the Add of a constant bias, and Conv,
 Gemm, MatMul, BatchNormalization and Add a final Relu or Clip. Both kinds of
@@ -56,6 +62,15 @@ class BinaryWeight:
 
 
 @dataclass
+class Activation:
+    """RPReLU in a binary op's epilogue: z = y + shift_in; z < 0 ? z·slope : z; + shift_out.
+    float32 [C] each; a shift is None when the graph has no such Add."""
+    shift_in: Optional[np.ndarray]
+    slope: np.ndarray
+    shift_out: Optional[np.ndarray]
+
+
+@dataclass
 class Epilogue:
     scale: Optional[np.ndarray] = None     # folded BN, float64 [C]
     shift: Optional[np.ndarray] = None
@@ -66,6 +81,10 @@ class Epilogue:
     fused: List[Node] = field(default_factory=list)   # nodes folded away, in order
     output: str = ""                                  # ONNX name of the fused result
     bn_after_pool: Optional[Node] = None              # VGG-Small: BN moved before MaxPool
+    residual_repeat: int = 1                          # the residual holds channels / repeat channels
+    act: Optional[Activation] = None                  # RPReLU after the clip (match_activation)
+    threshold: Optional[np.ndarray] = None            # float32 [C]: bits are sign(output + threshold)
+    bits_output: str = ""                             # ONNX name of output + threshold (its Add is fused)
 
 
 def pad_spec(g: Graph, node: Node) -> Optional[Tuple[List[int], float]]:
@@ -226,8 +245,12 @@ def clip_bounds(g: Graph, node: Node) -> Optional[Tuple[float, float]]:
     return bounds[0], bounds[1]
 
 
-def match_epilogue(g: Graph, out: str, channels: int, allow_residual: bool) -> Epilogue:
-    """Follows BN → Add → Clip from a binary op's output while each step is the sole user."""
+def match_epilogue(g: Graph, out: str, channels: int, allow_residual: bool,
+                   fuse_activation: bool = False) -> Epilogue:
+    """Follows BN → Add → Clip from a binary op's output while each step is the sole user,
+    then (fuse_activation) RPReLU; an Add of a per-channel constant that feeds a PRelu is
+    left for the activation stage, with or without fusion, so both conversions compute
+    the same float operations."""
     ep = Epilogue(output=out)
     user = g.sole_user(out)
     if user is not None and user.op == "BatchNormalization":
@@ -251,6 +274,8 @@ def match_epilogue(g: Graph, out: str, channels: int, allow_residual: bool) -> E
         if len(other) == 1 and other[0] not in g.consts \
                 and g.shape(other[0]) == g.shape(ep.output) == g.shape(user.outputs[0]):
             ep.residual = other[0]
+            if fuse_activation:
+                _repeat_residual(g, ep, user)
             ep.fused.append(user)
             ep.output = user.outputs[0]
             user = _absorb_offsets(g, ep, g.sole_user(ep.output), channels)
@@ -260,7 +285,87 @@ def match_epilogue(g: Graph, out: str, channels: int, allow_residual: bool) -> E
             ep.clip = bounds
             ep.fused.append(user)
             ep.output = user.outputs[0]
+            user = g.sole_user(ep.output)
+    if fuse_activation and allow_residual:
+        match_activation(g, ep, user, channels)
     return ep
+
+
+def _repeat_residual(g: Graph, ep: Epilogue, add: Node) -> None:
+    """A residual Concat([x, ..., x]) on the channel axis read only by this Add: the op
+    reads x with channel repeat instead (output channel o adds x[..., o mod C_x])."""
+    cat = g.producer.get(ep.residual)
+    if cat is None or not concat_on_channels(g, cat) or len(set(cat.inputs)) != 1 \
+            or g.sole_user(ep.residual) is not add:
+        return
+    ep.residual = cat.inputs[0]
+    ep.residual_repeat = len(cat.inputs)
+    ep.fused.append(cat)
+
+
+def concat_on_channels(g: Graph, node: Node) -> bool:
+    """Whether `node` is a Concat of two or more NCHW tensors along C."""
+    axis = node.attrs.get("axis")
+    return node.op == "Concat" and len(node.inputs) >= 2 and len(g.shape(node.outputs[0])) == 4 \
+        and isinstance(axis, int) and axis % 4 == 1
+
+
+def prelu_slope(g: Graph, node: Optional[Node], x: str, channels: int) -> Optional[np.ndarray]:
+    """PRelu(x, slope) with a constant slope of one value per channel or one value in all:
+    the slope as float32 [channels], else None."""
+    if node is None or node.op != "PRelu" or len(node.inputs) != 2 or node.inputs[0] != x:
+        return None
+    c = g.const(node.inputs[1])
+    if c is None or g.shape(node.outputs[0]) != g.shape(x):
+        return None
+    slope = per_channel(c, g.shape(x))
+    if slope is None or slope.size not in (1, channels):
+        return None
+    return np.broadcast_to(slope, (channels,)).astype(np.float32)
+
+
+def _channel_offset(g: Graph, node: Optional[Node], x: str, channels: int) -> Optional[np.ndarray]:
+    """b as float32 [channels] when `node` is x + b / x - b, b one value per channel or one
+    value in all (x - b is x + (-b) exactly), else None."""
+    if node is None:
+        return None
+    b = constant_offset(g, node, x)
+    if b is None or b.size not in (1, channels):
+        return None
+    return np.broadcast_to(b, (channels,)).astype(np.float32)
+
+
+def _feeds_prelu(g: Graph, node: Node, x: str, channels: int) -> bool:
+    """Whether `node` is RPReLU's first shift: x ± per-channel constant whose sole user is a
+    PRelu that match_activation takes."""
+    return _channel_offset(g, node, x, channels) is not None \
+        and prelu_slope(g, g.sole_user(node.outputs[0]), node.outputs[0], channels) is not None
+
+
+def match_activation(g: Graph, ep: Epilogue, user: Optional[Node], channels: int) -> None:
+    """RPReLU after the epilogue's output: [Add(shift_in)] → PRelu(slope) → [Add(shift_out)],
+    each the sole user of the one before, constants float32 with one value per channel (or
+    one value, broadcast). Sets ep.act and moves ep.output past it."""
+    x, nodes, shift_in = ep.output, [], None
+    if user is not None and user.op != "PRelu":
+        if not _feeds_prelu(g, user, x, channels):
+            return
+        shift_in = _channel_offset(g, user, x, channels)
+        nodes.append(user)
+        x = user.outputs[0]
+        user = g.sole_user(x)
+    slope = prelu_slope(g, user, x, channels)
+    if slope is None:
+        return
+    nodes.append(user)
+    x = user.outputs[0]
+    after = g.sole_user(x)
+    shift_out = _channel_offset(g, after, x, channels)
+    if shift_out is not None:
+        nodes.append(after)
+    ep.act = Activation(shift_in, slope, shift_out)
+    ep.fused.extend(nodes)
+    ep.output = nodes[-1].outputs[0]
 
 
 def constant_offset(g: Graph, node: Node, x: str) -> Optional[np.ndarray]:
@@ -283,10 +388,11 @@ def constant_offset(g: Graph, node: Node, x: str) -> Optional[np.ndarray]:
 
 def _absorb_offsets(g: Graph, ep: Epilogue, user: Optional[Node], channels: int) -> Optional[Node]:
     """Folds Add/Sub of per-channel constants that follow the epilogue's result into its
-    bias (x + b moves inside: (dot·s + bias + b) + residual); returns the next user."""
+    bias (x + b moves inside: (dot·s + bias + b) + residual), except RPReLU's first shift
+    (one that feeds a PRelu); returns the next user."""
     while user is not None:
         b = constant_offset(g, user, ep.output)
-        if b is None or b.size not in (1, channels):
+        if b is None or b.size not in (1, channels) or _feeds_prelu(g, user, ep.output, channels):
             return user
         ep.offset = (0 if ep.offset is None else ep.offset) + np.broadcast_to(b, (channels,))
         ep.fused.append(user)

@@ -12,6 +12,12 @@
 // levels of pairwise adds: 13 instructions per word beyond the 16 fcmlt.
 // Threshold rows (bits only, no residual): acc as above, mul by dir, cmgt
 // against limit, the same narrowing and word sums.
+// Activation rows go on after the clamp with z = y + shift_in (fadd), z < 0 ?
+// z * slope : z (fmul, fcmlt #0, bit; with every slope in (0, 1] fmul, fmax:
+// z * slope >= z for z < 0 and <= z otherwise, and the signed zeros,
+// infinities and the NaN operand come out alike), y = z + shift_out (fadd), and their
+// bits are fcmgt -threshold > y; their residual pointer goes back to the row's
+// first residual after C_r channels (a multiple of 16: cmp, csel per step).
 // Channels past the last full 64-channel word (float-only rows: past the last
 // full 16-channel step) run through the same IEEE operations one channel at a time.
 // No FMA anywhere: the product is rounded before the bias is added, as in the reference.
@@ -21,6 +27,7 @@
 
 #include <iterator>
 
+#include "bconv/bconv_epilogue_row.h"
 #include "cpu/kernel_config.h"
 
 namespace irnet {
@@ -57,27 +64,36 @@ inline int32x4x4_t accumulators_16_advance(const std::int32_t*& base, const int3
   return acc;
 }
 
-inline float clamp_select(float y, float lo, float hi) { return y < lo ? lo : (y > hi ? hi : y); }
-
 // Reads the inputs of consecutive rows in order, 16 channels (next_16) or one
 // (next_1) at a time, and returns their y; its pointers advance with each call.
-// Popcounts and residuals run on from row to row; start_row points the
-// per-channel arrays back at channel 0 with the new row's base.
-template <bool kResidual, EpilogueClamp kClamp>
+// Popcounts and residuals run on from row to row (activation rows: residuals
+// of C_r channels, repeated); start_row points the per-channel arrays back at
+// channel 0 with the new row's base.
+template <bool kResidual, EpilogueClamp kClamp, bool kActivation>
 class FloatRowReader {
  public:
   FloatRowReader(const EpilogueConstants& c, const std::int32_t* popcounts, const float* residual)
-      : popcounts_(popcounts), residual_(residual), multiplier0_(c.multiplier), bias0_(c.bias),
-        lo_(c.clamp_lo), hi_(c.clamp_hi), lo4_(vdupq_n_f32(c.clamp_lo)), hi4_(vdupq_n_f32(c.clamp_hi)),
-        two_(vdupq_n_s32(2)) {}
+      : popcounts_(popcounts), residual_(residual), residual_row_(residual), multiplier0_(c.multiplier),
+        bias0_(c.bias), act0_{c.act_shift_in, c.act_slope, c.act_shift_out, c.neg_threshold},
+        residual_channels_(c.residual_channels), lo_(c.clamp_lo), hi_(c.clamp_hi),
+        lo4_(vdupq_n_f32(c.clamp_lo)), hi4_(vdupq_n_f32(c.clamp_hi)), two_(vdupq_n_s32(2)) {}
 
   void start_row(const std::int32_t* base) {
     base_ = base;
     multiplier_ = multiplier0_;
     bias_ = bias0_;
+    if (kActivation) {
+      for (int k = 0; k < 4; ++k) act_[k] = act0_[k];
+      if (kResidual) {
+        residual_ = residual_row_;
+        residual_end_ = residual_row_ + residual_channels_;
+        residual_row_ = residual_end_;
+      }
+    }
   }
 
-  // y of the next 16 channels (always inlined: as a call it costs more than it does).
+  // y of the next 16 channels before the activation stage (always inlined: as
+  // a call it costs more than it does).
   __attribute__((always_inline)) float32x4x4_t next_16() {
     float32x4x4_t y = next_16_but_max();
     if (kClamp == EpilogueClamp::kMinMax)
@@ -94,6 +110,7 @@ class FloatRowReader {
     const float32x4x4_t c = load_16_advance<float32x4x4_t>(bias_);
     float32x4x4_t r;
     if (kResidual) r = load_16_advance<float32x4x4_t>(residual_);
+    if (kActivation && kResidual && residual_ == residual_end_) residual_ -= residual_channels_;
     float32x4x4_t y;
     for (int l = 0; l < 4; ++l) {
       float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc.val[l]), m.val[l]);
@@ -109,31 +126,44 @@ class FloatRowReader {
     return y;
   }
 
+  // Activation rows: the pointers to the next shift_in, slope, shift_out and
+  // -threshold (the activation step reads and advances them).
+  const float** activation_pointers() { return act_; }
+
   float32x4_t lo4() const { return lo4_; }
   static constexpr EpilogueClamp kClampKind = kClamp;
+  static constexpr bool kActivationRows = kActivation;
 
-  float next_1() {
+  // y of the next channel and whether its bit is set.
+  float next_1(bool* bit) {
     float v = static_cast<float>(*base_ - 2 * *popcounts_) * *multiplier_;
     v = v + *bias_;
     if (kResidual) v = v + *residual_;
-    if (kClamp != EpilogueClamp::kNone) v = clamp_select(v, lo_, hi_);
-    advance(1);
+    if (kClamp != EpilogueClamp::kNone) v = epilogue_clamp(v, lo_, hi_);
+    if (kActivation) v = epilogue_activation(v, *act_[0], *act_[1], *act_[2]);
+    *bit = kActivation ? v < *act_[3] : v < 0.f;
+    popcounts_ += 1, base_ += 1, multiplier_ += 1, bias_ += 1;
+    if (kResidual) residual_ += 1;
+    if (kActivation) {
+      for (int k = 0; k < 4; ++k) act_[k] += 1;
+      if (kResidual && residual_ == residual_end_) residual_ -= residual_channels_;
+    }
     return v;
   }
 
  private:
-  void advance(int n) {
-    popcounts_ += n, base_ += n, multiplier_ += n, bias_ += n;
-    if (kResidual) residual_ += n;
-  }
-
   const std::int32_t* popcounts_;
   const float* residual_;
+  const float* residual_row_;             // activation rows: the next row's residuals
+  const float* residual_end_ = nullptr;   // activation rows: the end of this row's residuals
   const float* const multiplier0_;
   const float* const bias0_;
+  const float* const act0_[4];  // shift_in, slope, shift_out, -threshold
+  const int residual_channels_;
   const std::int32_t* base_ = nullptr;
   const float* multiplier_ = nullptr;
   const float* bias_ = nullptr;
+  const float* act_[4] = {};
   float lo_, hi_;
   float32x4_t lo4_, hi4_;
   int32x4_t two_;
@@ -207,9 +237,101 @@ inline uint8x16_t max_store_negative_bytes(const float32x4x4_t& v, float32x4_t l
   return bytes;
 }
 
+// The activation stage of 16 channels v into four consecutive registers y,
+// from one ld1 each of shift_in, slope, shift_out (p[0..2], advanced):
+// y = v + shift_in; t = y * slope; y = y < 0 ? t : y (IRNET_PRELU_SELECT_16:
+// fcmlt, bit; IRNET_PRELU_MAX_16: fmax); y += shift_out.
+#define IRNET_PRELU_SELECT_16                                \
+  "fcmlt %S[m].4s, %S[y].4s, #0.0\n\t"                     \
+  "fcmlt %T[m].4s, %T[y].4s, #0.0\n\t"                     \
+  "fcmlt %U[m].4s, %U[y].4s, #0.0\n\t"                     \
+  "fcmlt %V[m].4s, %V[y].4s, #0.0\n\t"                     \
+  "bit %S[y].16b, %S[t].16b, %S[m].16b\n\t"                \
+  "bit %T[y].16b, %T[t].16b, %T[m].16b\n\t"                \
+  "bit %U[y].16b, %U[t].16b, %U[m].16b\n\t"                \
+  "bit %V[y].16b, %V[t].16b, %V[m].16b\n\t"
+#define IRNET_PRELU_MAX_16                                   \
+  "fmax %S[y].4s, %S[y].4s, %S[t].4s\n\t"                  \
+  "fmax %T[y].4s, %T[y].4s, %T[t].4s\n\t"                  \
+  "fmax %U[y].4s, %U[y].4s, %U[t].4s\n\t"                  \
+  "fmax %V[y].4s, %V[y].4s, %V[t].4s\n\t"
+#define IRNET_ACTIVATION_16(PRELU)                           \
+  "ld1 {%S[t].4s - %V[t].4s}, [%[p0]], #64\n\t"            \
+  "fadd %S[y].4s, %[v0].4s, %S[t].4s\n\t"                  \
+  "fadd %T[y].4s, %[v1].4s, %T[t].4s\n\t"                  \
+  "fadd %U[y].4s, %[v2].4s, %U[t].4s\n\t"                  \
+  "fadd %V[y].4s, %[v3].4s, %V[t].4s\n\t"                  \
+  "ld1 {%S[t].4s - %V[t].4s}, [%[p1]], #64\n\t"            \
+  "fmul %S[t].4s, %S[y].4s, %S[t].4s\n\t"                  \
+  "fmul %T[t].4s, %T[y].4s, %T[t].4s\n\t"                  \
+  "fmul %U[t].4s, %U[y].4s, %U[t].4s\n\t"                  \
+  "fmul %V[t].4s, %V[y].4s, %V[t].4s\n\t"                  \
+  PRELU                                                      \
+  "ld1 {%S[t].4s - %V[t].4s}, [%[p2]], #64\n\t"            \
+  "fadd %S[y].4s, %S[y].4s, %S[t].4s\n\t"                  \
+  "fadd %T[y].4s, %T[y].4s, %T[t].4s\n\t"                  \
+  "fadd %U[y].4s, %U[y].4s, %U[t].4s\n\t"                  \
+  "fadd %V[y].4s, %V[y].4s, %V[t].4s\n\t"
+// Then the bytes of y < -threshold (one ld1 from p[3], advanced; fcmgt: false
+// for NaN), narrowed as in negative_bytes.
+#define IRNET_BELOW_THRESHOLD_16                             \
+  "ld1 {%S[t].4s - %V[t].4s}, [%[p3]], #64\n\t"            \
+  "fcmgt %S[m].4s, %S[t].4s, %S[y].4s\n\t"                 \
+  "fcmgt %T[m].4s, %T[t].4s, %T[y].4s\n\t"                 \
+  "fcmgt %U[m].4s, %U[t].4s, %U[y].4s\n\t"                 \
+  "fcmgt %V[m].4s, %V[t].4s, %V[y].4s\n\t"                 \
+  "tbl %[bytes].16b, {%S[m].16b - %V[m].16b}, %[index].16b"
+
+// The activation stage of 16 channels v, then y stored to out (out += 16,
+// kStoreFloat) and its threshold bytes returned (kBits): one asm, so that no
+// register tuple crosses statements (gcc then copies or spills them).
+// The operands of the three asm forms below.
+#define IRNET_ACTIVATION_INPUTS                                                                           \
+  [v0] "w"(v.val[0]), [v1] "w"(v.val[1]), [v2] "w"(v.val[2]), [v3] "w"(v.val[3]),                         \
+      "m"(*reinterpret_cast<const float(*)[16]>(p[0])), "m"(*reinterpret_cast<const float(*)[16]>(p[1])), \
+      "m"(*reinterpret_cast<const float(*)[16]>(p[2]))
+#define IRNET_ACTIVATION_ASM(PRELU)                                                                             \
+  if (kStoreFloat && kBits)                                                                                     \
+    __asm__(IRNET_ACTIVATION_16(PRELU) "st1 {%S[y].4s - %V[y].4s}, [%[out]], #64\n\t" IRNET_BELOW_THRESHOLD_16 \
+            : [y] "=&w"(y), [t] "=&w"(t), [m] "=&w"(m), [bytes] "=w"(bytes), [out] "+r"(out), [p0] "+r"(p[0]),  \
+              [p1] "+r"(p[1]), [p2] "+r"(p[2]), [p3] "+r"(p[3]), "=m"(*reinterpret_cast<float(*)[16]>(out))      \
+            : IRNET_ACTIVATION_INPUTS, [index] "w"(index), "m"(*reinterpret_cast<const float(*)[16]>(p[3])));   \
+  else if (kBits)                                                                                               \
+    __asm__(IRNET_ACTIVATION_16(PRELU) IRNET_BELOW_THRESHOLD_16                                                  \
+            : [y] "=&w"(y), [t] "=&w"(t), [m] "=&w"(m), [bytes] "=w"(bytes), [p0] "+r"(p[0]), [p1] "+r"(p[1]),  \
+              [p2] "+r"(p[2]), [p3] "+r"(p[3])                                                                  \
+            : IRNET_ACTIVATION_INPUTS, [index] "w"(index), "m"(*reinterpret_cast<const float(*)[16]>(p[3])));   \
+  else                                                                                                          \
+    __asm__(IRNET_ACTIVATION_16(PRELU) "st1 {%S[y].4s - %V[y].4s}, [%[out]], #64"                                \
+            : [y] "=&w"(y), [t] "=&w"(t), [m] "=&w"(m), [out] "+r"(out), [p0] "+r"(p[0]), [p1] "+r"(p[1]),      \
+              [p2] "+r"(p[2]), "=m"(*reinterpret_cast<float(*)[16]>(out))                                        \
+            : IRNET_ACTIVATION_INPUTS)
+
+template <bool kStoreFloat, bool kBits, bool kPreluMax>
+__attribute__((always_inline)) inline uint8x16_t activation_16(const float32x4x4_t& v, const float** p, float*& out,
+                                                               uint8x16_t index) {
+  float32x4x4_t y, t;
+  uint8x16x4_t m;  // unused by the max form
+  uint8x16_t bytes = index;
+  if (kPreluMax) {
+    IRNET_ACTIVATION_ASM(IRNET_PRELU_MAX_16);
+  } else {
+    IRNET_ACTIVATION_ASM(IRNET_PRELU_SELECT_16);
+  }
+  return bytes;
+}
+#undef IRNET_ACTIVATION_ASM
+#undef IRNET_ACTIVATION_INPUTS
+#undef IRNET_ACTIVATION_16
+#undef IRNET_PRELU_MAX_16
+#undef IRNET_PRELU_SELECT_16
+#undef IRNET_BELOW_THRESHOLD_16
+
 // The next 16 channels: y stored (when kStoreFloat), sign bytes returned.
-template <bool kStoreFloat, typename Reader>
+template <bool kStoreFloat, bool kPreluMax, typename Reader>
 __attribute__((always_inline)) inline uint8x16_t step_16(Reader& in, float*& out, uint8x16_t index) {
+  if (Reader::kActivationRows)
+    return activation_16<kStoreFloat, true, kPreluMax>(in.next_16(), in.activation_pointers(), out, index);
   if (kStoreFloat && Reader::kClampKind == EpilogueClamp::kMinMax)
     return max_store_negative_bytes(in.next_16_but_max(), in.lo4(), out, index);
   const float32x4x4_t y = in.next_16();
@@ -221,7 +343,9 @@ __attribute__((always_inline)) inline uint8x16_t step_16(Reader& in, float*& out
 // with bits, else 16), so a row has no tail and no checks of its own (9
 // instructions per row around its steps instead of 15). Out of line: both
 // variants inlined into one function, gcc stopped inlining the steps.
-template <bool kWholeSteps, bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
+// kPreluMax: activation rows whose slopes are all in (0, 1].
+template <bool kWholeSteps, bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp, bool kActivation,
+          bool kPreluMax>
 __attribute__((noinline)) void bconv_epilogue_float_row_loop(const EpilogueConstants& constants,
                                                              const EpilogueRows& block) {
   const EpilogueConstants c = constants;  // local copies: the stores below cannot alias them
@@ -230,7 +354,7 @@ __attribute__((noinline)) void bconv_epilogue_float_row_loop(const EpilogueConst
   constexpr int kRowStep = kBits ? kBitsPerWord : kStep;
   const int steps = n / kRowStep;
   const uint8x16_t weights = bit_weights(), index = lane_byte_index();
-  FloatRowReader<kResidual, kClamp> in(c, rows.popcounts, rows.residual);
+  FloatRowReader<kResidual, kClamp, kActivation> in(c, rows.popcounts, rows.residual);
   float* y = rows.y;
   BitWord* bits = rows.bits;
   for (std::size_t r = 0; r < rows.count; ++r) {
@@ -238,25 +362,29 @@ __attribute__((noinline)) void bconv_epilogue_float_row_loop(const EpilogueConst
     if (kBits && (kWholeSteps || steps > 0)) {
       const BitWord* const row_end = bits + steps;
       do {
-        const uint8x16_t b0 = step_16<kStoreFloat>(in, y, index);
-        const uint8x16_t b1 = step_16<kStoreFloat>(in, y, index);
-        const uint8x16_t b2 = step_16<kStoreFloat>(in, y, index);
-        const uint8x16_t b3 = step_16<kStoreFloat>(in, y, index);
+        const uint8x16_t b0 = step_16<kStoreFloat, kPreluMax>(in, y, index);
+        const uint8x16_t b1 = step_16<kStoreFloat, kPreluMax>(in, y, index);
+        const uint8x16_t b2 = step_16<kStoreFloat, kPreluMax>(in, y, index);
+        const uint8x16_t b3 = step_16<kStoreFloat, kPreluMax>(in, y, index);
         *bits++ = pack_word(b0, b1, b2, b3, weights);
       } while (bits != row_end);
     }
     if (!kBits && (kWholeSteps || steps > 0)) {
       const float* const row_end = y + steps * kStep;
       do {
-        store_16_advance(y, in.next_16());
+        if (kActivation)
+          activation_16<true, false, kPreluMax>(in.next_16(), in.activation_pointers(), y, index);
+        else
+          store_16_advance(y, in.next_16());
       } while (y != row_end);
     }
     if (kWholeSteps) continue;
     BitWord tail = 0;
     for (int o = steps * kRowStep; o < n; ++o) {
-      const float v = in.next_1();
+      bool bit;
+      const float v = in.next_1(&bit);
       if (kStoreFloat) *y++ = v;
-      if (v < 0.f) tail |= BitWord{1} << (o - steps * kRowStep);
+      if (bit) tail |= BitWord{1} << (o - steps * kRowStep);
     }
     if (kBits) *bits++ = tail;
   }
@@ -264,13 +392,22 @@ __attribute__((noinline)) void bconv_epilogue_float_row_loop(const EpilogueConst
 
 // The float rows, as select_float_rows (bconv_epilogue.h) instantiates them.
 struct FloatRowsNeonA64 {
-  template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
+  template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp, bool kActivation>
   static void run(const EpilogueConstants& c, const EpilogueRows& rows) {
+    if (kActivation && c.slopes_in_unit_interval)
+      run_rows<kStoreFloat, kBits, kResidual, kClamp, kActivation, true>(c, rows);
+    else
+      run_rows<kStoreFloat, kBits, kResidual, kClamp, kActivation, false>(c, rows);
+  }
+
+ private:
+  template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp, bool kActivation, bool kPreluMax>
+  static void run_rows(const EpilogueConstants& c, const EpilogueRows& rows) {
     const int row_step = kBits ? kBitsPerWord : kStep;
     if (c.channels % row_step != 0)
-      bconv_epilogue_float_row_loop<false, kStoreFloat, kBits, kResidual, kClamp>(c, rows);
+      bconv_epilogue_float_row_loop<false, kStoreFloat, kBits, kResidual, kClamp, kActivation, kPreluMax>(c, rows);
     else if (c.channels > 0)
-      bconv_epilogue_float_row_loop<true, kStoreFloat, kBits, kResidual, kClamp>(c, rows);
+      bconv_epilogue_float_row_loop<true, kStoreFloat, kBits, kResidual, kClamp, kActivation, kPreluMax>(c, rows);
   }
 };
 
@@ -304,8 +441,9 @@ inline uint8x16_t threshold_bytes_advance(const std::int32_t*& popcounts, const 
 
 }  // namespace
 
-EpilogueRowsFn bconv_epilogue_float_rows_neon_a64(bool store_float, bool bits, bool residual, EpilogueClamp clamp) {
-  return select_float_rows<FloatRowsNeonA64>(store_float, bits, residual, clamp);
+EpilogueRowsFn bconv_epilogue_float_rows_neon_a64(bool store_float, bool bits, bool residual, EpilogueClamp clamp,
+                                                  bool activation) {
+  return select_float_rows<FloatRowsNeonA64>(store_float, bits, residual, clamp, activation);
 }
 
 void bconv_epilogue_threshold_rows_neon_a64(const EpilogueConstants& c, const EpilogueRows& rows) {
@@ -335,7 +473,7 @@ void bconv_epilogue_threshold_rows_neon_a64(const EpilogueConstants& c, const Ep
 
 namespace {
 const BconvEpilogueKernel kNeon = {"bconv_epilogue_neon_a64", always_supported, bconv_epilogue_float_rows_neon_a64,
-                                   bconv_epilogue_threshold_rows_neon_a64, nullptr,
+                                   bconv_epilogue_threshold_rows_neon_a64, nullptr, kStep,
                                    bconv_epilogue_float_row_portable};
 const BconvEpilogueKernel* const kKernels[] = {&kNeon};
 }  // namespace

@@ -5,6 +5,9 @@
 //   y   = float(acc) * multiplier        (vcvtdq2ps, vmulps: rounded once)
 //   y   = y + bias (+ residual)          (vaddps; separate from the product, no FMA)
 //   clamp, store y, bits = movemask(y < 0)
+// Activation rows go on after the clamp with z = y + shift_in (vaddps),
+// z < 0 ? z * slope : z (vmulps, vcmpltps, vblendvps), y = z + shift_out, and
+// their bits are movemask(y < -threshold); their residual offset is o mod C_r.
 // Clamps (bconv_epilogue.h; reference  y < lo ? lo : (y > hi ? hi : y)):
 //   kMinMax: vminps(hi, y) then vmaxps(lo, y). x86 min/max return their
 //     SECOND operand unless the first compares strictly less/greater, so with
@@ -46,22 +49,26 @@ inline unsigned negative_bits(__m256 y) {
 
 // One float row's inputs and outputs; step(o) computes channels [o, o + 8),
 // masked_step(o, m) the lanes of m.
-template <bool kStoreFloat, bool kResidual, EpilogueClamp kClamp>
+template <bool kStoreFloat, bool kResidual, EpilogueClamp kClamp, bool kActivation>
 class FloatRow {
  public:
   FloatRow(const EpilogueConstants& c, const std::int32_t* popcounts, const std::int32_t* base,
            const float* residual, float* y)
       : popcounts_(popcounts), base_(base), multiplier_(c.multiplier), bias_(c.bias), residual_(residual), y_(y),
-        lo_(_mm256_set1_ps(c.clamp_lo)), hi_(_mm256_set1_ps(c.clamp_hi)) {}
+        c_(c), lo_(_mm256_set1_ps(c.clamp_lo)), hi_(_mm256_set1_ps(c.clamp_hi)) {}
 
   // Channels [o, o + 8): y stored (kStoreFloat), sign bits returned.
   unsigned step(int o) const {
     const __m256i acc = accumulators(load_i32(base_ + o), load_i32(popcounts_ + o));
     __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(multiplier_ + o));
     v = _mm256_add_ps(v, _mm256_loadu_ps(bias_ + o));
-    if (kResidual) v = _mm256_add_ps(v, _mm256_loadu_ps(residual_ + o));
+    if (kResidual) v = _mm256_add_ps(v, _mm256_loadu_ps(residual_ + residual_offset(o)));
     v = clamp(v);
+    if (kActivation)
+      v = activation(v, _mm256_loadu_ps(c_.act_shift_in + o), _mm256_loadu_ps(c_.act_slope + o),
+                     _mm256_loadu_ps(c_.act_shift_out + o));
     if (kStoreFloat) _mm256_storeu_ps(y_ + o, v);
+    if (kActivation) return below_bits(v, _mm256_loadu_ps(c_.neg_threshold + o));
     return negative_bits(v);
   }
 
@@ -71,14 +78,36 @@ class FloatRow {
         accumulators(_mm256_maskload_epi32(base_ + o, mask), _mm256_maskload_epi32(popcounts_ + o, mask));
     __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_maskload_ps(multiplier_ + o, mask));
     v = _mm256_add_ps(v, _mm256_maskload_ps(bias_ + o, mask));
-    if (kResidual) v = _mm256_add_ps(v, _mm256_maskload_ps(residual_ + o, mask));
+    if (kResidual) v = _mm256_add_ps(v, _mm256_maskload_ps(residual_ + residual_offset(o), mask));
     v = clamp(v);
+    if (kActivation)
+      v = activation(v, _mm256_maskload_ps(c_.act_shift_in + o, mask), _mm256_maskload_ps(c_.act_slope + o, mask),
+                     _mm256_maskload_ps(c_.act_shift_out + o, mask));
     if (kStoreFloat) _mm256_maskstore_ps(y_ + o, mask, v);
-    return negative_bits(v) & static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(mask)));
+    const unsigned bits =
+        kActivation ? below_bits(v, _mm256_maskload_ps(c_.neg_threshold + o, mask)) : negative_bits(v);
+    return bits & static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(mask)));
   }
 
  private:
   static __m256i load_i32(const std::int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+
+  // Channel o's residual: o mod C_r (the steps start at multiples of 8, C_r is one).
+  int residual_offset(int o) const {
+    if (!kActivation || o < c_.residual_channels) return o;
+    return o % c_.residual_channels;
+  }
+
+  static __m256 activation(__m256 y, __m256 shift_in, __m256 slope, __m256 shift_out) {
+    const __m256 z = _mm256_add_ps(y, shift_in);
+    const __m256 negative = _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_LT_OQ);
+    return _mm256_add_ps(_mm256_blendv_ps(z, _mm256_mul_ps(z, slope), negative), shift_out);
+  }
+
+  // y < limit (ordered: false for NaN) of 8 channels as 8 bits.
+  static unsigned below_bits(__m256 y, __m256 limit) {
+    return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(y, limit, _CMP_LT_OQ)));
+  }
 
   __m256 clamp(__m256 y) const {
     if (kClamp == EpilogueClamp::kMinMax) return _mm256_max_ps(lo_, _mm256_min_ps(hi_, y));
@@ -95,6 +124,7 @@ class FloatRow {
   const float* bias_;
   const float* residual_;
   float* y_;
+  const EpilogueConstants& c_;
   __m256 lo_, hi_;
 };
 
@@ -120,15 +150,16 @@ inline void row_steps(int n, BitWord* bits, Step step, MaskedStep masked_step) {
 
 // The float rows, as select_float_rows (bconv_epilogue.h) instantiates them.
 struct FloatRowsAvx2 {
-  template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp>
+  template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp, bool kActivation>
   static void run(const EpilogueConstants& c, const EpilogueRows& rows) {
     const int n = c.channels;
     const std::size_t words = packed_words(static_cast<std::size_t>(n));
+    const std::size_t residual_row = kActivation ? c.residual_channels : n;
     for (std::size_t r = 0; r < rows.count; ++r) {
       const std::size_t first = r * static_cast<std::size_t>(n);
-      const FloatRow<kStoreFloat, kResidual, kClamp> row(c, rows.popcounts + first, rows.bases[r],
-                                                         kResidual ? rows.residual + first : nullptr,
-                                                         kStoreFloat ? rows.y + first : nullptr);
+      const FloatRow<kStoreFloat, kResidual, kClamp, kActivation> row(
+          c, rows.popcounts + first, rows.bases[r], kResidual ? rows.residual + r * residual_row : nullptr,
+          kStoreFloat ? rows.y + first : nullptr);
       row_steps<kBits>(
           n, kBits ? rows.bits + r * words : nullptr, [&row](int o) { return row.step(o); },
           [&row](int o, __m256i mask) { return row.masked_step(o, mask); });
@@ -144,8 +175,9 @@ inline unsigned threshold_bits(__m256i acc, __m256i dir, __m256i limit) {
 
 }  // namespace
 
-EpilogueRowsFn bconv_epilogue_float_rows_avx2(bool store_float, bool bits, bool residual, EpilogueClamp clamp) {
-  return select_float_rows<FloatRowsAvx2>(store_float, bits, residual, clamp);
+EpilogueRowsFn bconv_epilogue_float_rows_avx2(bool store_float, bool bits, bool residual, EpilogueClamp clamp,
+                                              bool activation) {
+  return select_float_rows<FloatRowsAvx2>(store_float, bits, residual, clamp, activation);
 }
 
 void bconv_epilogue_threshold_rows_avx2(const EpilogueConstants& c, const EpilogueRows& rows) {

@@ -6,9 +6,10 @@
 
 namespace irnet {
 
-// The float rows compiled for this combination of outputs, residual and clamp.
-// Needs store_float or bits (a row with neither has no output).
-EpilogueRowsFn bconv_epilogue_float_rows_avx2(bool store_float, bool bits, bool residual, EpilogueClamp clamp);
+// The float rows compiled for this combination of outputs, residual, clamp and
+// activation. Needs store_float or bits (a row with neither has no output).
+EpilogueRowsFn bconv_epilogue_float_rows_avx2(bool store_float, bool bits, bool residual, EpilogueClamp clamp,
+                                              bool activation);
 
 void bconv_epilogue_threshold_rows_avx2(const EpilogueConstants& c, const EpilogueRows& rows);
 

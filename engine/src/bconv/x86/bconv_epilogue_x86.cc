@@ -9,7 +9,7 @@
 namespace irnet {
 namespace {
 const BconvEpilogueKernel kAvx2 = {"bconv_epilogue_avx2", cpu_runs_avx2_files, bconv_epilogue_float_rows_avx2,
-                                   bconv_epilogue_threshold_rows_avx2, nullptr, bconv_epilogue_float_row_avx2};
+                                   bconv_epilogue_threshold_rows_avx2, nullptr, 8, bconv_epilogue_float_row_avx2};
 const BconvEpilogueKernel* const kKernels[] = {&kAvx2};
 }  // namespace
 
