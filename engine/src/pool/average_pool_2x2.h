@@ -10,7 +10,8 @@
 //
 // Lanes (an architecture's vector, a type local to its file, so that every
 // instantiation is its own and no ISA's code is shared across files):
-//   using Vector; static constexpr int kLanes;
+//   using Vector; static constexpr int kLanes, kBlockVectors (vectors per
+//   channel block: all four taps' loaded before the sums, as registers allow);
 //   static Vector load(const float*), zero(), quarter();
 //   static Vector add(Vector, Vector), mul(Vector, Vector);
 //   static void store(float*, Vector);
@@ -54,14 +55,14 @@ inline void reduce_channels(const float*& a, const float*& b, const float*& c, c
 // (scalar arithmetic is IEEE-exact everywhere). Returns guard.exact().
 template <typename Lanes, typename Guard>
 bool average_2x2_row(const float* in0, const float* in1, std::ptrdiff_t out_w, std::ptrdiff_t C, float* out) {
-  constexpr std::ptrdiff_t kBlock = 4 * Lanes::kLanes;
+  constexpr std::ptrdiff_t kBlock = Lanes::kBlockVectors * Lanes::kLanes;
   const auto zero = Lanes::zero(), quarter = Lanes::quarter();
   Guard guard;
   for (std::ptrdiff_t ow = 0; ow < out_w; ++ow) {
     // The pixel's taps: in0/in1 (left column) and +C (right column).
     const float *a = in0 + 2 * ow * C, *b = a + C, *c = in1 + 2 * ow * C, *d = c + C;
     std::ptrdiff_t k = C;
-    for (; k >= kBlock; k -= kBlock) reduce_channels<Lanes, 4>(a, b, c, d, out, zero, quarter, guard);
+    for (; k >= kBlock; k -= kBlock) reduce_channels<Lanes, Lanes::kBlockVectors>(a, b, c, d, out, zero, quarter, guard);
     for (; k >= Lanes::kLanes; k -= Lanes::kLanes) reduce_channels<Lanes, 1>(a, b, c, d, out, zero, quarter, guard);
     for (; k > 0; --k) *out++ = (((0.f + *a++) + *b++) + *c++ + *d++) / 4.f;
   }

@@ -20,6 +20,7 @@ namespace {
 struct LanesNeonA32 {
   using Vector = float32x4_t;
   static constexpr int kLanes = 4;
+  static constexpr int kBlockVectors = 1;
   static Vector load(const float* p) { return vld1q_f32(p); }
   static Vector zero() { return vdupq_n_f32(0.f); }
   static Vector quarter() { return vdupq_n_f32(0.25f); }

@@ -15,6 +15,7 @@ namespace {
 struct LanesAvx2 {
   using Vector = __m256;
   static constexpr int kLanes = 8;
+  static constexpr int kBlockVectors = 4;
   static Vector load(const float* p) { return _mm256_loadu_ps(p); }
   static Vector zero() { return _mm256_setzero_ps(); }
   static Vector quarter() { return _mm256_set1_ps(0.25f); }
