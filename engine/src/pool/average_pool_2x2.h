@@ -1,6 +1,6 @@
 // The 2x2 stride-2 AveragePool over whole windows (ReActNet's downsampling
 // shortcut), on a vector ISA's float lanes: the arm64, arm32 and x86 "pool"
-// variants instantiate average_2x2_rows with their own lane type.
+// variants' AveragePool rows are average_pool_rows with their own lane type.
 //
 // Per channel, exactly the portable walk's arithmetic (pool/pool_window.h,
 // ops/average_pool.cc): sum = 0; sum += x(0,0); sum += x(0,1); sum += x(1,0);
@@ -69,12 +69,17 @@ bool average_2x2_row(const float* in0, const float* in1, std::ptrdiff_t out_w, s
   return guard.exact();
 }
 
-// Output rows [row_begin, row_end) of a pool for which is_whole_2x2_stride_2(g)
-// holds. A row whose vector arithmetic was not exact is computed again by the
-// portable rows.
+// A vector variant's AveragePoolRowsFn: output rows [row_begin, row_end) of
+// a pool whose windows are whole 2x2 windows at stride 2
+// (is_whole_2x2_stride_2) on Lanes, a row whose vector arithmetic was not
+// exact again by the portable rows; every other geometry by the portable rows.
 template <typename Lanes, typename Guard>
-void average_2x2_rows(const PoolGeometry& g, bool count_include_pad, const Shape& x_shape, const float* x, float* y,
-                      std::size_t row_begin, std::size_t row_end) {
+void average_pool_rows(const PoolGeometry& g, bool count_include_pad, const Shape& x_shape, const float* x, float* y,
+                       std::size_t row_begin, std::size_t row_end) {
+  if (!is_whole_2x2_stride_2(g)) {
+    average_pool_rows_portable(g, count_include_pad, x_shape, x, y, row_begin, row_end);
+    return;
+  }
   const std::int64_t H = x_shape[1], W = x_shape[2], C = x_shape[3];
   for (std::size_t row = row_begin; row < row_end; ++row) {
     const std::int64_t n = static_cast<std::int64_t>(row) / g.h.out, oh = static_cast<std::int64_t>(row) % g.h.out;

@@ -54,15 +54,6 @@ struct FlushGuardNeonA32 {
   }
 };
 
-void average_pool_rows_neon_a32(const PoolGeometry& g, bool count_include_pad, const Shape& x_shape, const float* x,
-                                float* y, std::size_t row_begin, std::size_t row_end) {
-  if (is_whole_2x2_stride_2(g))
-    pool_2x2::average_2x2_rows<LanesNeonA32, FlushGuardNeonA32>(g, count_include_pad, x_shape, x, y, row_begin,
-                                                                 row_end);
-  else
-    average_pool_rows_portable(g, count_include_pad, x_shape, x, y, row_begin, row_end);
-}
-
 // Whether an input row that output rows [begin, end) read holds a subnormal
 // (then ARMv7 NEON's compare would not be exact): per image, the input rows
 // from the first output row's window to the last one's.
@@ -90,7 +81,7 @@ void max_pool_rows_neon_a32(const PoolGeometry& g, const Shape& x_shape, const f
 }
 
 const PoolKernel kNeonA32 = {"pool_neon_a32", always_supported, &max_pool_rows_neon_a32,
-                             &average_pool_rows_neon_a32};
+                             &pool_2x2::average_pool_rows<LanesNeonA32, FlushGuardNeonA32>};
 const PoolKernel* const kKernels[] = {&kNeonA32};
 
 }  // namespace

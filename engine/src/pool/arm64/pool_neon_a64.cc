@@ -23,17 +23,8 @@ struct LanesNeonA64 {
   static void store(float* p, Vector v) { vst1q_f32(p, v); }
 };
 
-void average_pool_rows_neon_a64(const PoolGeometry& g, bool count_include_pad, const Shape& x_shape, const float* x,
-                                float* y, std::size_t row_begin, std::size_t row_end) {
-  if (is_whole_2x2_stride_2(g))
-    pool_2x2::average_2x2_rows<LanesNeonA64, pool_2x2::ExactLanes>(g, count_include_pad, x_shape, x, y, row_begin,
-                                                                   row_end);
-  else
-    average_pool_rows_portable(g, count_include_pad, x_shape, x, y, row_begin, row_end);
-}
-
 const PoolKernel kNeonA64 = {"pool_neon_a64", always_supported, &max_pool_rows_portable,
-                             &average_pool_rows_neon_a64};
+                             &pool_2x2::average_pool_rows<LanesNeonA64, pool_2x2::ExactLanes>};
 const PoolKernel* const kKernels[] = {&kNeonA64};
 
 }  // namespace

@@ -24,16 +24,8 @@ struct LanesAvx2 {
   static void store(float* p, Vector v) { _mm256_storeu_ps(p, v); }
 };
 
-void average_pool_rows_avx2(const PoolGeometry& g, bool count_include_pad, const Shape& x_shape, const float* x,
-                            float* y, std::size_t row_begin, std::size_t row_end) {
-  if (is_whole_2x2_stride_2(g))
-    pool_2x2::average_2x2_rows<LanesAvx2, pool_2x2::ExactLanes>(g, count_include_pad, x_shape, x, y, row_begin,
-                                                                row_end);
-  else
-    average_pool_rows_portable(g, count_include_pad, x_shape, x, y, row_begin, row_end);
-}
-
-const PoolKernel kAvx2 = {"pool_avx2", cpu_runs_avx2_files, &max_pool_rows_portable, &average_pool_rows_avx2};
+const PoolKernel kAvx2 = {"pool_avx2", cpu_runs_avx2_files, &max_pool_rows_portable,
+                          &pool_2x2::average_pool_rows<LanesAvx2, pool_2x2::ExactLanes>};
 const PoolKernel* const kKernels[] = {&kAvx2};
 
 }  // namespace
