@@ -8,8 +8,9 @@
 // same rounded value for every float (the exact quotient and the exact product
 // are the same real number), NaNs and infinities included.
 //
-// Lanes (an architecture's vector, a type local to its file, so that every
-// instantiation is its own and no ISA's code is shared across files):
+// Lanes (an architecture's vector, a type only its own files use, so that no
+// instantiation compiled for one ISA is shared with another's files; NEON's in
+// pool/average_pool_2x2_neon.h):
 //   using Vector; static constexpr int kLanes, kBlockVectors (vectors per
 //   channel block: all four taps' loaded before the sums, as registers allow);
 //   static Vector load(const float*), zero(), quarter();

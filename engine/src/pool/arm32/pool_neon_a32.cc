@@ -12,22 +12,11 @@
 #include "cpu/kernel_config.h"
 #include "pool/arm32/max_pool_neon_a32.h"
 #include "pool/average_pool_2x2.h"
+#include "pool/average_pool_2x2_neon.h"
 #include "pool/pool_kernel.h"
 
 namespace irnet {
 namespace {
-
-struct LanesNeonA32 {
-  using Vector = float32x4_t;
-  static constexpr int kLanes = 4;
-  static constexpr int kBlockVectors = 1;
-  static Vector load(const float* p) { return vld1q_f32(p); }
-  static Vector zero() { return vdupq_n_f32(0.f); }
-  static Vector quarter() { return vdupq_n_f32(0.25f); }
-  static Vector add(Vector a, Vector b) { return vaddq_f32(a, b); }  // vadd.f32 q (no __FAST_MATH__)
-  static Vector mul(Vector a, Vector b) { return vmulq_f32(a, b); }
-  static void store(float* p, Vector v) { vst1q_f32(p, v); }
-};
 
 // Whether a row's NEON sums were the IEEE ones (common/arm32/float_neon_a32.h
 // says what NEON changes). Every input x is 0 or |x| >= 2^-101
@@ -80,8 +69,9 @@ void max_pool_rows_neon_a32(const PoolGeometry& g, const Shape& x_shape, const f
     pool_rows(MaxReductionNeonA32{}, g, x_shape, x, y, row_begin, row_end);
 }
 
+// One vector per channel block: the check shares the 16 q registers (4 loaded first spilled).
 const PoolKernel kNeonA32 = {"pool_neon_a32", always_supported, &max_pool_rows_neon_a32,
-                             &pool_2x2::average_pool_rows<LanesNeonA32, FlushGuardNeonA32>};
+                             &pool_2x2::average_pool_rows<pool_2x2::LanesNeon<1>, FlushGuardNeonA32>};
 const PoolKernel* const kKernels[] = {&kNeonA32};
 
 }  // namespace
