@@ -1,9 +1,12 @@
 // MaxPool, AveragePool (count_include_pad 0/1, pads, ceil_mode) and
 // GlobalAveragePool against per-tap references, plus attribute validation.
 #include <cstring>
+#include <iterator>
 #include <limits>
 
+#include "irnet/kernels.h"
 #include "op_test_util.h"
+#include "pool/pool_kernel.h"
 
 using namespace irnet_test;
 
@@ -195,6 +198,86 @@ TEST(max_pool_subnormals_match_reference_bits) {
       CHECK(got.size() == ref.size() && std::memcmp(got.data(), ref.data(), ref.size() * sizeof(float)) == 0);
     }
   }
+}
+
+TEST(average_pool_2x2_stride_2_matches_reference_bits_in_every_variant) {
+  // The vector variants' whole-2x2-window AveragePool (pool/average_pool_2x2.h)
+  // against the per-tap reference, bit for bit, in every variant this CPU
+  // runs: channel counts with and without the 4-vector blocks and a scalar
+  // tail, odd heights and widths (the last row / column unread), both divisor
+  // modes. Geometries with padding take the portable walk in every variant.
+  // Values (ARMv7 NEON checks each output row and sums it again on VFP where
+  // its flush-to-zero or default NaN could change a bit):
+  //   0: random;
+  //   1: signed zeros and values at the 2^-101 bound of that check (windows of
+  //      four -0, whose sum from +0 is +0; no row is summed again);
+  //   2, 3: normal values whose sums or quotients are subnormal, just under
+  //      the bound or near the smallest normal (every row is summed again);
+  //   4: random, with one edge value (subnormal, infinity, overflow, just
+  //      under the bound) in every other input row;
+  //   5: random, with NaNs with payloads, one per window at most (with two,
+  //      which one the sum returns depends on the operand order the compiler picks).
+  std::mt19937 rng(16);
+  const float bound = std::ldexp(1.f, -101), under_bound = std::nextafter(bound, 0.f);
+  const float min_normal = std::numeric_limits<float>::min();
+  const float at_bound[] = {0.f, -0.f, bound, -bound, -2.f * bound, 1.f};
+  const float under[] = {0.f, -0.f, under_bound, -bound, bound};  // under_bound - bound = -2^-125
+  const float tiny[] = {0.f, -0.f, min_normal, -1.5f * min_normal};
+  const float edges[] = {std::numeric_limits<float>::denorm_min(), -min_normal / 3, under_bound,
+                         std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                         std::numeric_limits<float>::max()};
+  const auto nan_with_payload = [&rng] {
+    std::uint32_t bits = 0x7F800000u | (static_cast<std::uint32_t>(rng()) & 0x003FFFFFu) | 1u;
+    if (rng() % 2) bits |= 0x00400000u;  // quiet, else signalling
+    if (rng() % 2) bits |= 0x80000000u;
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+  };
+  for (const irnet::PoolKernel* kernel : irnet::supported_kernels<irnet::PoolKernel>()) {
+    irnet::force_kernel("pool", kernel->name);
+    for (const Shape& shape : {Shape{1, 4, 6, 32}, Shape{2, 5, 7, 16}, Shape{1, 3, 3, 3}, Shape{1, 6, 4, 37},
+                               Shape{1, 4, 4, 128}, Shape{1, 2, 8, 12}, Shape{1, 8, 8, 1}, Shape{1, 28, 28, 64}}) {
+      const std::int64_t H = shape[1], W = shape[2], C = shape[3];
+      const auto at = [&](std::int64_t n, std::int64_t h, std::int64_t w, std::int64_t ch) {
+        return static_cast<std::size_t>(((n * H + h) * W + w) * C + ch);
+      };
+      for (int values = 0; values < 6; ++values) {
+        const PoolCase c = {shape, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false};
+        std::vector<float> x = random_floats(count_of(shape), rng);
+        if (values == 1)
+          for (float& v : x) v = rng() % 2 ? -0.f : at_bound[rng() % std::size(at_bound)];
+        if (values == 2)
+          for (float& v : x) v = under[rng() % std::size(under)];
+        if (values == 3)
+          for (float& v : x) v = tiny[rng() % std::size(tiny)];
+        if (values == 4)
+          for (std::int64_t n = 0; n < shape[0]; ++n)
+            for (std::int64_t h = 0; h < H; h += 2)
+              x[at(n, h, static_cast<std::int64_t>(rng() % W), static_cast<std::int64_t>(rng() % C))] =
+                  edges[rng() % std::size(edges)];
+        if (values == 5)
+          for (std::int64_t n = 0; n < shape[0]; ++n)
+            for (std::int64_t oh = 0; oh < H / 2; ++oh)
+              for (std::int64_t ow = 0; ow < W / 2; ++ow)
+                for (std::int64_t ch = 0; ch < C; ++ch)
+                  if (rng() % 3 == 0)
+                    x[at(n, 2 * oh + static_cast<std::int64_t>(rng() % 2), 2 * ow + static_cast<std::int64_t>(rng() % 2),
+                         ch)] = nan_with_payload();
+        for (int include_pad : {0, 1}) {
+          FakeNode node = pool_node("AveragePool", c);
+          node.attr("count_include_pad", std::vector<std::int64_t>{include_pad});
+          const auto op = make_op(node);
+          CHECK_EQ(op->kernel_name(), std::string(kernel->name));
+          Shape ref_shape;
+          const std::vector<float> ref = pool_ref(c, x, 1 + include_pad, &ref_shape);
+          const std::vector<float> got = run_op(*op, {x.data()});
+          CHECK(got.size() == ref.size() && std::memcmp(got.data(), ref.data(), ref.size() * sizeof(float)) == 0);
+        }
+      }
+    }
+  }
+  irnet::force_kernel("pool", "auto");
 }
 
 TEST(ceil_mode_output_sizes_follow_pytorch) {

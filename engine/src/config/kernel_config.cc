@@ -35,7 +35,8 @@ extern const KernelTable<Crc32Kernel> kCrc32KernelsPortable;
   extern const KernelTable<BgemmKernel> kBgemmKernels##Arch;                  \
   extern const KernelTable<SgemmKernel> kSgemmKernels##Arch;                  \
   extern const KernelTable<BconvEpilogueKernel> kBconvEpilogueKernels##Arch; \
-  extern const KernelTable<PhaseConvKernel> kPhaseConvKernels##Arch;
+  extern const KernelTable<PhaseConvKernel> kPhaseConvKernels##Arch;         \
+  extern const KernelTable<PoolKernel> kPoolKernels##Arch;
 #if defined(IRNET_ARCH_x86)
 IRNET_DECLARE_ARCH_TABLES(X86)
 extern const KernelTable<Crc32Kernel> kCrc32KernelsX86;
@@ -46,7 +47,6 @@ extern const KernelTable<Crc32Kernel> kCrc32KernelsArm64;
 #define IRNET_ARCH_TABLE(family) family##Arm64,
 #elif defined(IRNET_ARCH_arm32)
 IRNET_DECLARE_ARCH_TABLES(Arm32)
-extern const KernelTable<PoolKernel> kPoolKernelsArm32;
 #define IRNET_ARCH_TABLE(family) family##Arm32,
 #else
 #define IRNET_ARCH_TABLE(family)
@@ -163,11 +163,10 @@ class Registry {
       "bconv_epilogue", {IRNET_ARCH_TABLE(&kBconvEpilogueKernels) & kBconvEpilogueKernelsPortable}};
   Family<PhaseConvKernel> phase_conv{"phase_conv",
                                      {IRNET_ARCH_TABLE(&kPhaseConvKernels) & kPhaseConvKernelsPortable}};
+  Family<PoolKernel> pool{"pool", {IRNET_ARCH_TABLE(&kPoolKernels) & kPoolKernelsPortable}};
 #if defined(IRNET_ARCH_arm32)
-  Family<PoolKernel> pool{"pool", {&kPoolKernelsArm32, &kPoolKernelsPortable}};
   Family<Crc32Kernel> crc32{"crc32", {&kCrc32KernelsPortable}};
 #else
-  Family<PoolKernel> pool{"pool", {&kPoolKernelsPortable}};
   Family<Crc32Kernel> crc32{"crc32", {IRNET_ARCH_TABLE(&kCrc32Kernels) & kCrc32KernelsPortable}};
 #endif
 

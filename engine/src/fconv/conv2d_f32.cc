@@ -238,17 +238,25 @@ void FloatConv2d::pack_a_layout(std::size_t row0, int group, const float* x, flo
   const auto copy = [step](float* __restrict dst, const float* __restrict src, std::size_t n) {
     for (std::size_t t = 0; t < n; ++t) dst[t * step] = src[t];
   };
-  for (std::size_t r = 0; r < mr; ++r) {
+  // Output pixel (n, oh, ow) of row row0 + r, walked on from row0's (no
+  // division per row: ARMv7 has no divide instruction).
+  std::size_t n = row0 / pixels;
+  int oh = static_cast<int>(row0 % pixels / out_w), ow = static_cast<int>(row0 % out_w);
+  const auto next_pixel = [&] {
+    if (++ow == out_w) {
+      ow = 0;
+      if (++oh == out_h_) oh = 0, ++n;
+    }
+  };
+  for (std::size_t r = 0; r < mr; ++r, next_pixel()) {
     float* dst = a_panel + kernel_->a_index(r, 0, kp);  // A[r][k] at dst[k * step]
     zero(dst + k * step, kp - k);
-    const std::size_t m = row0 + r;
-    if (m >= rows) {
+    if (row0 + r >= rows) {
       zero(dst, k);
       continue;
     }
-    const std::size_t n = m / pixels, pix = m % pixels;
-    const int ih0 = static_cast<int>(pix / out_w) * g.stride_h - g.pad_top;
-    const int iw0 = static_cast<int>(pix % out_w) * g.stride_w - g.pad_left;
+    const int ih0 = oh * g.stride_h - g.pad_top;
+    const int iw0 = ow * g.stride_w - g.pad_left;
     // Kernel columns j in [j_begin, j_end) read inside the input (iw0 + j*dw in [0, in_w)).
     const int dw = g.dilation_w;
     const int j_begin = iw0 >= 0 ? 0 : std::min(g.kernel_w, (-iw0 + dw - 1) / dw);
@@ -256,13 +264,18 @@ void FloatConv2d::pack_a_layout(std::size_t row0, int group, const float* x, flo
                                      : std::max(j_begin, std::min(g.kernel_w, (g.in_w - 1 - iw0) / dw + 1));
     const float* image = x + n * g.in_h * g.in_w * g.in_c + group * cg;
     const bool contiguous_taps = g.dilation_w == 1 && cg == static_cast<std::size_t>(g.in_c);
-    if (kContiguousK && contiguous_taps && j_begin == 0 && j_end == g.kernel_w && ih0 >= 0 &&
+    if (contiguous_taps && j_begin == 0 && j_end == g.kernel_w && ih0 >= 0 &&
         ih0 + (g.kernel_h - 1) * g.dilation_h < g.in_h) {
       // The whole patch is inside the image (the common case): each kernel
       // row is one run of tap_row floats, no bounds to check.
       const std::size_t src_step = static_cast<std::size_t>(g.dilation_h) * g.in_w * g.in_c;
       const float* src = image + (static_cast<std::size_t>(ih0) * g.in_w + iw0) * g.in_c;
-      for (int i = 0; i < g.kernel_h; ++i, dst += tap_row, src += src_step) copy_run(dst, src, tap_row);
+      for (int i = 0; i < g.kernel_h; ++i, dst += tap_row * step, src += src_step) {
+        if constexpr (kContiguousK)
+          copy_run(dst, src, tap_row);
+        else
+          copy(dst, src, tap_row);
+      }
       continue;
     }
     for (int i = 0; i < g.kernel_h; ++i, dst += tap_row * step) {

@@ -36,4 +36,9 @@ void max_pool_rows_portable(const PoolGeometry& g, const Shape& x_shape, const f
 void average_pool_rows_portable(const PoolGeometry& g, bool count_include_pad, const Shape& x_shape,
                                 const float* x, float* y, std::size_t row_begin, std::size_t row_end);
 
+// Whether every window of g is a whole 2x2 window at stride 2 (no dilation,
+// no padding read; an odd input's last row or column is not read): the
+// geometry of the vector variants' AveragePool rows (pool/average_pool_2x2.h).
+bool is_whole_2x2_stride_2(const PoolGeometry& g);
+
 }  // namespace irnet

@@ -48,6 +48,13 @@ void average_pool_rows_portable(const PoolGeometry& g, bool count_include_pad, c
   pool_rows(AverageReduction{&g, count_include_pad}, g, x_shape, x, y, row_begin, row_end);
 }
 
+bool is_whole_2x2_stride_2(const PoolGeometry& g) {
+  const auto whole = [](const WindowAxis& a) {
+    return a.kernel == 2 && a.stride == 2 && a.dilation == 1 && a.pad_begin == 0 && 2 * a.out <= a.in;
+  };
+  return whole(g.h) && whole(g.w);
+}
+
 namespace {
 const PoolKernel kPortable = {"pool_portable", always_supported, &max_pool_rows_portable,
                               &average_pool_rows_portable};

@@ -13,9 +13,10 @@
 // parameters GCC kept the accumulators in memory, even inlined); they are
 // element-wise and templated on the lane type, and the order of the taps per
 // channel is the scalar walk's, so every result bit is too.
-// A 3x3 pool's interior windows (all 9 taps inside the input: nearly every
-// output of a stem max pool) skip the per-pixel window bookkeeping and run
-// with compile-time taps; the border windows take the general walk.
+// A 3x3 or 2x2 pool's interior windows (all taps inside the input: nearly
+// every output of a stem max pool, every output of a 2x2/2 average-pool
+// shortcut) skip the per-pixel window bookkeeping and run with compile-time
+// taps; the border windows take the general walk.
 #pragma once
 
 #include <cstddef>
@@ -133,7 +134,7 @@ inline void fold_tap(Lanes (&acc)[kCount], const float* p) {
 // The taps a window visits, counted from its first inside tap: rows x cols,
 // tap (i, j) at tap0 + i * row_step + j * col_step, visited in (i, j) order.
 // Border windows know their taps at run time; the interior windows of a 3x3
-// pool have all 9 at compile time, unrolled into straight-line code.
+// or 2x2 pool have all of them at compile time, unrolled into straight-line code.
 struct RuntimeTaps {
   std::int64_t rows, cols;
 };
@@ -181,8 +182,10 @@ inline void reduce_channels_of_pixels(Reduction reduction, PoolWindow w, Taps ta
 
 // All C channels of `count` consecutive output pixels of one row (as above):
 // blocks of kBlockVectors accumulators (AArch64: 16 accumulators + 4 inputs +
-// 4 masks of its 32 NEON registers; elsewhere 8), then single vectors, then
-// the last C % 4 channels one float at a time; each block over all the pixels.
+// 4 masks of its 32 NEON registers; elsewhere 8), then at most one block of
+// half as many (32 channels on AArch64 run as one block, not 8 single
+// vectors), then single vectors, then the last C % 4 channels one float at a
+// time; each block over all the pixels.
 template <typename Reduction, typename Taps>
 inline void reduce_pixels(Reduction reduction, const PoolWindow& w, Taps taps, std::int64_t count,
                           std::int64_t stride, const float* tap0, std::ptrdiff_t row_step, std::ptrdiff_t col_step,
@@ -195,12 +198,17 @@ inline void reduce_pixels(Reduction reduction, const PoolWindow& w, Taps taps, s
 #else
   constexpr int kBlockVectors = 8;
 #endif
-  constexpr int kBlock = kBlockVectors * kLanes<Vector>;
+  constexpr int kBlock = kBlockVectors * kLanes<Vector>, kHalfBlock = kBlock / 2;
   const std::ptrdiff_t tap_step = static_cast<std::ptrdiff_t>(stride * C);
   std::int64_t c = 0;
   for (; c + kBlock <= C; c += kBlock)
     reduce_channels_of_pixels<Vector, kBlockVectors>(reduction, w, taps, count, stride, tap_step, tap0 + c,
                                                      row_step, col_step, C, out + c);
+  if (c + kHalfBlock <= C) {
+    reduce_channels_of_pixels<Vector, kBlockVectors / 2>(reduction, w, taps, count, stride, tap_step, tap0 + c,
+                                                         row_step, col_step, C, out + c);
+    c += kHalfBlock;
+  }
   for (; c + kLanes<Vector> <= C; c += kLanes<Vector>)
     reduce_channels_of_pixels<Vector, 1>(reduction, w, taps, count, stride, tap_step, tap0 + c, row_step,
                                          col_step, C, out + c);
@@ -241,7 +249,8 @@ void pool_rows(const Reduction& reduction, const PoolGeometry& geometry, const S
   const std::int64_t H = x_shape[1], W = x_shape[2], C = x_shape[3];
   const std::ptrdiff_t row_step = static_cast<std::ptrdiff_t>(g.h.dilation * W * C);
   const std::ptrdiff_t col_step = static_cast<std::ptrdiff_t>(g.w.dilation * C);
-  const bool fixed_3x3 = g.h.kernel == 3 && g.w.kernel == 3;
+  // The square kernel size whose interior windows have compile-time taps, or 0.
+  const std::int64_t fixed_k = g.h.kernel == g.w.kernel && (g.h.kernel == 2 || g.h.kernel == 3) ? g.h.kernel : 0;
   std::int64_t full_begin, full_end;
   pool_detail::full_window_columns(g.w, &full_begin, &full_end);
   for (std::size_t row = row_begin; row < row_end; ++row) {
@@ -266,14 +275,16 @@ void pool_rows(const Reduction& reduction, const PoolGeometry& geometry, const S
                                  row_step, col_step, C, out_row + ow * C);
     };
     std::int64_t ow = 0;
-    if (fixed_3x3 && w.i0 == 0 && w.i1 == 3) {
+    if (fixed_k != 0 && w.i0 == 0 && w.i1 == fixed_k) {
       for (; ow < full_begin; ++ow) any_window(ow);
       if (ow < full_end) {
         w.ws = g.w.start(ow);
         w.j0 = 0;
-        w.j1 = 3;
-        pool_detail::reduce_full_windows<3, 3>(reduction, w, full_end - ow, g.w.stride, in_row + w.ws * C,
-                                                row_step, col_step, C, out_row + ow * C);
+        w.j1 = fixed_k;
+        const auto full_windows = fixed_k == 3 ? pool_detail::reduce_full_windows<3, 3, Reduction>
+                                               : pool_detail::reduce_full_windows<2, 2, Reduction>;
+        full_windows(reduction, w, full_end - ow, g.w.stride, in_row + w.ws * C, row_step, col_step, C,
+                     out_row + ow * C);
         ow = full_end;
       }
     }

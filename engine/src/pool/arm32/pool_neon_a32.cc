@@ -1,16 +1,47 @@
 // ARMv7: MaxPool folds on NEON (pool/arm32/max_pool_neon_a32.h) for chunks of
 // output rows whose input rows hold no subnormal, else on VFP (the portable
-// rows); AveragePool takes the portable rows.
+// rows). AveragePool's whole 2x2 stride-2 windows sum on NEON
+// (pool/average_pool_2x2.h) row by row, each row checked as it goes
+// (FlushGuardNeonA32) and computed again on VFP (the portable rows) where
+// NEON's flush-to-zero or default NaN could have changed a bit; every other
+// AveragePool takes the portable rows.
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
 
 #include "cpu/kernel_config.h"
 #include "pool/arm32/max_pool_neon_a32.h"
+#include "pool/average_pool_2x2.h"
+#include "pool/average_pool_2x2_neon.h"
 #include "pool/pool_kernel.h"
 
 namespace irnet {
 namespace {
+
+// Whether a row's NEON sums were the IEEE ones (common/arm32/float_neon_a32.h
+// says what NEON changes). Every input x is 0 or |x| >= 2^-101
+// (kTinyInputBits), checked as min over inputs of 2*|bits| - 2 (0 wraps to the
+// top): then x is a multiple of 2^-124, so is every partial sum, exactly or
+// rounded, and a nonzero one has |s| >= 2^-124, so nothing is subnormal,
+// neither an operand nor a sum nor s / 4. No output is a NaN, checked as max
+// over outputs of 2*|bits|: an input NaN (whose payload NEON would replace)
+// makes the output a NaN. Infinities and overflow are the same on NEON.
+struct FlushGuardNeonA32 {
+  static constexpr std::uint32_t kTinyInputBits = 0x0D000000u;  // 2^-101
+  uint32x4_t min_input = vdupq_n_u32(~0u);
+  uint32x4_t max_output = vdupq_n_u32(0);
+  void input(float32x4_t x) {
+    const uint32x4_t doubled = vshlq_n_u32(vreinterpretq_u32_f32(x), 1);
+    min_input = vminq_u32(min_input, vsubq_u32(doubled, vdupq_n_u32(2)));
+  }
+  void output(float32x4_t y) { max_output = vmaxq_u32(max_output, vshlq_n_u32(vreinterpretq_u32_f32(y), 1)); }
+  bool exact() const {
+    const uint32x2_t lo = vpmin_u32(vget_low_u32(min_input), vget_high_u32(min_input));
+    const uint32x2_t hi = vpmax_u32(vget_low_u32(max_output), vget_high_u32(max_output));
+    return std::min(vget_lane_u32(lo, 0), vget_lane_u32(lo, 1)) >= 2 * kTinyInputBits - 2 &&
+           std::max(vget_lane_u32(hi, 0), vget_lane_u32(hi, 1)) <= 2 * kFloatInfBits;
+  }
+};
 
 // Whether an input row that output rows [begin, end) read holds a subnormal
 // (then ARMv7 NEON's compare would not be exact): per image, the input rows
@@ -38,8 +69,9 @@ void max_pool_rows_neon_a32(const PoolGeometry& g, const Shape& x_shape, const f
     pool_rows(MaxReductionNeonA32{}, g, x_shape, x, y, row_begin, row_end);
 }
 
+// One vector per channel block: the check shares the 16 q registers (4 loaded first spilled).
 const PoolKernel kNeonA32 = {"pool_neon_a32", always_supported, &max_pool_rows_neon_a32,
-                             &average_pool_rows_portable};
+                             &pool_2x2::average_pool_rows<pool_2x2::LanesNeon<1>, FlushGuardNeonA32>};
 const PoolKernel* const kKernels[] = {&kNeonA32};
 
 }  // namespace
