@@ -38,14 +38,28 @@ def _heavy_tailed_binary_weights(model, seed: int) -> None:
     heavy_tailed_latent_weights([m for m in model.modules() if isinstance(m, BinaryConv2d)], seed)
 
 
+def _export_verified(model, onnx: str) -> None:
+    """Exports (legacy exporter, opset 13) to `onnx` only once onnxruntime agrees with
+    PyTorch: a failed check leaves no file for the next run to take as cached."""
+    from tools.irnet_torch.export import export
+
+    partial = onnx + ".partial"
+    try:
+        export(model, partial, INPUT_SHAPE, dynamo=False, opset=13)
+    except BaseException:
+        if os.path.exists(partial):
+            os.remove(partial)
+        raise
+    os.replace(partial, onnx)
+
+
 def _exported_and_converted(model, work_dir: str, name: str) -> tuple[str, str]:
     """<work_dir>/<name>.onnx (legacy exporter, opset 13) and <name>.irb, each made if missing."""
     from irnet_infer.convert import convert
-    from tools.irnet_torch.export import export
 
     onnx, irb = os.path.join(work_dir, f"{name}.onnx"), os.path.join(work_dir, f"{name}.irb")
     if not os.path.exists(onnx):
-        export(model, onnx, INPUT_SHAPE, dynamo=False, opset=13)
+        _export_verified(model, onnx)
     if not os.path.exists(irb):
         convert(onnx, irb)
     return onnx, irb
@@ -67,7 +81,7 @@ def build(work_dir: str, seed: int = 0) -> dict[str, ModelFiles]:
     """Exports and converts the three models (cached); returns them by key."""
     import torch
     from irnet_infer.convert import convert
-    from tools.irnet_torch.export import export, randomize_batchnorm
+    from tools.irnet_torch.export import randomize_batchnorm
     from tools.irnet_torch.models import build_model
 
     os.makedirs(work_dir, exist_ok=True)
@@ -84,7 +98,7 @@ def build(work_dir: str, seed: int = 0) -> dict[str, ModelFiles]:
     _heavy_tailed_binary_weights(bin_model, seed)
     bin_onnx = os.path.join(work_dir, "resnet18_irnet.onnx")
     if not os.path.exists(bin_onnx):
-        export(bin_model, bin_onnx, INPUT_SHAPE, dynamo=False, opset=13)
+        _export_verified(bin_model, bin_onnx)
     split = _param_split(bin_model)
     for key, bit_shift in (("irnet", True), ("irnet_noshift", False)):
         irb = os.path.join(work_dir, f"resnet18_{key}.irb")
