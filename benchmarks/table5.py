@@ -228,7 +228,7 @@ def render_network(net: dict, title: str) -> list[str]:
         lines.append(f"| outputs against onnxruntime ({o['samples']} random inputs) | top-1 identical "
                      f"{o['top1_identical']}/{o['compared']}, relative L2 median {o['median_relative_l2']:.2e}, "
                      f"max {o['max_relative_l2']:.2e}; sign ties (a binary activation's input within rounding "
-                     f"of 0): {o['sign_ties']} inputs have one, {o['differ_at_tie']} differ there and are left out"
+                     f"of 0) in {o['sign_ties']} inputs; differing there, left out: {o['differ_at_tie']}"
                      + (f"; **{o['real_mismatches']} inputs differ without a tie**" if o["real_mismatches"] else "")
                      + " |")
     for arch, counts in net.get("qemu", {}).items():
