@@ -176,21 +176,42 @@ def test_compare_outputs_reports_and_leaves_out_sign_ties(tmp_path):
 
 
 @pytest.mark.torch
-def test_a_failed_export_check_leaves_no_cached_onnx(tmp_path, monkeypatch):
-    """The benchmark models are cached by file name: an export whose check against
-    onnxruntime fails must not leave the file for the next run to take as verified."""
+def test_the_onnx_cache_follows_the_weights_and_a_failed_check_leaves_nothing(tmp_path, monkeypatch):
+    """The benchmark models' ONNX files are cached: exported again when the weights change,
+    and an export whose check against onnxruntime fails leaves no file for the next run
+    to take as verified."""
+    import torch
+
     sys.path.insert(0, ROOT)
     from benchmarks import models as model_zoo
     from tools.irnet_torch import export as export_module
     from tools.sign_ties import OutputMismatch
 
-    def export_then_fail(model, path, *args, **kwargs):
+    exports = []
+
+    def fake_export(model, path, *args, **kwargs):
+        exports.append(path)
         with open(path, "wb") as f:
-            f.write(b"written before the check")
+            f.write(b"onnx")
+        return path
+
+    monkeypatch.setattr(export_module, "export", fake_export)
+    model, onnx = torch.nn.Linear(3, 2), tmp_path / "m.onnx"
+    model_zoo._exported(model, str(onnx))
+    model_zoo._exported(model, str(onnx))
+    assert len(exports) == 1 and onnx.read_bytes() == b"onnx"
+    with torch.no_grad():
+        model.bias.add_(1.0)
+    model_zoo._exported(model, str(onnx))
+    assert len(exports) == 2
+
+    def export_then_fail(model, path, *args, **kwargs):
+        fake_export(model, path)
         raise OutputMismatch(f"{path}: onnxruntime against PyTorch: 2 of 4 samples differ")
 
     monkeypatch.setattr(export_module, "export", export_then_fail)
-    onnx = tmp_path / "m.onnx"
+    other = tmp_path / "other" / "m.onnx"
+    other.parent.mkdir()
     with pytest.raises(OutputMismatch):
-        model_zoo._export_verified(None, str(onnx))
-    assert list(tmp_path.iterdir()) == []
+        model_zoo._exported(model, str(other))
+    assert list(other.parent.iterdir()) == []
