@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from .table5 import DABNN_AARCH64_INSTRUCTIONS, PAPER, ROOT, render_markdown
+from .table5 import DABNN_AARCH64_INSTRUCTIONS, MODEL_TITLES, PAPER, ROOT, render_markdown
 
 # Stem MACs of ResNet-18 at 224x224: 112 x 112 output pixels x 64 channels x a 7x7x3 kernel.
 STEM_MACS = 112 * 112 * 64 * 7 * 7 * 3
@@ -80,8 +80,10 @@ def readme_table5(result: dict) -> str:
                      f"{result['a53'][key]:.1f} |")
     ort, irnet = _median(result, "onnxruntime:fp32"), _median(result, "irnet:irnet")
     shift = _shift_cost_instructions(result)
-    lines += ["", f"Same run: onnxruntime float32 {ort:.1f} ms and ncnn float32 "
-                  f"{_median(result, 'ncnn:fp32'):.1f} ms, so onnxruntime / irnet IR-Net = {ort / irnet:.1f}× "
+    ncnn = (f"ncnn float32 {_median(result, 'ncnn:fp32'):.1f} ms" if "ncnn:fp32" in result["host"]["1"]
+            else f"ncnn float32 skipped ({result['skipped']['ncnn:fp32']})")
+    lines += ["", f"Same run: onnxruntime float32 {ort:.1f} ms and {ncnn}, so onnxruntime / irnet IR-Net = "
+                  f"{ort / irnet:.1f}× "
                   f"(the paper's FP / IR-Net ratio on the Pi: {PAPER[0][4] / PAPER[-1][4]:.1f}×); daBNN needs "
                   f"{DABNN_AARCH64_INSTRUCTIONS / 1e6:.1f} M aarch64 instructions per pass for the same model "
                   f"shape ({DABNN_AARCH64_INSTRUCTIONS / _per_pass(result, 'aarch64'):.2f}× more); armv7 "
@@ -92,18 +94,73 @@ def readme_table5(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def performance_parts(result: dict) -> str:
-    """performance.md: where a pass's instructions go, both ARM targets side by side."""
-    a64, a32 = _parts(result, "aarch64"), _parts(result, "armv7")
-    t64, t32 = _per_pass(result, "aarch64"), _per_pass(result, "armv7")
+def _parts_table(result: dict, counts: dict, a53_ms: float) -> list[str]:
+    """Where a pass's instructions go, both ARM targets side by side; counts: arch -> arm_table counts."""
+    a64, a32 = counts["aarch64"]["breakdown"], counts["armv7"]["breakdown"]
+    t64, t32 = counts["aarch64"]["per_pass"], counts["armv7"]["per_pass"]
     lines = [_run_line(result, "benchmarks.md"), "",
              "| part | aarch64 | share | armv7 | share |", "|---|---|---|---|---|"]
     for part in sorted(a64, key=lambda p: -a64[p]):
         lines.append(f"| {part} | {a64[part] / 1e6:.2f} M | {100 * a64[part] / t64:.0f} % | "
                      f"{a32[part] / 1e6:.2f} M | {100 * a32[part] / t32:.0f} % |")
     lines.append(f"| **total per pass** | **{t64 / 1e6:.2f} M** | | **{t32 / 1e6:.2f} M** | |")
-    lines += ["", f"A53 estimate of the aarch64 pass: **{result['a53']['irnet']:.1f} ms** (the kernels at their "
+    lines += ["", f"A53 estimate of the aarch64 pass: **{a53_ms:.1f} ms** (the kernels at their "
                   "llvm-mca loop CPI, the rest at 1.85; the CPIs are in benchmarks.md)."]
+    return lines
+
+
+def performance_parts(result: dict) -> str:
+    """performance.md: where a ResNet-18 pass's instructions go."""
+    counts = {arch: result["qemu"][arch]["irnet"] for arch in ("aarch64", "armv7")}
+    return "\n".join(_parts_table(result, counts, result["a53"]["irnet"])) + "\n"
+
+
+def _reactnet(result: dict) -> dict:
+    net = result["reactnet_a"]
+    if "skipped" in net and "sizes" not in net:
+        raise DocFiguresError(f"ReActNet-A was skipped in this run: {net['skipped']}")
+    return net
+
+
+def _reactnet_rest(parts: dict[str, int], per_pass: int) -> int:
+    """ReActNet-A's instructions outside the bgemm and the float convs (stem, fc): epilogues,
+    RSign, RPReLU, pools, concat, layout and runtime."""
+    return per_pass - _bgemm(parts) - parts["float: stem kernel"] - parts["float: sgemm kernel"] \
+        - parts["float: im2col / packing"]
+
+
+def performance_reactnet_parts(result: dict) -> str:
+    """performance.md: where a ReActNet-A pass's instructions go, and its binary MACs per instruction."""
+    net = _reactnet(result)
+    lines = _parts_table(result, net["qemu"], net["a53"])
+    binary = net["macs"]["binary"]
+    a64 = net["qemu"]["aarch64"]
+    lines += ["", f"{binary / 1e9:.2f} G binary MACs per pass: on aarch64 {binary / _bgemm(a64['breakdown']):.1f} "
+                  f"per bgemm instruction (kernel + edge tiles), {binary / _binary_layers(a64['breakdown']):.1f} per "
+                  f"instruction of the binary layers (bgemm + im2col + epilogue + sign packing); everything but the "
+                  f"bgemm and the float convs (stem, fc): "
+                  f"{_reactnet_rest(a64['breakdown'], a64['per_pass']) / 1e6:.2f} M."]
+    return "\n".join(lines) + "\n"
+
+
+def performance_balance(result: dict) -> str:
+    """performance.md: the 4-thread pass of each model, per guest thread."""
+    balance = result["balance"]
+    if "skipped" in balance:
+        raise DocFiguresError(f"the 4-thread counts were skipped in this run: {balance['skipped']}")
+    keys = list(balance)
+    lines = [_run_line(result, "benchmarks.md"), "",
+             "| | " + " | ".join(MODEL_TITLES.get(k, k) for k in keys) + " |", "|---|" + "---|" * len(keys)]
+
+    def row(label, fn):
+        lines.append(f"| {label} | " + " | ".join(fn(balance[k]) for k in keys) + " |")
+
+    row("layer work per thread", lambda b: ", ".join(f"{n / 1e6:.2f}" for n in b["layer_work"].values()) + " M")
+    row("largest / mean (target ≤ 1.05)", lambda b: f"{b['balance']:.3f}")
+    row("outside layer work (target ≤ 2 %)", lambda b: f"{b['outside_layer_work'] / 1e6:.2f} M = "
+        f"{100 * b['outside_share']:.2f} % (" + ", ".join(f"{part.split(' (')[0]} {n / 1e6:.2f} M"
+                                                       for part, n in b["outside_parts"].items()) + ")")
+    row("outputs (checksums, top-5)", lambda b: "as at 1 thread" if b["outputs_match_1_thread"] else "**differ**")
     return "\n".join(lines) + "\n"
 
 
@@ -122,6 +179,36 @@ def _shift_cost_instructions(result: dict) -> dict[str, int]:
 
 def _shift_cost_share(result: dict) -> float:
     return max(n / _per_pass(result, arch, "irnet_noshift") for arch, n in _shift_cost_instructions(result).items())
+
+
+def _reactnet_per_pass(result: dict, arch: str) -> int:
+    return _reactnet(result)["qemu"][arch]["per_pass"]
+
+
+def _reactnet_binary_per_instruction(result: dict) -> float:
+    net = _reactnet(result)
+    return net["macs"]["binary"] / _binary_layers(net["qemu"]["aarch64"]["breakdown"])
+
+
+def _reactnet_rest_aarch64(result: dict) -> int:
+    counts = _reactnet(result)["qemu"]["aarch64"]
+    return _reactnet_rest(counts["breakdown"], counts["per_pass"])
+
+
+def _reactnet_host_ratio(result: dict) -> float:
+    host = _reactnet(result)["host"]
+    return host["onnxruntime"]["median_ms"] / host["irnet"]["median_ms"]
+
+
+def _reactnet_outputs_met(o: dict) -> bool:
+    return o["real_mismatches"] == 0 and o["top1_identical"] == o["compared"] > 0 \
+        and o["median_relative_l2"] <= 1e-4
+
+
+def _reactnet_outputs(o: dict) -> str:
+    return (f"top-1 {o['top1_identical']}/{o['compared']}, median {o['median_relative_l2']:.1e} over the "
+            f"{o['compared']} of {o['samples']} random inputs that do not differ at a sign tie "
+            f"(ties in {o['sign_ties']}, differing there {o['differ_at_tie']})")
 
 
 # The performance targets of the project brief that the Table 5 run measures.
@@ -159,6 +246,33 @@ TARGETS = [
     Target("load + first inference of the ResNet-18 `.irb`", "≤ 50 ms",
            lambda r: r["load_and_first_run_ms"] <= 50,
            lambda r: f"{r['load_and_first_run_ms']:.1f} ms (Python API)"),
+    Target("ReActNet-A: aarch64 instructions per pass", "≤ 160 M",
+           lambda r: _reactnet_per_pass(r, "aarch64") <= 160e6,
+           lambda r: f"{_reactnet_per_pass(r, 'aarch64') / 1e6:.2f} M"),
+    Target("ReActNet-A: binary MACs per aarch64 instruction of the binary layers (1×1 included)", "≥ 32",
+           lambda r: _reactnet_binary_per_instruction(r) >= 32,
+           lambda r: f"{_reactnet_binary_per_instruction(r):.1f}"),
+    Target("ReActNet-A: aarch64 instructions outside the bgemm and the float convs", "≤ 10 M",
+           lambda r: _reactnet_rest_aarch64(r) <= 10e6,
+           lambda r: f"{_reactnet_rest_aarch64(r) / 1e6:.2f} M"),
+    Target("ReActNet-A: armv7 / aarch64 instructions per pass", "≤ 1.6×",
+           lambda r: _reactnet_per_pass(r, "armv7") / _reactnet_per_pass(r, "aarch64") <= 1.6,
+           lambda r: f"{_reactnet_per_pass(r, 'armv7') / _reactnet_per_pass(r, 'aarch64'):.2f}× "
+                     f"({_reactnet_per_pass(r, 'armv7') / 1e6:.2f} M)"),
+    Target("host: onnxruntime fp32 / irnet ReActNet-A, same run", "≥ 5×",
+           lambda r: _reactnet_host_ratio(r) >= 5,
+           lambda r: f"{_reactnet_host_ratio(r):.1f}× ({_reactnet(r)['host']['onnxruntime']['median_ms']:.1f} / "
+                     f"{_reactnet(r)['host']['irnet']['median_ms']:.1f} ms)"),
+    Target("ReActNet-A outputs against onnxruntime", "top-1 identical, median relative L2 ≤ 1e-4",
+           lambda r: _reactnet_outputs_met(r["reactnet_a"]["outputs"]),
+           lambda r: _reactnet_outputs(r["reactnet_a"]["outputs"])),
+    Target("4 threads (aarch64): largest thread's layer work / mean", "≤ 1.05",
+           lambda r: all(b["balance"] <= 1.05 for b in r["balance"].values()),
+           lambda r: ", ".join(f"{MODEL_TITLES.get(k, k)} {b['balance']:.3f}" for k, b in r["balance"].items())),
+    Target("4 threads (aarch64): instructions outside layer work", "≤ 2 % of the pass",
+           lambda r: all(b["outside_share"] <= 0.02 for b in r["balance"].values()),
+           lambda r: ", ".join(f"{MODEL_TITLES.get(k, k)} {100 * b['outside_share']:.2f} %"
+                               for k, b in r["balance"].items())),
 ]
 
 
@@ -172,7 +286,8 @@ def performance_targets(result: dict) -> str:
 
 BLOCKS = {
     "README.md": {"summary": readme_table5},
-    "docs/performance.md": {"parts": performance_parts, "targets": performance_targets},
+    "docs/performance.md": {"parts": performance_parts, "reactnet-parts": performance_reactnet_parts,
+                            "targets": performance_targets, "balance": performance_balance},
 }
 
 

@@ -10,14 +10,18 @@ No trained ImageNet weights are available offline, so weights are seeded random
 draws. The binary convs get heavy-tailed latent weights, as training produces,
 so that the bit-shift scales take the values 1/2 and 1/4 and the shifts are
 really exercised (random Gaussian init gives s = 1 everywhere); timing and size
-do not depend on the values. Files are cached under the work directory.
+do not depend on the values. The ONNX files are cached under the work directory
+(exported again when the weights, tools/irnet_torch or PyTorch change); every run
+converts them with the converter it has.
 """
 from __future__ import annotations
 
+import glob
 import os
 from dataclasses import dataclass
 
 INPUT_SHAPE = (1, 3, 224, 224)
+TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")
 
 
 @dataclass
@@ -38,16 +42,53 @@ def _heavy_tailed_binary_weights(model, seed: int) -> None:
     heavy_tailed_latent_weights([m for m in model.modules() if isinstance(m, BinaryConv2d)], seed)
 
 
-def _exported_and_converted(model, work_dir: str, name: str) -> tuple[str, str]:
-    """<work_dir>/<name>.onnx (legacy exporter, opset 13) and <name>.irb, each made if missing."""
-    from irnet_infer.convert import convert
+def _export_key(model) -> str:
+    """What an export depends on: the PyTorch version, the code that defines and exports
+    the models (tools/irnet_torch, tools/sign_ties.py) and the model's weights and statistics."""
+    import hashlib
+
+    import torch
+
+    digest = hashlib.sha256(torch.__version__.encode())
+    for path in sorted(glob.glob(os.path.join(TOOLS, "irnet_torch", "*.py"))) + [os.path.join(TOOLS, "sign_ties.py")]:
+        with open(path, "rb") as f:
+            digest.update(f.read())
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _exported(model, onnx: str) -> None:
+    """`onnx` exported (legacy exporter, opset 13) unless the file there has the same
+    _export_key. Written under .partial and renamed once onnxruntime agreed with PyTorch,
+    its key beside it: a failed check leaves no file for the next run to take as cached."""
     from tools.irnet_torch.export import export
 
+    key, key_file = _export_key(model), onnx + ".key"
+    if os.path.exists(onnx) and os.path.exists(key_file):
+        with open(key_file) as f:
+            if f.read() == key:
+                return
+    partial = onnx + ".partial"
+    try:
+        export(model, partial, INPUT_SHAPE, dynamo=False, opset=13)
+    except BaseException:
+        if os.path.exists(partial):
+            os.remove(partial)
+        raise
+    os.replace(partial, onnx)
+    with open(key_file, "w") as f:
+        f.write(key)
+
+
+def _exported_and_converted(model, work_dir: str, name: str) -> tuple[str, str]:
+    """<work_dir>/<name>.onnx (_exported) and <name>.irb, converted by this run's converter."""
+    from irnet_infer.convert import convert
+
     onnx, irb = os.path.join(work_dir, f"{name}.onnx"), os.path.join(work_dir, f"{name}.irb")
-    if not os.path.exists(onnx):
-        export(model, onnx, INPUT_SHAPE, dynamo=False, opset=13)
-    if not os.path.exists(irb):
-        convert(onnx, irb)
+    _exported(model, onnx)
+    convert(onnx, irb)
     return onnx, irb
 
 
@@ -64,10 +105,10 @@ def _param_split(model) -> tuple[int, int, int]:
 
 
 def build(work_dir: str, seed: int = 0) -> dict[str, ModelFiles]:
-    """Exports and converts the three models (cached); returns them by key."""
+    """Exports (cached) and converts the three models; returns them by key."""
     import torch
     from irnet_infer.convert import convert
-    from tools.irnet_torch.export import export, randomize_batchnorm
+    from tools.irnet_torch.export import randomize_batchnorm
     from tools.irnet_torch.models import build_model
 
     os.makedirs(work_dir, exist_ok=True)
@@ -83,20 +124,18 @@ def build(work_dir: str, seed: int = 0) -> dict[str, ModelFiles]:
     randomize_batchnorm(bin_model, seed)
     _heavy_tailed_binary_weights(bin_model, seed)
     bin_onnx = os.path.join(work_dir, "resnet18_irnet.onnx")
-    if not os.path.exists(bin_onnx):
-        export(bin_model, bin_onnx, INPUT_SHAPE, dynamo=False, opset=13)
+    _exported(bin_model, bin_onnx)
     split = _param_split(bin_model)
     for key, bit_shift in (("irnet", True), ("irnet_noshift", False)):
         irb = os.path.join(work_dir, f"resnet18_{key}.irb")
-        if not os.path.exists(irb):
-            convert(bin_onnx, irb, bit_shift=bit_shift)
+        convert(bin_onnx, irb, bit_shift=bit_shift)
         out[key] = ModelFiles(key, bin_onnx, irb, *split)
     return out
 
 
 def build_reactnet(work_dir: str, seed: int = 0) -> ModelFiles:
     """ReActNet-A with trained-like random weights (tools/irnet_torch/reactnet.py),
-    exported with the legacy exporter and converted (both cached). Raises what the
+    exported with the legacy exporter (cached) and converted. Raises what the
     converter raises when it cannot convert the network."""
     import torch
     from tools.irnet_torch.models import build_model

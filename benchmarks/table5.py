@@ -1,10 +1,10 @@
 """Reproduce the IR-Net paper's Table 5: ResNet-18 size and single-thread latency.
 
-    python -m benchmarks.table5            # full run: host, qemu counts, A53 estimate
+    python -m benchmarks.table5 --model all --threads 1,2   # the run docs/ show (below)
+    python -m benchmarks.table5            # ResNet-18 only: host, qemu counts, A53 estimate
     python -m benchmarks.table5 --quick    # < 1 minute: fewer runs, host only
     python -m benchmarks.table5 --threads 1,2,4
     python -m benchmarks.table5 --model reactnet_a   # ReActNet-A's rows (output in the work dir)
-    python -m benchmarks.table5 --model all          # both, into docs/
     python -m benchmarks.table5 --irb model.irb --threads 1,4   # one converted model, no torch/onnx
 
 What is measured, and how honestly it can be here (no Raspberry Pi is attached
@@ -26,10 +26,11 @@ to the development machine):
   * on a Raspberry Pi, `--irb` times a model converted elsewhere (e.g. the
     build/bench/resnet18_irnet.irb this command writes on a PC) with the
     runtime only: numpy and irnet-infer, no torch, onnx or onnxruntime.
-Writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.png, and
-the figures README.md and docs/performance.md take from them (doc_figures);
---quick, --irb and --model reactnet_a write into the work directory. Prints the
-paths it wrote.
+A complete run (both models, qemu counts, 1 and 2 threads: `--model all --threads
+1,2`) writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.png, and
+the figures README.md and docs/performance.md take from them (doc_figures); any
+other run (--quick, --irb, one model, a skipped part) writes into the work
+directory and leaves docs/ as they are. Prints the paths it wrote.
 """
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ PAPER = [
     ("irnet_noshift", "IR-Net without bit-shift scales", "1/1", 4.20, 252.16),
     ("irnet", "IR-Net", "1/1", 4.21, 261.98),
 ]
+MODEL_TITLES = {"irnet": "IR-Net ResNet-18 1/1", "reactnet_a": "ReActNet-A"}  # the models' keys in results
 DABNN_AARCH64_INSTRUCTIONS = 170.0e6  # BRIEF section 5, measured under qemu-aarch64
 A53_HZ = 1.2e9
 
@@ -183,21 +185,19 @@ def network_rows(f: model_zoo.ModelFiles, runs: int, warmup: int, qemu_arches=("
 
 
 def compare_outputs(model, onnx_path: str, xs) -> dict:
-    """irnet against onnxruntime float32 on the same inputs: top-1 agreement and
-    relative L2 errors (the largest shows a binary activation's input within
-    float rounding of 0, where the two can take different signs)."""
+    """irnet against onnxruntime float32 on the same inputs, input by input
+    (tools/sign_ties.py): top-1 agreement and relative L2 errors over the inputs that do
+    not differ at a sign tie (a binary activation's input within float rounding of 0,
+    where the two may take different signs), and how many inputs have a tie and how
+    many of those differ."""
     import onnxruntime as ort
+    from tools.sign_ties import compare, sign_ties
 
     session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
-    rel, top1 = [], 0
-    for x in xs:
-        want = session.run(None, {name: x})[0].ravel()
-        got = np.asarray(model.run(x)).ravel()
-        rel.append(float(np.linalg.norm(got - want) / np.linalg.norm(want)))
-        top1 += int(np.argmax(got) == np.argmax(want))
-    return {"samples": len(xs), "top1_identical": top1, "median_relative_l2": float(np.median(rel)),
-            "max_relative_l2": float(max(rel))}
+    want = np.concatenate([session.run(None, {name: x})[0] for x in xs])
+    got = np.concatenate([np.asarray(model.run(x)) for x in xs])
+    return compare(got, want, sign_ties(onnx_path, np.concatenate(xs))).summary()
 
 
 def _mega(n) -> str:
@@ -226,8 +226,11 @@ def render_network(net: dict, title: str) -> list[str]:
     if "outputs" in net:
         o = net["outputs"]
         lines.append(f"| outputs against onnxruntime ({o['samples']} random inputs) | top-1 identical "
-                     f"{o['top1_identical']}/{o['samples']}, relative L2 median {o['median_relative_l2']:.2e}, "
-                     f"max {o['max_relative_l2']:.2e} |")
+                     f"{o['top1_identical']}/{o['compared']}, relative L2 median {o['median_relative_l2']:.2e}, "
+                     f"max {o['max_relative_l2']:.2e}; sign ties (a binary activation's input within rounding "
+                     f"of 0) in {o['sign_ties']} inputs; differing there, left out: {o['differ_at_tie']}"
+                     + (f"; **{o['real_mismatches']} inputs differ without a tie**" if o["real_mismatches"] else "")
+                     + " |")
     for arch, counts in net.get("qemu", {}).items():
         if "skipped" in counts:
             lines.append(f"| {arch} instructions per pass | skipped: {counts['skipped']} |")
@@ -263,7 +266,7 @@ def render_balance(balance: dict) -> list[str]:
              "libc's futex/yield/clock calls, and the layer functions' extra instructions from running in more "
              "pieces). Spinning runs for wall-clock time, so its counts depend on how qemu and the host "
              "scheduled the threads; everything else is exact.", "",
-             "| | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+             "| | " + " | ".join(MODEL_TITLES.get(k, k) for k in keys) + " |", "|---|" + "---|" * len(keys)]
 
     def row(label, fn):
         lines.append(f"| {label} | " + " | ".join(fn(balance[k]) for k in keys) + " |")
@@ -279,7 +282,7 @@ def render_balance(balance: dict) -> list[str]:
     row("outputs (checksums, top-5) as at 1 thread", lambda b: "identical" if b["outputs_match_1_thread"]
         else "**differ**")
     for k in keys:
-        lines += ["", f"Largest functions of {k}, instructions per thread: " + "; ".join(
+        lines += ["", f"Largest functions of {MODEL_TITLES.get(k, k)}, instructions per thread: " + "; ".join(
             f"`{name[:50]}` {', '.join(f'{n / 1e6:.2f}' for n in per)} M" for name, per in
             balance[k]["largest_functions"])]
     return lines
@@ -515,20 +518,20 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", default="1", help="comma-separated thread counts, e.g. 1,2,4")
     ap.add_argument("--work-dir", default=os.path.join(ROOT, "build", "bench"))
-    ap.add_argument("--out-dir", help="where benchmarks.{md,json,png} go (default: docs/, or the work "
-                    "dir with --quick)")
+    ap.add_argument("--out-dir", help="where benchmarks.{md,json,png} go (default: docs/ for a complete "
+                    "--model all run, else the work dir)")
     ap.add_argument("--no-qemu", action="store_true", help="skip the qemu instruction counts")
     ap.add_argument("--model", choices=("resnet18", "reactnet_a", "all"), default="resnet18",
                     help="ResNet-18's Table 5 (default), ReActNet-A's rows (output in the work dir unless "
-                         "--out-dir), or both")
+                         "--out-dir), or both (the docs' run, with --threads 1,2)")
     ap.add_argument("--irb", metavar="MODEL.irb",
                     help="time this converted model only, with the runtime alone (no torch, onnx or "
                     "onnxruntime: the Raspberry Pi mode); writes irb_benchmark.{md,json} to the work dir")
     args = ap.parse_args(argv)
     if args.quick:
         args.runs, args.warmup, args.no_qemu = 5, 1, True
-    to_docs = not args.quick and not args.irb and args.model != "reactnet_a"
-    out_dir = args.out_dir or (os.path.join(ROOT, "docs") if to_docs else args.work_dir)
+    complete = args.model == "all" and not args.quick and not args.irb
+    out_dir = args.out_dir or (os.path.join(ROOT, "docs") if complete else args.work_dir)
     threads = [int(t) for t in args.threads.split(",")]
 
     result = {"command": "python -m benchmarks.table5 " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -570,17 +573,22 @@ def main(argv=None) -> int:
         print(f"[table5] 4 threads per guest thread, aarch64: {', '.join(balance_files)} ...", flush=True)
         result["balance"] = arm_table.measure_balance(balance_files)
 
+    to_docs = os.path.abspath(out_dir) == os.path.join(ROOT, "docs")
+    if to_docs:
+        from . import doc_figures
+        try:
+            doc_figures.rendered_pages(result)
+        except doc_figures.DocFiguresError as e:  # docs/ stay as one complete run left them
+            print(f"note: docs/ not updated ({e}); writing into {args.work_dir}", file=sys.stderr)
+            out_dir, to_docs = args.work_dir, False
     markdown = render_markdown(result)
     paths = write_results(result, markdown, out_dir, "benchmarks")
     chart = os.path.join(out_dir, "benchmarks.png")
     if "sizes" in result and write_chart(result, chart):
         paths.append(chart)
-    if os.path.abspath(out_dir) == os.path.join(ROOT, "docs"):
-        from . import doc_figures
-        try:
-            doc_figures.update(result)  # the README's and performance.md's figures of this run
-        except doc_figures.DocFiguresError as e:
-            print(f"note: README.md and docs/performance.md not updated: {e}", file=sys.stderr)
+    if to_docs:
+        doc_figures.update(result)  # the README's and performance.md's figures of this run
+        paths += [os.path.join(ROOT, page) for page in doc_figures.BLOCKS]
     print(markdown)
     print("[table5] wrote " + ", ".join(paths))
     return 0

@@ -17,6 +17,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+source "$ROOT/scripts/lib/chroot.sh"
 
 mode=tools
 case "${1:-}" in
@@ -43,12 +44,8 @@ mkdir -p "$WORK" "$REPORT_DIR"
 rm -f "$REPORT_DIR"/*.log
 summary=()
 
-mounted=()
 cleanup() {
-  local i
-  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
-    umount -R "${mounted[i]}" 2>/dev/null || umount -lR "${mounted[i]}" 2>/dev/null || true
-  done
+  chroot_unmount
   if [ -d "$FS" ] && [ "${FRESH_KEEP:-0}" != 1 ]; then
     if findmnt -rn -o TARGET | grep -q "^$FS/"; then
       echo "fresh_check: $FS still has mounts; not deleting it" >&2
@@ -86,18 +83,11 @@ make_base() {
 }
 
 prepare_root() {
-  cp /etc/resolv.conf "$FS/etc/resolv.conf" || return
-  # Where the network intercepts TLS, pip needs the CA bundle this machine's pip trusts.
-  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
-    cp /etc/ssl/certs/ca-certificates.crt "$FS/etc/host-ca-bundle.pem" || return
-    printf '[global]\ncert = /etc/host-ca-bundle.pem\n' >"$FS/etc/pip.conf" || return
-  fi
-  mount -t proc proc "$FS/proc" && mounted+=("$FS/proc") || return
-  mount -t sysfs sysfs "$FS/sys" && mounted+=("$FS/sys") || return
-  mount --rbind /dev "$FS/dev" && mounted+=("$FS/dev") && mount --make-rslave "$FS/dev" || return
+  chroot_host_config "$FS" || return
+  chroot_mount_system "$FS" || return
   if [ -n "$CACHE" ]; then
-    mkdir -p "$CACHE/apt-archives/partial" "$FS/var/cache/apt/archives" || return
-    mount --bind "$CACHE/apt-archives" "$FS/var/cache/apt/archives" && mounted+=("$FS/var/cache/apt/archives") || return
+    mkdir -p "$CACHE/apt-archives/partial" || return
+    chroot_bind "$CACHE/apt-archives" "$FS/var/cache/apt/archives" || return
     echo "apt's download cache: $CACHE/apt-archives"
   fi
   echo "Debian $(cat "$FS/etc/debian_version") ($ARCH) in $FS; /proc, /sys, /dev mounted"
@@ -113,8 +103,7 @@ clone_commit() {
 }
 
 in_root() {  # command line, run as root in the repository inside the fresh root
-  env -i HOME=/root LANG=C.UTF-8 TERM=dumb PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    chroot "$FS" /bin/bash -c "cd $REPO_IN_ROOT && $1"
+  chroot_exec "$FS" "cd $REPO_IN_ROOT && $1"
 }
 
 venv_size() {

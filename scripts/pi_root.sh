@@ -8,6 +8,7 @@
 # runtime-only path: python3-numpy (1.24) and python3-venv, plus ca-certificates.
 # Needs root (debootstrap, chroot, binfmt_misc).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/chroot.sh"
 
 usage() { echo "usage: $0 build|run ARCH [DIR] [-- CMD]  (ARCH: arm64, armhf)" >&2; exit 2; }
 [ $# -ge 2 ] || usage
@@ -79,34 +80,19 @@ build_root() {
   log "built $root_dir in $((SECONDS - start)) s"
 }
 
-# The root's own ca-certificates may lag the host's; pip uses certifi, apt and curl this file.
-refresh_root_config() {
-  install -D -m 644 /etc/ssl/certs/ca-certificates.crt "$root_dir/etc/ssl/certs/ca-certificates.crt"
-  cp /etc/resolv.conf "$root_dir/etc/resolv.conf" 2>/dev/null || true
-}
-
-run_in_root() {  # shell command
-  local mounted=()
-  for fs in proc dev sys; do
-    if ! mountpoint -q "$root_dir/$fs"; then
-      case "$fs" in
-        proc) mount -t proc proc "$root_dir/proc" ;;
-        *) mount --rbind "/$fs" "$root_dir/$fs"; mount --make-rslave "$root_dir/$fs" ;;
-      esac
-      mounted+=("$root_dir/$fs")
-    fi
-  done
+run_in_root() {  # shell command; /proc, /sys and /dev mounted for the call
   local status=0
-  chroot "$root_dir" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    LANG=C.UTF-8 PIP_CERT=/etc/ssl/certs/ca-certificates.crt /bin/sh -c "$1" || status=$?
-  for m in "${mounted[@]}"; do umount -R "$m" || umount -lR "$m"; done
+  trap chroot_unmount EXIT
+  trap 'exit 130' INT TERM HUP
+  chroot_mount_system "$root_dir" && chroot_exec "$root_dir" "$1" || status=$?
+  chroot_unmount
   return "$status"
 }
 
 ensure_host_tools
 ensure_binfmt
 build_root
-refresh_root_config
+chroot_host_config "$root_dir"
 case "$action" in
   build) echo "$root_dir" ;;
   run)

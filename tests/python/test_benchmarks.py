@@ -110,6 +110,7 @@ def test_network_rows_and_thread_balance(tmp_path):
     text = "\n".join(table5.render_network(net, "ReActNet-A"))
     assert "| aarch64 instructions per pass |" in text and "| **total per pass** |" in text
     assert "| outputs against onnxruntime (2 random inputs) | top-1 identical 2/2" in text
+    assert net["outputs"]["differ_at_tie"] == net["outputs"]["real_mismatches"] == 0
 
     balance = arm_table.measure_balance({"resnet20": files})["resnet20"]
     assert balance["threads"] == 4 and balance["outputs_match_1_thread"]
@@ -139,3 +140,78 @@ def test_balance_report_arithmetic():
                                   "splitting (layer functions)": 4}
     assert r["outside_layer_work"] == 97 + 9 + 4 == sum(r["per_thread"].values()) - 1110
     assert r["outside_share"] == 110 / 1110
+
+
+def test_compare_outputs_reports_and_leaves_out_sign_ties(tmp_path):
+    """irnet against onnxruntime, input by input (tools/sign_ties.py): an input whose sign
+    input is exactly 0 (ONNX's sign 0, the engine's +1) differs at a tie, is counted and
+    left out of the top-1 and relative L2 figures; a model of other weights differs on
+    inputs without a tie, which the figures keep and the row shows."""
+    import irnet_infer
+    from benchmarks import table5
+    from irnet_infer.convert import convert
+
+    sys.path.insert(0, ROOT)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from test_convert_field import sign_conv_model
+    from test_convert_layers import random_input
+
+    onnx_path = str(sign_conv_model(tmp_path / "m.onnx", seed=0, batch=1))
+    convert(onnx_path, tmp_path / "m.irb")
+    xs = [random_input((1, 4, 5, 5), seed=s) for s in range(4)]
+    xs[2][0, 1, 2, 2] = 0.0
+    out = table5.compare_outputs(irnet_infer.Model(str(tmp_path / "m.irb")), onnx_path, xs)
+    assert out == {"samples": 4, "sign_ties": 1, "differ_at_tie": 1, "compared": 3, "top1_identical": 3,
+                   "median_relative_l2": 0.0, "max_relative_l2": 0.0, "real_mismatches": 0}
+
+    convert(sign_conv_model(tmp_path / "other.onnx", seed=5, batch=1), tmp_path / "other.irb")
+    xs[2][0, 1, 2, 2] = 1.0
+    wrong = table5.compare_outputs(irnet_infer.Model(str(tmp_path / "other.irb")), onnx_path, xs)
+    assert wrong["sign_ties"] == 0 and wrong["real_mismatches"] == wrong["compared"] == 4
+    assert wrong["median_relative_l2"] > 0.1
+    net = {"sizes": {"irb_bytes": 1, "float32_bytes": 4, "fp_params": 1, "binary_params": 0}, "input_shape": [1],
+           "macs": {"binary": 0, "float": 0}, "host": {"irnet": {"runs": 1, "median_ms": 1.0}}, "skipped": {},
+           "outputs": wrong}
+    assert "**4 inputs differ without a tie**" in "\n".join(table5.render_network(net, "ReActNet-A"))
+
+
+@pytest.mark.torch
+def test_the_onnx_cache_follows_the_weights_and_a_failed_check_leaves_nothing(tmp_path, monkeypatch):
+    """The benchmark models' ONNX files are cached: exported again when the weights change,
+    and an export whose check against onnxruntime fails leaves no file for the next run
+    to take as verified."""
+    import torch
+
+    sys.path.insert(0, ROOT)
+    from benchmarks import models as model_zoo
+    from tools.irnet_torch import export as export_module
+    from tools.sign_ties import OutputMismatch
+
+    exports = []
+
+    def fake_export(model, path, *args, **kwargs):
+        exports.append(path)
+        with open(path, "wb") as f:
+            f.write(b"onnx")
+        return path
+
+    monkeypatch.setattr(export_module, "export", fake_export)
+    model, onnx = torch.nn.Linear(3, 2), tmp_path / "m.onnx"
+    model_zoo._exported(model, str(onnx))
+    model_zoo._exported(model, str(onnx))
+    assert len(exports) == 1 and onnx.read_bytes() == b"onnx"
+    with torch.no_grad():
+        model.bias.add_(1.0)
+    model_zoo._exported(model, str(onnx))
+    assert len(exports) == 2
+
+    def export_then_fail(model, path, *args, **kwargs):
+        fake_export(model, path)
+        raise OutputMismatch(f"{path}: onnxruntime against PyTorch: 2 of 4 samples differ")
+
+    monkeypatch.setattr(export_module, "export", export_then_fail)
+    other = tmp_path / "other" / "m.onnx"
+    other.parent.mkdir()
+    with pytest.raises(OutputMismatch):
+        model_zoo._exported(model, str(other))
+    assert list(other.parent.iterdir()) == []

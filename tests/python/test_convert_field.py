@@ -33,8 +33,10 @@ from test_convert_layers import binary_conv_model, random_input, save_model
 from test_convert_reference import engine_run, ops_of, ort_run, run_irb
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+sys.path.insert(0, ROOT)
+from tools.sign_ties import OutputMismatch, compare, sign_ties, worst_of  # noqa: E402
+
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "field")
-TIE_RTOL = 2.0 ** -18       # |sign input| below this times the tensor's max magnitude: a tie
 
 # The marker is registered in pyproject.toml; without torch these tests are skipped.
 needs_torch = [pytest.mark.torch,
@@ -50,39 +52,6 @@ def with_torch(fn):
 
 
 # -- comparison ------------------------------------------------------------------------
-
-def _depends_on_input(model: onnx.ModelProto):
-    """Names of the tensors computed from a graph input (not from constants only)."""
-    live = {i.name for i in model.graph.input} - {t.name for t in model.graph.initializer}
-    for n in model.graph.node:
-        if any(i in live for i in n.input):
-            live.update(n.output)
-    return live
-
-
-def sign_ties(onnx_path, x):
-    """Per sample: True where the input of some Sign on activations lies within float
-    rounding of 0, so that its sign may differ between two correct implementations."""
-    model = onnx.load(str(onnx_path))
-    live = _depends_on_input(model)
-    probes = [n.input[0] for n in model.graph.node if n.op_type == "Sign" and n.input[0] in live]
-    ties = np.zeros(len(x), dtype=bool)
-    if not probes:
-        return ties
-    for name in probes:
-        model.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
-    probed = str(onnx_path) + ".probe.onnx"
-    onnx.save(model, probed)
-    try:
-        values = ort_run(probed, x)[-len(probes):]
-    finally:
-        os.remove(probed)
-    for v in values:
-        v = v.reshape(len(x), -1)
-        limit = TIE_RTOL * max(1.0, float(np.abs(v).max()))
-        ties |= (np.abs(v) <= limit).any(axis=1)
-    return ties
-
 
 def assert_same_as_unfused(onnx_path, irb_path, x, input_shapes=None):
     """The .irb (default conversion) computes the same floats, in the numpy interpreter and
@@ -100,31 +69,25 @@ def assert_agrees(onnx_path, irb_path, x, torch_y=None, tolerance=1e-4):
     """Converted model vs onnxruntime (and PyTorch when given), sample by sample.
 
     A sample may differ only if some sign input in it lies within float rounding of 0
-    (a tie, where either sign is right); at most a quarter of the batch may. Returns the
-    number of samples that differ at a tie."""
+    (a tie, where either sign is right; tools/sign_ties.py); at most a quarter of the batch
+    may. Returns the number of samples that differ at a tie."""
     ties = sign_ties(onnx_path, x)
     refs = {"onnxruntime": ort_run(onnx_path, x)[0]}
     if torch_y is not None:
         refs["torch"] = torch_y
     runs = {"interpreter": run_irb(irb_path, x)[0], "engine": engine_run(irb_path, x)[0]}
-    differ = np.zeros(len(x), dtype=bool)
+    agreements = []
     for who, got in runs.items():
         for ref_name, ref in refs.items():
-            assert got.shape == ref.shape, (who, ref_name)
-            g, r = got.reshape(len(x), -1), ref.reshape(len(x), -1)
-            limit = tolerance * np.maximum(1.0, np.abs(r).max(axis=1))
-            bad = (np.abs(g - r).max(axis=1) > limit) | (got.argmax(axis=1) != ref.argmax(axis=1)) \
-                .reshape(len(x), -1).any(axis=1)
-            real = np.flatnonzero(bad & ~ties)
-            assert real.size == 0, (f"{onnx_path}: {who} vs {ref_name} differs in samples {real.tolist()} "
-                                    f"(max |diff| {np.abs(g - r).max(axis=1)[real].max():.3g}), which have "
-                                    "no sign input near 0")
-            differ |= bad
-    assert differ.sum() <= len(x) // 4, f"{onnx_path}: {differ.sum()} of {len(x)} samples differ at sign ties"
-    if differ.any():
-        print(f"{os.path.basename(str(onnx_path))}: {int(differ.sum())} sample(s) differ where a sign "
+            agreements.append(compare(got, ref, ties, tolerance))
+            agreements[-1].check(f"{onnx_path}: {who} vs {ref_name}")
+    worst = worst_of(agreements)
+    worst.check(f"{onnx_path}: any run vs any reference")
+    differ = int(worst.at_tie.sum())
+    if differ:
+        print(f"{os.path.basename(str(onnx_path))}: {differ} sample(s) differ where a sign "
               f"input is within float rounding of 0 ({int(ties.sum())} such samples)")
-    return int(differ.sum())
+    return differ
 
 
 def sign_conv_model(path, seed, batch=8):
@@ -143,7 +106,7 @@ def test_ties_are_tolerated_and_real_mismatches_are_not(tmp_path):
     x[3, 2, 2, 2] = 0.0
     assert assert_agrees(onnx_path, tmp_path / "m.irb", x) == 1
     convert(sign_conv_model(tmp_path / "other.onnx", seed=5), tmp_path / "other.irb")
-    with pytest.raises(AssertionError, match="which have no sign input near 0"):
+    with pytest.raises(OutputMismatch, match="which have no sign input near 0"):
         assert_agrees(onnx_path, tmp_path / "other.irb", random_input((8, 4, 5, 5)))
 
 

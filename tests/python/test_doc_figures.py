@@ -37,12 +37,45 @@ def test_a_changed_measurement_makes_every_page_stale(result):
     assert sorted(doc_figures.stale_pages(changed)) == ["README.md", "docs/benchmarks.md", "docs/performance.md"]
 
 
+def test_a_changed_reactnet_or_balance_figure_makes_its_pages_stale(result):
+    for change in (lambda r: r["reactnet_a"]["qemu"]["armv7"]["breakdown"].update(
+                       {"binary: epilogue": r["reactnet_a"]["qemu"]["armv7"]["breakdown"]["binary: epilogue"] + 10**6}),
+                   lambda r: r["reactnet_a"]["outputs"].update(differ_at_tie=r["reactnet_a"]["outputs"]["samples"]),
+                   lambda r: r["balance"]["reactnet_a"].update(balance=1.5)):
+        changed = copy.deepcopy(result)
+        change(changed)
+        assert sorted(doc_figures.stale_pages(changed)) == ["docs/benchmarks.md", "docs/performance.md"]
+
+
+def _target_row(result, name):
+    return next(line for line in doc_figures.performance_targets(result).splitlines() if line.startswith(f"| {name} |"))
+
+
 def test_target_status_follows_the_figures(result):
-    targets = doc_figures.performance_targets(result)
-    assert "| ≥ 8× | 4.7× (42.4 / 9.0 ms) | **not met** |" in targets
-    faster = copy.deepcopy(result)
-    faster["host"]["1"]["irnet:irnet"]["median_ms"] = result["host"]["1"]["onnxruntime:fp32"]["median_ms"] / 8
-    assert "| ≥ 8× | 8.0× (42.4 / 5.3 ms) | met |" in doc_figures.performance_targets(faster)
+    name = "host: onnxruntime fp32 / irnet IR-Net 1/1"
+    ort = result["host"]["1"]["onnxruntime:fp32"]["median_ms"]
+    for ratio, status in ((8.0, "| met |"), (7.9, "| **not met** |")):
+        changed = copy.deepcopy(result)
+        changed["host"]["1"]["irnet:irnet"]["median_ms"] = ort / ratio
+        assert _target_row(changed, name).endswith(f"| ≥ 8× | {ratio:.1f}× ({ort:.1f} / {ort / ratio:.1f} ms) {status}")
+
+
+def test_reactnet_targets_follow_the_figures(result):
+    outputs = "ReActNet-A outputs against onnxruntime"
+    changed = copy.deepcopy(result)
+    o = changed["reactnet_a"]["outputs"]
+    o.update(real_mismatches=0, compared=o["samples"], top1_identical=o["samples"], median_relative_l2=1e-6)
+    assert _target_row(changed, outputs).endswith("| met |")
+    for wrong in ({"real_mismatches": 1}, {"top1_identical": o["samples"] - 1}, {"median_relative_l2": 2e-4}):
+        worse = copy.deepcopy(changed)
+        worse["reactnet_a"]["outputs"].update(wrong)
+        assert _target_row(worse, outputs).endswith("| **not met** |"), wrong
+    balance = "4 threads (aarch64): largest thread's layer work / mean"
+    changed["balance"]["irnet"]["balance"] = 1.05
+    changed["balance"]["reactnet_a"]["balance"] = 1.05
+    assert _target_row(changed, balance).endswith("| met |")
+    changed["balance"]["reactnet_a"]["balance"] = 1.06
+    assert _target_row(changed, balance).endswith("| **not met** |")
 
 
 def test_blocks_must_be_present_once_and_known(result):
@@ -70,6 +103,11 @@ def headline_figures(result):
     figures.add(f"{result['a53']['irnet']:.1f} ms")
     host = result["host"]["1"]
     figures.add(f"{host['onnxruntime:fp32']['median_ms'] / host['irnet:irnet']['median_ms']:.1f}×")
+    reactnet = result["reactnet_a"]
+    for arch in ("aarch64", "armv7"):
+        figures.add(f"{reactnet['qemu'][arch]['per_pass'] / 1e6:.2f} M")
+    figures.add(f"{reactnet['a53']:.1f} ms")
+    figures.add(f"{reactnet['host']['onnxruntime']['median_ms'] / reactnet['host']['irnet']['median_ms']:.1f}×")
     return figures
 
 
@@ -85,7 +123,12 @@ def test_headline_figures_are_written_only_by_the_generator(result, page):
 
 
 def test_a_partial_run_is_refused_by_name(result):
-    partial = copy.deepcopy(result)
-    del partial["threads"]
-    with pytest.raises(doc_figures.DocFiguresError, match="needs a full Table 5 run; the result has no 'threads'"):
-        doc_figures.rendered_pages(partial)
+    for part in ("threads", "reactnet_a", "balance"):
+        partial = copy.deepcopy(result)
+        del partial[part]
+        with pytest.raises(doc_figures.DocFiguresError, match=f"needs a full Table 5 run; the result has no '{part}'"):
+            doc_figures.rendered_pages(partial)
+    skipped = copy.deepcopy(result)
+    skipped["reactnet_a"] = {"skipped": "building reactnet_a.irb failed: ConvertError: node x"}
+    with pytest.raises(doc_figures.DocFiguresError, match="ReActNet-A was skipped in this run: building"):
+        doc_figures.rendered_pages(skipped)

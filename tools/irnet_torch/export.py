@@ -9,7 +9,8 @@
   binary convs arrive as ``Conv(Sign(x), W = +-alpha)``.
 
 Both exports are checked against PyTorch with onnxruntime when it is installed
-(``verify=True``).
+(``verify=True``), sample by sample, a sample with a binary activation's input
+within rounding of 0 judged apart (tools/sign_ties.py).
 """
 from __future__ import annotations
 
@@ -27,7 +28,16 @@ from .models import MODELS, build_model
 import torch
 import torch.nn as nn
 
+from tools.sign_ties import MAX_TIE_SHARE, compare, sign_ties
+
 __all__ = ["export", "verify_with_onnxruntime", "randomize_batchnorm", "main"]
+
+# export()'s check: this many random samples, of which up to EXPORT_TIE_SHARE may differ at a
+# sign tie. At full size ties are common and legitimate (ReActNet-A at 224x224 flips a sign
+# between PyTorch and onnxruntime on a fair share of random inputs); an export that computes
+# something else differs on every sample.
+VERIFY_SAMPLES = 4
+EXPORT_TIE_SHARE = 0.75
 
 
 def randomize_batchnorm(model: nn.Module, seed: int = 0) -> nn.Module:
@@ -56,10 +66,12 @@ def export(model: nn.Module, path: str, input_shape, dynamo: bool = False, opset
     """Write ``model`` (switched to eval mode) as ONNX to ``path`` and return the path.
 
     ``opset`` defaults to 13 for the legacy exporter and 18 for dynamo.
-    With ``verify`` the file is run in onnxruntime on ``example`` (default: a
-    random input of ``input_shape``; the batch dimension of the file is that of
+    With ``verify`` the file is run in onnxruntime on ``example`` (default:
+    VERIFY_SAMPLES random samples; the batch dimension of the file is that of
     ``input_shape``) and must match PyTorch within 1e-4 (max abs, relative to
-    the output's magnitude when that exceeds 1), else ``RuntimeError``.
+    the output's magnitude when that exceeds 1) on every sample without a sign
+    tie and on at least a quarter of all samples, else ``RuntimeError``
+    (``verify_with_onnxruntime``).
     """
     if opset is None:
         opset = 18 if dynamo else 13
@@ -78,14 +90,23 @@ def export(model: nn.Module, path: str, input_shape, dynamo: bool = False, opset
                               input_names=["input"], output_names=["output"],
                               do_constant_folding=True)
     if verify:
-        verify_with_onnxruntime(model, path, trace_input if example is None else example)
+        if example is None:  # the trace input and more from a generator of their own, VERIFY_SAMPLES in all
+            batch = input_shape[0]
+            more = -(-VERIFY_SAMPLES // batch) * batch - batch
+            example = torch.cat([trace_input, torch.randn(more, *input_shape[1:],
+                                                          generator=torch.Generator().manual_seed(0))])
+        verify_with_onnxruntime(model, path, example, max_tie_share=EXPORT_TIE_SHARE)
     return path
 
 
 def verify_with_onnxruntime(model: nn.Module, path: str, example: torch.Tensor,
-                            tolerance: float = 1e-4) -> float:
-    """Max |PyTorch - onnxruntime| on ``example``; raises if above
-    ``tolerance * max(1, max |PyTorch output|)``."""
+                            tolerance: float = 1e-4, max_tie_share: float = MAX_TIE_SHARE) -> float:
+    """Max |PyTorch - onnxruntime| on ``example``, sample by sample (tools/sign_ties.py):
+    raises OutputMismatch (a RuntimeError) where a sample differs by more than
+    ``tolerance * max(1, max |PyTorch output|)`` or in its top-1 class without a sign
+    input within rounding of 0 (a tie), or where more than ``max_tie_share`` of the
+    samples differ at ties. Samples that differ at a tie are reported on stderr and left
+    out of the returned maximum."""
     try:
         import onnxruntime as ort
     except ImportError:
@@ -95,16 +116,17 @@ def verify_with_onnxruntime(model: nn.Module, path: str, example: torch.Tensor,
     name = session.get_inputs()[0].name
     batch = session.get_inputs()[0].shape[0]
     step = batch if isinstance(batch, int) else len(example)   # static batch: run in chunks
-    got = np.concatenate([session.run(None, {name: example[i:i + step].numpy()})[0]
-                          for i in range(0, len(example), step)])
+    x = example.numpy()
+    got = np.concatenate([session.run(None, {name: x[i:i + step]})[0] for i in range(0, len(x), step)])
     with torch.no_grad():
         want = model(example).numpy()
-    err = float(np.max(np.abs(got - want)))
-    # relative to the output magnitude: random-weight 1W/32A nets grow by ~sqrt(fan-in) per layer
-    limit = tolerance * max(1.0, float(np.max(np.abs(want))))
-    if not err <= limit:
-        raise RuntimeError(f"{path}: onnxruntime differs from PyTorch by {err:g} (> {limit:g})")
-    return err
+    agreement = compare(got, want, sign_ties(path, x), tolerance)
+    agreement.check(f"{path}: onnxruntime against PyTorch", max_tie_share)
+    at_tie = agreement.at_tie
+    if at_tie.any():
+        print(f"note: {path}: onnxruntime differs from PyTorch in {int(at_tie.sum())} of {len(x)} samples, "
+              "each with a sign input within rounding of 0 (either sign is right there)", file=sys.stderr)
+    return float(agreement.max_abs[~at_tie].max())
 
 
 def main(argv=None) -> int:
