@@ -339,6 +339,172 @@ __attribute__((always_inline)) inline uint8x16_t step_16(Reader& in, float*& out
   return negative_bytes(y, index);
 }
 
+// Activation rows with bits, no clamp, whole 64-channel words and C_r a
+// multiple of 64, two rows at a time: one asm per 16 channels of both rows
+// loads each per-channel constant (multiplier, bias, shift_in, slope,
+// shift_out, -threshold) once for the two rows, with the same IEEE operations
+// per row as activation_16 (acc: mls, scvtf; fmul, fadd bias, fadd residual,
+// fadd shift_in, the PReLU, fadd shift_out; y stored when kStoreFloat; bytes
+// of y < -threshold). Each row's residual pointer goes back C_r channels
+// after each segment of C_r channels (a multiple of 64: whole words).
+#define IRNET_PAIR_ACC(ROW, POP, BASE)                          \
+  "ld1 {%S[t].4s - %V[t].4s}, [%[" POP "]], #64\n\t"           \
+  "ld1 {%S[" ROW "].4s - %V[" ROW "].4s}, [%[" BASE "]], #64\n\t" \
+  "mls %S[" ROW "].4s, %S[t].4s, %[two].s[0]\n\t"              \
+  "mls %T[" ROW "].4s, %T[t].4s, %[two].s[0]\n\t"              \
+  "mls %U[" ROW "].4s, %U[t].4s, %[two].s[0]\n\t"              \
+  "mls %V[" ROW "].4s, %V[t].4s, %[two].s[0]\n\t"              \
+  "scvtf %S[" ROW "].4s, %S[" ROW "].4s\n\t"                   \
+  "scvtf %T[" ROW "].4s, %T[" ROW "].4s\n\t"                   \
+  "scvtf %U[" ROW "].4s, %U[" ROW "].4s\n\t"                   \
+  "scvtf %V[" ROW "].4s, %V[" ROW "].4s\n\t"
+// ROW op= c, lane by lane.
+#define IRNET_PAIR_OP(OP, ROW)                                  \
+  OP " %S[" ROW "].4s, %S[" ROW "].4s, %S[c].4s\n\t"            \
+  OP " %T[" ROW "].4s, %T[" ROW "].4s, %T[c].4s\n\t"            \
+  OP " %U[" ROW "].4s, %U[" ROW "].4s, %U[c].4s\n\t"            \
+  OP " %V[" ROW "].4s, %V[" ROW "].4s, %V[c].4s\n\t"
+#define IRNET_PAIR_LOAD_C(PTR) "ld1 {%S[c].4s - %V[c].4s}, [%[" PTR "]], #64\n\t"
+// Both rows op= the next 16 constants from PTR.
+#define IRNET_PAIR_BOTH(OP, PTR) IRNET_PAIR_LOAD_C(PTR) IRNET_PAIR_OP(OP, "a") IRNET_PAIR_OP(OP, "b")
+#define IRNET_PAIR_RESIDUAL IRNET_PAIR_LOAD_C("ra") IRNET_PAIR_OP("fadd", "a") IRNET_PAIR_LOAD_C("rb") IRNET_PAIR_OP("fadd", "b")
+// t = ROW * slope (in c), ROW = max(ROW, t) or ROW < 0 ? t : ROW.
+#define IRNET_PAIR_PRELU_PRODUCT(ROW)                           \
+  "fmul %S[t].4s, %S[" ROW "].4s, %S[c].4s\n\t"                 \
+  "fmul %T[t].4s, %T[" ROW "].4s, %T[c].4s\n\t"                 \
+  "fmul %U[t].4s, %U[" ROW "].4s, %U[c].4s\n\t"                 \
+  "fmul %V[t].4s, %V[" ROW "].4s, %V[c].4s\n\t"
+#define IRNET_PAIR_PRELU_MAX(ROW)                               \
+  IRNET_PAIR_PRELU_PRODUCT(ROW)                                 \
+  "fmax %S[" ROW "].4s, %S[" ROW "].4s, %S[t].4s\n\t"           \
+  "fmax %T[" ROW "].4s, %T[" ROW "].4s, %T[t].4s\n\t"           \
+  "fmax %U[" ROW "].4s, %U[" ROW "].4s, %U[t].4s\n\t"           \
+  "fmax %V[" ROW "].4s, %V[" ROW "].4s, %V[t].4s\n\t"
+#define IRNET_PAIR_PRELU_SELECT(ROW)                            \
+  IRNET_PAIR_PRELU_PRODUCT(ROW)                                 \
+  "fcmlt %S[m].4s, %S[" ROW "].4s, #0.0\n\t"                    \
+  "fcmlt %T[m].4s, %T[" ROW "].4s, #0.0\n\t"                    \
+  "fcmlt %U[m].4s, %U[" ROW "].4s, #0.0\n\t"                    \
+  "fcmlt %V[m].4s, %V[" ROW "].4s, #0.0\n\t"                    \
+  "bit %S[" ROW "].16b, %S[t].16b, %S[m].16b\n\t"               \
+  "bit %T[" ROW "].16b, %T[t].16b, %T[m].16b\n\t"               \
+  "bit %U[" ROW "].16b, %U[t].16b, %U[m].16b\n\t"               \
+  "bit %V[" ROW "].16b, %V[t].16b, %V[m].16b\n\t"
+#define IRNET_PAIR_STORE                                        \
+  "st1 {%S[a].4s - %V[a].4s}, [%[oa]], #64\n\t"                 \
+  "st1 {%S[b].4s - %V[b].4s}, [%[ob]], #64\n\t"
+// The bytes of ROW < -threshold (in c), narrowed as in negative_bytes.
+#define IRNET_PAIR_BELOW(ROW, BYTES)                            \
+  "fcmgt %S[t].4s, %S[c].4s, %S[" ROW "].4s\n\t"                \
+  "fcmgt %T[t].4s, %T[c].4s, %T[" ROW "].4s\n\t"                \
+  "fcmgt %U[t].4s, %U[c].4s, %U[" ROW "].4s\n\t"                \
+  "fcmgt %V[t].4s, %V[c].4s, %V[" ROW "].4s\n\t"                \
+  "tbl %[" BYTES "].16b, {%S[t].16b - %V[t].16b}, %[index].16b\n\t"
+// Two asm, as one has too many operands: y of both rows before the
+// activation stage, then the activation stage, stores and bytes (a and b stay
+// in place in between).
+#define IRNET_PAIR_STEP(RESIDUAL, PRELU, STORE)                                                                 \
+  do {                                                                                                             \
+  __asm__(IRNET_PAIR_ACC("a", "pa", "ba") IRNET_PAIR_ACC("b", "pb", "bb") IRNET_PAIR_BOTH("fmul", "mul")           \
+              IRNET_PAIR_BOTH("fadd", "bias") RESIDUAL                                                             \
+          : [a] "=&w"(ya), [b] "=&w"(yb), [c] "=&w"(k), [t] "=&w"(t), [pa] "+r"(s.pop_a), [pb] "+r"(s.pop_b),     \
+            [ba] "+r"(s.base_a), [bb] "+r"(s.base_b), [ra] "+r"(s.res_a), [rb] "+r"(s.res_b),                     \
+            [mul] "+r"(s.multiplier), [bias] "+r"(s.bias)                                                          \
+          : [two] "w"(two)                                                                                         \
+          : "memory");                                                                                             \
+  __asm__(IRNET_PAIR_BOTH("fadd", "p0") IRNET_PAIR_LOAD_C("p1") PRELU("a") PRELU("b") IRNET_PAIR_BOTH("fadd", "p2") \
+              STORE IRNET_PAIR_LOAD_C("p3") IRNET_PAIR_BELOW("a", "bytes_a") IRNET_PAIR_BELOW("b", "bytes_b")     \
+          : [a] "+w"(ya), [b] "+w"(yb), [c] "=&w"(k), [t] "=&w"(t), [m] "=&w"(m), [bytes_a] "=&w"(bytes_a),        \
+            [bytes_b] "=&w"(bytes_b), [p0] "+r"(s.act[0]), [p1] "+r"(s.act[1]), [p2] "+r"(s.act[2]),               \
+            [p3] "+r"(s.act[3]), [oa] "+r"(s.out_a), [ob] "+r"(s.out_b)                                            \
+          : [index] "w"(index)                                                                                     \
+          : "memory");                                                                                             \
+  } while (0)
+
+// The pointers of two rows that pair_step_16 reads and advances.
+struct RowPairPointers {
+  const std::int32_t *pop_a, *pop_b, *base_a, *base_b;
+  const float *res_a, *res_b, *multiplier, *bias;
+  const float* act[4];  // shift_in, slope, shift_out, -threshold
+  float *out_a, *out_b;
+};
+
+template <bool kStoreFloat, bool kResidual, bool kPreluMax>
+__attribute__((always_inline)) inline void pair_step_16(RowPairPointers& s, int32x4_t two, uint8x16_t index,
+                                                        uint8x16_t& bytes_a, uint8x16_t& bytes_b) {
+  float32x4x4_t ya, yb, k, t;
+  uint8x16x4_t m;  // unused by the max form
+  if (kResidual && kPreluMax && kStoreFloat)
+    IRNET_PAIR_STEP(IRNET_PAIR_RESIDUAL, IRNET_PAIR_PRELU_MAX, IRNET_PAIR_STORE);
+  else if (kResidual && kPreluMax)
+    IRNET_PAIR_STEP(IRNET_PAIR_RESIDUAL, IRNET_PAIR_PRELU_MAX, "");
+  else if (kResidual && kStoreFloat)
+    IRNET_PAIR_STEP(IRNET_PAIR_RESIDUAL, IRNET_PAIR_PRELU_SELECT, IRNET_PAIR_STORE);
+  else if (kResidual)
+    IRNET_PAIR_STEP(IRNET_PAIR_RESIDUAL, IRNET_PAIR_PRELU_SELECT, "");
+  else if (kPreluMax && kStoreFloat)
+    IRNET_PAIR_STEP("", IRNET_PAIR_PRELU_MAX, IRNET_PAIR_STORE);
+  else if (kPreluMax)
+    IRNET_PAIR_STEP("", IRNET_PAIR_PRELU_MAX, "");
+  else if (kStoreFloat)
+    IRNET_PAIR_STEP("", IRNET_PAIR_PRELU_SELECT, IRNET_PAIR_STORE);
+  else
+    IRNET_PAIR_STEP("", IRNET_PAIR_PRELU_SELECT, "");
+}
+#undef IRNET_PAIR_STEP
+#undef IRNET_PAIR_BELOW
+#undef IRNET_PAIR_STORE
+#undef IRNET_PAIR_PRELU_SELECT
+#undef IRNET_PAIR_PRELU_MAX
+#undef IRNET_PAIR_PRELU_PRODUCT
+#undef IRNET_PAIR_RESIDUAL
+#undef IRNET_PAIR_BOTH
+#undef IRNET_PAIR_LOAD_C
+#undef IRNET_PAIR_OP
+#undef IRNET_PAIR_ACC
+
+// The pairs of rows of `block` (an odd last row is left to the caller).
+template <bool kStoreFloat, bool kResidual, bool kPreluMax>
+__attribute__((noinline)) void bconv_epilogue_activation_row_pairs(const EpilogueConstants& constants, const EpilogueRows& block) {
+  const EpilogueConstants c = constants;  // local copies: the stores below cannot alias them
+  const EpilogueRows rows = block;
+  const int n = c.channels, words = n / kBitsPerWord, residual_channels = c.residual_channels;
+  const uint8x16_t weights = bit_weights(), index = lane_byte_index();
+  const int32x4_t two = vdupq_n_s32(2);
+  // The words of a segment of C_r channels, after which the residuals start over.
+  const int segment_words = kResidual ? residual_channels / kBitsPerWord : words;
+  for (std::size_t r = 0; r + 1 < rows.count; r += 2) {
+    RowPairPointers s;
+    s.pop_a = rows.popcounts + r * n;
+    s.pop_b = s.pop_a + n;
+    s.base_a = rows.bases[r];
+    s.base_b = rows.bases[r + 1];
+    s.res_a = kResidual ? rows.residual + r * residual_channels : nullptr;
+    s.res_b = kResidual ? s.res_a + residual_channels : nullptr;
+    s.multiplier = c.multiplier;
+    s.bias = c.bias;
+    s.act[0] = c.act_shift_in, s.act[1] = c.act_slope, s.act[2] = c.act_shift_out, s.act[3] = c.neg_threshold;
+    s.out_a = kStoreFloat ? rows.y + r * n : nullptr;
+    s.out_b = kStoreFloat ? s.out_a + n : nullptr;
+    BitWord* bits_a = rows.bits + r * words;
+    BitWord* bits_b = bits_a + words;
+    BitWord* const row_end = bits_b;
+    do {
+      BitWord* const segment_end = bits_a + segment_words;
+      do {
+        uint8x16_t a0, a1, a2, a3, b0, b1, b2, b3;
+        pair_step_16<kStoreFloat, kResidual, kPreluMax>(s, two, index, a0, b0);
+        pair_step_16<kStoreFloat, kResidual, kPreluMax>(s, two, index, a1, b1);
+        pair_step_16<kStoreFloat, kResidual, kPreluMax>(s, two, index, a2, b2);
+        pair_step_16<kStoreFloat, kResidual, kPreluMax>(s, two, index, a3, b3);
+        *bits_a++ = pack_word(a0, a1, a2, a3, weights);
+        *bits_b++ = pack_word(b0, b1, b2, b3, weights);
+      } while (bits_a != segment_end);
+      if (kResidual) s.res_a -= residual_channels, s.res_b -= residual_channels;
+    } while (bits_a != row_end);
+  }
+}
+
 // The rows; kWholeSteps: the channels are a nonzero multiple of the step (64
 // with bits, else 16), so a row has no tail and no checks of its own (9
 // instructions per row around its steps instead of 15). Out of line: both
@@ -404,6 +570,23 @@ struct FloatRowsNeonA64 {
   template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp, bool kActivation, bool kPreluMax>
   static void run_rows(const EpilogueConstants& c, const EpilogueRows& rows) {
     const int row_step = kBits ? kBitsPerWord : kStep;
+    if (kActivation && kBits && kClamp == EpilogueClamp::kNone && c.channels > 0 &&
+        c.channels % kBitsPerWord == 0 &&
+        (!kResidual || (c.residual_channels > 0 && c.residual_channels % kBitsPerWord == 0)) &&
+        rows.count >= 2) {
+      bconv_epilogue_activation_row_pairs<kStoreFloat, kResidual, kPreluMax>(c, rows);
+      if (rows.count % 2 == 0) return;
+      const std::size_t last = rows.count - 1;
+      EpilogueRows tail = rows;
+      tail.count = 1;
+      tail.popcounts += last * c.channels;
+      tail.bases += last;
+      if (kResidual) tail.residual += last * c.residual_channels;
+      if (kStoreFloat) tail.y += last * c.channels;
+      tail.bits += last * (c.channels / kBitsPerWord);
+      bconv_epilogue_float_row_loop<true, kStoreFloat, kBits, kResidual, kClamp, kActivation, kPreluMax>(c, tail);
+      return;
+    }
     if (c.channels % row_step != 0)
       bconv_epilogue_float_row_loop<false, kStoreFloat, kBits, kResidual, kClamp, kActivation, kPreluMax>(c, rows);
     else if (c.channels > 0)
