@@ -546,7 +546,20 @@ __attribute__((noinline)) void bconv_epilogue_float_row_loop(const EpilogueConst
     }
     if (kWholeSteps) continue;
     BitWord tail = 0;
-    for (int o = steps * kRowStep; o < n; ++o) {
+    int o = steps * kRowStep;
+    if (kBits && n - o >= kStep) {
+      // The partial last word's whole 16-channel steps (a 32-channel conv's
+      // only word) through the vector step; the zero bytes give the word's
+      // unused bits 0.
+      const uint8x16_t none = vdupq_n_u8(0);
+      const int tail_steps = (n - o) / kStep;
+      const uint8x16_t b0 = step_16<kStoreFloat, kPreluMax>(in, y, index);
+      const uint8x16_t b1 = tail_steps > 1 ? step_16<kStoreFloat, kPreluMax>(in, y, index) : none;
+      const uint8x16_t b2 = tail_steps > 2 ? step_16<kStoreFloat, kPreluMax>(in, y, index) : none;
+      tail = pack_word(b0, b1, b2, none, weights);
+      o += tail_steps * kStep;
+    }
+    for (; o < n; ++o) {
       bool bit;
       const float v = in.next_1(&bit);
       if (kStoreFloat) *y++ = v;
