@@ -25,8 +25,8 @@ import a53_loop  # noqa: E402
 KERNELS = {
     "bgemm": (ROOT / "engine/src/bgemm/arm64/bgemm4x4_column_neon_a64.S", "irnet_bgemm4x4_column_neon_a64",
               "cnt"),
-    "stem": (ROOT / "engine/src/fconv/arm64/sconv_neon_a64.cc", "sconv_7x2_", "fmla"),
-    "sgemm": (ROOT / "engine/src/fconv/arm64/sgemm_neon_a64.cc", "sgemm_8x8_neon_a64", "fmla"),
+    "stem": (ROOT / "engine/src/fconv/arm64/sconv7x2_4x16_neon_a64.S", "irnet_sconv7x2_4x16_neon_a64", "fmla"),
+    "sgemm": (ROOT / "engine/src/fconv/arm64/sgemm8x8_neon_a64.S", "irnet_sgemm8x8_neon_a64", "fmla"),
 }
 
 

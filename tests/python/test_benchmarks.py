@@ -215,3 +215,15 @@ def test_the_onnx_cache_follows_the_weights_and_a_failed_check_leaves_nothing(tm
     with pytest.raises(OutputMismatch):
         model_zoo._exported(model, str(other))
     assert list(other.parent.iterdir()) == []
+
+
+def test_a53_kernel_sources_define_their_functions():
+    """The A53 estimate reads each kernel family's loop from the source and function
+    mca_kernels.KERNELS names; a kernel moved to another file or renamed must move there too
+    (otherwise Table 5 loses its A53 column and cannot rewrite the docs)."""
+    from benchmarks.mca_kernels import KERNELS
+    for family, (source, function, marker) in KERNELS.items():
+        assert source.is_file(), f"{family}: {source} does not exist"
+        text = source.read_text(encoding="utf-8")
+        assert function in text, f"{family}: {source.name} does not define {function}"
+        assert marker in text, f"{family}: {source.name} has no {marker} instruction"
