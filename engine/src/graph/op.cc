@@ -28,11 +28,11 @@ const TensorDesc& NodeView::require_input(std::size_t i, DType dtype, int rank) 
   return t;
 }
 
-const TensorDesc& NodeView::require_const(std::size_t i, DType dtype, const Shape& shape) const {
+const TensorDesc& NodeView::require_const(std::size_t i, DType dtype, const Shape& shape, const char* what) const {
   const TensorDesc& t = require_input(i, dtype);
-  if (t.data == nullptr) fail(str_cat("input ", i, " must be a constant"));
-  if (t.shape != shape)
-    fail(str_cat("input ", i, " must have shape ", shape_str(shape), ", got ", shape_str(t.shape)));
+  const std::string input = what == nullptr ? str_cat("input ", i) : str_cat("input ", i, " (", what, ")");
+  if (t.data == nullptr) fail(str_cat(input, " must be a constant"));
+  if (t.shape != shape) fail(str_cat(input, " must have shape ", shape_str(shape), ", got ", shape_str(t.shape)));
   return t;
 }
 

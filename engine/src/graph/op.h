@@ -63,7 +63,9 @@ class NodeView {
   // Helpers for factories: fetch input i and check its presence/dtype/rank/
   // constness, or throw a kModelFormat error naming the node.
   const TensorDesc& require_input(std::size_t i, DType dtype, int rank = -1) const;
-  const TensorDesc& require_const(std::size_t i, DType dtype, const Shape& shape) const;
+  // A constant input of this dtype and shape; `what` (e.g. "threshold"), when
+  // given, is named in the errors beside the input's index.
+  const TensorDesc& require_const(std::size_t i, DType dtype, const Shape& shape, const char* what = nullptr) const;
   [[noreturn]] void fail(const std::string& message) const;
 };
 

@@ -129,9 +129,9 @@ std::unique_ptr<Op> make_binary_conv_op(const NodeView& node, const Conv2dGeomet
   const std::size_t max_inputs = residual_allowed ? 10 : 5;
   if (node.num_inputs() > max_inputs)
     node.fail(str_cat("has ", node.num_inputs(), " inputs, at most ", max_inputs, " allowed"));
-  auto optional_const = [&](std::size_t i, DType dtype) -> const void* {
+  auto optional_const = [&](std::size_t i, DType dtype, const char* what = nullptr) -> const void* {
     if (node.num_inputs() <= i || node.input(i) == nullptr) return nullptr;
-    return node.require_const(i, dtype, {out_c}).data;
+    return node.require_const(i, dtype, {out_c}, what).data;
   };
   if (const auto* shift = static_cast<const std::int32_t*>(optional_const(2, DType::kI32))) {
     out.shift.assign(shift, shift + out_c);
@@ -167,12 +167,8 @@ std::unique_ptr<Op> make_binary_conv_op(const NodeView& node, const Conv2dGeomet
   // Inputs 6..9: the activation stage and the bit threshold, f32 constants [out_c].
   const auto channel_floats = [&](std::size_t i, const char* what) {
     std::vector<float> v;
-    if (node.num_inputs() <= i || node.input(i) == nullptr) return v;
-    const TensorDesc& t = node.require_input(i, DType::kF32);
-    if (t.data == nullptr) node.fail(str_cat("input ", i, " (", what, ") must be a constant"));
-    if (t.shape != Shape{out_c})
-      node.fail(str_cat("input ", i, " (", what, ") must have shape [", out_c, "], got ", shape_str(t.shape)));
-    const auto* data = static_cast<const float*>(t.data);
+    const auto* data = static_cast<const float*>(optional_const(i, DType::kF32, what));
+    if (data == nullptr) return v;
     v.assign(data, data + out_c);
     for (std::int64_t o = 0; o < out_c; ++o)
       if (!std::isfinite(v[o])) node.fail(str_cat("input ", i, " (", what, ") value [", o, "] is not finite"));
