@@ -244,19 +244,25 @@ class Lowering:
         users = g.users(ep.output)
         if any(id(u) in absorbed for u in users):     # sign(y) itself is needed too
             return None
-        found = []
-        for u in users:
-            b = constant_offset(g, u, ep.output)
-            out = u.outputs[0]
-            if b is not None and b.size in (1, channels) and out not in g.outputs and g.users(out) \
-                    and all(id(x) in absorbed for x in g.users(out)):
-                found.append((u, b))
+        found = [(u, t) for u in users for t in [self._sign_threshold(u, ep.output, channels, absorbed)]
+                 if t is not None]
         if len(found) != 1:
             return None
-        u, b = found[0]
-        ep.threshold = np.broadcast_to(b, (channels,)).astype(np.float32)
+        u, ep.threshold = found[0]
         ep.bits_output = u.outputs[0]
         return u
+
+    def _sign_threshold(self, shifter: Node, x: str, channels: int, absorbed: Set[int]) -> Optional[np.ndarray]:
+        """t as float32 [channels] when shifter computes x + t (Add/Sub of a constant, per channel
+        or scalar) and its output is read only by Sign/Pad nodes that vanish into binary ops."""
+        g = self.g
+        out = shifter.outputs[0]
+        if out in g.outputs or not g.users(out) or not all(id(u) in absorbed for u in g.users(out)):
+            return None
+        b = constant_offset(g, shifter, x)
+        if b is None or b.size not in (1, channels):
+            return None
+        return np.broadcast_to(b, (channels,)).astype(np.float32)
 
     def _merge_concats(self) -> None:
         """ReActNet-A's channel doubling, cat([bn1(conv1(x)) + s, bn2(conv2(x)) + s]) on the
@@ -334,19 +340,16 @@ class Lowering:
         every reader of `source` is a vanishing Sign/Pad and the Add is not fused elsewhere."""
         g = self.g
         shifter = g.producer.get(source)
-        if shifter is None or source in self.thresholds or source in g.outputs:
+        if shifter is None or source in self.thresholds:
             return
         nid = id(shifter)
         if nid in self.skipped or nid in self.emit_at or nid in self.same_as:
             return
-        if not all(id(u) in absorbed for u in g.users(source)):
-            return
         x = next((i for i in shifter.inputs if i not in g.consts), None)
-        b = None if x is None else constant_offset(g, shifter, x)
-        channels = g.shape(source)[1]
-        if b is None or b.size not in (1, channels):
+        t = None if x is None else self._sign_threshold(shifter, x, g.shape(source)[1], absorbed)
+        if t is None:
             return
-        self.thresholds[source] = (x, np.broadcast_to(b, (channels,)).astype(np.float32))
+        self.thresholds[source] = (x, t)
         self.skipped.add(nid)
         self.float_epilogues.pop(nid, None)
 
