@@ -176,7 +176,8 @@ BConv2d::BConv2d(const Conv2dGeometry& g, PadValue pad, BConv2dOutput out, const
   select_fused_epilogue(*epilogue_kernel_);
   const BitWord* bgemm_weights = weights_;
   if (half_word_taps_) {
-    paired_weights_.assign(weights_, weights_ + std::size_t(oc) * k_words_);
+    paired_weights_.assign(weights_, weights_ + checked_mul("binary conv weight words (out_c * words per row)",
+                                                            oc, k_words_));
     im2col_pair_taps(oc, k_words_, paired_weights_.data());
     paired_weights_.resize(std::size_t(oc) * bgemm_words_);
     bgemm_weights = paired_weights_.data();
