@@ -27,7 +27,7 @@ const SgemmKernel& selected_sgemm_kernel() { return *selected_kernels().sgemm; }
 // The selected direct kernel, nullptr when the selected "phase_conv" variant is im2col_sgemm.
 const PhaseConvKernel* phase_conv_kernel() {
   const PhaseConvKernel* phase = selected_kernels().phase_conv;
-  return phase->fn != nullptr ? phase : nullptr;
+  return phase->split != nullptr ? phase : nullptr;
 }
 // The "phase_conv" variant without a direct kernel: every conv runs im2col + sgemm.
 const PhaseConvKernel& im2col_sgemm() { return *supported_kernels<PhaseConvKernel>().back(); }
@@ -70,18 +70,18 @@ std::string describe(const ConvCase& c) {
                  c.pb, ",", c.pr, " g", c.groups);
 }
 
-// The geometries the direct kernel handles (phase_conv.h): 7 wide, column
+// The geometries the direct kernels handle (phase_conv.h): 3 or 7 wide, column
 // stride 2, no dilation, one group.
 bool uses_phase_kernel(const ConvCase& c) {
-  return c.kw == kPhaseKernelW && c.sw == kPhaseStrideW && c.dh == 1 && c.dw == 1 && c.groups == 1;
+  return (c.kw == 3 || c.kw == 7) && c.sw == 2 && c.dh == 1 && c.dw == 1 && c.groups == 1;
 }
 
 // The direct kernel's own order of operations (phase_conv.h): per output
 // pixel and channel, multiply-adds (fused, or multiply then add, as the kernel
-// declares) over the (i, c) pairs, and within a
-// pair the taps j in kPhaseTapOrder, padding taps included (they add 0 * w);
-// then + bias (+ 0 without one) and the clamp. A direct kernel must match it
-// bit for bit.
+// declares) over the (i, c) pairs, and within a pair the taps of the even
+// columns j = 0, 2, .. then of the odd ones j = 1, 3, .., padding taps
+// included (they add 0 * w); then + bias (+ 0 without one) and the clamp. A
+// direct kernel must match it bit for bit.
 std::vector<float> phase_order_ref(const Conv2dGeometry& g, const float* x, const float* w,
                                    const float* bias, FloatClamp clamp, bool fused) {
   const int oh_n = g.out_h(), ow_n = g.out_w();
@@ -93,7 +93,8 @@ std::vector<float> phase_order_ref(const Conv2dGeometry& g, const float* x, cons
           float sum = 0.f;
           for (int i = 0; i < g.kernel_h; ++i)
             for (int c = 0; c < g.in_c; ++c)
-              for (int j : kPhaseTapOrder) {
+              for (int t = 0; t < g.kernel_w; ++t) {
+                const int j = 2 * t < g.kernel_w ? 2 * t : 2 * t - g.kernel_w;  // 0, 2, .., then 1, 3, ..
                 const int ih = oh * g.stride_h - g.pad_top + i, iw = ow * g.stride_w - g.pad_left + j;
                 const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
                 const float xv =
@@ -157,14 +158,18 @@ void check_conv_case(const ConvCase& c, FloatClamp clamp, bool with_bias, std::m
   // The selected kernels: the direct column-phase kernel where it applies.
   const FloatConv2d conv(g, w.data(), bias, clamp, selected_sgemm_kernel(), *selected_kernels().phase_conv);
   if (const PhaseConvKernel* phase = phase_conv_kernel(); phase != nullptr && uses_phase_kernel(c)) {
-    CHECK_EQ(std::string(conv.kernel_name()), std::string(phase->name));
+    const PhaseConvWidthKernel* of_width = phase->of_width(c.kw);
+    CHECK(of_width != nullptr);
+    if (of_width == nullptr) return;
+    CHECK_EQ(std::string(conv.kernel_name()), std::string(of_width->name));
+    CHECK_EQ(std::string(of_width->name).rfind(str_cat("sconv_", c.kw, "x2_"), 0), std::size_t{0});
     check_layer(conv, false);
     const std::vector<float> y = run_conv(conv, x, 1);
     const std::vector<float> exact = phase_order_ref(g, x.data(), w.data(), bias, clamp, phase->fused);
     std::size_t bad = 0;
     for (std::size_t i = 0; i < y.size(); ++i)
       if (!(y[i] == exact[i]) && bad++ < 3)
-        irnet_test::report(__FILE__, __LINE__, str_cat(phase->name, " ", describe(c), " at ", i, ": ", y[i],
+        irnet_test::report(__FILE__, __LINE__, str_cat(of_width->name, " ", describe(c), " at ", i, ": ", y[i],
                                                        " vs its order's reference ", exact[i]));
     CHECK_EQ(bad, std::size_t{0});
   } else {
@@ -333,6 +338,77 @@ TEST(phase_kernel_shape_matrix) {
     check_conv_case(c, none, true, rng);
     check_conv_case(c, relu, false, rng);
     check_conv_case(c, clip, true, rng);
+  }
+}
+
+TEST(phase_kernel_3_wide_shape_matrix) {
+  // 3-wide, column-stride-2 convs (ReActNet's stem, 3x3/2 over 3 channels),
+  // as above: whole rows of tiles (out_w 112 = 7 x 16 = 4 x 24 + 16 = 14 x 8)
+  // and last tiles of 1 to 23 pixels, odd and even input widths with every
+  // left / right padding 0-2 (the last tap of a row in the padding, inside the
+  // row, or past a padding the output does not reach), outputs of one pixel,
+  // partial channel tiles, kernel heights 1-5, row strides 1-3, 1 to 6 and
+  // more (i, c) pairs, batch 2; then random geometries of the same kind.
+  std::mt19937 rng(11);
+  const FloatClamp none{}, relu{0.f}, clip{-1.f, 1.f};
+  // batch, h, w, in_c, out_c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups
+  const std::vector<ConvCase> cases = {
+      {1, 9, 224, 3, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},    // stem rows, out_w 112, right padding unread
+      {1, 8, 223, 3, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},    // odd width: out_w 112, last tap in the padding
+      {2, 11, 37, 3, 5, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1},     // no padding, out_w 18 = 16 + 2, batch 2
+      {1, 7, 34, 3, 7, 3, 3, 2, 2, 1, 1, 1, 2, 0, 1, 1},      // pads 2 left, 1 right: out_w 18
+      {1, 6, 33, 3, 9, 3, 3, 1, 2, 1, 1, 2, 0, 1, 2, 1},      // pads 0 left, 2 right: out_w 17 = 16 + 1
+      {1, 5, 3, 3, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},       // out_w 2
+      {1, 3, 1, 2, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},       // one input column: out_w 1, all but one tap padding
+      {2, 3, 3, 3, 4, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1},       // output 1x1
+      {1, 5, 95, 2, 8, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 1},      // out_w 48 = 2 x 24 = 3 x 16
+      {1, 4, 80, 3, 12, 3, 3, 2, 2, 1, 1, 1, 1, 2, 0, 1},     // out_w 40 = 24 + 16
+      {1, 4, 63, 3, 1, 3, 3, 2, 2, 1, 1, 1, 0, 1, 2, 1},      // out_w 32 = 24 + 8 = 2 x 16, one channel out
+      {1, 6, 61, 64, 65, 3, 3, 2, 2, 1, 1, 1, 2, 1, 2, 1},    // out_w 32, 64 channels in, 65 out
+      {1, 4, 47, 1, 130, 1, 3, 3, 2, 1, 1, 0, 1, 2, 1, 1},    // kernel 1x3: one pair; out_w 24
+      {1, 6, 45, 1, 5, 2, 3, 2, 2, 1, 1, 0, 0, 1, 2, 1},      // two pairs, out_w 23
+      {1, 6, 31, 1, 3, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 1},      // three pairs, out_w 16 (a partial AVX2 tile)
+      {1, 5, 29, 2, 6, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0, 1},      // four pairs
+      {1, 7, 27, 1, 4, 5, 3, 3, 2, 1, 1, 2, 1, 2, 1, 1},      // five pairs, out_w 14
+      {1, 6, 50, 2, 9, 3, 3, 2, 2, 1, 1, 1, 2, 1, 2, 1},      // six pairs, out_w 26 = 24 + 2 = 16 + 10
+  };
+  for (const ConvCase& c : cases) {
+    check_conv_case(c, none, true, rng);
+    check_conv_case(c, relu, false, rng);
+    check_conv_case(c, clip, true, rng);
+  }
+  const auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int n = 0; n < 60; ++n) {
+    ConvCase c{};
+    c.batch = pick(1, 2);
+    c.kh = pick(1, 5);
+    c.kw = 3;
+    c.sh = pick(1, 3);
+    c.sw = 2;
+    c.dh = c.dw = c.groups = 1;
+    c.pt = pick(0, 2); c.pb = pick(0, 2); c.pl = pick(0, 2); c.pr = pick(0, 2);
+    c.in_h = std::max(pick(1, 9), c.kh - c.pt - c.pb);
+    c.in_w = std::max(pick(1, 70), 3 - c.pl - c.pr);
+    c.in_c = pick(0, 3) == 0 ? pick(4, 40) : pick(1, 3);
+    c.out_c = pick(1, 37);
+    check_conv_case(c, pick(0, 1) == 0 ? none : clip, pick(0, 1) == 0, rng);
+  }
+}
+
+TEST(phase_conv_variants_name_their_kernels_by_width) {
+  // Every direct variant "phase_conv_<tile>_<isa>" has a kernel of each width,
+  // "sconv_<width>x2_<tile>_<isa>" (what layers report: test_kernel_variants).
+  const std::string prefix = "phase_conv_";
+  for (const PhaseConvKernel* phase : supported_kernels<PhaseConvKernel>()) {
+    if (phase->split == nullptr) continue;  // im2col_sgemm
+    const std::string name = phase->name;
+    CHECK_EQ(name.rfind(prefix, 0), std::size_t{0});
+    for (int kw : kPhaseKernelWidths) {
+      const PhaseConvWidthKernel* of_width = phase->of_width(kw);
+      CHECK(of_width != nullptr);
+      if (of_width != nullptr)
+        CHECK_EQ(std::string(of_width->name), str_cat("sconv_", kw, "x2_", name.substr(prefix.size())));
+    }
   }
 }
 

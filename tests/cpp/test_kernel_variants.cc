@@ -167,8 +167,11 @@ TEST(layers_report_the_kernels_they_run) {
   CHECK_EQ(kernel_of("maxpool"), irnet::selected_kernel("pool"));
   CHECK_EQ(kernel_of("avgpool"), irnet::selected_kernel("pool"));
   CHECK_EQ(kernel_of("bconv1").rfind(irnet::selected_kernel("bgemm") + "+bconv_epilogue_", 0), std::size_t(0));
+  // A phase_conv variant "phase_conv_<tile>_<isa>" runs the 7x7/2 stem on its kernel "sconv_7x2_<tile>_<isa>".
   const std::string phase = irnet::selected_kernel("phase_conv");
-  CHECK_EQ(kernel_of("stem"), phase == "im2col_sgemm" ? irnet::selected_kernel("sgemm") : phase);
+  const std::string prefix = "phase_conv_";
+  CHECK_EQ(kernel_of("stem"), phase == "im2col_sgemm" ? irnet::selected_kernel("sgemm")
+                                                      : "sconv_7x2_" + phase.substr(prefix.size()));
   const std::string text = summary.to_string();
   for (const std::string& family : irnet::kernel_families())
     CHECK(text.find(family + "=" + irnet::selected_kernel(family)) != std::string::npos);

@@ -23,7 +23,8 @@ from irnet_infer.irb import IrbWriter
 MIB = 1 << 20
 SCRATCH_BUDGET = 8 * MIB  # FloatConv2d::kScratchBudget
 SGEMM_SHAPES = {"sgemm_12x32_avx512": (12, 32, 1), "sgemm_6x16_avx2": (6, 16, 1), "sgemm_4x8_portable": (4, 8, 1)}
-PHASE_TILE_PIXELS = {"sconv_7x2_4x24_avx2": 24}
+PHASE_VARIANT_TILE_PIXELS = {"phase_conv_4x24_avx2": 24}
+PHASE_KERNEL_WIDTHS = (3, 7)
 
 
 def ceil_div(a, b):
@@ -52,9 +53,9 @@ def conv_file(path, batch, in_h, in_w, in_c, out_c, kernel, strides, pads, weigh
     return [batch, oh, ow, out_c]
 
 
-def phase_scratch(batch, oh, ow, in_c, kh, sh, tile_pixels):
+def phase_scratch(batch, oh, ow, in_c, kh, kw, sh, tile_pixels):
     """The direct kernel's plane scratch (FloatConv2d::plan_phase_bands)."""
-    plane_w = round_up(ow, tile_pixels) + 3
+    plane_w = round_up(ow, tile_pixels) + (kw - 1) // 2
     band = min(max(ceil_div(batch * oh, 8), 1), 16, oh)
     slots = batch * ceil_div(oh, band)
     plane_rows = (band - 1) * sh + kh
@@ -74,14 +75,20 @@ def im2col_scratch(rows, k, out_c, mr, nr, k_align):
 
 @pytest.fixture(scope="module")
 def kernels(tmp_path_factory):
-    """(sgemm name, phase kernel name or None) as this build and CPU select them."""
-    path = tmp_path_factory.mktemp("kernels") / "stem.irb"
-    conv_file(path, 1, 32, 32, 3, 8, (7, 7), (2, 2), (3, 3, 3, 3))
-    phase = irnet_infer.plan(path)["layers"][0]["kernel"]
+    """(sgemm name, phase_conv variant or None) as this build and CPU select them."""
     sgemm = irnet_infer.selected_kernel("sgemm")
     if sgemm not in SGEMM_SHAPES:
         pytest.skip(f"no plan model for sgemm kernel {sgemm}")
-    return sgemm, phase if phase in PHASE_TILE_PIXELS else None
+    phase = irnet_infer.selected_kernel("phase_conv")
+    if phase == "im2col_sgemm":
+        return sgemm, None
+    assert phase in PHASE_VARIANT_TILE_PIXELS, f"no plan model for phase_conv variant {phase}: add its tile"
+    return sgemm, phase
+
+
+def phase_kernel_name(variant, kw):
+    """The kernel of width kw of a phase_conv variant (fconv/phase_conv.h)."""
+    return f"sconv_{kw}x2_" + variant.removeprefix("phase_conv_")
 
 
 def expected_conv_plan(shape_in, out_shape, out_c, kernel, strides, kernels):
@@ -90,10 +97,10 @@ def expected_conv_plan(shape_in, out_shape, out_c, kernel, strides, kernels):
     _, oh, ow, _ = out_shape
     sgemm, phase = kernels
     kh, kw = kernel
-    if phase is not None and kw == 7 and strides[1] == 2:
-        scratch = phase_scratch(batch, oh, ow, in_c, kh, strides[0], PHASE_TILE_PIXELS[phase])
+    if phase is not None and kw in PHASE_KERNEL_WIDTHS and strides[1] == 2:
+        scratch = phase_scratch(batch, oh, ow, in_c, kh, kw, strides[0], PHASE_VARIANT_TILE_PIXELS[phase])
         if scratch <= SCRATCH_BUDGET:
-            return phase, scratch
+            return phase_kernel_name(phase, kw), scratch
     mr, nr, k_align = SGEMM_SHAPES[sgemm]
     return sgemm, im2col_scratch(batch * oh * ow, kh * kw * in_c, out_c, mr, nr, k_align)
 
@@ -108,7 +115,7 @@ def test_issue_15_conv_whose_scratch_wrapped_plans_im2col(tmp_path, kernels):
     assert out == [8, 2, out_w, 1]
     assert os.path.getsize(path) < 2 * MIB
     if kernels[1] is not None:
-        assert phase_scratch(8, 2, out_w, 65536, 1, stride, PHASE_TILE_PIXELS[kernels[1]]) > 1 << 64
+        assert phase_scratch(8, 2, out_w, 65536, 1, 7, stride, PHASE_VARIANT_TILE_PIXELS[kernels[1]]) > 1 << 64
     name, scratch = expected_conv_plan(shape_in, out, 1, (1, 7), (stride, 2), kernels)
     layer = irnet_infer.plan(path)["layers"][0]
     assert (layer["kernel"], layer["scratch_bytes"]) == (name, scratch)
@@ -155,7 +162,7 @@ def test_random_conv_geometries_refuse_or_plan_exact_sizes(tmp_path, kernels):
         assert summary["peak_activation_bytes"] == arena
         os.remove(path)
     assert outcomes["refused"] >= 30 and outcomes["planned"] >= 30, outcomes
-    assert len(kernels_seen) == (2 if kernels[1] else 1), kernels_seen
+    assert len(kernels_seen) == (3 if kernels[1] else 1), kernels_seen
 
 
 def test_plan_allocates_no_activation_memory(tmp_path):

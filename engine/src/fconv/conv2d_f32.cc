@@ -54,8 +54,10 @@ FloatConv2d::FloatConv2d(const Conv2dGeometry& g, const float* weights, const fl
   rows_ = checked_mul("float conv output pixels (batch * out_h * out_w)", g_.batch, out_h_, out_w_);
   k_ = checked_mul("float conv taps (kernel_h * kernel_w * in_c/groups)", g_.kernel_h, g_.kernel_w,
                    g_.in_c_per_group());
-  if (phase.fn != nullptr && phase_fits(g_) && plan_phase_bands(phase.tile_pixels)) {
+  const PhaseConvWidthKernel* direct = phase_fits(g_) ? phase.of_width(g_.kernel_w) : nullptr;
+  if (direct != nullptr && plan_phase_bands(phase.tile_pixels)) {
     phase_ = &phase;
+    phase_kernel_ = direct;
     pack_phase_weights(weights, bias);
   } else {
     setup_im2col(weights, bias);
@@ -94,15 +96,14 @@ void FloatConv2d::setup_im2col(const float* weights, const float* bias) {
 }
 
 bool FloatConv2d::phase_fits(const Conv2dGeometry& g) {
-  return g.groups == 1 && g.kernel_w == kPhaseKernelW && g.stride_w == kPhaseStrideW &&
-         g.dilation_w == 1 && g.dilation_h == 1;
+  return g.groups == 1 && g.stride_w == kPhaseStrideW && g.dilation_w == 1 && g.dilation_h == 1;
 }
 
 bool FloatConv2d::plan_phase_bands(std::size_t tile_pixels) {
   const std::size_t tp = tile_pixels;
-  // Every tile's loads end before plane index ow0 + tile_pixels + 3 (phase_conv.h).
+  // Every tile's loads end before plane index ow0 + tile_pixels + margin (phase_conv.h).
   plane_w_ = checked_add("float conv phase plane width", checked_round_up("float conv phase plane width", out_w_, tp),
-                         3);
+                         phase_plane_margin(g_.kernel_w));
   // Bands of at most 16 output rows, but at least kMinSlots bands if the rows allow.
   const std::size_t all_rows = checked_mul("float conv output rows (batch * out_h)", g_.batch, out_h_);
   band_rows_ = std::clamp<std::size_t>((all_rows + kMinSlots - 1) / kMinSlots, 1, 16);
@@ -125,16 +126,17 @@ bool FloatConv2d::plan_phase_bands(std::size_t tile_pixels) {
 
 void FloatConv2d::pack_phase_weights(const float* weights, const float* bias) {
   const std::size_t tc = kPhaseTileChannels;
+  const int kw = g_.kernel_w;
   const std::size_t steps = checked_mul("float conv phase steps (kernel_h * in_c)", g_.kernel_h, g_.in_c);
   const std::size_t tiles = (g_.out_c + tc - 1) / tc;
-  packed_w_.assign(checked_mul("float conv packed weights", tiles, steps, kPhaseKernelW, tc), 0.f);
+  packed_w_.assign(checked_mul("float conv packed weights", tiles, steps, kw, tc), 0.f);
   for (std::size_t o = 0; o < static_cast<std::size_t>(g_.out_c); ++o)
     for (int i = 0; i < g_.kernel_h; ++i)
       for (int c = 0; c < g_.in_c; ++c)
-        for (int t = 0; t < kPhaseKernelW; ++t) {
+        for (int t = 0; t < kw; ++t) {
           const std::size_t s = static_cast<std::size_t>(i) * g_.in_c + c;
-          packed_w_[((o / tc * steps + s) * kPhaseKernelW + t) * tc + o % tc] =
-              weights[(o * g_.kernel_h + i) * g_.kernel_w * g_.in_c + kPhaseTapOrder[t] * g_.in_c + c];
+          packed_w_[((o / tc * steps + s) * kw + t) * tc + o % tc] =
+              weights[(o * g_.kernel_h + i) * kw * g_.in_c + phase_tap_column(kw, t) * g_.in_c + c];
         }
   packed_bias_ = sgemm_pack_bias(bias, g_.out_c, tc);
 }
@@ -190,7 +192,7 @@ void FloatConv2d::run_phase_slots(std::size_t slot_begin, std::size_t slot_end, 
       float* y_row = y + (n * out_h_ + oh) * out_w_ * ldc;
       for (std::size_t ow0 = 0; ow0 < static_cast<std::size_t>(out_w_); ow0 += tp) {
         const std::size_t pixels = std::min<std::size_t>(tp, out_w_ - ow0);
-        phase_->fn(x_row + ow0, steps, plane_w_, packed_w_.data(), packed_bias_.data(), clamp_.lo,
+        phase_kernel_->fn(x_row + ow0, steps, plane_w_, packed_w_.data(), packed_bias_.data(), clamp_.lo,
                    clamp_.hi, y_row + ow0 * ldc, ldc, pixels, ldc);
       }
     }
@@ -378,7 +380,7 @@ void FloatConv2d::run_slots(std::size_t slot_begin, std::size_t slot_end, const 
 }
 
 namespace {
-const PhaseConvKernel kIm2colSgemm = {"im2col_sgemm", always_supported, nullptr, nullptr};
+const PhaseConvKernel kIm2colSgemm = {"im2col_sgemm", always_supported, {}, nullptr};
 const PhaseConvKernel* const kKernels[] = {&kIm2colSgemm};
 }  // namespace
 

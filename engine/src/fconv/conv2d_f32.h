@@ -6,9 +6,9 @@
 // with g = o / (out_c/groups), Cg = in_c/groups, taps outside the input skipped
 // (zero padding), the sum in (i, j, c) order starting from 0.
 //
-// Direct path (FloatConv2d, when the build and CPU have a kernel for it: 7-wide kernels
-// with column stride 2, groups 1, no dilation, e.g. the ResNet stem; planes
-// within kScratchBudget): the input rows of a band of output rows are split
+// Direct path (FloatConv2d, when the build and CPU have a kernel for it: 3- and
+// 7-wide kernels with column stride 2, groups 1, no dilation, e.g. the ResNet and
+// ReActNet stems; planes within kScratchBudget): the input rows of a band of output rows are split
 // into column-phase planes and a direct kernel reads its taps from them
 // (fconv/phase_conv.h). No im2col.
 //
@@ -69,7 +69,7 @@ class FloatConv2d {
               const SgemmKernel& sgemm, const PhaseConvKernel& phase);
 
   const Conv2dGeometry& geometry() const { return g_; }
-  const char* kernel_name() const { return phase_ != nullptr ? phase_->name : kernel_->name; }
+  const char* kernel_name() const { return phase_kernel_ != nullptr ? phase_kernel_->name : kernel_->name; }
   std::size_t num_slots() const { return slots_; }
   std::size_t scratch_bytes() const { return scratch_bytes_; }
   // Computes the output pixels of slots [slot_begin, slot_end). scratch has
@@ -85,7 +85,8 @@ class FloatConv2d {
   void pack_a_layout(std::size_t row0, int group, const float* x, float* a_panel) const;
   void setup_im2col(const float* weights, const float* bias);
 
-  // Direct path: does the direct kernel handle this geometry; the bands of
+  // Direct path: can a direct kernel handle this geometry (if the variant has
+  // one of its width); the bands of
   // output rows (one per slot) and their plane scratch (false: over
   // kScratchBudget, use im2col); the packed weights; splitting the padded
   // input rows that output rows [oh0, oh1) of one image read into column-phase
@@ -99,7 +100,8 @@ class FloatConv2d {
 
   Conv2dGeometry g_;
   const SgemmKernel* kernel_;
-  const PhaseConvKernel* phase_ = nullptr;  // non-null: the direct path
+  const PhaseConvKernel* phase_ = nullptr;               // non-null: the direct path
+  const PhaseConvWidthKernel* phase_kernel_ = nullptr;  // its kernel of this width
   FloatClamp clamp_;
   int out_h_ = 0, out_w_ = 0;
   std::size_t rows_ = 0;              // N * out_h * out_w
@@ -118,7 +120,7 @@ class FloatConv2d {
   std::size_t plane_w_ = 0;    // floats per phase plane
   std::size_t band_rows_ = 0;  // output rows per slot
   // im2col path: groups * panels_per_group_ panels of kp_*nr (bias: of nr);
-  // direct path: ceil(out_c/4) tiles of kernel_h*in_c*7*4 (bias: of 4).
+  // direct path: ceil(out_c/4) tiles of kernel_h*in_c*kernel_w*4 (bias: of 4).
   std::vector<float> packed_w_;
   std::vector<float> packed_bias_;
 };

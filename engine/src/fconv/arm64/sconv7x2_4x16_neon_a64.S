@@ -1,19 +1,8 @@
 // irnet_sconv7x2_4x16_neon_a64: the AArch64 NEON direct kernel for 7-wide,
 // column-stride-2 float convolutions on column-phase planes (layout and math:
-// fconv/phase_conv.h; the C++ side, partial tiles included, is
-// fconv/arm64/sconv_neon_a64.cc).
-//
-// void irnet_sconv7x2_4x16_neon_a64(const float* x, size_t steps,
-//                                   size_t plane_bytes, const float* w,
-//                                   const float* bias, float lo, float hi,
-//                                   float* dst, size_t dst_step_bytes,
-//                                   size_t tiles);
-// tiles >= 1 tiles of 16 output pixels x 4 output channels, one after the
-// other: tile t reads the packed weights w + t * steps * 28 floats and bias
-// + 4t, and stores pixel p's 4 channels clamp(sum + bias, lo, hi) at
-// dst + 16t + p * dst_step_bytes (bytes). steps >= 1 (i, c) pairs; x is the
-// phase 0 plane of the first pair at the tile's first pixel q, plane_bytes the
-// length of one phase plane in bytes (a pair is two planes).
+// fconv/phase_conv.h; the contract, tile loop and epilogue it shares with the
+// 3-wide kernel: sconv_tile_a64.h; the C++ side, partial tiles included, is
+// fconv/arm64/sconv_neon_a64.cc). Its (i, c) pair, 7 taps:
 //
 // Per tile, the channels are the vector lanes: accumulator v(p) holds the 4
 // channels of pixel p. Tap t of an (i, c) pair multiplies the tap's 4 channel
@@ -26,69 +15,25 @@
 // the shift). Per pair: 7 weight registers + 5 + 5 input registers (the fifth
 // of each phase is an unaligned load of the last 4 floats, q + 15 / q + 14, so
 // no load reads past the plane contract of phase_conv.h) for 112 fmla.
-// The loop is rotated so that no branch waits on FMAs: a pair runs as START
-// (its loads) then its FMAS, and an iteration is FMAS(k) START(k+1)
-// FMAS(k+1) START(k+2), so its branch follows loads (on the in-order A53
-// anything issued after an FMA waits for the FMA's write-back; a branch right
-// after the FMAs waited 8 modelled cycles). START(0) comes before the loop and
-// the last FMAS after it, so no load reads past the last pair. START loads the
-// 4-register ld1 first (its longer latency waits 2 cycles behind the FMAs, an
-// ldp 5). llvm-mca Cortex-A53: 266 cycles per iteration of 248 instructions,
-// 133 per pair (the unrotated loop, weights loaded first: 278; one pair per
+// The pair loop is rotated (sconv_tile_a64.h: a branch right after the FMAs
+// waited 8 modelled cycles). START loads the 4-register ld1 first (its longer
+// latency waits 2 cycles behind the FMAs, an ldp 5). llvm-mca Cortex-A53: 266
+// cycles per iteration of 248 instructions, 133 per pair (the unrotated loop, weights loaded first: 278; one pair per
 // iteration: 141; a 16-pixel by-tap kernel with 35 register loads per pair:
 // 152 for 130).
 // The FMAs of one accumulator run in tap order t = 0..6 and pair order, the
 // order of phase_conv.h; the FMAs of different pixels interleave freely.
-// Epilogue: + bias (an FMA with 1.0, which rounds exactly like an add), clamp,
-// and one 16-byte store per pixel.
-//
-// Register map. General registers (all caller-saved; x0-x7 and s0/s1 hold the
-// arguments on entry):
-#define X_PLANES      x0   // phase 0 plane of the first pair, at q
-#define STEPS         x1
-#define PLANE_BYTES   x2
-#define WEIGHTS       x3   // packed weights of the next pair, walked on across tiles
-#define BIAS          x4   // bias of the current tile, walked on
-#define DST           x5   // the current tile's pixel 0
-#define DST_STEP      x6
-#define TILES_LEFT    x7
-#define P0            x8   // phase 0 plane of the next pair to start, at q
-#define P1            x9   // the phase 1 plane of the last pair started
-#define PAIR_BYTES    x10  // 2 * PLANE_BYTES
-#define ODD           x11  // (steps - 1) & 1: an odd pair after the first
-#define DOUBLE_PAIRS  x12  // (steps - 1) / 2: loop iterations per tile
-#define ITERATIONS    x13  // loop iterations left in the tile
-#define DST_ROW       x14  // the next pixel's store address
-#define LO_BITS       w15  // lo and hi as bits: s0 and s1 hold accumulators
-#define HI_BITS       w16
-#include "fconv/arm64/float_tile_a64.h"
+#include "fconv/arm64/sconv_tile_a64.h"
+
 // Vector registers: v0-v15 accumulators (pixel p in v(p)), v16-v22 weights of
 // taps 0-6, v23-v27 phase 0 floats q + 0/4/8/12/15, v28-v31 phase 1 floats
 // q + 0/4/8/12 and v23 again (after its last phase-0 use) for q + 14.
-// Epilogue: bias in v16, 1.0 in v17, lo in v18, hi in v19. v8-v15 are
-// callee-saved (their low halves d8-d15): saved on the stack.
-
-// Four FMAs: accumulators a..d += weights w * the four input elements xa..xd.
-.macro irnet_sconv_fma4 a, b, c, d, w, xa, xb, xc, xd
-  fmla \a\().4s, \w\().4s, \xa
-  fmla \b\().4s, \w\().4s, \xb
-  fmla \c\().4s, \w\().4s, \xc
-  fmla \d\().4s, \w\().4s, \xd
-.endm
-
-// Pixels a..d (one accumulator each, 4 channels) to 4 rows of the output.
-.macro irnet_sconv_store4 a, b, c, d
-  st1 {\a\().4s}, [DST_ROW], DST_STEP
-  st1 {\b\().4s}, [DST_ROW], DST_STEP
-  st1 {\c\().4s}, [DST_ROW], DST_STEP
-  st1 {\d\().4s}, [DST_ROW], DST_STEP
-.endm
 
 // START of one (i, c) pair: phase 0's floats (the ld1 first, see above), the
 // weights of its 7 taps, with the pointer updates and, when `count` is 1, the
 // loop's counter update among the last loads, where they dual-issue (a scalar
 // op right after an FMA would wait for the FMA's write-back).
-.macro irnet_sconv_pair_start count=0
+.macro irnet_sconv_pair_start count
   ld1 {v23.4s, v24.4s, v25.4s, v26.4s}, [P0]
   ldp q16, q17, [WEIGHTS]
   ldur q27, [P0, #60]
@@ -147,58 +92,6 @@
   irnet_sconv_fma4 v12, v13, v14, v15, v22, v31.s[2], v31.s[3], v23.s[2], v23.s[3]
 .endm
 
-  .text
-  .p2align 4
-  .global irnet_sconv7x2_4x16_neon_a64
-  .hidden irnet_sconv7x2_4x16_neon_a64
-  .type irnet_sconv7x2_4x16_neon_a64, %function
-irnet_sconv7x2_4x16_neon_a64:
-  irnet_a64_save_d8_d15
-  fmov LO_BITS, s0
-  fmov HI_BITS, s1
-  lsl PAIR_BYTES, PLANE_BYTES, #1
-  sub STEPS, STEPS, #1             // the pairs started after the first:
-  and ODD, STEPS, #1               // an odd one alone,
-  lsr DOUBLE_PAIRS, STEPS, #1      // then two per iteration
-.Lirnet_sconv_tile:
-  mov P0, X_PLANES
-  mov ITERATIONS, DOUBLE_PAIRS
-  mov DST_ROW, DST
-  irnet_a64_zero_acc16
-  irnet_sconv_pair_start
-  cbz ODD, .Lirnet_sconv_pairs
-  irnet_sconv_pair_fmas
-  irnet_sconv_pair_start
-.Lirnet_sconv_pairs:
-  cbz ITERATIONS, .Lirnet_sconv_last_fmas
-.Lirnet_sconv_loop:
-  irnet_sconv_pair_fmas
-  irnet_sconv_pair_start
-  irnet_sconv_pair_fmas
-  irnet_sconv_pair_start 1
-  b.ne .Lirnet_sconv_loop
-.Lirnet_sconv_last_fmas:
-  irnet_sconv_pair_fmas
-  // Epilogue: + bias (acc += bias * 1.0), clamp to [lo, hi], store.
-  ldr q16, [BIAS], #16
-  fmov v17.4s, #1.0
-  irnet_sconv_fma4 v0, v1, v2, v3, v16, v17.s[0], v17.s[0], v17.s[0], v17.s[0]
-  irnet_sconv_fma4 v4, v5, v6, v7, v16, v17.s[0], v17.s[0], v17.s[0], v17.s[0]
-  irnet_sconv_fma4 v8, v9, v10, v11, v16, v17.s[0], v17.s[0], v17.s[0], v17.s[0]
-  irnet_sconv_fma4 v12, v13, v14, v15, v16, v17.s[0], v17.s[0], v17.s[0], v17.s[0]
-  dup v18.4s, LO_BITS
-  dup v19.4s, HI_BITS
-  irnet_a64_acc16 fmax, v18.4s, v18.4s
-  irnet_a64_acc16 fmin, v19.4s, v19.4s
-  irnet_sconv_store4 v0, v1, v2, v3
-  irnet_sconv_store4 v4, v5, v6, v7
-  irnet_sconv_store4 v8, v9, v10, v11
-  irnet_sconv_store4 v12, v13, v14, v15
-  add DST, DST, #16
-  subs TILES_LEFT, TILES_LEFT, #1
-  b.ne .Lirnet_sconv_tile
-  irnet_a64_restore_d8_d15
-  ret
-  .size irnet_sconv7x2_4x16_neon_a64, .-irnet_sconv7x2_4x16_neon_a64
+  irnet_sconv_x2_routine irnet_sconv7x2_4x16_neon_a64, irnet_sconv_pair_start, irnet_sconv_pair_fmas
 
   .section .note.GNU-stack,"",%progbits

@@ -1,9 +1,10 @@
-// AArch64 NEON direct kernel for 7-wide, column-stride-2 float convolutions on
-// column-phase planes (layout and math: fconv/phase_conv.h): 16 output pixels
-// x 4 output channels per tile, the channels in the vector lanes. The tiles
-// are the assembly routine in sconv7x2_4x16_neon_a64.S (its arithmetic,
-// schedule and registers are described there); this file sends the partial
-// tiles through a buffer and splits the input rows into phase planes.
+// AArch64 NEON direct kernels for 3- and 7-wide, column-stride-2 float
+// convolutions on column-phase planes (layout and math: fconv/phase_conv.h):
+// 16 output pixels x 4 output channels per tile, the channels in the vector
+// lanes. The tiles are the assembly routines in sconv3x2_4x16_neon_a64.S and
+// sconv7x2_4x16_neon_a64.S (their arithmetic, schedule and registers are
+// described there and in sconv_tile_a64.h); this file sends the partial tiles
+// through a buffer and splits the input rows into phase planes.
 #include <arm_neon.h>
 
 #include <algorithm>
@@ -14,8 +15,14 @@
 
 // `tiles` tiles of 16 pixels x 4 channels, tile t stored at dst + 16t bytes
 // (pixel p at + p * dst_step_bytes), the weights and biases walked on: the
-// assembly routine in sconv7x2_4x16_neon_a64.S, where its contract and
-// registers are described.
+// assembly routines for 3- and 7-wide kernels, whose contract and registers
+// are described in sconv_tile_a64.h.
+using SconvTilesFn = void (*)(const float* x, std::size_t steps, std::size_t plane_bytes, const float* w,
+                              const float* bias, float lo, float hi, float* dst, std::size_t dst_step_bytes,
+                              std::size_t tiles);
+extern "C" void irnet_sconv3x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plane_bytes,
+                                             const float* w, const float* bias, float lo, float hi, float* dst,
+                                             std::size_t dst_step_bytes, std::size_t tiles);
 extern "C" void irnet_sconv7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plane_bytes,
                                              const float* w, const float* bias, float lo, float hi, float* dst,
                                              std::size_t dst_step_bytes, std::size_t tiles);
@@ -23,20 +30,21 @@ extern "C" void irnet_sconv7x2_4x16_neon_a64(const float* x, std::size_t steps, 
 namespace irnet {
 namespace {
 
-void sconv_7x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plane_w,
-                             const float* w, const float* bias, float lo, float hi, float* y,
-                             std::size_t ldc, std::size_t pixels, std::size_t channels) {
+// The kernel of width KW on its assembly routine `tiles_fn`.
+template <int KW, SconvTilesFn tiles_fn>
+void sconv_x2_4x16_neon_a64(const float* x, std::size_t steps, std::size_t plane_w,
+                            const float* w, const float* bias, float lo, float hi, float* y,
+                            std::size_t ldc, std::size_t pixels, std::size_t channels) {
   const std::size_t plane_bytes = plane_w * sizeof(float);
   // Full tiles (16 pixels x 4 channels) go straight to y, in one call; a
   // partial one through `tile`.
   const std::size_t full_tiles = pixels == kPhaseTilePixels ? channels / kPhaseTileChannels : 0;
-  if (full_tiles > 0)
-    irnet_sconv7x2_4x16_neon_a64(x, steps, plane_bytes, w, bias, lo, hi, y, ldc * sizeof(float), full_tiles);
-  const std::size_t tile_weights = steps * kPhaseKernelW * kPhaseTileChannels;
+  if (full_tiles > 0) tiles_fn(x, steps, plane_bytes, w, bias, lo, hi, y, ldc * sizeof(float), full_tiles);
+  const std::size_t tile_weights = steps * KW * kPhaseTileChannels;
   for (std::size_t o0 = full_tiles * kPhaseTileChannels; o0 < channels; o0 += kPhaseTileChannels) {
     float tile[kPhaseTilePixels * kPhaseTileChannels];
-    irnet_sconv7x2_4x16_neon_a64(x, steps, plane_bytes, w + o0 / kPhaseTileChannels * tile_weights, bias + o0, lo,
-                                 hi, tile, kPhaseTileChannels * sizeof(float), 1);
+    tiles_fn(x, steps, plane_bytes, w + o0 / kPhaseTileChannels * tile_weights, bias + o0, lo, hi, tile,
+             kPhaseTileChannels * sizeof(float), 1);
     const std::size_t cols = std::min(kPhaseTileChannels, channels - o0);
     for (std::size_t p = 0; p < pixels; ++p)
       for (std::size_t o = 0; o < cols; ++o) y[p * ldc + o0 + o] = tile[p * kPhaseTileChannels + o];
@@ -100,8 +108,12 @@ void split_phase_row_neon_a64(const float* row, int in_w, int channels, int pad_
   }
 }
 
-const PhaseConvKernel kNeonA64 = {"sconv_7x2_4x16_neon_a64", always_supported, &sconv_7x2_4x16_neon_a64,
-                                  &split_phase_row_neon_a64};
+const PhaseConvKernel kNeonA64 = {
+    "phase_conv_4x16_neon_a64",
+    always_supported,
+    {{"sconv_3x2_4x16_neon_a64", &sconv_x2_4x16_neon_a64<3, irnet_sconv3x2_4x16_neon_a64>},
+     {"sconv_7x2_4x16_neon_a64", &sconv_x2_4x16_neon_a64<7, irnet_sconv7x2_4x16_neon_a64>}},
+    &split_phase_row_neon_a64};
 const PhaseConvKernel* const kKernels[] = {&kNeonA64};
 
 }  // namespace

@@ -1,5 +1,6 @@
-// AVX2 + FMA direct kernel for 7-wide, column-stride-2 float convolutions on
-// column-phase planes (layout and math: fconv/phase_conv.h).
+// AVX2 + FMA direct kernels for 3- and 7-wide, column-stride-2 float
+// convolutions on column-phase planes (layout and math: fconv/phase_conv.h),
+// one template of the kernel width.
 //
 // One call: up to 24 output pixels (one row) x all output channels, one tile of
 // 4 channels at a time. With NV = ceil(pixels / 8) pixel vectors (3 for a full
@@ -52,8 +53,8 @@ inline void store_pixels_x4(const __m256 a[4], float* dst, std::size_t stride) {
   }
 }
 
-// One call with NV pixel vectors (pixels in (8 * (NV - 1), 8 * NV]).
-template <std::size_t NV>
+// One call with NV pixel vectors (pixels in (8 * (NV - 1), 8 * NV]), kernel width KW.
+template <int KW, std::size_t NV>
 void sconv_tiles(const float* x, std::size_t steps, std::size_t plane_w, const float* w,
                  const float* bias, float lo, float hi, float* y, std::size_t ldc,
                  std::size_t pixels, std::size_t channels) {
@@ -68,9 +69,11 @@ void sconv_tiles(const float* x, std::size_t steps, std::size_t plane_w, const f
     const float* phase1 = x + plane_w;
     for (std::size_t s = 0; s < steps; ++s, phase0 += pair, phase1 += pair) {
 #pragma GCC unroll 7
-      for (int t = 0; t < kPhaseKernelW; ++t, w += kTileChannels) {
-        // Tap kPhaseTapOrder[t]: phase 0 at q + t for t < 4, phase 1 at q + t - 4.
-        const float* src = t < 4 ? phase0 + t : phase1 + (t - 4);
+      for (int t = 0; t < KW; ++t, w += kTileChannels) {
+        // Tap phase_tap_column(KW, t): phase 0 at q + t for the first
+        // phase0_taps(KW), then phase 1 at q + 0, 1, ...
+        constexpr int taps0 = phase0_taps(KW);
+        const float* src = t < taps0 ? phase0 + t : phase1 + (t - taps0);
         __m256 xv[NV];
         for (std::size_t v = 0; v < NV; ++v) xv[v] = _mm256_loadu_ps(src + v * kVectorPixels);
         for (std::size_t o = 0; o < kTileChannels; ++o) {
@@ -97,15 +100,16 @@ void sconv_tiles(const float* x, std::size_t steps, std::size_t plane_w, const f
   }
 }
 
-void sconv_7x2_4x24_avx2(const float* x, std::size_t steps, std::size_t plane_w, const float* w,
-                         const float* bias, float lo, float hi, float* y, std::size_t ldc,
-                         std::size_t pixels, std::size_t channels) {
+template <int KW>
+void sconv_x2_4x24_avx2(const float* x, std::size_t steps, std::size_t plane_w, const float* w,
+                        const float* bias, float lo, float hi, float* y, std::size_t ldc,
+                        std::size_t pixels, std::size_t channels) {
   if (pixels > 2 * kVectorPixels)
-    sconv_tiles<3>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
+    sconv_tiles<KW, 3>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
   else if (pixels > kVectorPixels)
-    sconv_tiles<2>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
+    sconv_tiles<KW, 2>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
   else
-    sconv_tiles<1>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
+    sconv_tiles<KW, 1>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
 }
 
 // Phase planes of one padded row. For 3 channels (RGB input) the columns q
@@ -156,8 +160,12 @@ void split_phase_row_avx2(const float* row, int in_w, int channels, int pad_left
   split_phase_columns(row, in_w, channels, pad_left, plane_w, q, plane_w, planes);
 }
 
-const PhaseConvKernel kAvx2 = {"sconv_7x2_4x24_avx2", cpu_runs_avx2_files, &sconv_7x2_4x24_avx2,
-                               &split_phase_row_avx2, kMaxVectors * kVectorPixels};
+const PhaseConvKernel kAvx2 = {"phase_conv_4x24_avx2",
+                               cpu_runs_avx2_files,
+                               {{"sconv_3x2_4x24_avx2", &sconv_x2_4x24_avx2<3>},
+                                {"sconv_7x2_4x24_avx2", &sconv_x2_4x24_avx2<7>}},
+                               &split_phase_row_avx2,
+                               kMaxVectors * kVectorPixels};
 const PhaseConvKernel* const kKernels[] = {&kAvx2};
 
 }  // namespace
