@@ -5,7 +5,7 @@
 //   bgemm           xor-popcount binary GEMM  e.g. bgemm_4x8_avx2, bgemm_4x4_neon_a64, bgemm_4x4_scalar
 //   sgemm           float GEMM                e.g. sgemm_6x16_avx2, sgemm_4x8_portable
 //   bconv_epilogue  binary conv output rows   e.g. bconv_epilogue_avx2, bconv_epilogue_portable
-//   phase_conv      direct 7-wide/2 float conv (the ResNet stem), or im2col_sgemm
+//   phase_conv      direct 3- and 7-wide/2 float convs (the stems), e.g. phase_conv_4x24_avx2, or im2col_sgemm
 //   pool            MaxPool / AveragePool     e.g. pool_neon_a32, pool_portable
 //   crc32           the model file checksum   e.g. crc32_pclmul, crc32_slicing
 // kernel_variants() lists what this build has. The best variant the CPU

@@ -7,7 +7,7 @@
 //   bgemm            BgemmKernel            xor-popcount GEMM, its weight packing, tile (bgemm/bgemm.h)
 //   sgemm            SgemmKernel            float GEMM micro-kernel, tile, A layout (fconv/sgemm.h)
 //   bconv_epilogue   BconvEpilogueKernel    BConv2d's output rows      (bconv/bconv_epilogue.h)
-//   phase_conv       PhaseConvKernel        direct 7-wide/2 float conv (fconv/phase_conv.h)
+//   phase_conv       PhaseConvKernel        direct 3- and 7-wide/2 float convs (fconv/phase_conv.h)
 //   pool             PoolKernel             MaxPool / AveragePool rows (pool/pool_kernel.h)
 //   crc32            Crc32Kernel            the .irb checksum          (format/crc32.h)
 // Every descriptor starts with `const char* name` (unique within its family:
