@@ -39,20 +39,11 @@
 // FMAS: the pair's 48 FMAs, tap by tap.
 .macro irnet_sconv3_pair_fmas
   // t = 0 (j = 0): phase 0, floats q + 0 .. q + 15
-  irnet_sconv_fma4 v0, v1, v2, v3, v16, v23.s[0], v23.s[1], v23.s[2], v23.s[3]
-  irnet_sconv_fma4 v4, v5, v6, v7, v16, v24.s[0], v24.s[1], v24.s[2], v24.s[3]
-  irnet_sconv_fma4 v8, v9, v10, v11, v16, v25.s[0], v25.s[1], v25.s[2], v25.s[3]
-  irnet_sconv_fma4 v12, v13, v14, v15, v16, v26.s[0], v26.s[1], v26.s[2], v26.s[3]
+  irnet_sconv_tap_k0 v16, v23, v24, v25, v26
   // t = 1 (j = 2): phase 0, floats q + 1 .. q + 16
-  irnet_sconv_fma4 v0, v1, v2, v3, v17, v23.s[1], v23.s[2], v23.s[3], v24.s[0]
-  irnet_sconv_fma4 v4, v5, v6, v7, v17, v24.s[1], v24.s[2], v24.s[3], v25.s[0]
-  irnet_sconv_fma4 v8, v9, v10, v11, v17, v25.s[1], v25.s[2], v25.s[3], v26.s[0]
-  irnet_sconv_fma4 v12, v13, v14, v15, v17, v26.s[1], v26.s[2], v26.s[3], v27.s[3]
+  irnet_sconv_tap_k1 v17, v23, v24, v25, v26, v27.s[3]
   // t = 2 (j = 1): phase 1, floats q + 0 .. q + 15
-  irnet_sconv_fma4 v0, v1, v2, v3, v18, v28.s[0], v28.s[1], v28.s[2], v28.s[3]
-  irnet_sconv_fma4 v4, v5, v6, v7, v18, v29.s[0], v29.s[1], v29.s[2], v29.s[3]
-  irnet_sconv_fma4 v8, v9, v10, v11, v18, v30.s[0], v30.s[1], v30.s[2], v30.s[3]
-  irnet_sconv_fma4 v12, v13, v14, v15, v18, v31.s[0], v31.s[1], v31.s[2], v31.s[3]
+  irnet_sconv_tap_k0 v18, v28, v29, v30, v31
 .endm
 
   irnet_sconv_x2_routine irnet_sconv3x2_4x16_neon_a64, irnet_sconv3_pair_start, irnet_sconv3_pair_fmas

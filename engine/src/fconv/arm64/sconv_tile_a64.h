@@ -1,9 +1,10 @@
 // The AArch64 NEON direct kernels for column-stride-2 float convolutions on
 // column-phase planes (layout and math: fconv/phase_conv.h), one routine per
 // kernel width KW (sconv7x2_4x16_neon_a64.S, sconv3x2_4x16_neon_a64.S): their
-// contract, registers, tile loop and epilogue. A width's file defines its
-// (i, c) pair as two macros, START (the pair's loads) and FMAS (its 16 x KW
-// fmla), and instantiates irnet_sconv_x2_routine with them. Assembly only.
+// contract, registers, tile loop, epilogue and the FMAs of one tap. A width's
+// file defines its (i, c) pair as two macros, START (the pair's loads) and
+// FMAS (its 16 x KW fmla), and instantiates irnet_sconv_x2_routine with them.
+// Assembly only.
 //
 // void irnet_sconvKWx2_4x16_neon_a64(const float* x, size_t steps,
 //                                    size_t plane_bytes, const float* w,
@@ -58,6 +59,28 @@
   fmla \b\().4s, \w\().4s, \xb
   fmla \c\().4s, \w\().4s, \xc
   fmla \d\().4s, \w\().4s, \xd
+.endm
+
+// One tap over the 16 pixels: accumulators v0-v15 += weights w * floats
+// q + k .. q + k + 15 of a phase (k = 0, 1, 2), whose floats q .. q + 15 are
+// registers a, b, c, d and q + 16, q + 17 the elements x16, x17.
+.macro irnet_sconv_tap_k0 w, a, b, c, d
+  irnet_sconv_fma4 v0, v1, v2, v3, \w, \a\().s[0], \a\().s[1], \a\().s[2], \a\().s[3]
+  irnet_sconv_fma4 v4, v5, v6, v7, \w, \b\().s[0], \b\().s[1], \b\().s[2], \b\().s[3]
+  irnet_sconv_fma4 v8, v9, v10, v11, \w, \c\().s[0], \c\().s[1], \c\().s[2], \c\().s[3]
+  irnet_sconv_fma4 v12, v13, v14, v15, \w, \d\().s[0], \d\().s[1], \d\().s[2], \d\().s[3]
+.endm
+.macro irnet_sconv_tap_k1 w, a, b, c, d, x16
+  irnet_sconv_fma4 v0, v1, v2, v3, \w, \a\().s[1], \a\().s[2], \a\().s[3], \b\().s[0]
+  irnet_sconv_fma4 v4, v5, v6, v7, \w, \b\().s[1], \b\().s[2], \b\().s[3], \c\().s[0]
+  irnet_sconv_fma4 v8, v9, v10, v11, \w, \c\().s[1], \c\().s[2], \c\().s[3], \d\().s[0]
+  irnet_sconv_fma4 v12, v13, v14, v15, \w, \d\().s[1], \d\().s[2], \d\().s[3], \x16
+.endm
+.macro irnet_sconv_tap_k2 w, a, b, c, d, x16, x17
+  irnet_sconv_fma4 v0, v1, v2, v3, \w, \a\().s[2], \a\().s[3], \b\().s[0], \b\().s[1]
+  irnet_sconv_fma4 v4, v5, v6, v7, \w, \b\().s[2], \b\().s[3], \c\().s[0], \c\().s[1]
+  irnet_sconv_fma4 v8, v9, v10, v11, \w, \c\().s[2], \c\().s[3], \d\().s[0], \d\().s[1]
+  irnet_sconv_fma4 v12, v13, v14, v15, \w, \d\().s[2], \d\().s[3], \x16, \x17
 .endm
 
 // Pixels a..d (one accumulator each, 4 channels) to 4 rows of the output.
