@@ -32,13 +32,15 @@ struct Layer {
   const char* name;
   int hw, in_c, out_c, kernel, stride, pad;
 };
-// ResNet-18 at 224x224: stem, the three downsample shortcuts, the fc as a 1x1 conv.
+// ResNet-18 at 224x224: stem, the three downsample shortcuts, the fc as a 1x1
+// conv; then ReActNet-A's stem.
 const Layer kLayers[] = {
     {"stem 7x7/2 224x224x3->64", 224, 3, 64, 7, 2, 3},
     {"down 1x1/2 56x56x64->128", 56, 64, 128, 1, 2, 0},
     {"down 1x1/2 28x28x128->256", 28, 128, 256, 1, 2, 0},
     {"down 1x1/2 14x14x256->512", 14, 256, 512, 1, 2, 0},
     {"fc 512->1000", 1, 512, 1000, 1, 1, 0},
+    {"stem 3x3/2 224x224x3->32", 224, 3, 32, 3, 2, 1},
 };
 
 double median(std::vector<double> v) {
@@ -91,7 +93,7 @@ int main(int argc, char** argv) {
                                                            *kernel, im2col));
     auto automatic = std::make_unique<irnet::FloatConv2d>(g, w.data(), b.data(), irnet::FloatClamp{-1.f, 1.f},
                                                           *kernels.sgemm, *kernels.phase_conv);
-    if (automatic->kernel_name() == std::string(kernels.phase_conv->name)) convs.push_back(std::move(automatic));
+    if (automatic->kernel_name() != std::string(kernels.sgemm->name)) convs.push_back(std::move(automatic));
     for (const auto& conv_ptr : convs) {
       const irnet::FloatConv2d& conv = *conv_ptr;
       const char* kernel_name = conv.kernel_name();
