@@ -116,3 +116,42 @@ def test_clean_errors():
         count_instructions("/bin/true", [], "mips")
     with pytest.raises(QemuCountError, match="does not exist"):
         count_instructions(ROOT / "build" / "no-such-program", [], "arm64")
+
+
+# `calls N`: calls libc's labs N times through the PLT (dynamically linked, so
+# labs runs in the sysroot's libc.so.6, outside the binary's symbols).
+LIBRARY_PROGRAM = r"""
+#include <stdlib.h>
+int main(int argc, char** argv) {
+  long n = atol(argv[1]), acc = 0;
+  long (*volatile fn)(long) = labs;
+  for (long i = 0; i < n; ++i) acc += fn(-i);
+  return (int)(acc & 1);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def arm32_library_program(tmp_path_factory):
+    cc = "arm-linux-gnueabihf-gcc"
+    assert shutil.which(cc), f"{cc} is required (Debian gcc-arm-linux-gnueabihf)"
+    src = tmp_path_factory.mktemp("qemu") / "calls.c"
+    src.write_text(LIBRARY_PROGRAM)
+    binary = src.with_suffix("")
+    subprocess.run([cc, "-O1", "-o", str(binary), str(src)], check=True)
+    return binary
+
+
+def test_library_instructions_are_named(arm32_library_program):
+    """libraries=True names the "[other]" instructions by library function, adding
+    up to "[other]": labs's count is exactly linear in the calls."""
+    runs = [count_instructions(arm32_library_program, [n], "arm32", symbols=True, libraries=True)
+            for n in (1000, 2000, 3000)]
+    for r in runs:
+        assert sum(r.per_library_symbol.values()) == r.per_symbol["[other]"]
+        assert any("ld-linux-armhf.so.3" in name for name in r.per_library_symbol)  # the loader
+    labs = [r.per_library_symbol["labs [libc.so.6]"] for r in runs]
+    per_call, remainder = divmod(labs[1] - labs[0], 1000)
+    assert remainder == 0 and labs[2] - labs[1] == labs[1] - labs[0] and 1 <= per_call <= 8
+    with pytest.raises(QemuCountError, match="libraries=True needs symbols=True and threads=False"):
+        count_instructions(arm32_library_program, [1], "arm32", symbols=True, threads=True, libraries=True)
