@@ -12,15 +12,15 @@
 // loop out of the per-tile path: a tile's set-up is its row and C pointers
 // from the frame. In assembly because gcc's code for the tile from
 // intrinsics spilled row pointers and computed addresses with NEON
-// multiplies. Chunks of 2..62 words
-// (a chunk that would leave a single word behind takes 61); per full step the
-// six rows are loaded with post-increment and the 8 pairs take eor, vcnt and
-// vadd (the first step of a chunk counts straight into the accumulators); an
+// multiplies. Chunks of 2..62 words (a chunk that would leave a single word
+// behind takes 61); per full step the six rows are loaded with post-increment
+// and the 8 pairs take eor, vcnt and vadd (the first step of a chunk counts
+// straight into the accumulators, the others run four per loop iteration); an
 // odd last word runs the same on d registers into the accumulators' low
 // halves. The reduction is the tree of bgemm_neon_a32.cc's header, widened
 // into C (stored by the first chunk, added to by the next ones).
-// Only unconditional or branch-based instructions, so the routine assembles
-// the same in ARM and Thumb-2 state; it is assembled in ARM state.
+// Assembled in ARM state (the step loop's computed branch counts on 4-byte
+// instructions).
 //
 // Register map inside a tile (r4-r11 and d8-d15 are callee-saved and restored;
 // r0-r3 hold the arguments a, lda, b, ldb on entry, the rest are on the
@@ -193,13 +193,34 @@ irnet_bgemm4x2_column_neon_a32:
   veor q7, q3, q5
   vcnt.8 q13, q6
   vcnt.8 q15, q7
-  subs STEPS_LEFT, STEPS_LEFT, #1
+  subs STEPS_LEFT, STEPS_LEFT, #1   // S: the full steps after the first
   beq .Lirnet_a32_full_done
-.Lirnet_a32_step:
+  // Four steps per loop iteration (the loop's subs and bne paid once per
+  // four). The first iteration enters the body at step (-S) mod 4, so the
+  // loop runs ceil(S / 4) times: a computed branch, ARM state only (each step
+  // is 30 four-byte instructions).
+  rsb TMP, STEPS_LEFT, #0
+  and TMP, TMP, #3                  // the steps the first iteration skips
+  add STEPS_LEFT, STEPS_LEFT, #3
+  lsr STEPS_LEFT, STEPS_LEFT, #2    // now the loop iterations
+  rsb TMP, TMP, TMP, lsl #4         // 15 * skipped, then * 8: 120 bytes a step
+  add pc, pc, TMP, lsl #3           // pc reads as this instruction + 8
+  nop
+.Lirnet_a32_steps:
   irnet_a32_load_step
   irnet_a32_add_counts q
+.Lirnet_a32_second_step:
+  irnet_a32_load_step
+  irnet_a32_add_counts q
+  irnet_a32_load_step
+  irnet_a32_add_counts q
+  irnet_a32_load_step
+  irnet_a32_add_counts q
+  .if .Lirnet_a32_second_step - .Lirnet_a32_steps - 120
+  .error "a step is not 120 bytes: the computed branch above would land mid-step"
+  .endif
   subs STEPS_LEFT, STEPS_LEFT, #1
-  bne .Lirnet_a32_step
+  bne .Lirnet_a32_steps
 .Lirnet_a32_full_done:
   tst CHUNK_WORDS, #1
   beq .Lirnet_a32_reduce
