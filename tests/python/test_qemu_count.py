@@ -49,15 +49,20 @@ int main(int argc, char** argv) {
 """
 
 
+def cross_compile(tmp_path_factory, cc: str, package: str, name: str, source: str, flags: list[str]) -> Path:
+    """`source` built with the cross compiler `cc` (Debian `package`) into a fresh directory."""
+    assert shutil.which(cc), f"{cc} is required (Debian {package})"
+    src = tmp_path_factory.mktemp("qemu") / f"{name}.c"
+    src.write_text(source)
+    binary = src.with_suffix("")
+    subprocess.run([cc, "-O1", *flags, "-o", str(binary), str(src)], check=True)
+    return binary
+
+
 @pytest.fixture(scope="module")
 def arm64_program(tmp_path_factory):
-    cc = "aarch64-linux-gnu-gcc"
-    assert shutil.which(cc), f"{cc} is required (Debian gcc-aarch64-linux-gnu)"
-    src = tmp_path_factory.mktemp("qemu") / "loop.c"
-    src.write_text(PROGRAM)
-    binary = src.with_suffix("")
-    subprocess.run([cc, "-O1", "-static", "-pthread", "-o", str(binary), str(src)], check=True)
-    return binary
+    return cross_compile(tmp_path_factory, "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu", "loop", PROGRAM,
+                         ["-static", "-pthread"])
 
 
 def test_counts_are_exact_and_repeatable(arm64_program):
@@ -133,13 +138,8 @@ int main(int argc, char** argv) {
 
 @pytest.fixture(scope="module")
 def arm32_library_program(tmp_path_factory):
-    cc = "arm-linux-gnueabihf-gcc"
-    assert shutil.which(cc), f"{cc} is required (Debian gcc-arm-linux-gnueabihf)"
-    src = tmp_path_factory.mktemp("qemu") / "calls.c"
-    src.write_text(LIBRARY_PROGRAM)
-    binary = src.with_suffix("")
-    subprocess.run([cc, "-O1", "-o", str(binary), str(src)], check=True)
-    return binary
+    return cross_compile(tmp_path_factory, "arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf", "calls",
+                         LIBRARY_PROGRAM, [])
 
 
 def test_library_instructions_are_named(arm32_library_program):
