@@ -175,6 +175,27 @@ void bgemm_4x2_neon_a32(std::size_t M, std::size_t N, std::size_t K, const BitWo
   bgemm_detail::bgemm_tiled<NeonA32Kernel, kTileRows, kTileCols>(M, N, K, A, lda, B, ldb, C, ldc);
 }
 
+// The short-K panels of two columns for K = 5..10 (bgemm_short_k2_neon_a32.S):
+// run_panels<K, 2> of bgemm/bgemm_short_k_neon.h in assembly, strides in bytes.
+#define IRNET_SHORT_K2_ROUTINE(K)                                                                          \
+  extern "C" void irnet_bgemm_short_k2_##K##_neon_a32(std::size_t M, std::size_t panels, const BitWord* A, \
+                                                      std::size_t lda_bytes, const BitWord* B,            \
+                                                      std::size_t ldb_bytes, std::int32_t* C,             \
+                                                      std::size_t ldc_bytes);                             \
+  template <>                                                                                              \
+  void bgemm_short_k::run_panels<K, 2>(std::size_t M, std::size_t panels, const BitWord* A, std::size_t lda, \
+                                       const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) { \
+    irnet_bgemm_short_k2_##K##_neon_a32(M, panels, A, lda * sizeof(BitWord), B, ldb * sizeof(BitWord), C,   \
+                                        ldc * sizeof(std::int32_t));                                       \
+  }
+IRNET_SHORT_K2_ROUTINE(5)
+IRNET_SHORT_K2_ROUTINE(6)
+IRNET_SHORT_K2_ROUTINE(7)
+IRNET_SHORT_K2_ROUTINE(8)
+IRNET_SHORT_K2_ROUTINE(9)
+IRNET_SHORT_K2_ROUTINE(10)
+#undef IRNET_SHORT_K2_ROUTINE
+
 namespace {
 // K <= kShortKWords: the short-K panels of bgemm/bgemm_short_k_neon.h (a row
 // of A against NR weight rows held in 8 q registers), and their
