@@ -77,33 +77,15 @@
 .endif
 .endm
 
-// Column n's step s (n = 0 at B_ROW, 1 at B_ROW + LDB) into its register.
-.macro irnet_k2_load_weight_step s, n
-.if \n == 0
-.if \s == 0
-  vld1.64 {d12-d13}, [B_ROW]!
-.elseif \s == 1
-  vld1.64 {d14-d15}, [B_ROW]!
-.elseif \s == 2
-  vld1.64 {d16-d17}, [B_ROW]!
-.elseif \s == 3
-  vld1.64 {d18-d19}, [B_ROW]!
-.else
-  vld1.64 {d20-d21}, [B_ROW]!
-.endif
-.else
-.if \s == 0
-  vld1.64 {d22-d23}, [B_ROW]!
-.elseif \s == 1
-  vld1.64 {d24-d25}, [B_ROW]!
-.elseif \s == 2
-  vld1.64 {d26-d27}, [B_ROW]!
-.elseif \s == 3
-  vld1.64 {d28-d29}, [B_ROW]!
-.else
-  vld1.64 {d30-d31}, [B_ROW]!
-.endif
-.endif
+// The K / 2 steps of a weight row from B_ROW into the registers listed.
+.macro irnet_k2_load_weights K, w0, w1, w2, w3, w4
+  .set irnet_k2_step_index, 0
+  .irp w, \w0, \w1, \w2, \w3, \w4
+  .if irnet_k2_step_index < \K / 2
+  vld1.64 {\w}, [B_ROW]!
+  .endif
+  .set irnet_k2_step_index, irnet_k2_step_index + 1
+  .endr
 .endm
 
 .macro irnet_k2_routine K
@@ -127,20 +109,12 @@ irnet_bgemm_short_k2_\K\()_neon_a32:
 .Lirnet_k2_\K\()_panel:
   // The panel's two weight rows into q6-q15 (odd words into d20 / d21).
   mov B_ROW, B_PANEL
-  .irp s, 0, 1, 2, 3, 4
-  .if \s < \K / 2
-  irnet_k2_load_weight_step \s, 0
-  .endif
-  .endr
+  irnet_k2_load_weights \K, q6, q7, q8, q9, q10
   .if \K % 2
   vld1.64 {d20}, [B_ROW]
   .endif
   add B_ROW, B_PANEL, LDB
-  .irp s, 0, 1, 2, 3, 4
-  .if \s < \K / 2
-  irnet_k2_load_weight_step \s, 1
-  .endif
-  .endr
+  irnet_k2_load_weights \K, q11, q12, q13, q14, q15
   .if \K % 2
   vld1.64 {d21}, [B_ROW]
   .endif
