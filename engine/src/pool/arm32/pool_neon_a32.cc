@@ -88,15 +88,7 @@ bool average_2x2_row_neon_a32(const float* in0, const float* in1, std::ptrdiff_t
   do {
     const float* const pixel_end = a + C;
     do {
-      const float32x4_t xa = vld1q_f32(a), xb = vld1q_f32(b), xc = vld1q_f32(c), xd = vld1q_f32(d);
-      guard.input(xa);
-      guard.input(xb);
-      guard.input(xc);
-      guard.input(xd);
-      const float32x4_t y = vmulq_f32(vaddq_f32(vaddq_f32(vaddq_f32(vaddq_f32(zero, xa), xb), xc), xd), quarter);
-      guard.output(y);
-      vst1q_f32(out, y);
-      a += Lanes::kLanes, b += Lanes::kLanes, c += Lanes::kLanes, d += Lanes::kLanes, out += Lanes::kLanes;
+      pool_2x2::reduce_channels<Lanes, 1>(a, b, c, d, out, zero, quarter, guard);  // moves the pointers on
     } while (a != pixel_end);
     a += C, b += C, c += C, d += C;  // past the right-hand taps' pixel
   } while (--pixels_left != 0);
