@@ -158,3 +158,12 @@ def test_a_partial_run_is_refused_by_name(result):
     skipped["bireal_resnet18"] = {"skipped": "building bireal_resnet18.irb failed: ConvertError: node y"}
     with pytest.raises(doc_figures.DocFiguresError, match="Bi-Real ResNet-18 was skipped in this run: building"):
         doc_figures.rendered_pages(skipped)
+
+
+def test_a_single_network_run_is_refused(result):
+    """`--model reactnet_a` or `--model bireal_resnet18` with `--out-dir docs`: its result holds one
+    network's rows and no ResNet-18 table, so table5 keeps docs/ and writes into the work dir."""
+    for key in ("reactnet_a", "bireal_resnet18"):
+        single = {name: copy.deepcopy(result[name]) for name in ("command", "date", "machine", "quick", key)}
+        with pytest.raises(doc_figures.DocFiguresError, match="needs a full Table 5 run; the result has no"):
+            doc_figures.rendered_pages(single)
