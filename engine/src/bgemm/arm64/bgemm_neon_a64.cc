@@ -78,6 +78,7 @@ namespace {
 // register, so w words add at most 8w + 8 to it (+8: an odd word sits in the
 // low half only): chunks of kEdgeChunkWords = 8188 words stay <= 65512, and
 // every ResNet layer (K <= 72 words) is one chunk with no per-chunk reduction.
+// bgemm1x4_edge_tile_neon_a64.S cuts K into the same chunks.
 constexpr std::size_t kEdgeChunkWords = 8188;
 
 inline uint8x16_t load_q(const BitWord* p) { return vreinterpretq_u8_u64(vld1q_u64(p)); }
