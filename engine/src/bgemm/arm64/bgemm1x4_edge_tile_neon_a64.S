@@ -1,6 +1,6 @@
 // irnet_bgemm1x4_edge_tile_neon_a64: the 1x4 edge tile of the AArch64 NEON
-// xor-popcount GEMM, one activation row against four weight rows, the one edge
-// shape of a layer with an odd number of output pixels (7 x 7).
+// xor-popcount GEMM, one activation row against four weight rows: the last
+// row of a layer whose output pixels are 4k + 1 (7 x 7 = 49).
 // bgemm/arm64/bgemm_neon_a64.cc explains the edge tiles' arithmetic, which its
 // intrinsics run for the other edge shapes: one u16 accumulator per pair, fed
 // by uadalp, and chunks of at most kEdgeChunkWords = 8188 words, whose sums
