@@ -32,7 +32,7 @@ REST_CPI = 314.0 / 170.0  # daBNN on the Pi 3B: cycles / instructions (BRIEF sec
 
 # Where a pass's instructions go, by (demangled) function name; first match wins.
 BREAKDOWN = [
-    ("binary: bgemm edge tiles", re.compile(r"Neon(A64|A32)Kernel::tile")),  # intrinsics, CPI of the rest
+    ("binary: bgemm edge tiles", re.compile(r"Neon(A64|A32)Kernel::tile|bgemm1x4_edge_tile")),  # CPI of the rest
     ("binary: bgemm kernel", re.compile(r"bgemm")),
     ("binary: im2col", re.compile(r"BConv2d::im2col|im2col_rows")),
     ("binary: epilogue", re.compile(r"BConv2d::epilogue|bconv_epilogue|EpilogueFloatRows|epilogue_residuals")),
