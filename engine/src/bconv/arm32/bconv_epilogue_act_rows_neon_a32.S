@@ -229,10 +229,10 @@
   subs COUNT, COUNT, #1
   bne .L\name\()_check
   vpmin.u32 d0, d12, d13
-  vpmin.u32 d0, d0, d0
-  vcmp.f32 s0, #0                 // all-ones (a NaN): every lane passed; +0: one failed
-  vmrs APSR_nzcv, fpscr
-  beq .L\name\()_refused
+  vmov BASE, COUNT, d0
+  and BASE, BASE, COUNT
+  cmn BASE, #1                    // all-ones: every residual passed
+  bne .L\name\()_refused
 .L\name\()_checked:
 .endif
   ldr COUNT, [sp, #ARG_BASES]
