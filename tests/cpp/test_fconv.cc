@@ -298,8 +298,8 @@ TEST(phase_kernel_shape_matrix) {
   // 7-wide, column-stride-2 convs (the direct kernel where the build has one;
   // im2col + sgemm elsewhere, also checked): full and partial pixel tiles of
   // 16 (NEON), 24 (AVX2: its last tile of a row takes 1, 2 or 3 vectors of 8
-  // pixels, each full or partial) and 64 (AVX-512: 1 to 4 vectors of 16),
-  // partial channel tiles (out_c 1, 3, 5, 63, 65,
+  // pixels, each full or partial) and 48 (AVX-512: 1 to 3 vectors of 16, the
+  // channels 8 at a time, the last 1 to 4 alone), partial channel tiles (out_c 1, 3, 5, 63, 65,
   // 130), channels 1/3/63/64/65, kernel heights 1/3/7, row strides 1/2/3,
   // asymmetric pads 0-3, inputs narrower than the kernel, batch 2; whole rows of
   // 16-pixel tiles and a last tile of 1 or 15 pixels; 1 to 6 and larger odd
@@ -334,10 +334,11 @@ TEST(phase_kernel_shape_matrix) {
       {1, 5, 33, 2, 7, 2, 7, 2, 2, 1, 1, 1, 3, 0, 1, 1},      // four pairs
       {1, 7, 35, 1, 4, 5, 7, 1, 2, 1, 1, 2, 1, 2, 3, 1},      // five pairs
       {1, 6, 40, 2, 9, 3, 7, 2, 2, 1, 1, 1, 2, 1, 2, 1},      // six pairs
-      {1, 7, 128, 3, 8, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},     // out_w 64 = 4 * 16
-      {1, 6, 125, 2, 5, 3, 7, 1, 2, 1, 1, 1, 2, 1, 1, 1},     // out_w 61 = 3 * 16 + 13
-      {1, 5, 257, 3, 4, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},     // out_w 129 = 64 + 64 + 1
-      {1, 7, 225, 3, 6, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},     // out_w 113 = 64 + 3 * 16 + 1
+      {1, 7, 128, 3, 8, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},     // out_w 64 = 48 + 16
+      {1, 6, 125, 2, 5, 3, 7, 1, 2, 1, 1, 1, 2, 1, 1, 1},     // out_w 61 = 48 + 13
+      {1, 5, 257, 3, 4, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},     // out_w 129 = 2 * 48 + 33
+      {1, 7, 225, 3, 6, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},     // out_w 113 = 2 * 48 + 17
+      {1, 5, 99, 3, 16, 7, 7, 2, 2, 1, 1, 2, 3, 2, 2, 1},     // out_w 49 = 48 + 1, 16 channels out
       {1, 6, 68, 2, 7, 3, 7, 1, 2, 1, 1, 1, 2, 0, 1, 1},      // out_w 33 = 2 * 16 + 1
   };
   for (const ConvCase& c : cases) {
@@ -349,7 +350,7 @@ TEST(phase_kernel_shape_matrix) {
 
 TEST(phase_kernel_random_shapes) {
   // Random 7-wide, column-stride-2 geometries: output widths 1..140 (every
-  // tile count and partial last tile of 16, 24 and 64 pixels), 1..9 input and
+  // tile count and partial last tile of 16, 24 and 48 pixels), 1..9 input and
   // 1..70 output channels, kernel heights 1..7, row strides 1..3, pads 0..3,
   // batch 1..2. Each direct kernel against its order's reference, exactly.
   std::mt19937 rng(11);
