@@ -420,7 +420,8 @@ TEST(nan_inputs_come_out_nan_on_every_kernel) {
         };
         for (const SgemmKernel* kernel : supported_sgemm_kernels())
           check_nans(FloatConv2d(g, w.data(), b.data(), clamp, *kernel, im2col_sgemm()));
-        check_nans(FloatConv2d(g, w.data(), b.data(), clamp, selected_sgemm_kernel(), *selected_kernels().phase_conv));  // the direct kernel where it applies
+        for (const PhaseConvKernel* phase : direct_phase_kernels())  // each direct kernel where it applies
+          check_nans(FloatConv2d(g, w.data(), b.data(), clamp, selected_sgemm_kernel(), *phase));
       }
 }
 
