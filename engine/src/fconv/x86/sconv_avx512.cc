@@ -128,12 +128,9 @@ void sconv_tiles(const float* x, std::size_t steps, std::size_t plane_w, const f
 void sconv_7x2_8x48_avx512(const float* x, std::size_t steps, std::size_t plane_w, const float* w,
                            const float* bias, float lo, float hi, float* y, std::size_t ldc,
                            std::size_t pixels, std::size_t channels) {
-  if (pixels > 2 * kVectorPixels)
-    sconv_tiles<3>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
-  else if (pixels > kVectorPixels)
-    sconv_tiles<2>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
-  else
-    sconv_tiles<1>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
+  // By NV = ceil(pixels / 16), pixels in [1, 48].
+  constexpr PhaseConvFn kByVectors[kMaxVectors] = {&sconv_tiles<1>, &sconv_tiles<2>, &sconv_tiles<3>};
+  kByVectors[(pixels - 1) / kVectorPixels](x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
 }
 
 }  // namespace
