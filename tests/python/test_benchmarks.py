@@ -99,6 +99,14 @@ def test_compare_revisions_reads_irnet_run(tmp_path):
     report = compare_revisions.render("A", "B", host, {})
     assert "| host, whole pass (ms) |" in report
     assert report.count("×") >= len(layers)  # whole pass + one ratio per timed layer
+    # --kernels: one binary, each side under its own IRNET_KERNELS.
+    forced = {"base": "sgemm=sgemm_4x8_portable", "head": "sgemm=auto"}
+    host = compare_revisions.host_ab({"base": Path(binary), "head": Path(binary)}, str(model), rounds=2, runs=2,
+                                     irnet_kernels=forced)
+    fc = [name for name in host["kernels"]["base"] if name.endswith(" fc")]
+    assert len(fc) == 1
+    assert host["kernels"]["base"][fc[0]] == "sgemm_4x8_portable"
+    assert host["kernels"]["head"][fc[0]] == irnet_infer.selected_kernel("sgemm")
 
 
 def _small_binary_network(tmp_path):

@@ -23,7 +23,7 @@ from irnet_infer.irb import IrbWriter
 MIB = 1 << 20
 SCRATCH_BUDGET = 8 * MIB  # FloatConv2d::kScratchBudget
 SGEMM_SHAPES = {"sgemm_12x32_avx512": (12, 32, 1), "sgemm_6x16_avx2": (6, 16, 1), "sgemm_4x8_portable": (4, 8, 1)}
-PHASE_TILE_PIXELS = {"sconv_7x2_4x24_avx2": 24}
+PHASE_TILE_PIXELS = {"sconv_7x2_8x48_avx512": 48, "sconv_7x2_4x24_avx2": 24}
 
 
 def ceil_div(a, b):
