@@ -32,7 +32,7 @@ REST_CPI = 314.0 / 170.0  # daBNN on the Pi 3B: cycles / instructions (BRIEF sec
 
 # Where a pass's instructions go, by (demangled) function name; first match wins.
 BREAKDOWN = [
-    ("binary: bgemm edge tiles", re.compile(r"Neon(A64|A32)Kernel::tile")),  # intrinsics, CPI of the rest
+    ("binary: bgemm edge tiles", re.compile(r"Neon(A64|A32)Kernel::tile|bgemm1x4_edge_tile")),  # CPI of the rest
     ("binary: bgemm kernel", re.compile(r"bgemm")),
     ("binary: im2col", re.compile(r"BConv2d::im2col|im2col_rows")),
     ("binary: epilogue", re.compile(r"BConv2d::epilogue|bconv_epilogue|EpilogueFloatRows|epilogue_residuals")),
@@ -62,23 +62,29 @@ def breakdown(per_symbol: dict[str, int]) -> dict[str, int]:
     return classes
 
 
-def count_per_pass(binary: str, irb: str, arch: str) -> dict:
-    """Exact instructions of one forward pass (2 passes minus 1 pass), per function too."""
+def count_per_pass(binary: str, irb: str, arch: str, top: int = 12) -> dict:
+    """Exact instructions of one forward pass (2 passes minus 1 pass), per function too
+    (the `top` largest in "top_symbols")."""
     runs, seconds = {}, {}
     for passes in (1, 2):
         start = time.perf_counter()
         runs[passes] = count_instructions(binary, [irb, "--runs", str(passes), "--warmup", "0"], arch,
-                                          symbols=True)
+                                          symbols=True, libraries=True)
         seconds[passes] = time.perf_counter() - start
     one, two = runs[1], runs[2]
-    per_symbol = {name: two.per_symbol.get(name, 0) - one.per_symbol.get(name, 0)
-                  for name in two.per_symbol}
+
+    def named(run):  # OUTSIDE_BINARY by library function (libc's memset, libgcc's helpers, the PLT)
+        return {**{name: n for name, n in run.per_symbol.items() if name != OUTSIDE_BINARY},
+                **run.per_library_symbol}
+
+    before = named(one)
+    per_symbol = {name: n - before.get(name, 0) for name, n in named(two).items()}
     per_symbol = {k: v for k, v in per_symbol.items() if v > 0}
     per_symbol = dict(zip(demangle(list(per_symbol)), per_symbol.values()))
-    top = sorted(per_symbol.items(), key=lambda kv: -kv[1])
+    ranked = sorted(per_symbol.items(), key=lambda kv: -kv[1])
     return {"per_pass": two.total - one.total,
             "emulated_ms": (seconds[2] - seconds[1]) * 1e3,
-            "top_symbols": top[:12],
+            "top_symbols": ranked[:top],
             "breakdown": breakdown(per_symbol)}
 
 
@@ -230,9 +236,11 @@ def main(argv=None) -> int:
     parser.add_argument("irb")
     parser.add_argument("--arch", choices=sorted(ARCH_LABEL), default="arm64")
     parser.add_argument("--build-dir", type=Path, help="cross build directory (default build/<arch>)")
+    parser.add_argument("--top", type=int, default=12, metavar="N", help="how many of the hottest functions "
+                        "to list (default 12)")
     args = parser.parse_args(argv)
     binary = cross_build(args.arch, "irnet-run", args.build_dir or ROOT / "build" / args.arch)
-    counts = count_per_pass(str(binary), args.irb, args.arch)
+    counts = count_per_pass(str(binary), args.irb, args.arch, args.top)
     print(f"{ARCH_LABEL[args.arch]}: {counts['per_pass'] / 1e6:.2f} M instructions per pass")
     for label, n in counts["breakdown"].items():
         print(f"  {label:40s} {n / 1e6:8.2f} M")

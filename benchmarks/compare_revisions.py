@@ -1,6 +1,7 @@
 """Before/after of two engine revisions, measured in one run.
 
     python -m benchmarks.compare_revisions --base REV [--model M.irb] [--rounds 9] [--out report.md]
+    python -m benchmarks.compare_revisions --kernels BEFORE AFTER [--model M.irb] [--rounds 9]
 
 Builds `irnet-run` of REV (in a git worktree under build/revisions/) and of the
 working tree, then
@@ -12,10 +13,15 @@ working tree, then
   * aarch64 and armv7: the exact qemu instruction count of one pass of each,
     with the per-part breakdown of benchmarks.arm_table (deterministic: no rounds).
 The .irb must load in both revisions (the format version is checked).
+
+With --kernels, the two sides are the working tree's `irnet-run` under two
+IRNET_KERNELS settings (e.g. `phase_conv=phase_conv_4x24_avx2` against
+`phase_conv=auto`), alternated the same way; host only (no qemu counts).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -48,10 +54,13 @@ def native_build(src: Path, build_dir: Path) -> Path:
     return build_dir / "irnet-run"
 
 
-def profile_once(binary: Path, model: str, runs: int) -> tuple[float, dict[str, tuple[str, float]]]:
-    """(whole-pass median ms, {layer: (kernel, median ms)}) of one irnet-run invocation."""
+def profile_once(binary: Path, model: str, runs: int,
+                 kernels: str | None = None) -> tuple[float, dict[str, tuple[str, float]]]:
+    """(whole-pass median ms, {layer: (kernel, median ms)}) of one irnet-run invocation,
+    under IRNET_KERNELS=kernels when given."""
+    env = None if kernels is None else {**os.environ, "IRNET_KERNELS": kernels}
     out = subprocess.run([str(binary), model, "--runs", str(runs), "--warmup", "2", "--profile"], check=True,
-                         capture_output=True, text=True).stdout
+                         capture_output=True, text=True, env=env).stdout
     whole = float(PASS_RE.search(out).group(1))
     layers = {}
     for line in out.splitlines():
@@ -61,14 +70,16 @@ def profile_once(binary: Path, model: str, runs: int) -> tuple[float, dict[str, 
     return whole, layers
 
 
-def host_ab(binaries: dict[str, Path], model: str, rounds: int, runs: int) -> dict:
+def host_ab(binaries: dict[str, Path], model: str, rounds: int, runs: int,
+            irnet_kernels: dict[str, str] | None = None) -> dict:
+    """Alternates the sides (binary, and IRNET_KERNELS from `irnet_kernels` if given) round by round."""
     samples = {side: {"pass": [], "layers": {}} for side in binaries}
     kernels = {side: {} for side in binaries}
     sides = list(binaries.items())
     for round_index in range(rounds):
         # ABBA order: neither side always runs first (cache, clock and neighbour effects).
         for side, binary in (sides if round_index % 2 == 0 else sides[::-1]):
-            whole, layers = profile_once(binary, model, runs)
+            whole, layers = profile_once(binary, model, runs, (irnet_kernels or {}).get(side))
             samples[side]["pass"].append(whole)
             for name, (kernel, ms) in layers.items():
                 samples[side]["layers"].setdefault(name, []).append(ms)
@@ -111,7 +122,10 @@ def render(base: str, head: str, host: dict, arm: dict) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base", required=True, help="the 'before' git revision")
+    sides = parser.add_mutually_exclusive_group(required=True)
+    sides.add_argument("--base", help="the 'before' git revision")
+    sides.add_argument("--kernels", nargs=2, metavar=("BEFORE", "AFTER"),
+                       help="two IRNET_KERNELS settings of the working tree's irnet-run (host only)")
     parser.add_argument("--model", default=str(ROOT / "build" / "bench" / "resnet18_irnet.irb"))
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--runs", type=int, default=10, help="timed passes per invocation")
@@ -119,23 +133,30 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="also write the markdown report here")
     args = parser.parse_args(argv)
 
-    base_src = worktree(args.base)
-    head = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], check=True,
-                          capture_output=True, text=True).stdout.strip()
-    binaries = {"base": native_build(base_src, base_src / "build" / "ab-native"),
-                "head": native_build(ROOT, ROOT / "build" / "ab-native")}
-    host = host_ab(binaries, args.model, args.rounds, args.runs)
     arm: dict = {}
-    if not args.no_arm:
-        for arch, label in ARCH_LABEL.items():
-            try:
-                arm[label] = {
-                    side: count_per_pass(str(cross_build(arch, "irnet-run", src / "build" / f"ab-{arch}", src)),
-                                         args.model, arch)
-                    for side, src in (("base", base_src), ("head", ROOT))}
-            except (QemuCountError, subprocess.CalledProcessError, OSError) as e:
-                arm[label] = {"skipped": str(e)}
-    report = render(args.base, head, host, arm)
+    if args.kernels:
+        binary = native_build(ROOT, ROOT / "build" / "ab-native")
+        before, after = (f"IRNET_KERNELS={spec}" for spec in args.kernels)
+        host = host_ab({"base": binary, "head": binary}, args.model, args.rounds, args.runs,
+                       dict(zip(("base", "head"), args.kernels)))
+    else:
+        base_src = worktree(args.base)
+        before = args.base
+        after = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], check=True,
+                               capture_output=True, text=True).stdout.strip()
+        binaries = {"base": native_build(base_src, base_src / "build" / "ab-native"),
+                    "head": native_build(ROOT, ROOT / "build" / "ab-native")}
+        host = host_ab(binaries, args.model, args.rounds, args.runs)
+        if not args.no_arm:
+            for arch, label in ARCH_LABEL.items():
+                try:
+                    arm[label] = {
+                        side: count_per_pass(str(cross_build(arch, "irnet-run", src / "build" / f"ab-{arch}", src)),
+                                             args.model, arch)
+                        for side, src in (("base", base_src), ("head", ROOT))}
+                except (QemuCountError, subprocess.CalledProcessError, OSError) as e:
+                    arm[label] = {"skipped": str(e)}
+    report = render(before, after, host, arm)
     print(report)
     if args.out:
         args.out.write_text(report)

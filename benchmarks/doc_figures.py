@@ -115,31 +115,56 @@ def performance_parts(result: dict) -> str:
     return "\n".join(_parts_table(result, counts, result["a53"]["irnet"])) + "\n"
 
 
-def _reactnet(result: dict) -> dict:
-    net = result["reactnet_a"]
+def _network(result: dict, key: str) -> dict:
+    """The rows of a network of models.NETWORKS; refused when the run skipped it."""
+    net = result[key]
     if "skipped" in net and "sizes" not in net:
-        raise DocFiguresError(f"ReActNet-A was skipped in this run: {net['skipped']}")
+        raise DocFiguresError(f"{MODEL_TITLES[key]} was skipped in this run: {net['skipped']}")
     return net
 
 
-def _reactnet_rest(parts: dict[str, int], per_pass: int) -> int:
-    """ReActNet-A's instructions outside the bgemm and the float convs (stem, fc): epilogues,
-    RSign, RPReLU, pools, concat, layout and runtime."""
+def _reactnet(result: dict) -> dict:
+    return _network(result, "reactnet_a")
+
+
+def _rest(parts: dict[str, int], per_pass: int) -> int:
+    """A pass's instructions outside the bgemm and the float convs: epilogues, sign
+    packing, pools, adds, concat, layout and runtime."""
     return per_pass - _bgemm(parts) - parts["float: stem kernel"] - parts["float: sgemm kernel"] \
         - parts["float: im2col / packing"]
 
 
-def performance_reactnet_parts(result: dict) -> str:
-    """performance.md: where a ReActNet-A pass's instructions go, and its binary MACs per instruction."""
-    net = _reactnet(result)
+def _network_parts(result: dict, key: str, float_convs: str) -> list[str]:
+    """Where a network's pass goes (_parts_table) and its binary MACs per instruction;
+    float_convs: what its float convs are."""
+    net = _network(result, key)
     lines = _parts_table(result, net["qemu"], net["a53"])
     binary = net["macs"]["binary"]
     a64 = net["qemu"]["aarch64"]
     lines += ["", f"{binary / 1e9:.2f} G binary MACs per pass: on aarch64 {binary / _bgemm(a64['breakdown']):.1f} "
                   f"per bgemm instruction (kernel + edge tiles), {binary / _binary_layers(a64['breakdown']):.1f} per "
                   f"instruction of the binary layers (bgemm + im2col + epilogue + sign packing); everything but the "
-                  f"bgemm and the float convs (stem, fc): "
-                  f"{_reactnet_rest(a64['breakdown'], a64['per_pass']) / 1e6:.2f} M."]
+                  f"bgemm and the float convs ({float_convs}): {_rest(a64['breakdown'], a64['per_pass']) / 1e6:.2f} M."]
+    return lines
+
+
+def performance_reactnet_parts(result: dict) -> str:
+    """performance.md: where a ReActNet-A pass's instructions go, and its binary MACs per instruction."""
+    return "\n".join(_network_parts(result, "reactnet_a", "stem, fc")) + "\n"
+
+
+def performance_bireal_parts(result: dict) -> str:
+    """performance.md: where a Bi-Real ResNet-18 pass's instructions go, and per part what
+    it costs beyond the same run's IR-Net ResNet-18 (the same binary convs and stem)."""
+    lines = _network_parts(result, "bireal_resnet18", "stem, 1×1 downsample convs, fc")
+    net = _network(result, "bireal_resnet18")
+    for arch in ("aarch64", "armv7"):
+        own, irnet = net["qemu"][arch], result["qemu"][arch]["irnet"]
+        differences = sorted(((part, n - irnet["breakdown"][part]) for part, n in own["breakdown"].items()),
+                             key=lambda kv: -abs(kv[1]))
+        lines += ["", f"Against IR-Net ResNet-18 on {arch}: {(own['per_pass'] - irnet['per_pass']) / 1e6:+.2f} M "
+                      "per pass; by part: " + ", ".join(f"{part} {n / 1e6:+.2f} M" for part, n in differences
+                                                        if abs(n) >= 5e4) + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -192,7 +217,7 @@ def _reactnet_binary_per_instruction(result: dict) -> float:
 
 def _reactnet_rest_aarch64(result: dict) -> int:
     counts = _reactnet(result)["qemu"]["aarch64"]
-    return _reactnet_rest(counts["breakdown"], counts["per_pass"])
+    return _rest(counts["breakdown"], counts["per_pass"])
 
 
 def _reactnet_host_ratio(result: dict) -> float:
@@ -287,7 +312,8 @@ def performance_targets(result: dict) -> str:
 BLOCKS = {
     "README.md": {"summary": readme_table5},
     "docs/performance.md": {"parts": performance_parts, "reactnet-parts": performance_reactnet_parts,
-                            "targets": performance_targets, "balance": performance_balance},
+                            "bireal-parts": performance_bireal_parts, "targets": performance_targets,
+                            "balance": performance_balance},
 }
 
 

@@ -4,7 +4,10 @@ The paper's Table 5 (build):
     FP        float32 ResNet-18 (ImageNet layout, ReLU)         -> resnet18_fp32.{onnx,irb}
     IR-Net    Bi-Real ResNet-18 1W/1A with bit-shift scales    -> resnet18_irnet.{onnx,irb}
     no-shift  the same file converted with --no-bit-shift      -> resnet18_irnet_noshift.irb
-ReActNet-A (build_reactnet)                                     -> reactnet_a.{onnx,irb}
+ReActNet-A (build_network)                                      -> reactnet_a.{onnx,irb}
+Bi-Real ResNet-18 (build_network): Bi-Real Net's own layout    -> bireal_resnet18.{onnx,irb}
+    (no activation between blocks, real-valued per-channel weight scales,
+    AvgPool + float 1x1 conv downsampling; tools/irnet_torch/field.py)
 
 No trained ImageNet weights are available offline, so weights are seeded random
 draws. The binary convs get heavy-tailed latent weights, as training produces,
@@ -26,7 +29,7 @@ TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @dataclass
 class ModelFiles:
-    key: str          # "fp32", "irnet", "irnet_noshift"
+    key: str          # "fp32", "irnet", "irnet_noshift" or a key of NETWORKS
     onnx: str
     irb: str
     fp_params: int    # float32 parameters (paper's size accounting)
@@ -133,20 +136,30 @@ def build(work_dir: str, seed: int = 0) -> dict[str, ModelFiles]:
     return out
 
 
-def build_reactnet(work_dir: str, seed: int = 0) -> ModelFiles:
-    """ReActNet-A with trained-like random weights (tools/irnet_torch/reactnet.py),
-    exported with the legacy exporter (cached) and converted. Raises what the
-    converter raises when it cannot convert the network."""
+# The binary networks beyond the paper's ResNet-18 (build_network): key -> (title, the module
+# of tools/irnet_torch and the function there that builds the network for 1x3x224x224).
+NETWORKS = {"reactnet_a": ("ReActNet-A", "reactnet", "reactnet_a"),
+            "bireal_resnet18": ("Bi-Real ResNet-18", "field", "bireal_resnet18")}
+
+
+def build_network(key: str, work_dir: str, seed: int = 0) -> ModelFiles:
+    """A network of NETWORKS with trained-like random weights
+    (tools/irnet_torch/reactnet.py randomize_like_trained: heavy-tailed binary latent
+    weights, so the per-channel scales differ, BatchNorm statistics of the layers'
+    actual inputs), exported with the legacy exporter (cached) and converted to
+    <work_dir>/<key>.irb. Raises what the converter raises when it cannot convert it."""
+    import importlib
+
     import torch
-    from tools.irnet_torch.models import build_model
     from tools.irnet_torch.reactnet import randomize_like_trained
 
+    _, module, function = NETWORKS[key]
     os.makedirs(work_dir, exist_ok=True)
     torch.manual_seed(seed)
-    model, _ = build_model("reactnet_a")
+    model = getattr(importlib.import_module(f"tools.irnet_torch.{module}"), function)()
     randomize_like_trained(model, seed)
-    onnx, irb = _exported_and_converted(model, work_dir, "reactnet_a")
-    return ModelFiles("reactnet_a", onnx, irb, *_param_split(model))
+    onnx, irb = _exported_and_converted(model, work_dir, key)
+    return ModelFiles(key, onnx, irb, *_param_split(model))
 
 
 def torch_fp_model(seed: int = 0):

@@ -5,6 +5,7 @@
     python -m benchmarks.table5 --quick    # < 1 minute: fewer runs, host only
     python -m benchmarks.table5 --threads 1,2,4
     python -m benchmarks.table5 --model reactnet_a   # ReActNet-A's rows (output in the work dir)
+    python -m benchmarks.table5 --model bireal_resnet18   # Bi-Real ResNet-18's rows (the same)
     python -m benchmarks.table5 --irb model.irb --threads 1,4   # one converted model, no torch/onnx
 
 What is measured, and how honestly it can be here (no Raspberry Pi is attached
@@ -20,13 +21,14 @@ to the development machine):
   * the Pi's four cores: one pass at 4 threads counted per guest thread under
     qemu-aarch64, its balance and the instructions outside layer work
     (arm_table.thread_balance);
-  * ReActNet-A (network_rows): .irb size against float32, host latency against
-    onnxruntime on the same ONNX, outputs against onnxruntime, the ARM counts;
+  * ReActNet-A and Bi-Real ResNet-18 (network_rows): .irb size against float32,
+    host latency against onnxruntime on the same ONNX, outputs against
+    onnxruntime, the ARM counts;
   * on a real Pi the same command runs natively and fills the host columns.
   * on a Raspberry Pi, `--irb` times a model converted elsewhere (e.g. the
     build/bench/resnet18_irnet.irb this command writes on a PC) with the
     runtime only: numpy and irnet-infer, no torch, onnx or onnxruntime.
-A complete run (both models, qemu counts, 1 and 2 threads: `--model all --threads
+A complete run (all models, qemu counts, 1 and 2 threads: `--model all --threads
 1,2`) writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.png, and
 the figures README.md and docs/performance.md take from them (doc_figures); any
 other run (--quick, --irb, one model, a skipped part) writes into the work
@@ -59,9 +61,13 @@ PAPER = [
     ("irnet_noshift", "IR-Net without bit-shift scales", "1/1", 4.20, 252.16),
     ("irnet", "IR-Net", "1/1", 4.21, 261.98),
 ]
-MODEL_TITLES = {"irnet": "IR-Net ResNet-18 1/1", "reactnet_a": "ReActNet-A"}  # the models' keys in results
+# The models' keys in results: the paper's ResNet-18 and the networks of network_rows.
+MODEL_TITLES = {"irnet": "IR-Net ResNet-18 1/1", **{k: title for k, (title, *_) in model_zoo.NETWORKS.items()}}
 DABNN_AARCH64_INSTRUCTIONS = 170.0e6  # BRIEF section 5, measured under qemu-aarch64
 A53_HZ = 1.2e9
+# The networks whose 4-thread pass is counted per guest thread beside ResNet-18's (issue 18:
+# ResNet-18 and ReActNet-A; Bi-Real ResNet-18's binary convs have the IR-Net model's shapes).
+BALANCE_NETWORKS = ("reactnet_a",)
 
 
 def paper_size_mb(fp_params: int, binary_params: int, shift_bytes: int = 0) -> float:
@@ -253,6 +259,15 @@ def render_network(net: dict, title: str) -> list[str]:
     return lines
 
 
+def render_networks(result: dict) -> list[str]:
+    """The rows of every network of models.NETWORKS the run measured, in that order."""
+    lines = []
+    for key in model_zoo.NETWORKS:
+        if result.get(key):
+            lines += render_network(result[key], f"{MODEL_TITLES[key]} (224×224, 1 thread)")
+    return lines
+
+
 def render_balance(balance: dict) -> list[str]:
     """The per-thread rows of arm_table.thread_balance, one column per model."""
     if "skipped" in balance:
@@ -289,11 +304,11 @@ def render_balance(balance: dict) -> list[str]:
 
 
 def render_markdown(result: dict) -> str:
-    if "sizes" not in result:  # --model reactnet_a
+    if "sizes" not in result:  # --model reactnet_a or bireal_resnet18
         lines = ["# Benchmarks", "", f"Command: `{result['command']}`  ",
                  f"Revision: `{result['machine'].get('git_revision')}`, {result['date']}  ",
                  f"Host: {result['machine'].get('cpu')} ({result['machine'].get('machine')})"]
-        lines += render_network(result["reactnet_a"], "ReActNet-A (224×224, 1 thread)")
+        lines += render_networks(result)
         if result.get("balance"):
             lines += render_balance(result["balance"])
         return "\n".join(lines) + "\n"
@@ -393,8 +408,7 @@ def render_markdown(result: dict) -> str:
                   f"{result['load_and_first_run_ms']:.1f} ms."]
     if result.get("balance"):
         lines += render_balance(result["balance"])
-    if result.get("reactnet_a"):
-        lines += render_network(result["reactnet_a"], "ReActNet-A (224×224, 1 thread)")
+    lines += render_networks(result)
     if result.get("a53_method"):
         lines += ["", "## Cortex-A53 estimate (not a measurement)", "", result["a53_method"]]
     return "\n".join(lines) + "\n"
@@ -521,9 +535,10 @@ def main(argv=None) -> int:
     ap.add_argument("--out-dir", help="where benchmarks.{md,json,png} go (default: docs/ for a complete "
                     "--model all run, else the work dir)")
     ap.add_argument("--no-qemu", action="store_true", help="skip the qemu instruction counts")
-    ap.add_argument("--model", choices=("resnet18", "reactnet_a", "all"), default="resnet18",
-                    help="ResNet-18's Table 5 (default), ReActNet-A's rows (output in the work dir unless "
-                         "--out-dir), or both (the docs' run, with --threads 1,2)")
+    ap.add_argument("--model", choices=("resnet18", *model_zoo.NETWORKS, "all"), default="resnet18",
+                    help="ResNet-18's Table 5 (default), one network's rows (ReActNet-A, Bi-Real ResNet-18; "
+                         "output in the work dir unless --out-dir), or all of them (the docs' run, with "
+                         "--threads 1,2)")
     ap.add_argument("--irb", metavar="MODEL.irb",
                     help="time this converted model only, with the runtime alone (no torch, onnx or "
                     "onnxruntime: the Raspberry Pi mode); writes irb_benchmark.{md,json} to the work dir")
@@ -558,16 +573,18 @@ def main(argv=None) -> int:
                   "runtime only: python -m benchmarks.table5 --irb MODEL.irb", file=sys.stderr)
             return 1
         balance_files["irnet"] = files["irnet"]
-    if args.model in ("reactnet_a", "all"):
-        print("[table5] ReActNet-A: export, convert, host, outputs, qemu ...", flush=True)
+    for key in model_zoo.NETWORKS:
+        if args.model not in (key, "all"):
+            continue
+        print(f"[table5] {MODEL_TITLES[key]}: export, convert, host, outputs, qemu ...", flush=True)
         try:
-            reactnet = model_zoo.build_reactnet(args.work_dir)
+            files = model_zoo.build_network(key, args.work_dir)
         except Exception as e:  # the converter's refusal, reported as the rows' reason
-            result["reactnet_a"] = {"skipped": f"building reactnet_a.irb failed: {type(e).__name__}: {e}"}
+            result[key] = {"skipped": f"building {key}.irb failed: {type(e).__name__}: {e}"}
         else:
-            result["reactnet_a"] = network_rows(reactnet, args.runs, args.warmup,
-                                                () if args.no_qemu else ("arm64", "arm32"))
-            balance_files["reactnet_a"] = reactnet
+            result[key] = network_rows(files, args.runs, args.warmup, () if args.no_qemu else ("arm64", "arm32"))
+            if key in BALANCE_NETWORKS:
+                balance_files[key] = files
     if not args.no_qemu and balance_files:
         from . import arm_table
         print(f"[table5] 4 threads per guest thread, aarch64: {', '.join(balance_files)} ...", flush=True)

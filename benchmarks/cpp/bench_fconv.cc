@@ -1,6 +1,7 @@
 // Float convolution throughput on the ResNet-18 float layers (the 7x7/2 stem
-// and the three 1x1/2 downsample convs) and the fc, per sgemm kernel variant
-// (im2col path) and, where the build has one, the direct column-phase kernel.
+// and the three 1x1/2 downsample convs), the fc and ReActNet-A's 3x3/2 stem,
+// per sgemm kernel variant (im2col path) and every direct column-phase kernel
+// the build has and the CPU runs.
 //
 //   bench_fconv                        all layers x all supported sgemm variants
 //   bench_fconv --layer 0 --kernel sgemm_6x16_avx2 --runs 21
@@ -8,7 +9,8 @@
 //                                      (for instruction counting under qemu)
 //
 // A pass is FloatConv2d::run_slots over all slots on one thread (im2col +
-// sgemm + bias/clamp epilogue, or phase planes + direct kernel).
+// sgemm + bias/clamp epilogue, or phase planes + direct kernel); the kernels
+// of a layer run interleaved, one pass each per round.
 // GFLOP/s = 2 * MACs / time, median of the runs;
 // "min ms" is the fastest run (on a shared machine the least disturbed one).
 #include <algorithm>
@@ -83,39 +85,51 @@ int main(int argc, char** argv) {
     for (float& v : b) v = dist(rng);
     std::vector<float> y(static_cast<std::size_t>(g.out_h()) * g.out_w() * L.out_c);
     const double macs = static_cast<double>(y.size()) * L.kernel * L.kernel * L.in_c;
-    // Every sgemm variant (im2col path), then the default algorithm when it is
-    // the direct kernel.
+    // Every sgemm variant (im2col path), then every direct kernel where it applies.
     std::vector<std::unique_ptr<irnet::FloatConv2d>> convs;
     const irnet::KernelConfig kernels = irnet::selected_kernels();
-    const irnet::PhaseConvKernel& im2col = *irnet::supported_kernels<irnet::PhaseConvKernel>().back();
+    const std::vector<const irnet::PhaseConvKernel*> phase_kernels = irnet::supported_kernels<irnet::PhaseConvKernel>();
     for (const irnet::SgemmKernel* kernel : irnet::supported_kernels<irnet::SgemmKernel>())
       convs.push_back(std::make_unique<irnet::FloatConv2d>(g, w.data(), b.data(), irnet::FloatClamp{-1.f, 1.f},
-                                                           *kernel, im2col));
-    auto automatic = std::make_unique<irnet::FloatConv2d>(g, w.data(), b.data(), irnet::FloatClamp{-1.f, 1.f},
-                                                          *kernels.sgemm, *kernels.phase_conv);
-    if (automatic->kernel_name() != std::string(kernels.sgemm->name)) convs.push_back(std::move(automatic));
-    for (const auto& conv_ptr : convs) {
-      const irnet::FloatConv2d& conv = *conv_ptr;
-      const char* kernel_name = conv.kernel_name();
-      if (!only_kernel.empty() && only_kernel != kernel_name) continue;
-      std::vector<std::uint8_t> scratch(conv.scratch_bytes() + 64);
-      void* aligned = scratch.data() + (64 - reinterpret_cast<std::uintptr_t>(scratch.data()) % 64) % 64;
-      const auto pass = [&] { conv.run_slots(0, conv.num_slots(), x.data(), y.data(), aligned); };
-      if (exact > 0) {
-        for (int r = 0; r < exact; ++r) pass();
-        std::printf("%-28s %-22s ran %d time(s)\n", L.name, kernel_name, exact);
-        continue;
+                                                           *kernel, *phase_kernels.back()));
+    for (const irnet::PhaseConvKernel* phase : phase_kernels) {
+      auto direct = std::make_unique<irnet::FloatConv2d>(g, w.data(), b.data(), irnet::FloatClamp{-1.f, 1.f},
+                                                         *kernels.sgemm, *phase);
+      const irnet::PhaseConvWidthKernel* of_width = phase->of_width(L.kernel);
+      if (of_width != nullptr && direct->kernel_name() == std::string(of_width->name))
+        convs.push_back(std::move(direct));
+    }
+    if (!only_kernel.empty())
+      convs.erase(std::remove_if(convs.begin(), convs.end(), [&](const auto& c) { return only_kernel != c->kernel_name(); }),
+                  convs.end());
+    std::vector<std::vector<std::uint8_t>> scratch;
+    const auto pass = [&](std::size_t i) {
+      const irnet::FloatConv2d& conv = *convs[i];
+      void* aligned = scratch[i].data() + (64 - reinterpret_cast<std::uintptr_t>(scratch[i].data()) % 64) % 64;
+      conv.run_slots(0, conv.num_slots(), x.data(), y.data(), aligned);
+    };
+    for (const auto& conv : convs) scratch.emplace_back(conv->scratch_bytes() + 64);
+    if (exact > 0) {
+      for (std::size_t i = 0; i < convs.size(); ++i) {
+        for (int r = 0; r < exact; ++r) pass(i);
+        std::printf("%-28s %-22s ran %d time(s)\n", L.name, convs[i]->kernel_name(), exact);
       }
-      pass();  // warm-up
-      std::vector<double> ms;
-      for (int r = 0; r < runs; ++r) {
+      continue;
+    }
+    // Round r times every kernel once, in turn, so that a shared machine's
+    // load changes reach all of them alike.
+    std::vector<std::vector<double>> ms(convs.size());
+    for (std::size_t i = 0; i < convs.size(); ++i) pass(i);  // warm-up
+    for (int r = 0; r < runs; ++r)
+      for (std::size_t i = 0; i < convs.size(); ++i) {
         const auto t0 = std::chrono::steady_clock::now();
-        pass();
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        pass(i);
+        ms[i].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       }
-      const double t = median(ms);
-      std::printf("%-28s %-22s %10.3f %10.2f %10.3f\n", L.name, kernel_name, t, 2.0 * macs / (t * 1e6),
-                  *std::min_element(ms.begin(), ms.end()));
+    for (std::size_t i = 0; i < convs.size(); ++i) {
+      const double t = median(ms[i]);
+      std::printf("%-28s %-22s %10.3f %10.2f %10.3f\n", L.name, convs[i]->kernel_name(), t, 2.0 * macs / (t * 1e6),
+                  *std::min_element(ms[i].begin(), ms[i].end()));
     }
   }
   return 0;

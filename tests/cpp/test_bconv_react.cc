@@ -14,6 +14,7 @@
 // under which a flushed subnormal product would change a result must send
 // the conv to the portable passes, and the rows it keeps must be exact. And
 // every refusal of the loader for the new inputs.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -301,7 +302,7 @@ ReactCase random_case(Rng& rng, int in_c, int out_c, int kernel, int stride, int
 // Whether a variant must take its fused rows for c (ordinary constants, no clamp).
 bool expect_fused_rows(const std::string& variant, const ReactCase& c) {
   if (variant == "bconv_epilogue_portable") return false;
-  const int step = variant == "bconv_epilogue_neon_a64" ? 16 : 8;
+  const int step = variant == "bconv_epilogue_neon_a64" ? 16 : variant == "bconv_epilogue_neon_a32" ? 32 : 8;
   if (c.residual && c.residual_channels() % step != 0) return false;
   if (variant != "bconv_epilogue_neon_a32") return true;
   // ARMv7: every constant 0 or at least 2^-102 in magnitude (shift_in can
@@ -355,6 +356,75 @@ TEST(fused_react_epilogue_matches_reference_and_unfused_chain) {
           }
   }
   CHECK(cases >= 14 * 3 * 2);
+}
+
+// The activation rows' 32-channel units (ARMv7 runs them in assembly and
+// the channels past them on VFP) and their residual check: ReActNet-like
+// rows of ordinary residuals where every other row holds one value at a
+// random channel, often in the last unit, that NEON would get wrong (the
+// row must go to VFP before any of it is written) or that only looks like
+// one to a quick test (zeros, which are exact); 1 to 5 units, with and
+// without a tail, a repeated residual, both PReLU forms; the residual also
+// in place (residual and float output one buffer, BConv2d called directly).
+TEST(activation_rows_units_residual_hazards_and_in_place) {
+  const float hazards[] = {from_bits(0x00000001), from_bits(0x807FFFFF), std::ldexp(1.f, -126),
+                           std::ldexp(-1.5f, -110), from_bits(0x7FC12345), from_bits(0xFFC00000),
+                           0.f, -0.f, kInf, -kInf};
+  const int num_hazards = sizeof(hazards) / sizeof(hazards[0]);
+  struct Shape_ {
+    int in_c, out_c, repeat;
+  };
+  const Shape_ shapes[] = {{32, 32, 1},  {64, 64, 1},  {32, 96, 1}, {64, 160, 1}, {32, 40, 1},
+                           {64, 72, 1},  {32, 16, 1},  {32, 64, 2}, {64, 128, 2}, {32, 192, 3}};
+  const char* const modes[] = {"float", "bits", "float+bits"};
+  Rng rng(183);
+  int cases = 0;
+  for (const std::string& variant : supported_variants("bconv_epilogue")) {
+    const ForcedKernel forced("bconv_epilogue", variant);
+    for (const Shape_& s : shapes)
+      for (const char* mode : modes)
+        for (int unit_slopes = 0; unit_slopes < 2; ++unit_slopes) {
+          ReactCase c = random_case(rng, s.in_c, s.out_c, 1, 1, s.repeat, mode, true);
+          c.in_h = 3, c.in_w = 4;
+          c.input = random_packed(rng, std::size_t(c.batch) * c.in_h * c.in_w, c.in_c);
+          c.shift_in.assign(c.out_c, 0.f);
+          c.slope.assign(c.out_c, 0.f);
+          c.shift_out.assign(c.out_c, 0.f);
+          if (c.want_bits()) c.threshold.assign(c.out_c, 0.f);
+          for (int o = 0; o < c.out_c; ++o) {
+            c.shift_in[o] = uniform(rng, -1.f, 1.f);
+            c.slope[o] = unit_slopes ? uniform(rng, 0.125f, 1.f) : (o % 3 == 0 ? -0.5f : 0.25f);
+            c.shift_out[o] = uniform(rng, -1.f, 1.f);
+            if (c.want_bits()) c.threshold[o] = uniform(rng, -1.f, 1.f);
+          }
+          const int rc = c.residual_channels();
+          c.residual_values.resize(c.pixels() * rc);
+          for (float& r : c.residual_values) r = uniform(rng, 0.5f, 4.f) * (uniform_int(rng, 0, 1) ? 1.f : -1.f);
+          for (std::size_t p = 1; p < c.pixels(); p += 2) {
+            const int at = uniform_int(rng, 0, 1) ? rc - 1 - uniform_int(rng, 0, std::min(rc, 32) - 1)
+                                                  : uniform_int(rng, 0, rc - 1);
+            c.residual_values[p * rc + at] = hazards[uniform_int(rng, 0, num_hazards - 1)];
+          }
+          check_case(c, variant);
+          ++cases;
+          if (s.repeat > 1 || !c.want_float()) continue;
+          // In place: the float output buffer holds the residual on entry.
+          const Result ref = reference(c);
+          const irnet::BConv2d layer(c.geometry(), irnet::PadValue::kZero, c.output(c.mode), c.weights.data(),
+                                     irnet::selected_kernels());
+          const std::size_t rows = c.pixels();
+          std::vector<float> y = c.residual_values;
+          std::vector<BitWord> bits(rows * irnet::packed_words(c.out_c), ~BitWord{0});
+          std::vector<BitWord> scratch(layer.scratch_bytes(rows) / sizeof(BitWord) + 1);
+          layer.run_rows(0, rows, c.input.data(), y.data(), nullptr, y.data(), c.want_bits() ? bits.data() : nullptr,
+                         scratch.data());
+          Result got;
+          got.y = y;
+          if (c.want_bits()) got.bits = bits;
+          if (!same(got, ref)) CHECK_EQ(describe(c, layer.kernel_name()), std::string("in place equals the reference"));
+        }
+  }
+  CHECK(cases >= 10 * 3 * 2);
 }
 
 // ARMv7 NEON flushes a subnormal product z * slope to -0. Cases where the

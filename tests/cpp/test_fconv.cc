@@ -24,10 +24,13 @@ namespace {
 
 std::vector<const SgemmKernel*> supported_sgemm_kernels() { return supported_kernels<SgemmKernel>(); }
 const SgemmKernel& selected_sgemm_kernel() { return *selected_kernels().sgemm; }
-// The selected direct kernel, nullptr when the selected "phase_conv" variant is im2col_sgemm.
-const PhaseConvKernel* phase_conv_kernel() {
-  const PhaseConvKernel* phase = selected_kernels().phase_conv;
-  return phase->split != nullptr ? phase : nullptr;
+// Every "phase_conv" variant with a direct kernel that this CPU runs (none
+// where the build has none), so that each is tested, not only the selected one.
+std::vector<const PhaseConvKernel*> direct_phase_kernels() {
+  std::vector<const PhaseConvKernel*> out;
+  for (const PhaseConvKernel* phase : supported_kernels<PhaseConvKernel>())
+    if (phase->split != nullptr) out.push_back(phase);
+  return out;
 }
 // The "phase_conv" variant without a direct kernel: every conv runs im2col + sgemm.
 const PhaseConvKernel& im2col_sgemm() { return *supported_kernels<PhaseConvKernel>().back(); }
@@ -155,12 +158,16 @@ void check_conv_case(const ConvCase& c, FloatClamp clamp, bool with_bias, std::m
     CHECK_EQ(std::string(conv.kernel_name()), std::string(kernel->name));
     check_layer(conv, is_portable(*kernel));
   }
-  // The selected kernels: the direct column-phase kernel where it applies.
-  const FloatConv2d conv(g, w.data(), bias, clamp, selected_sgemm_kernel(), *selected_kernels().phase_conv);
-  if (const PhaseConvKernel* phase = phase_conv_kernel(); phase != nullptr && uses_phase_kernel(c)) {
+  // Each direct column-phase kernel where it applies (im2col + sgemm elsewhere).
+  for (const PhaseConvKernel* phase : direct_phase_kernels()) {
+    const FloatConv2d conv(g, w.data(), bias, clamp, selected_sgemm_kernel(), *phase);
+    if (!uses_phase_kernel(c)) {
+      CHECK_EQ(std::string(conv.kernel_name()), std::string(selected_sgemm_kernel().name));
+      continue;
+    }
     const PhaseConvWidthKernel* of_width = phase->of_width(c.kw);
     CHECK(of_width != nullptr);
-    if (of_width == nullptr) return;
+    if (of_width == nullptr) continue;
     CHECK_EQ(std::string(conv.kernel_name()), std::string(of_width->name));
     CHECK_EQ(std::string(of_width->name).rfind(str_cat("sconv_", c.kw, "x2_"), 0), std::size_t{0});
     check_layer(conv, false);
@@ -172,8 +179,6 @@ void check_conv_case(const ConvCase& c, FloatClamp clamp, bool with_bias, std::m
         irnet_test::report(__FILE__, __LINE__, str_cat(of_width->name, " ", describe(c), " at ", i, ": ", y[i],
                                                        " vs its order's reference ", exact[i]));
     CHECK_EQ(bad, std::size_t{0});
-  } else {
-    CHECK_EQ(std::string(conv.kernel_name()), std::string(selected_sgemm_kernel().name));
   }
 }
 
@@ -297,8 +302,9 @@ TEST(a_batch_1_gemm_is_split_over_output_channels) {
 TEST(phase_kernel_shape_matrix) {
   // 7-wide, column-stride-2 convs (the direct kernel where the build has one;
   // im2col + sgemm elsewhere, also checked): full and partial pixel tiles of
-  // 16 (NEON) and 24 (AVX2: its last tile of a row takes 1, 2 or 3 vectors of 8
-  // pixels, each full or partial), partial channel tiles (out_c 1, 3, 5, 63, 65,
+  // 16 (NEON), 24 (AVX2: its last tile of a row takes 1, 2 or 3 vectors of 8
+  // pixels, each full or partial) and 48 (AVX-512: 1 to 3 vectors of 16, the
+  // channels 8 at a time, the last 1 to 4 alone), partial channel tiles (out_c 1, 3, 5, 63, 65,
   // 130), channels 1/3/63/64/65, kernel heights 1/3/7, row strides 1/2/3,
   // asymmetric pads 0-3, inputs narrower than the kernel, batch 2; whole rows of
   // 16-pixel tiles and a last tile of 1 or 15 pixels; 1 to 6 and larger odd
@@ -333,6 +339,12 @@ TEST(phase_kernel_shape_matrix) {
       {1, 5, 33, 2, 7, 2, 7, 2, 2, 1, 1, 1, 3, 0, 1, 1},      // four pairs
       {1, 7, 35, 1, 4, 5, 7, 1, 2, 1, 1, 2, 1, 2, 3, 1},      // five pairs
       {1, 6, 40, 2, 9, 3, 7, 2, 2, 1, 1, 1, 2, 1, 2, 1},      // six pairs
+      {1, 7, 128, 3, 8, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},     // out_w 64 = 48 + 16
+      {1, 6, 125, 2, 5, 3, 7, 1, 2, 1, 1, 1, 2, 1, 1, 1},     // out_w 61 = 48 + 13
+      {1, 5, 257, 3, 4, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},     // out_w 129 = 2 * 48 + 33
+      {1, 7, 225, 3, 6, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},     // out_w 113 = 2 * 48 + 17
+      {1, 5, 99, 3, 16, 7, 7, 2, 2, 1, 1, 2, 3, 2, 2, 1},     // out_w 49 = 48 + 1, 16 channels out
+      {1, 6, 68, 2, 7, 3, 7, 1, 2, 1, 1, 1, 2, 0, 1, 1},      // out_w 33 = 2 * 16 + 1
   };
   for (const ConvCase& c : cases) {
     check_conv_case(c, none, true, rng);
@@ -343,12 +355,12 @@ TEST(phase_kernel_shape_matrix) {
 
 TEST(phase_kernel_3_wide_shape_matrix) {
   // 3-wide, column-stride-2 convs (ReActNet's stem, 3x3/2 over 3 channels),
-  // as above: whole rows of tiles (out_w 112 = 7 x 16 = 4 x 24 + 16 = 14 x 8)
-  // and last tiles of 1 to 23 pixels, odd and even input widths with every
+  // as above: whole rows of tiles (out_w 112 = 7 x 16 = 4 x 24 + 16 = 14 x 8
+  // = 2 x 48 + 16) and last tiles of 1 to 47 pixels, odd and even input widths with every
   // left / right padding 0-2 (the last tap of a row in the padding, inside the
   // row, or past a padding the output does not reach), outputs of one pixel,
   // partial channel tiles, kernel heights 1-5, row strides 1-3, 1 to 6 and
-  // more (i, c) pairs, batch 2; then random geometries of the same kind.
+  // more (i, c) pairs, batch 2 (random geometries: phase_kernel_random_shapes).
   std::mt19937 rng(11);
   const FloatClamp none{}, relu{0.f}, clip{-1.f, 1.f};
   // batch, h, w, in_c, out_c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups
@@ -371,27 +383,16 @@ TEST(phase_kernel_3_wide_shape_matrix) {
       {1, 5, 29, 2, 6, 2, 3, 1, 2, 1, 1, 0, 2, 1, 0, 1},      // four pairs
       {1, 7, 27, 1, 4, 5, 3, 3, 2, 1, 1, 2, 1, 2, 1, 1},      // five pairs, out_w 14
       {1, 6, 50, 2, 9, 3, 3, 2, 2, 1, 1, 1, 2, 1, 2, 1},      // six pairs, out_w 26 = 24 + 2 = 16 + 10
+      // AVX-512: rows of 48-pixel tiles, 8 channels a pass and the last 1 to 4 alone
+      {1, 4, 128, 3, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},     // out_w 64 = 48 + 16, one pass of 8 channels
+      {1, 5, 97, 3, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},     // out_w 49 = 48 + 1, 13 = 8 + 5 channels
+      {1, 4, 121, 3, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},     // out_w 61 = 48 + 13, 9 = 8 + 1 channels
+      {1, 4, 225, 3, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},     // out_w 113 = 2 x 48 + 17, one tile of 4
   };
   for (const ConvCase& c : cases) {
     check_conv_case(c, none, true, rng);
     check_conv_case(c, relu, false, rng);
     check_conv_case(c, clip, true, rng);
-  }
-  const auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  for (int n = 0; n < 60; ++n) {
-    ConvCase c{};
-    c.batch = pick(1, 2);
-    c.kh = pick(1, 5);
-    c.kw = 3;
-    c.sh = pick(1, 3);
-    c.sw = 2;
-    c.dh = c.dw = c.groups = 1;
-    c.pt = pick(0, 2); c.pb = pick(0, 2); c.pl = pick(0, 2); c.pr = pick(0, 2);
-    c.in_h = std::max(pick(1, 9), c.kh - c.pt - c.pb);
-    c.in_w = std::max(pick(1, 70), 3 - c.pl - c.pr);
-    c.in_c = pick(0, 3) == 0 ? pick(4, 40) : pick(1, 3);
-    c.out_c = pick(1, 37);
-    check_conv_case(c, pick(0, 1) == 0 ? none : clip, pick(0, 1) == 0, rng);
   }
 }
 
@@ -410,6 +411,35 @@ TEST(phase_conv_variants_name_their_kernels_by_width) {
         CHECK_EQ(std::string(of_width->name), str_cat("sconv_", kw, "x2_", name.substr(prefix.size())));
     }
   }
+}
+
+TEST(phase_kernel_random_shapes) {
+  // Random column-stride-2 geometries of each kernel width: output widths
+  // 1..140 (every tile count and partial last tile of 8, 16, 24 and 48
+  // pixels), 1..9 input and 1..70 output channels, kernel heights 1..7, row
+  // strides 1..3, pads 0..min(3, width - 1), batch 1..2. Each direct kernel
+  // against its order's reference, exactly.
+  std::mt19937 rng(11);
+  const auto pick = [&](int lo, int hi) { return lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo + 1)); };
+  const FloatClamp clamps[] = {FloatClamp{}, FloatClamp{0.f}, FloatClamp{-1.f, 1.f}};
+  for (int kw : kPhaseKernelWidths)
+    for (int round = 0; round < 40; ++round) {
+      ConvCase c{};
+      c.batch = pick(1, 2);
+      c.in_c = pick(1, 9);
+      c.out_c = pick(1, 70);
+      c.kh = pick(1, 7);
+      c.kw = kw;
+      c.sh = pick(1, 3);
+      c.sw = kPhaseStrideW;
+      c.dh = c.dw = c.groups = 1;
+      const int max_pad = std::min(3, kw - 1);
+      c.pt = pick(0, max_pad), c.pl = pick(0, max_pad), c.pb = pick(0, max_pad), c.pr = pick(0, max_pad);
+      const int out_w = pick(1, 140);
+      c.in_w = std::max(1, 2 * (out_w - 1) + kw - c.pl - c.pr + pick(0, 1));
+      c.in_h = std::max(1, c.kh - c.pt - c.pb + pick(0, 6));
+      check_conv_case(c, clamps[round % 3], round % 2 == 0, rng);
+    }
 }
 
 TEST(phase_kernel_gives_way_to_im2col_when_its_planes_exceed_the_scratch_budget) {
@@ -458,7 +488,8 @@ TEST(nan_inputs_come_out_nan_on_every_kernel) {
         };
         for (const SgemmKernel* kernel : supported_sgemm_kernels())
           check_nans(FloatConv2d(g, w.data(), b.data(), clamp, *kernel, im2col_sgemm()));
-        check_nans(FloatConv2d(g, w.data(), b.data(), clamp, selected_sgemm_kernel(), *selected_kernels().phase_conv));  // the direct kernel where it applies
+        for (const PhaseConvKernel* phase : direct_phase_kernels())  // each direct kernel where it applies
+          check_nans(FloatConv2d(g, w.data(), b.data(), clamp, selected_sgemm_kernel(), *phase));
       }
 }
 
@@ -487,23 +518,22 @@ TEST(phase_split_matches_the_plain_loop) {
   // loop: widths around the 4-column blocks, pads 0-3 (and 5), padding rows,
   // planes shorter and longer than the row, of 1 block, of whole blocks and
   // ending inside a block; the stem's rows (224 pixels, planes of 115).
-  const PhaseConvKernel* phase = phase_conv_kernel();
-  if (phase == nullptr) return;
   std::mt19937 rng(5);
-  for (int channels : {1, 3, 4})
-    for (int in_w : {1, 2, 7, 8, 9, 10, 17, 24, 41, 64, 224})
-      for (int pad_left : {0, 1, 2, 3, 5})
-        for (std::size_t plane_w : {1, 4, 6, 8, 19, 27, 35, 115})
-          for (bool padding_row : {false, true}) {
-            const std::vector<float> row = random_floats(static_cast<std::size_t>(in_w) * channels, rng);
-            const float* src = padding_row ? nullptr : row.data();
-            std::vector<float> fast(2 * channels * plane_w, NAN), plain(fast.size(), NAN);
-            phase->split(src, in_w, channels, pad_left, plane_w, fast.data());
-            split_phase_columns(src, in_w, channels, pad_left, plane_w, 0, plane_w, plain.data());
-            if (fast != plain)
-              irnet_test::report(__FILE__, __LINE__, str_cat(phase->name, " split C=", channels, " w=", in_w,
-                                                             " pad ", pad_left, " plane_w ", plane_w));
-          }
+  for (const PhaseConvKernel* phase : direct_phase_kernels())
+    for (int channels : {1, 3, 4})
+      for (int in_w : {1, 2, 7, 8, 9, 10, 17, 24, 41, 64, 224})
+        for (int pad_left : {0, 1, 2, 3, 5})
+          for (std::size_t plane_w : {1, 4, 6, 8, 19, 27, 35, 115})
+            for (bool padding_row : {false, true}) {
+              const std::vector<float> row = random_floats(static_cast<std::size_t>(in_w) * channels, rng);
+              const float* src = padding_row ? nullptr : row.data();
+              std::vector<float> fast(2 * channels * plane_w, NAN), plain(fast.size(), NAN);
+              phase->split(src, in_w, channels, pad_left, plane_w, fast.data());
+              split_phase_columns(src, in_w, channels, pad_left, plane_w, 0, plane_w, plain.data());
+              if (fast != plain)
+                irnet_test::report(__FILE__, __LINE__, str_cat(phase->name, " split C=", channels, " w=", in_w,
+                                                               " pad ", pad_left, " plane_w ", plane_w));
+            }
 }
 
 TEST(conv_rejects_bad_parameters) {

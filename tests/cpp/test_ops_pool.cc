@@ -216,7 +216,10 @@ TEST(average_pool_2x2_stride_2_matches_reference_bits_in_every_variant) {
   //   4: random, with one edge value (subnormal, infinity, overflow, just
   //      under the bound) in every other input row;
   //   5: random, with NaNs with payloads, one per window at most (with two,
-  //      which one the sum returns depends on the operand order the compiler picks).
+  //      which one the sum returns depends on the operand order the compiler picks);
+  //   6: random, with one window per output row of three zeros and a
+  //      subnormal (whose quarter NEON would flush), the subnormal at each of
+  //      the four taps in turn: a row whose only hazard is in one tap.
   std::mt19937 rng(16);
   const float bound = std::ldexp(1.f, -101), under_bound = std::nextafter(bound, 0.f);
   const float min_normal = std::numeric_limits<float>::min();
@@ -242,7 +245,7 @@ TEST(average_pool_2x2_stride_2_matches_reference_bits_in_every_variant) {
       const auto at = [&](std::int64_t n, std::int64_t h, std::int64_t w, std::int64_t ch) {
         return static_cast<std::size_t>(((n * H + h) * W + w) * C + ch);
       };
-      for (int values = 0; values < 6; ++values) {
+      for (int values = 0; values < 7; ++values) {
         const PoolCase c = {shape, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false};
         std::vector<float> x = random_floats(count_of(shape), rng);
         if (values == 1)
@@ -264,6 +267,14 @@ TEST(average_pool_2x2_stride_2_matches_reference_bits_in_every_variant) {
                   if (rng() % 3 == 0)
                     x[at(n, 2 * oh + static_cast<std::int64_t>(rng() % 2), 2 * ow + static_cast<std::int64_t>(rng() % 2),
                          ch)] = nan_with_payload();
+        if (values == 6)
+          for (std::int64_t n = 0; n < shape[0]; ++n)
+            for (std::int64_t oh = 0; oh < H / 2; ++oh) {
+              const std::int64_t tap = (n + oh) % 4, ow = static_cast<std::int64_t>(rng() % (W / 2));
+              const std::int64_t ch = static_cast<std::int64_t>(rng() % C);
+              for (std::int64_t t = 0; t < 4; ++t)
+                x[at(n, 2 * oh + t / 2, 2 * ow + t % 2, ch)] = t == tap ? -min_normal / 3 : 0.f;
+            }
         for (int include_pad : {0, 1}) {
           FakeNode node = pool_node("AveragePool", c);
           node.attr("count_include_pad", std::vector<std::int64_t>{include_pad});

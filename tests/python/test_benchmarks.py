@@ -6,10 +6,12 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT_DOCS = Path(ROOT) / "docs"
 
 
 @pytest.mark.torch
@@ -44,11 +46,38 @@ def test_table5_quick(tmp_path):
            f"{tmp_path / 'benchmarks.png'}" in proc.stdout
 
 
+@pytest.mark.torch
+def test_table5_quick_bireal_resnet18(tmp_path):
+    """`--model bireal_resnet18`: Bi-Real Net's own ResNet-18 built by the benchmark zoo
+    (trained-like weights, exported, converted by this converter), its rows alone in the work
+    dir (sizes, host against onnxruntime on the same ONNX, outputs against onnxruntime), and
+    docs/ left as the last complete run wrote them."""
+    docs = {name: (ROOT_DOCS / name).read_bytes() for name in ("benchmarks.json", "benchmarks.md")}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.table5", "--quick", "--model", "bireal_resnet18",
+                           "--work-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads((tmp_path / "benchmarks.json").read_text())
+    assert "sizes" not in result and "reactnet_a" not in result and "balance" not in result
+    net = result["bireal_resnet18"]
+    # The IR-Net model's binary weights; 3,024 float parameters fewer (no BatchNorm1d before
+    # and after its fc), and no bit-shift bytes.
+    assert net["sizes"]["binary_params"] == 10_985_472 and net["sizes"]["fp_params"] == 707_064 - 3_024
+    assert net["sizes"]["irb_bytes"] == os.path.getsize(tmp_path / "bireal_resnet18.irb")
+    assert net["macs"]["binary"] == 1_676_279_808
+    assert net["host"]["irnet"]["runs"] == net["host"]["onnxruntime"]["runs"] == 5
+    o = net["outputs"]
+    assert o["samples"] == 8 and o["real_mismatches"] == 0 and o["top1_identical"] == o["compared"] > 0
+    assert o["median_relative_l2"] < 1e-4
+    assert "qemu" not in net
+    table = (tmp_path / "benchmarks.md").read_text()
+    assert "## Bi-Real ResNet-18 (224×224, 1 thread)" in table and "ReActNet-A" not in table
+    assert "| outputs against onnxruntime (8 random inputs) |" in table
+    assert {name: (ROOT_DOCS / name).read_bytes() for name in docs} == docs
+
+
 def test_compare_revisions_reads_irnet_run(tmp_path):
     """The before/after harness parses the real irnet-run output: the pass median and
     one (kernel, ms) entry per layer; its report has a ratio per row."""
-    from pathlib import Path
-
     import irnet_infer
     from benchmarks import compare_revisions
     from irnet_infer.cli import find_irnet_run
@@ -70,6 +99,14 @@ def test_compare_revisions_reads_irnet_run(tmp_path):
     report = compare_revisions.render("A", "B", host, {})
     assert "| host, whole pass (ms) |" in report
     assert report.count("×") >= len(layers)  # whole pass + one ratio per timed layer
+    # --kernels: one binary, each side under its own IRNET_KERNELS.
+    forced = {"base": "sgemm=sgemm_4x8_portable", "head": "sgemm=auto"}
+    host = compare_revisions.host_ab({"base": Path(binary), "head": Path(binary)}, str(model), rounds=2, runs=2,
+                                     irnet_kernels=forced)
+    fc = [name for name in host["kernels"]["base"] if name.endswith(" fc")]
+    assert len(fc) == 1
+    assert host["kernels"]["base"][fc[0]] == "sgemm_4x8_portable"
+    assert host["kernels"]["head"][fc[0]] == irnet_infer.selected_kernel("sgemm")
 
 
 def _small_binary_network(tmp_path):
@@ -91,10 +128,11 @@ def _small_binary_network(tmp_path):
     return model_zoo.ModelFiles("resnet20", onnx, irb, fp, binary, channels)
 
 
+@pytest.mark.torch
 def test_network_rows_and_thread_balance(tmp_path):
     """The ReActNet-A rows' plumbing (sizes, host against onnxruntime, outputs, exact
     aarch64 counts with the per-part table, A53 estimate) and the 4-thread balance
-    report, on a network that converts today."""
+    report, on a network the converter handles (it exports one with torch)."""
     from benchmarks import arm_table, table5
 
     sys.path.insert(0, ROOT)

@@ -89,9 +89,10 @@ def test_topological_sort_keeps_a_sorted_graph_and_names_a_cycle():
 
 @pytest.mark.parametrize("kind", ["/dev/zero", "directory", "fifo"])
 def test_model_path_that_is_not_a_regular_file(tmp_path, kind):
-    """/dev/zero used to be read until memory ran out (MemoryError, or the OOM killer); a
-    directory gave "unexpected IsADirectoryError"; a FIFO blocked in open() for ever.
-    Run as a subprocess so that the old behaviour fails the test instead of ending it."""
+    """Read unchecked, /dev/zero runs until memory runs out (MemoryError, or the OOM killer),
+    a directory gives "unexpected IsADirectoryError" and a FIFO blocks in open() for ever:
+    each must be refused by name. Run as a subprocess so that a hang or a crash fails the
+    test instead of ending it."""
     if kind == "directory":
         src, message = tmp_path / "model.onnx", "is a directory, not an ONNX model"
         src.mkdir()
@@ -287,7 +288,7 @@ def test_fold_loop_scan_outputs_match_onnxruntime(tmp_path):
 @pytest.mark.parametrize("op", ["ConstantOfShape", "Expand", "Tile", "Range"])
 def test_fold_output_size_is_known_before_the_node_runs(tmp_path, capsys, op):
     """Tiny files whose constant node would allocate 4 TiB (ConstantOfShape: numpy's
-    MemoryError as the message) or 1-8 GiB (which the old code allocated): refused before
+    MemoryError as the message) or 1-8 GiB (which an unchecked fold allocates): refused before
     running, naming the node and the per-node limit."""
     big = 2 ** 40
     if op == "ConstantOfShape":

@@ -37,14 +37,32 @@ def test_a_changed_measurement_makes_every_page_stale(result):
     assert sorted(doc_figures.stale_pages(changed)) == ["README.md", "docs/benchmarks.md", "docs/performance.md"]
 
 
-def test_a_changed_reactnet_or_balance_figure_makes_its_pages_stale(result):
+def test_a_changed_network_or_balance_figure_makes_its_pages_stale(result):
     for change in (lambda r: r["reactnet_a"]["qemu"]["armv7"]["breakdown"].update(
                        {"binary: epilogue": r["reactnet_a"]["qemu"]["armv7"]["breakdown"]["binary: epilogue"] + 10**6}),
                    lambda r: r["reactnet_a"]["outputs"].update(differ_at_tie=r["reactnet_a"]["outputs"]["samples"]),
+                   lambda r: r["bireal_resnet18"]["qemu"]["aarch64"]["breakdown"].update(
+                       {"other (pools, adds, layout, runtime)": 10**6}),
+                   lambda r: r["bireal_resnet18"].update(a53=1.0),
                    lambda r: r["balance"]["reactnet_a"].update(balance=1.5)):
         changed = copy.deepcopy(result)
         change(changed)
         assert sorted(doc_figures.stale_pages(changed)) == ["docs/benchmarks.md", "docs/performance.md"]
+
+
+def test_bireal_parts_against_irnet_follow_the_figures(result):
+    """The Bi-Real block's per-part differences from IR-Net ResNet-18 come from both
+    models' counts of the same run: equal counts but for two parts give those two."""
+    changed = copy.deepcopy(result)
+    irnet = changed["qemu"]["aarch64"]["irnet"]
+    bireal = changed["bireal_resnet18"]["qemu"]["aarch64"]
+    bireal["breakdown"] = dict(irnet["breakdown"])
+    bireal["breakdown"]["binary: epilogue"] += 1_250_000
+    bireal["breakdown"]["float: sgemm kernel"] -= 40_000  # below the 0.05 M the line lists
+    bireal["per_pass"] = irnet["per_pass"] + 1_210_000
+    block = doc_figures.performance_bireal_parts(changed)
+    assert "Against IR-Net ResNet-18 on aarch64: +1.21 M per pass; by part: binary: epilogue +1.25 M.\n" in block
+    assert "Against IR-Net ResNet-18 on armv7: " in block
 
 
 def _target_row(result, name):
@@ -108,6 +126,10 @@ def headline_figures(result):
         figures.add(f"{reactnet['qemu'][arch]['per_pass'] / 1e6:.2f} M")
     figures.add(f"{reactnet['a53']:.1f} ms")
     figures.add(f"{reactnet['host']['onnxruntime']['median_ms'] / reactnet['host']['irnet']['median_ms']:.1f}×")
+    bireal = result["bireal_resnet18"]
+    for arch in ("aarch64", "armv7"):
+        figures.add(f"{bireal['qemu'][arch]['per_pass'] / 1e6:.2f} M")
+    figures.add(f"{bireal['a53']:.1f} ms")
     return figures
 
 
@@ -123,7 +145,7 @@ def test_headline_figures_are_written_only_by_the_generator(result, page):
 
 
 def test_a_partial_run_is_refused_by_name(result):
-    for part in ("threads", "reactnet_a", "balance"):
+    for part in ("threads", "reactnet_a", "bireal_resnet18", "balance"):
         partial = copy.deepcopy(result)
         del partial[part]
         with pytest.raises(doc_figures.DocFiguresError, match=f"needs a full Table 5 run; the result has no '{part}'"):
@@ -132,3 +154,16 @@ def test_a_partial_run_is_refused_by_name(result):
     skipped["reactnet_a"] = {"skipped": "building reactnet_a.irb failed: ConvertError: node x"}
     with pytest.raises(doc_figures.DocFiguresError, match="ReActNet-A was skipped in this run: building"):
         doc_figures.rendered_pages(skipped)
+    skipped = copy.deepcopy(result)
+    skipped["bireal_resnet18"] = {"skipped": "building bireal_resnet18.irb failed: ConvertError: node y"}
+    with pytest.raises(doc_figures.DocFiguresError, match="Bi-Real ResNet-18 was skipped in this run: building"):
+        doc_figures.rendered_pages(skipped)
+
+
+def test_a_single_network_run_is_refused(result):
+    """`--model reactnet_a` or `--model bireal_resnet18` with `--out-dir docs`: its result holds one
+    network's rows and no ResNet-18 table, so table5 keeps docs/ and writes into the work dir."""
+    for key in ("reactnet_a", "bireal_resnet18"):
+        single = {name: copy.deepcopy(result[name]) for name in ("command", "date", "machine", "quick", key)}
+        with pytest.raises(doc_figures.DocFiguresError, match="needs a full Table 5 run; the result has no"):
+            doc_figures.rendered_pages(single)

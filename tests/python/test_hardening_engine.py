@@ -23,7 +23,7 @@ from irnet_infer.irb import IrbWriter
 MIB = 1 << 20
 SCRATCH_BUDGET = 8 * MIB  # FloatConv2d::kScratchBudget
 SGEMM_SHAPES = {"sgemm_12x32_avx512": (12, 32, 1), "sgemm_6x16_avx2": (6, 16, 1), "sgemm_4x8_portable": (4, 8, 1)}
-PHASE_VARIANT_TILE_PIXELS = {"phase_conv_4x24_avx2": 24}
+PHASE_VARIANT_TILE_PIXELS = {"phase_conv_8x48_avx512": 48, "phase_conv_4x24_avx2": 24}
 PHASE_KERNEL_WIDTHS = (3, 7)
 
 

@@ -49,15 +49,20 @@ int main(int argc, char** argv) {
 """
 
 
+def cross_compile(tmp_path_factory, cc: str, package: str, name: str, source: str, flags: list[str]) -> Path:
+    """`source` built with the cross compiler `cc` (Debian `package`) into a fresh directory."""
+    assert shutil.which(cc), f"{cc} is required (Debian {package})"
+    src = tmp_path_factory.mktemp("qemu") / f"{name}.c"
+    src.write_text(source)
+    binary = src.with_suffix("")
+    subprocess.run([cc, "-O1", *flags, "-o", str(binary), str(src)], check=True)
+    return binary
+
+
 @pytest.fixture(scope="module")
 def arm64_program(tmp_path_factory):
-    cc = "aarch64-linux-gnu-gcc"
-    assert shutil.which(cc), f"{cc} is required (Debian gcc-aarch64-linux-gnu)"
-    src = tmp_path_factory.mktemp("qemu") / "loop.c"
-    src.write_text(PROGRAM)
-    binary = src.with_suffix("")
-    subprocess.run([cc, "-O1", "-static", "-pthread", "-o", str(binary), str(src)], check=True)
-    return binary
+    return cross_compile(tmp_path_factory, "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu", "loop", PROGRAM,
+                         ["-static", "-pthread"])
 
 
 def test_counts_are_exact_and_repeatable(arm64_program):
@@ -116,3 +121,37 @@ def test_clean_errors():
         count_instructions("/bin/true", [], "mips")
     with pytest.raises(QemuCountError, match="does not exist"):
         count_instructions(ROOT / "build" / "no-such-program", [], "arm64")
+
+
+# `calls N`: calls libc's labs N times through the PLT (dynamically linked, so
+# labs runs in the sysroot's libc.so.6, outside the binary's symbols).
+LIBRARY_PROGRAM = r"""
+#include <stdlib.h>
+int main(int argc, char** argv) {
+  long n = atol(argv[1]), acc = 0;
+  long (*volatile fn)(long) = labs;
+  for (long i = 0; i < n; ++i) acc += fn(-i);
+  return (int)(acc & 1);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def arm32_library_program(tmp_path_factory):
+    return cross_compile(tmp_path_factory, "arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf", "calls",
+                         LIBRARY_PROGRAM, [])
+
+
+def test_library_instructions_are_named(arm32_library_program):
+    """libraries=True names the "[other]" instructions by library function, adding
+    up to "[other]": labs's count is exactly linear in the calls."""
+    runs = [count_instructions(arm32_library_program, [n], "arm32", symbols=True, libraries=True)
+            for n in (1000, 2000, 3000)]
+    for r in runs:
+        assert sum(r.per_library_symbol.values()) == r.per_symbol["[other]"]
+        assert any("ld-linux-armhf.so.3" in name for name in r.per_library_symbol)  # the loader
+    labs = [r.per_library_symbol["labs [libc.so.6]"] for r in runs]
+    per_call, remainder = divmod(labs[1] - labs[0], 1000)
+    assert remainder == 0 and labs[2] - labs[1] == labs[1] - labs[0] and 1 <= per_call <= 8
+    with pytest.raises(QemuCountError, match="libraries=True needs symbols=True and threads=False"):
+        count_instructions(arm32_library_program, [1], "arm32", symbols=True, threads=True, libraries=True)

@@ -14,6 +14,12 @@
  * symbol table; "[other]" for the dynamic loader, libc without symbols, ...),
  * so one run gives per-function counts (e.g. one bgemm tile function).
  *
+ * With libraries=on (needs symbols=on, threads=off) the instructions outside the
+ * binary's symbols are also counted per host address, and the report names each
+ * such address by the file QEMU mapped there and the offset in that file (from
+ * /proc/self/maps at exit): a shared library's code (libc's memcpy, libgcc's
+ * division helpers), which the caller resolves with the library's own symbols.
+ *
  * Two ways of counting:
  *   threads=off (default): an inline 64-bit add in the translated code, the
  *     fastest; the adds are not atomic, so this counts single-threaded guests
@@ -30,6 +36,7 @@
  *   thread <vcpu> <N>                (threads=on only, one line per thread)
  *   symbol <count> <name>            (symbols=on only, largest first)
  *   thread_symbol <vcpu> <count> <name>   (both on)
+ *   location <count> <file offset, hex> <path>   (libraries=on: "[other]" split)
  *   error <message>                  (the counts above are not valid)
  */
 #include <inttypes.h>
@@ -56,6 +63,7 @@ enum {
 
 static bool per_symbol;
 static bool per_thread;
+static bool per_location;
 static char *out_path;
 static SymbolCounter *buckets[kBuckets];
 static SymbolCounter *by_id[kMaxSymbols];
@@ -63,6 +71,14 @@ static uint32_t symbol_count;
 /* threads=off: everything; threads=on and symbols=off: the one pseudo-symbol all
  * instructions count into. */
 static SymbolCounter whole_program = {"[all]", 0, 0, NULL};
+
+/* libraries=on: one counter per host address of an instruction without a symbol. */
+typedef struct LocationCounter {
+  uintptr_t host_address;
+  uint64_t count;
+  struct LocationCounter *next; /* hash chain */
+} LocationCounter;
+static LocationCounter *location_buckets[kBuckets];
 
 /* threads=on: thread_counts[vcpu][symbol id], allocated when the vCPU starts and
  * written only from that vCPU's thread. */
@@ -107,6 +123,18 @@ static SymbolCounter *counter_for(const char *name) {
   return c;
 }
 
+/* The counter of a host address; like counter_for, created under the translation lock. */
+static LocationCounter *location_for(uintptr_t host_address) {
+  LocationCounter **slot = &location_buckets[(host_address >> 1) % kBuckets];
+  for (LocationCounter *c = *slot; c != NULL; c = c->next)
+    if (c->host_address == host_address) return c;
+  LocationCounter *c = checked_calloc(1, sizeof *c);
+  c->host_address = host_address;
+  c->next = *slot;
+  *slot = c;
+  return c;
+}
+
 static void on_vcpu_init(qemu_plugin_id_t id, unsigned int vcpu) {
   (void)id;
   __atomic_fetch_add(&vcpus_started, 1, __ATOMIC_RELAXED);
@@ -129,7 +157,11 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   const size_t n = qemu_plugin_tb_n_insns(tb);
   for (size_t i = 0; i < n; ++i) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-    SymbolCounter *c = per_symbol ? counter_for(qemu_plugin_insn_symbol(insn)) : &whole_program;
+    const char *symbol = per_symbol ? qemu_plugin_insn_symbol(insn) : NULL;
+    SymbolCounter *c = per_symbol ? counter_for(symbol) : &whole_program;
+    if (per_location && (symbol == NULL || symbol[0] == '\0'))
+      qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                 &location_for((uintptr_t)qemu_plugin_insn_haddr(insn))->count, 1);
     if (per_thread) {
       qemu_plugin_register_vcpu_insn_exec_cb(insn, on_exec, QEMU_PLUGIN_CB_NO_REGS, c);
     } else {
@@ -164,6 +196,38 @@ static int by_count_desc(const void *a, const void *b) {
   return strcmp(x->name, y->name);
 }
 
+/* libraries=on: each counted host address as the file mapped there and the
+ * offset in it (lines of /proc/self/maps: start-end perms offset dev inode path). */
+static void write_locations(FILE *f) {
+  FILE *maps = fopen("/proc/self/maps", "r");
+  if (maps == NULL) {
+    fprintf(f, "error libraries=on: cannot read /proc/self/maps\n");
+    return;
+  }
+  char line[4096];
+  while (fgets(line, sizeof line, maps) != NULL) {
+    uintptr_t start, end;
+    unsigned long long offset;
+    int path_at = 0;
+    if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %*s %llx %*s %*s %n", &start, &end, &offset, &path_at) != 3 ||
+        path_at == 0 || line[path_at] != '/')
+      continue;
+    line[strcspn(line, "\n")] = '\0';
+    for (unsigned b = 0; b < kBuckets; ++b)
+      for (LocationCounter *c = location_buckets[b]; c != NULL; c = c->next)
+        if (c->count != 0 && c->host_address >= start && c->host_address < end) {
+          fprintf(f, "location %" PRIu64 " %llx %s\n", c->count, offset + (c->host_address - start),
+                  line + path_at);
+          c->count = 0; /* reported */
+        }
+  }
+  fclose(maps);
+  uint64_t unmapped = 0;
+  for (unsigned b = 0; b < kBuckets; ++b)
+    for (LocationCounter *c = location_buckets[b]; c != NULL; c = c->next) unmapped += c->count;
+  if (unmapped != 0) fprintf(f, "location %" PRIu64 " 0 [unmapped]\n", unmapped);
+}
+
 static void write_report(FILE *f) {
   const unsigned started = __atomic_load_n(&vcpus_started, __ATOMIC_RELAXED);
   if (per_thread) gather_thread_counts();
@@ -194,6 +258,7 @@ static void write_report(FILE *f) {
           fprintf(f, "thread_symbol %u %" PRIu64 " %s\n", t, thread_counts[t][all[i]->id], all[i]->name);
   }
   free(all);
+  if (per_location) write_locations(f);
 }
 
 static void on_exit_report(qemu_plugin_id_t id, void *userdata) {
@@ -229,13 +294,18 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     bool ok = true;
     if (strncmp(arg, "out=", 4) == 0) {
       out_path = strdup(arg + 4);
-    } else if (bool_option(arg, "symbols", &per_symbol, &ok) || bool_option(arg, "threads", &per_thread, &ok)) {
+    } else if (bool_option(arg, "symbols", &per_symbol, &ok) || bool_option(arg, "threads", &per_thread, &ok) ||
+               bool_option(arg, "libraries", &per_location, &ok)) {
       if (!ok) return -1;
     } else {
       fprintf(stderr, "insn_count: unknown argument '%s' (expected out=FILE, symbols=on|off, "
-                      "threads=on|off)\n", arg);
+                      "threads=on|off, libraries=on|off)\n", arg);
       return -1;
     }
+  }
+  if (per_location && (!per_symbol || per_thread)) {
+    fprintf(stderr, "insn_count: libraries=on needs symbols=on and threads=off\n");
+    return -1;
   }
   qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);
   qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);

@@ -60,6 +60,10 @@ uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
  * table, load bias applied), or NULL. The string lives as long as QEMU. */
 const char *qemu_plugin_insn_symbol(const struct qemu_plugin_insn *insn);
 
+/* Where QEMU holds the instruction's bytes in its own (host) address space:
+ * under qemu-user, inside the host mapping of the guest file it came from. */
+void *qemu_plugin_insn_haddr(const struct qemu_plugin_insn *insn);
+
 /* At every execution of `insn`, *(uint64_t *)ptr += imm, emitted inline in the
  * translated code (no helper call). */
 void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn,

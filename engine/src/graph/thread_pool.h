@@ -15,7 +15,7 @@
 // loops a few hundred microseconds long with next to nothing in between, and
 // waking a worker blocked on a condition variable costs a futex call and,
 // on a VM whose other vCPU is idle (halted), a wake-up of that vCPU by the
-// hypervisor: measured here, enough to cancel all of a second thread's gain
+// hypervisor, which on a 2-vCPU VM cancels all of a second thread's gain
 // (ResNet-18, 2 threads: 1.02x). So a worker that finished a chunk polls the
 // loop counter for up to kSpinTime before it blocks, and so does the caller
 // waiting for the workers; a pool left idle longer blocks on the condition

@@ -72,9 +72,10 @@ bool average_2x2_row(const float* in0, const float* in1, std::ptrdiff_t out_w, s
 
 // A vector variant's AveragePoolRowsFn: output rows [row_begin, row_end) of
 // a pool whose windows are whole 2x2 windows at stride 2
-// (is_whole_2x2_stride_2) on Lanes, a row whose vector arithmetic was not
-// exact again by the portable rows; every other geometry by the portable rows.
-template <typename Lanes, typename Guard>
+// (is_whole_2x2_stride_2) by kRow (average_2x2_row on Lanes, or a variant's
+// own row with its contract), a row whose vector arithmetic was not exact
+// again by the portable rows; every other geometry by the portable rows.
+template <typename Lanes, typename Guard, auto kRow = &average_2x2_row<Lanes, Guard>>
 void average_pool_rows(const PoolGeometry& g, bool count_include_pad, const Shape& x_shape, const float* x, float* y,
                        std::size_t row_begin, std::size_t row_end) {
   if (!is_whole_2x2_stride_2(g)) {
@@ -86,8 +87,7 @@ void average_pool_rows(const PoolGeometry& g, bool count_include_pad, const Shap
     const std::int64_t n = static_cast<std::int64_t>(row) / g.h.out, oh = static_cast<std::int64_t>(row) % g.h.out;
     const float* in0 = x + (n * H + 2 * oh) * W * C;
     float* out = y + static_cast<std::ptrdiff_t>(row) * g.w.out * C;
-    if (!average_2x2_row<Lanes, Guard>(in0, in0 + W * C, static_cast<std::ptrdiff_t>(g.w.out),
-                                       static_cast<std::ptrdiff_t>(C), out))
+    if (!kRow(in0, in0 + W * C, static_cast<std::ptrdiff_t>(g.w.out), static_cast<std::ptrdiff_t>(C), out))
       average_pool_rows_portable(g, count_include_pad, x_shape, x, y, row, row + 1);
   }
 }

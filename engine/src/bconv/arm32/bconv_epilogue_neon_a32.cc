@@ -40,9 +40,18 @@
 // bits (exact: y is never subnormal), narrowed and summed into words as in
 // sign_bytes_neon_a32.h. Channels past the last full word (float-only rows:
 // past the last full 8-channel step) run on VFP one at a time.
-// Activation rows: then z = y + shift_in, vclt #0, vmul by the slope, vbsl,
-// y = z + shift_out, bits y < -threshold (vcgt); the residual offset of an
-// 8-channel step goes back to 0 after C_r channels (a multiple of 8).
+// Activation rows run in assembly (bconv_epilogue_act_rows_neon_a32.S), 32
+// channels at a time: the same operations, the multiply and the bias add as
+// one vmla (ARMv7 NEON rounds its product, with the same flush, before the
+// add; bias + product is product + bias), then z = y + shift_in, the PReLU
+// (max(z, z * slope) when every slope is in (0, 1], as on aarch64: z * slope
+// >= z for z < 0 and <= z otherwise, with the signed zeros, infinities, a
+// flushed -0 product and the default NaN alike; else vclt #0, vbsl),
+// y = z + shift_out, bits y < -threshold (vcgt). Their residual test,
+// |r| >= 2^-102 by vacge, accepts only neon_exact_operand values (NEON
+// compares a subnormal as 0); a row it refuses (a zero residual is one) is
+// tested exactly here and runs in assembly unchecked or on VFP. Channels
+// past the last 32 run on VFP.
 // Threshold rows (bits only, no residual): integers only, acc * dir < limit.
 #include "bconv/arm32/bconv_epilogue_neon_a32.h"
 
@@ -50,6 +59,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <iterator>
 
 #include "bconv/bconv_epilogue_row.h"
@@ -61,6 +71,7 @@ namespace irnet {
 namespace {
 
 constexpr int kStep = 8;                         // channels per step: two q registers
+constexpr int kUnit = 32;                        // channels per unit of the activation rows in assembly
 constexpr std::uint32_t kTinyBits = 25u << 23;   // 2^-102 (biased exponent 127 - 102)
 
 // 0, +-inf, or finite with |x| >= 2^-102 (see above).
@@ -80,8 +91,8 @@ inline uint32x4_t negative(float32x4_t y) {  // y < 0: false for -0 and NaN
   return m;
 }
 
-// One row's inputs and y, 4 channels (value_4) or one (value_1) at channel o,
-// whose residual is at ro (activation rows: o mod C_r; otherwise o).
+// One row's inputs and y, 4 channels (value_4, rows without activation) or
+// one (value_1) at channel o, whose residual is at ro (value_4) or at o mod C_r.
 template <bool kResidual, EpilogueClamp kClamp, bool kActivation>
 class FloatRow {
  public:
@@ -93,6 +104,7 @@ class FloatRow {
         hi4_(vdupq_n_f32(c.clamp_hi)) {}
 
   float32x4_t value_4(int o, int ro) const {
+    static_assert(!kActivation, "activation rows run in assembly");
     const int32x4_t acc = vmlsq_n_s32(vld1q_s32(base_ + o), vld1q_s32(popcounts_ + o), 2);
     float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), vld1q_f32(multiplier_ + o));
     v = vaddq_f32(v, vld1q_f32(bias_ + o));
@@ -102,17 +114,7 @@ class FloatRow {
       const float32x4_t above = vbslq_f32(greater_neon_a32(v, hi4_), hi4_, v);
       v = vbslq_f32(greater_neon_a32(lo4_, v), lo4_, above);
     }
-    if (kActivation) {
-      const float32x4_t z = vaddq_f32(v, vld1q_f32(shift_in_ + o));
-      v = vbslq_f32(negative(z), vmulq_f32(z, vld1q_f32(slope_ + o)), z);
-      v = vaddq_f32(v, vld1q_f32(shift_out_ + o));
-    }
     return v;
-  }
-
-  // The bit masks of y = value_4(o, ...): y < 0, or y < -threshold in activation rows.
-  uint32x4_t bits_4(float32x4_t y, int o) const {
-    return kActivation ? greater_neon_a32(vld1q_f32(neg_threshold_ + o), y) : negative(y);
   }
 
   float value_1(int o, bool* bit) const {
@@ -153,53 +155,169 @@ void channels_one_by_one(const Row& row, int begin, int n, float* y, BitWord* bi
   }
 }
 
+// The arguments of the activation rows in assembly, at the offsets
+// bconv_epilogue_act_rows_neon_a32.S reads them.
+struct ActivationRowsA32 {
+  const float* multiplier;
+  const float* bias;
+  const float* shift_in;
+  const float* slope;
+  const float* shift_out;
+  const float* neg_threshold;
+  const std::int32_t* const* bases;  // row 0's
+  std::uint32_t rows;                // >= 1
+  std::uint32_t units;               // 32-channel units per row, >= 1
+  std::uint32_t residual_units;      // units of a residual row checked before the row; 0: none
+  std::uint32_t residual_bytes;      // 4 * C_r
+  std::uint32_t row_skip_bytes;      // popcounts and y of a row's channels past its units
+  std::uint32_t bits_skip_bytes;     // its words past the half words the units wrote (and the zero half)
+  const std::int32_t* popcounts;     // row 0's, and so on
+  const float* residual;
+  float* y;
+  BitWord* bits;
+};
+static_assert(offsetof(ActivationRowsA32, bases) == 24 && offsetof(ActivationRowsA32, rows) == 28 &&
+                  offsetof(ActivationRowsA32, units) == 32 && offsetof(ActivationRowsA32, residual_units) == 36 &&
+                  offsetof(ActivationRowsA32, residual_bytes) == 40 && offsetof(ActivationRowsA32, row_skip_bytes) == 44 &&
+                  offsetof(ActivationRowsA32, bits_skip_bytes) == 48 && offsetof(ActivationRowsA32, popcounts) == 52 &&
+                  offsetof(ActivationRowsA32, bits) == 64,
+              "the offsets bconv_epilogue_act_rows_neon_a32.S reads");
+
+// Rows done: a.rows, or the first row whose residual the check refused (none of it written).
+using ActivationRowsAsm = std::size_t (*)(const ActivationRowsA32* a);
+extern "C" {
+std::size_t irnet_bconv_epilogue_act_rows_fb_r_max_neon_a32(const ActivationRowsA32* a);
+std::size_t irnet_bconv_epilogue_act_rows_fb_r_sel_neon_a32(const ActivationRowsA32* a);
+std::size_t irnet_bconv_epilogue_act_rows_fb_n_max_neon_a32(const ActivationRowsA32* a);
+std::size_t irnet_bconv_epilogue_act_rows_fb_n_sel_neon_a32(const ActivationRowsA32* a);
+std::size_t irnet_bconv_epilogue_act_rows_f_r_max_neon_a32(const ActivationRowsA32* a);
+std::size_t irnet_bconv_epilogue_act_rows_f_r_sel_neon_a32(const ActivationRowsA32* a);
+std::size_t irnet_bconv_epilogue_act_rows_f_n_max_neon_a32(const ActivationRowsA32* a);
+std::size_t irnet_bconv_epilogue_act_rows_f_n_sel_neon_a32(const ActivationRowsA32* a);
+std::size_t irnet_bconv_epilogue_act_rows_b_r_max_neon_a32(const ActivationRowsA32* a);
+std::size_t irnet_bconv_epilogue_act_rows_b_r_sel_neon_a32(const ActivationRowsA32* a);
+std::size_t irnet_bconv_epilogue_act_rows_b_n_sel_neon_a32(const ActivationRowsA32* a);
+}
+
+// The assembly rows of these outputs and residual; the max form of the PReLU
+// when every slope is in (0, 1] (bits-only rows without residual never have
+// such slopes: BConv2d gives them the threshold rows).
+template <bool kStoreFloat, bool kBits, bool kResidual>
+ActivationRowsAsm activation_rows_asm(bool max_form) {
+  if (kStoreFloat && kBits) {
+    if (kResidual)
+      return max_form ? irnet_bconv_epilogue_act_rows_fb_r_max_neon_a32 : irnet_bconv_epilogue_act_rows_fb_r_sel_neon_a32;
+    return max_form ? irnet_bconv_epilogue_act_rows_fb_n_max_neon_a32 : irnet_bconv_epilogue_act_rows_fb_n_sel_neon_a32;
+  }
+  if (kStoreFloat) {
+    if (kResidual)
+      return max_form ? irnet_bconv_epilogue_act_rows_f_r_max_neon_a32 : irnet_bconv_epilogue_act_rows_f_r_sel_neon_a32;
+    return max_form ? irnet_bconv_epilogue_act_rows_f_n_max_neon_a32 : irnet_bconv_epilogue_act_rows_f_n_sel_neon_a32;
+  }
+  if (kResidual)
+    return max_form ? irnet_bconv_epilogue_act_rows_b_r_max_neon_a32 : irnet_bconv_epilogue_act_rows_b_r_sel_neon_a32;
+  return irnet_bconv_epilogue_act_rows_b_n_sel_neon_a32;
+}
+
+// Activation rows: the full 32-channel units of runs of rows in assembly;
+// on VFP the channels past them and the rows whose residuals are not exact
+// operands. A row the assembly's check refused but whose residuals pass the
+// exact test (zeros fail the check) runs in assembly unchecked.
+template <bool kStoreFloat, bool kBits, bool kResidual>
+void activation_rows(const EpilogueConstants& c, const EpilogueRows& rows) {
+  const int n = c.channels, units = n / kUnit, vector_end = units * kUnit;
+  const std::size_t words = packed_words(static_cast<std::size_t>(n));
+  const std::size_t residual_channels = static_cast<std::size_t>(c.residual_channels);
+  const ActivationRowsAsm assembly = activation_rows_asm<kStoreFloat, kBits, kResidual>(c.slopes_in_unit_interval);
+  ActivationRowsA32 a{};
+  a.multiplier = c.multiplier, a.bias = c.bias, a.shift_in = c.act_shift_in, a.slope = c.act_slope;
+  a.shift_out = c.act_shift_out, a.neg_threshold = c.neg_threshold;
+  a.units = static_cast<std::uint32_t>(units);
+  a.residual_units = static_cast<std::uint32_t>(residual_channels / kUnit);
+  a.residual_bytes = static_cast<std::uint32_t>(residual_channels * sizeof(float));
+  a.row_skip_bytes = static_cast<std::uint32_t>((n - vector_end) * sizeof(float));
+  a.bits_skip_bytes = static_cast<std::uint32_t>((words - (units + 1) / 2) * sizeof(BitWord));
+  const auto residual_of = [&](std::size_t r) { return kResidual ? rows.residual + r * residual_channels : nullptr; };
+  // Rows [r, r + count) in assembly; returns the rows done.
+  const auto run_asm = [&](std::size_t r, std::size_t count) {
+    const std::size_t first = r * static_cast<std::size_t>(n);
+    a.rows = static_cast<std::uint32_t>(count);
+    a.bases = rows.bases + r;
+    a.popcounts = rows.popcounts + first;
+    a.residual = residual_of(r);
+    a.y = kStoreFloat ? rows.y + first : nullptr;
+    a.bits = kBits ? rows.bits + r * words : nullptr;
+    return assembly(&a);
+  };
+  // Channels [from, n) of row r on VFP (from: 0 or the end of the units).
+  const auto finish_row = [&](std::size_t r, int from) {
+    const std::size_t first = r * static_cast<std::size_t>(n);
+    float* y = kStoreFloat ? rows.y + first : nullptr;
+    BitWord* bits = kBits ? rows.bits + r * words : nullptr;
+    if (kBits) std::fill(bits + (from + kBitsPerWord - 1) / kBitsPerWord, bits + words, BitWord{0});
+    const FloatRow<kResidual, EpilogueClamp::kNone, true> row(c, rows.popcounts + first, rows.bases[r], residual_of(r));
+    channels_one_by_one<kStoreFloat, kBits>(row, from, n, y, bits);
+  };
+  for (std::size_t r = 0; r < rows.count;) {
+    const std::size_t done = units > 0 ? run_asm(r, rows.count - r) : 0;
+    if (vector_end < n)
+      for (std::size_t i = r; i < r + done; ++i) finish_row(i, vector_end);
+    r += done;
+    if (r == rows.count) break;
+    if (units > 0 && kResidual && epilogue_residuals_neon_exact(residual_of(r), c.residual_channels)) {
+      const std::uint32_t checked_units = a.residual_units;
+      a.residual_units = 0;
+      run_asm(r, 1);
+      a.residual_units = checked_units;
+      if (vector_end < n) finish_row(r, vector_end);
+    } else {
+      finish_row(r, 0);
+    }
+    ++r;
+  }
+}
+
 // The float rows, as select_float_rows (bconv_epilogue.h) instantiates them.
 struct EpilogueFloatRowsNeonA32 {
   template <bool kStoreFloat, bool kBits, bool kResidual, EpilogueClamp kClamp, bool kActivation>
   static void run(const EpilogueConstants& c, const EpilogueRows& rows) {
-    const int n = c.channels;
-    const std::size_t words = packed_words(static_cast<std::size_t>(n));
-    const int vector_end = kBits ? n / kBitsPerWord * kBitsPerWord : n / kStep * kStep;
-    const int residual_channels = kActivation ? c.residual_channels : n;
-    const uint8x8_t weights = sign_byte_weights();
-    for (std::size_t r = 0; r < rows.count; ++r) {
-      const std::size_t first = r * static_cast<std::size_t>(n);
-      const float* residual = kResidual ? rows.residual + r * static_cast<std::size_t>(residual_channels) : nullptr;
-      float* y = kStoreFloat ? rows.y + first : nullptr;
-      BitWord* bits = kBits ? rows.bits + r * words : nullptr;
-      const FloatRow<kResidual, kClamp, kActivation> row(c, rows.popcounts + first, rows.bases[r], residual);
-      // The residual offset of channel `at`, a multiple of 8 (activation rows: mod C_r).
-      int ro = 0;
-      const auto residual_offset = [&](int at) {
-        if (!kActivation) return at;
-        const int offset = ro;
-        ro = ro + kStep == residual_channels ? 0 : ro + kStep;
-        return offset;
-      };
-      int o = 0;
-      if (!kResidual || epilogue_residuals_neon_exact(residual, residual_channels)) {
-        if (kBits) {
-          for (; o < vector_end; o += kBitsPerWord)
-            bits[o / kBitsPerWord] = pack_sign_word([&](int j) {
-              const int at = o + 8 * j, rat = residual_offset(at);
-              const float32x4_t lo = row.value_4(at, rat), hi = row.value_4(at + 4, rat + 4);
-              if (kStoreFloat) {
-                vst1q_f32(y + at, lo);
-                vst1q_f32(y + at + 4, hi);
-              }
-              return weighted_sign_bytes(row.bits_4(lo, at), row.bits_4(hi, at + 4), weights);
-            });
-        } else {
-          for (; o < vector_end; o += kStep) {
-            const int ro_o = residual_offset(o);
-            vst1q_f32(y + o, row.value_4(o, ro_o));
-            vst1q_f32(y + o + 4, row.value_4(o + 4, ro_o + 4));
+    if constexpr (kActivation) {
+      activation_rows<kStoreFloat, kBits, kResidual>(c, rows);
+    } else {
+      const int n = c.channels;
+      const std::size_t words = packed_words(static_cast<std::size_t>(n));
+      const int vector_end = kBits ? n / kBitsPerWord * kBitsPerWord : n / kStep * kStep;
+      const uint8x8_t weights = sign_byte_weights();
+      for (std::size_t r = 0; r < rows.count; ++r) {
+        const std::size_t first = r * static_cast<std::size_t>(n);
+        const float* residual = kResidual ? rows.residual + first : nullptr;
+        float* y = kStoreFloat ? rows.y + first : nullptr;
+        BitWord* bits = kBits ? rows.bits + r * words : nullptr;
+        const FloatRow<kResidual, kClamp, false> row(c, rows.popcounts + first, rows.bases[r], residual);
+        int o = 0;
+        if (!kResidual || epilogue_residuals_neon_exact(residual, n)) {
+          if (kBits) {
+            for (; o < vector_end; o += kBitsPerWord)
+              bits[o / kBitsPerWord] = pack_sign_word([&](int j) {
+                const int at = o + 8 * j;
+                const float32x4_t lo = row.value_4(at, at), hi = row.value_4(at + 4, at + 4);
+                if (kStoreFloat) {
+                  vst1q_f32(y + at, lo);
+                  vst1q_f32(y + at + 4, hi);
+                }
+                return weighted_sign_bytes(negative(lo), negative(hi), weights);
+              });
+          } else {
+            for (; o < vector_end; o += kStep) {
+              vst1q_f32(y + o, row.value_4(o, o));
+              vst1q_f32(y + o + 4, row.value_4(o + 4, o + 4));
+            }
           }
         }
+        if (o == n) continue;
+        if (kBits) std::fill(bits + o / kBitsPerWord, bits + words, BitWord{0});
+        channels_one_by_one<kStoreFloat, kBits>(row, o, n, y, bits);
       }
-      if (o == n) continue;
-      if (kBits) std::fill(bits + o / kBitsPerWord, bits + words, BitWord{0});
-      channels_one_by_one<kStoreFloat, kBits>(row, o, n, y, bits);
     }
   }
 };
@@ -252,7 +370,7 @@ void bconv_epilogue_threshold_rows_neon_a32(const EpilogueConstants& c, const Ep
 namespace {
 const BconvEpilogueKernel kNeon = {"bconv_epilogue_neon_a32", always_supported, bconv_epilogue_float_rows_neon_a32,
                                    bconv_epilogue_threshold_rows_neon_a32, bconv_epilogue_float_constants_ok_neon_a32,
-                                   kStep, bconv_epilogue_float_row_portable};
+                                   kUnit, bconv_epilogue_float_row_portable};
 const BconvEpilogueKernel* const kKernels[] = {&kNeon};
 }  // namespace
 

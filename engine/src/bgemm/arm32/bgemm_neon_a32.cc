@@ -21,9 +21,9 @@
 // f[0] holds tile rows 0-1 (two columns each), f[1] rows 2-3; both are widened
 // into u32x4 totals. Unused accumulators of edge tiles stay zero.
 //
-// The full 4x2 tile with K >= 2 runs the assembly routine of
-// bgemm4x2_tile_neon_a32.S; edge tiles (MR < 4 or NR < 2) and K = 1 run the
-// same arithmetic with intrinsics.
+// The full 4x2 tiles with K >= 2 run the assembly routine of
+// bgemm4x2_tile_neon_a32.S, all of them in one call; edge tiles (MR < 4 or
+// NR < 2) and K = 1 run the same arithmetic with intrinsics.
 //
 // bgemm_4x2_short_k_neon_a32 runs K <= kShortKWords with the weight rows of a
 // panel in registers instead (bgemm/bgemm_short_k_neon.h), the rest as above.
@@ -37,12 +37,13 @@
 #include "bgemm/bgemm_tiles.h"
 #include "cpu/kernel_config.h"
 
-// The full 4x2 tile with K >= 2 words (strides in bytes): the assembly routine
-// in bgemm4x2_tile_neon_a32.S, where its contract and registers are described.
-extern "C" void irnet_bgemm4x2_tile_neon_a32(const irnet::BitWord* a, std::size_t lda_bytes,
-                                             const irnet::BitWord* b, std::size_t ldb_bytes,
-                                             std::size_t K, std::int32_t* c,
-                                             std::size_t ldc_bytes);
+// The full 4x2 tiles of `panels` column panels, `tiles` per panel, with K >= 2
+// words (strides in bytes): the assembly routine in bgemm4x2_tile_neon_a32.S,
+// where its contract and registers are described.
+extern "C" void irnet_bgemm4x2_column_neon_a32(const irnet::BitWord* a, std::size_t lda_bytes,
+                                               const irnet::BitWord* b, std::size_t ldb_bytes,
+                                               std::size_t K, std::int32_t* c, std::size_t ldc_bytes,
+                                               std::size_t tiles, std::size_t panels);
 
 namespace irnet {
 namespace {
@@ -115,16 +116,27 @@ inline void reduce_into(const Accumulators& acc, uint32x4_t (&total)[2]) {
   total[1] = vaddw_u16(total[1], vpadd_u16(e[2], e[3]));
 }
 
-// The MR x NR tile for bgemm_tiled (bgemm/bgemm_tiles.h): MR <= 4, NR <= 2.
+// The kernel for bgemm_tiled (bgemm/bgemm_tiles.h): the full 4x2 tiles of all
+// full column panels in one assembly call (K >= 2), the MR x NR edge tiles
+// (MR <= 4, NR <= 2) and the full tiles of K = 1 with intrinsics.
 struct NeonA32Kernel {
+  static void tile_panels(std::size_t panels, std::size_t tiles, std::size_t K, const BitWord* A,
+                          std::size_t lda, const BitWord* B, std::size_t ldb, std::int32_t* C,
+                          std::size_t ldc) {
+    if (K >= 2) {
+      irnet_bgemm4x2_column_neon_a32(A, lda * sizeof(BitWord), B, ldb * sizeof(BitWord), K, C,
+                                     ldc * sizeof(std::int32_t), tiles, panels);
+      return;
+    }
+    for (std::size_t p = 0; p < panels; ++p)
+      for (std::size_t t = 0; t < tiles; ++t)
+        tile<kTileRows, kTileCols>(K, A + kTileRows * t * lda, lda, B + kTileCols * p * ldb, ldb,
+                                   C + kTileRows * t * ldc + kTileCols * p, ldc);
+  }
+
   template <int MR, int NR>
   static void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
                    std::size_t ldb, std::int32_t* C, std::size_t ldc) {
-    if (MR == kTileRows && NR == kTileCols && K >= 2) {
-      irnet_bgemm4x2_tile_neon_a32(A, lda * sizeof(BitWord), B, ldb * sizeof(BitWord), K, C,
-                                   ldc * sizeof(std::int32_t));
-      return;
-    }
     const BitWord* a_rows[MR];
     const BitWord* b_rows[NR];
     for (int m = 0; m < MR; ++m) a_rows[m] = A + m * lda;
@@ -162,6 +174,27 @@ void bgemm_4x2_neon_a32(std::size_t M, std::size_t N, std::size_t K, const BitWo
                         std::size_t ldc) {
   bgemm_detail::bgemm_tiled<NeonA32Kernel, kTileRows, kTileCols>(M, N, K, A, lda, B, ldb, C, ldc);
 }
+
+// The short-K panels of two columns for K = 5..10 (bgemm_short_k2_neon_a32.S):
+// run_panels<K, 2> of bgemm/bgemm_short_k_neon.h in assembly, strides in bytes.
+#define IRNET_SHORT_K2_ROUTINE(K)                                                                          \
+  extern "C" void irnet_bgemm_short_k2_##K##_neon_a32(std::size_t M, std::size_t panels, const BitWord* A, \
+                                                      std::size_t lda_bytes, const BitWord* B,            \
+                                                      std::size_t ldb_bytes, std::int32_t* C,             \
+                                                      std::size_t ldc_bytes);                             \
+  template <>                                                                                              \
+  void bgemm_short_k::run_panels<K, 2>(std::size_t M, std::size_t panels, const BitWord* A, std::size_t lda, \
+                                       const BitWord* B, std::size_t ldb, std::int32_t* C, std::size_t ldc) { \
+    irnet_bgemm_short_k2_##K##_neon_a32(M, panels, A, lda * sizeof(BitWord), B, ldb * sizeof(BitWord), C,   \
+                                        ldc * sizeof(std::int32_t));                                       \
+  }
+IRNET_SHORT_K2_ROUTINE(5)
+IRNET_SHORT_K2_ROUTINE(6)
+IRNET_SHORT_K2_ROUTINE(7)
+IRNET_SHORT_K2_ROUTINE(8)
+IRNET_SHORT_K2_ROUTINE(9)
+IRNET_SHORT_K2_ROUTINE(10)
+#undef IRNET_SHORT_K2_ROUTINE
 
 namespace {
 // K <= kShortKWords: the short-K panels of bgemm/bgemm_short_k_neon.h (a row

@@ -37,7 +37,8 @@
 // hand-scheduled assembly routine of bgemm4x4_column_neon_a64.S (the hot path
 // of every binary convolution); edge tiles (MR or NR < 4) run the same eor /
 // cnt arithmetic written with intrinsics, accumulated in u16 lanes (see
-// add_edge_chunk).
+// add_edge_chunk), except the 1 x 4 tile, which runs that arithmetic in
+// bgemm1x4_edge_tile_neon_a64.S.
 //
 // bgemm_4x4_short_k_neon_a64 runs K <= kShortKWords with the weight rows of a
 // panel in registers instead (bgemm/bgemm_short_k_neon.h), the rest as above.
@@ -59,6 +60,13 @@ extern "C" void irnet_bgemm4x4_column_neon_a64(const irnet::BitWord* a, std::siz
                                                std::size_t K, std::int32_t* c, std::size_t ldc_bytes,
                                                std::size_t tiles, std::size_t panels);
 
+// The 1 x 4 edge tile over K >= 0 words (c[n] = popcount sums of a ^ b_n,
+// b_n at b + n * ldb_bytes): the assembly routine in
+// bgemm1x4_edge_tile_neon_a64.S, where its registers are described.
+extern "C" void irnet_bgemm1x4_edge_tile_neon_a64(std::size_t K, const irnet::BitWord* a,
+                                                  const irnet::BitWord* b, std::size_t ldb_bytes,
+                                                  std::int32_t* c);
+
 namespace irnet {
 namespace {
 
@@ -70,6 +78,7 @@ namespace {
 // register, so w words add at most 8w + 8 to it (+8: an odd word sits in the
 // low half only): chunks of kEdgeChunkWords = 8188 words stay <= 65512, and
 // every ResNet layer (K <= 72 words) is one chunk with no per-chunk reduction.
+// bgemm1x4_edge_tile_neon_a64.S cuts K into the same chunks.
 constexpr std::size_t kEdgeChunkWords = 8188;
 
 inline uint8x16_t load_q(const BitWord* p) { return vreinterpretq_u8_u64(vld1q_u64(p)); }
@@ -104,48 +113,6 @@ inline void double_step(const BitWord** a_rows, const BitWord** b_rows, uint16x8
   }
 }
 
-// `pairs` >= 1 pairs of double steps (8 words) of a 1 x 4 tile, the one
-// edge shape of a layer with an odd number of output pixels (7 x 7): the
-// arithmetic of double_step<1, 4> twice, in a loop of 55 instructions. Each
-// row is one post-indexed 4-register load, where the compiler spends 5
-// address adds per double step (ld1 has no offset form). The four counts of a
-// pair add in u8 (<= 32 per byte) before the uadalp.
-inline void double_step_pairs_1x4(const BitWord*& a, const BitWord* (&b)[4], std::size_t pairs,
-                                  uint16x8_t (&acc)[4]) {
-#define IRNET_A64_EDGE_ROW(b0, b1, b2, b3, acc) \
-  "eor " b0 ".16b, " b0 ".16b, v0.16b\n"        \
-  "eor " b1 ".16b, " b1 ".16b, v1.16b\n"        \
-  "eor " b2 ".16b, " b2 ".16b, v2.16b\n"        \
-  "eor " b3 ".16b, " b3 ".16b, v3.16b\n"        \
-  "cnt " b0 ".16b, " b0 ".16b\n"                \
-  "cnt " b1 ".16b, " b1 ".16b\n"                \
-  "cnt " b2 ".16b, " b2 ".16b\n"                \
-  "cnt " b3 ".16b, " b3 ".16b\n"                \
-  "add " b0 ".16b, " b0 ".16b, " b1 ".16b\n"    \
-  "add " b2 ".16b, " b2 ".16b, " b3 ".16b\n"    \
-  "add " b0 ".16b, " b0 ".16b, " b2 ".16b\n"    \
-  "uadalp " acc ".8h, " b0 ".16b\n"
-  asm("1:\n"
-      "ld1 {v0.16b, v1.16b, v2.16b, v3.16b}, [%[a]], #64\n"
-      "ld1 {v4.16b, v5.16b, v6.16b, v7.16b}, [%[b0]], #64\n"
-      "ld1 {v16.16b, v17.16b, v18.16b, v19.16b}, [%[b1]], #64\n"
-      "ld1 {v20.16b, v21.16b, v22.16b, v23.16b}, [%[b2]], #64\n"
-      "ld1 {v24.16b, v25.16b, v26.16b, v27.16b}, [%[b3]], #64\n"
-      IRNET_A64_EDGE_ROW("v4", "v5", "v6", "v7", "%[acc0]")
-      IRNET_A64_EDGE_ROW("v16", "v17", "v18", "v19", "%[acc1]")
-      IRNET_A64_EDGE_ROW("v20", "v21", "v22", "v23", "%[acc2]")
-      IRNET_A64_EDGE_ROW("v24", "v25", "v26", "v27", "%[acc3]")
-      "subs %[pairs], %[pairs], #1\n"
-      "b.ne 1b\n"
-      : [a] "+r"(a), [b0] "+r"(b[0]), [b1] "+r"(b[1]), [b2] "+r"(b[2]), [b3] "+r"(b[3]),
-        [pairs] "+r"(pairs), [acc0] "+w"(acc[0]), [acc1] "+w"(acc[1]), [acc2] "+w"(acc[2]),
-        [acc3] "+w"(acc[3])
-      :
-      : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19", "v20", "v21",
-        "v22", "v23", "v24", "v25", "v26", "v27", "cc", "memory");
-#undef IRNET_A64_EDGE_ROW
-}
-
 // The popcount sums of words [k, k + words) of the MR x NR edge tile's rows,
 // 1 <= words <= kEdgeChunkWords, added to total[m] (lane n = column n; lanes
 // n >= NR get 0).
@@ -159,12 +126,7 @@ inline void add_edge_chunk(const BitWord* const* a_base, const BitWord* const* b
   uint16x8_t acc[MR][NR];
   for (auto& row : acc)
     for (uint16x8_t& a : row) a = vdupq_n_u16(0);
-  std::size_t doubles = words / 4;
-  if constexpr (MR == 1 && NR == 4) {
-    if (doubles >= 2) double_step_pairs_1x4(a_rows[0], b_rows, doubles / 2, acc[0]);
-    doubles %= 2;
-  }
-  for (; doubles > 0; --doubles) double_step<MR, NR>(a_rows, b_rows, acc);
+  for (std::size_t doubles = words / 4; doubles > 0; --doubles) double_step<MR, NR>(a_rows, b_rows, acc);
   // The last 2-word step and odd word of the chunk.
   const auto single = [&](auto load, std::size_t offset) {
     uint8x16_t a[MR];
@@ -208,6 +170,10 @@ struct NeonA64Kernel {
   template <int MR, int NR>
   static void tile(std::size_t K, const BitWord* A, std::size_t lda, const BitWord* B,
                    std::size_t ldb, std::int32_t* C, std::size_t ldc) {
+    if constexpr (MR == 1 && NR == 4) {
+      irnet_bgemm1x4_edge_tile_neon_a64(K, A, B, ldb * sizeof(BitWord), C);
+      return;
+    }
     const BitWord* a_rows[MR];
     const BitWord* b_rows[NR];
     for (int m = 0; m < MR; ++m) a_rows[m] = A + m * lda;

@@ -9,7 +9,8 @@
 //      not -0 (s = INT32_MIN) and not a NaN (s > bits of -inf), i.e.
 //      INT32_MIN < s <= bits(-inf) = -2^23.
 //   2. The masks of 64 channels to one word (sign_bytes_neon_a32.h).
-// A row's last partial word is packed from a zero-filled copy of its tail.
+// A row's last partial word is packed from a zero-filled copy of its tail; with
+// a threshold, a tail of whole 8-channel groups straight from the row instead.
 //
 // With a threshold (bitpack.h: the bit is x < -t) the compare is one vcgt.f32
 // of -t (t's sign bit flipped as an integer) against x. NEON flushes subnormal
@@ -59,12 +60,42 @@ inline uint32x4_t below_minus_threshold_lanes(const float* x, const float* t) {
   return greater_neon_a32(minus_t, vld1q_f32(x));
 }
 
-inline BitWord pack_64_threshold(const float* x, const float* t) {
+// The word of channels [0, 8 * groups) read from x and t (1 <= groups <= 8),
+// its bits past them 0.
+inline BitWord pack_groups_threshold(const float* x, const float* t, int groups) {
   const uint8x8_t weights = sign_byte_weights();
   return pack_sign_word([&](int j) {
-    return weighted_sign_bytes(below_minus_threshold_lanes(x + 8 * j, t + 8 * j),
-                               below_minus_threshold_lanes(x + 8 * j + 4, t + 8 * j + 4), weights);
+    return j < groups ? weighted_sign_bytes(below_minus_threshold_lanes(x + 8 * j, t + 8 * j),
+                                            below_minus_threshold_lanes(x + 8 * j + 4, t + 8 * j + 4), weights)
+                      : vdup_n_u8(0);
   });
+}
+
+inline BitWord pack_64_threshold(const float* x, const float* t) {
+  return pack_groups_threshold(x, t, kBitsPerWord / 8);
+}
+
+// pack_rows_by_word_threshold, except that a tail of whole 8-channel groups
+// (ReActNet's 32-channel rows) is packed straight from the row: no zero-filled
+// copy, and no compares of the padding.
+void pack_rows_threshold(const float* x, std::size_t rows, std::size_t channels, const float* threshold,
+                         BitWord* out) {
+  const std::size_t full_words = channels / kBitsPerWord, tail = channels % kBitsPerWord;
+  if (tail % 8 != 0) {
+    pack_rows_by_word_threshold(x, rows, channels, threshold, out, pack_64_threshold);
+    return;
+  }
+  const std::size_t row_words = full_words + (tail != 0);
+  const float* tail_threshold = threshold + full_words * kBitsPerWord;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* row = x + r * channels;
+    BitWord* dst = out + r * row_words;
+    for (std::size_t w = 0; w < full_words; ++w)
+      dst[w] = pack_64_threshold(row + w * kBitsPerWord, threshold + w * kBitsPerWord);
+    if (tail != 0)
+      dst[full_words] = pack_groups_threshold(row + full_words * kBitsPerWord, tail_threshold,
+                                              static_cast<int>(tail / 8));
+  }
 }
 
 }  // namespace
@@ -81,7 +112,7 @@ void pack_signs_threshold_neon_a32(const float* x, std::size_t rows, std::size_t
     zero_threshold |= magnitude == 0;
   }
   if (!zero_threshold) {
-    pack_rows_by_word_threshold(x, rows, channels, threshold, out, pack_64_threshold);
+    pack_rows_threshold(x, rows, channels, threshold, out);
     return;
   }
   const std::size_t words = packed_words(channels);
@@ -91,7 +122,7 @@ void pack_signs_threshold_neon_a32(const float* x, std::size_t rows, std::size_t
     if (any_flush_hazard<false>(row, channels, kFloatMinNormalBits))
       pack_signs_threshold_portable(row, 1, channels, threshold, dst);
     else
-      pack_rows_by_word_threshold(row, 1, channels, threshold, dst, pack_64_threshold);
+      pack_rows_threshold(row, 1, channels, threshold, dst);
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include <arm_neon.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -34,28 +35,31 @@ inline bool flush_hazard(float x, std::uint32_t below_bits) {
 
 // Whether any of x[0, n) is. Vector part on the bits shifted left by one (the
 // sign dropped, m = 2 * |bits|): 0 < |x| < below iff m - 2 < 2 * below_bits - 2
-// unsigned; a NaN iff m > 2 * kFloatInfBits. Two vectors per iteration.
+// unsigned (0 wraps to the top), a NaN iff m > 2 * kFloatInfBits; so the
+// smallest m - 2 and the largest m over x decide, kept per lane (min and max:
+// no compare per vector). A do-while loop whose results go only to the
+// reduction: with a loop that may run zero times gcc copied its registers every
+// iteration.
 template <bool kNaN>
 inline bool any_flush_hazard(const float* x, std::size_t n, std::uint32_t below_bits) {
-  const uint32x4_t two = vdupq_n_u32(2), below = vdupq_n_u32(2 * below_bits - 2),
-                   inf = vdupq_n_u32(2 * kFloatInfBits);
-  const auto hazards = [&](const float* p) {
-    const uint32x4_t m = vshlq_n_u32(vreinterpretq_u32_f32(vld1q_f32(p)), 1);
-    const uint32x4_t tiny = vcltq_u32(vsubq_u32(m, two), below);
-    return kNaN ? vorrq_u32(tiny, vcgtq_u32(m, inf)) : tiny;
-  };
-  uint32x4_t any = vdupq_n_u32(0), any_odd = any;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    any = vorrq_u32(any, hazards(x + i));
-    any_odd = vorrq_u32(any_odd, hazards(x + i + 4));
+  const float* p = x;
+  const float* const vector_end = x + n / 4 * 4;
+  if (p != vector_end) {
+    const uint32x4_t two = vdupq_n_u32(2);
+    uint32x4_t low = vdupq_n_u32(~0u), high = vdupq_n_u32(0);
+    do {
+      const uint32x4_t m = vshlq_n_u32(vreinterpretq_u32_f32(vld1q_f32(p)), 1);
+      low = vminq_u32(low, vsubq_u32(m, two));
+      if (kNaN) high = vmaxq_u32(high, m);
+      p += 4;
+    } while (p != vector_end);
+    const uint32x2_t low2 = vpmin_u32(vget_low_u32(low), vget_high_u32(low));
+    if (std::min(vget_lane_u32(low2, 0), vget_lane_u32(low2, 1)) < 2 * below_bits - 2) return true;
+    const uint32x2_t high2 = vpmax_u32(vget_low_u32(high), vget_high_u32(high));
+    if (kNaN && std::max(vget_lane_u32(high2, 0), vget_lane_u32(high2, 1)) > 2 * kFloatInfBits) return true;
   }
-  for (; i + 4 <= n; i += 4) any = vorrq_u32(any, hazards(x + i));
-  any = vorrq_u32(any, any_odd);
-  const uint32x2_t half = vorr_u32(vget_low_u32(any), vget_high_u32(any));
-  if ((vget_lane_u32(half, 0) | vget_lane_u32(half, 1)) != 0) return true;
-  for (; i < n; ++i)
-    if (flush_hazard<kNaN>(x[i], below_bits)) return true;
+  for (; p != x + n; ++p)
+    if (flush_hazard<kNaN>(*p, below_bits)) return true;
   return false;
 }
 

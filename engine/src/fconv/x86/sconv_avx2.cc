@@ -26,6 +26,7 @@
 #include "cpu/cpu_features.h"
 #include "cpu/kernel_config.h"
 #include "fconv/phase_conv.h"
+#include "fconv/x86/sconv_x86.h"
 
 namespace irnet {
 namespace {
@@ -112,6 +113,8 @@ void sconv_x2_4x24_avx2(const float* x, std::size_t steps, std::size_t plane_w, 
     sconv_tiles<KW, 1>(x, steps, plane_w, w, bias, lo, hi, y, ldc, pixels, channels);
 }
 
+}  // namespace
+
 // Phase planes of one padded row. For 3 channels (RGB input) the columns q
 // whose both phases are inside the row go 8 at a time: the 16 pixels from
 // column 2q - pad_left are 48 floats f, and plane (c, phase)[q + k] =
@@ -160,13 +163,15 @@ void split_phase_row_avx2(const float* row, int in_w, int channels, int pad_left
   split_phase_columns(row, in_w, channels, pad_left, plane_w, q, plane_w, planes);
 }
 
+namespace {
+
 const PhaseConvKernel kAvx2 = {"phase_conv_4x24_avx2",
                                cpu_runs_avx2_files,
                                {{"sconv_3x2_4x24_avx2", &sconv_x2_4x24_avx2<3>},
                                 {"sconv_7x2_4x24_avx2", &sconv_x2_4x24_avx2<7>}},
                                &split_phase_row_avx2,
                                kMaxVectors * kVectorPixels};
-const PhaseConvKernel* const kKernels[] = {&kAvx2};
+const PhaseConvKernel* const kKernels[] = {&kPhaseConvAvx512, &kAvx2};
 
 }  // namespace
 

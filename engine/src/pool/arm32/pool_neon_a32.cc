@@ -69,9 +69,35 @@ void max_pool_rows_neon_a32(const PoolGeometry& g, const Shape& x_shape, const f
     pool_rows(MaxReductionNeonA32{}, g, x_shape, x, y, row_begin, row_end);
 }
 
-// One vector per channel block: the check shares the 16 q registers (4 loaded first spilled).
-const PoolKernel kNeonA32 = {"pool_neon_a32", always_supported, &max_pool_rows_neon_a32,
-                             &pool_2x2::average_pool_rows<pool_2x2::LanesNeon<1>, FlushGuardNeonA32>};
+// One output row of whole 2x2 windows (pool_2x2::average_2x2_row's contract). C a
+// multiple of 4 (every layer of ReActNet-A): one loop over all of the row's
+// vectors, the four taps' pointers walked with post-increment and moved past
+// the right-hand pixel at the end of each output pixel, both loops do-while
+// (with loops that may run zero times gcc copied the guard's registers every
+// iteration). Other C: average_2x2_row. One vector per step: the check shares
+// the 16 q registers (4 loaded first spilled).
+bool average_2x2_row_neon_a32(const float* in0, const float* in1, std::ptrdiff_t out_w, std::ptrdiff_t C,
+                              float* out) {
+  using Lanes = pool_2x2::LanesNeon<1>;
+  if (C % Lanes::kLanes != 0 || C == 0 || out_w == 0)
+    return pool_2x2::average_2x2_row<Lanes, FlushGuardNeonA32>(in0, in1, out_w, C, out);
+  const float32x4_t zero = Lanes::zero(), quarter = Lanes::quarter();
+  FlushGuardNeonA32 guard;
+  const float *a = in0, *b = in0 + C, *c = in1, *d = in1 + C;  // the window's taps, per channel
+  std::ptrdiff_t pixels_left = out_w;
+  do {
+    const float* const pixel_end = a + C;
+    do {
+      pool_2x2::reduce_channels<Lanes, 1>(a, b, c, d, out, zero, quarter, guard);  // moves the pointers on
+    } while (a != pixel_end);
+    a += C, b += C, c += C, d += C;  // past the right-hand taps' pixel
+  } while (--pixels_left != 0);
+  return guard.exact();
+}
+
+const PoolKernel kNeonA32 = {
+    "pool_neon_a32", always_supported, &max_pool_rows_neon_a32,
+    &pool_2x2::average_pool_rows<pool_2x2::LanesNeon<1>, FlushGuardNeonA32, &average_2x2_row_neon_a32>};
 const PoolKernel* const kKernels[] = {&kNeonA32};
 
 }  // namespace
