@@ -84,13 +84,21 @@ void sconv_pass(const float* x, std::size_t steps, std::size_t plane_w, const fl
   };
   // Taps in the order of phase_tap_column: phase 0 at q + 0 .. phase0_taps(KW) - 1,
   // then phase 1 at q + 0, 1, ... The loops stay rolled: unrolled, GCC spills
-  // accumulators (28 of the 32 zmm are live).
+  // accumulators (28 of the 32 zmm are live). For KW = 3 GCC unrolls a phase-0
+  // loop of 2 taps all the same and spills 2 accumulators per (i, c) pair; one
+  // loop over the 3 taps stays rolled. For KW = 7 that loop's tap address
+  // select costs more than the two loops (5 % on the stem).
   constexpr int taps0 = phase0_taps(KW);
   for (std::size_t s = 0; s < steps; ++s, phase0 += pair, phase1 += pair) {
+    if constexpr (taps0 > 2) {
 #pragma GCC unroll 1
-    for (int t = 0; t < taps0; ++t, w += kTileChannels) tap(phase0 + t, w);
+      for (int t = 0; t < taps0; ++t, w += kTileChannels) tap(phase0 + t, w);
 #pragma GCC unroll 1
-    for (int t = 0; t < KW - taps0; ++t, w += kTileChannels) tap(phase1 + t, w);
+      for (int t = 0; t < KW - taps0; ++t, w += kTileChannels) tap(phase1 + t, w);
+    } else {
+#pragma GCC unroll 1
+      for (int t = 0; t < KW; ++t, w += kTileChannels) tap(t < taps0 ? phase0 + t : phase1 + (t - taps0), w);
+    }
   }
   // The bound is max/min's first operand, so that a NaN sum stays NaN (sgemm_tile_x86.h).
   const __m512 lo_v = _mm512_set1_ps(lo), hi_v = _mm512_set1_ps(hi);
