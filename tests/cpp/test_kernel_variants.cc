@@ -1,15 +1,17 @@
 // Every variant of every kernel family, forced in turn, on one model that
-// uses them all: a 7x7/2 float stem (sgemm or the direct phase_conv kernel),
+// uses them all: a 7x7/2 float stem and, as a second output, a 3x3/2 one
+// (sgemm or the direct phase_conv kernel of each width),
 // MaxPool, SignPack (bitpack), three BinaryConv2d (bgemm with its packed
 // weights; the epilogue's float+bits, threshold-bits and residual+clip rows),
 // AveragePool, and the file checksum (crc32). The model's outputs must be
 // bit-identical to the automatic choice's, and the model must report the
-// forced variant. The stem's inputs and weights are small multiples of 1/2,
-// so its sums are exact in any order, fused or not: every variant of every
+// forced variant. The stems' inputs and weights are small multiples of 1/2,
+// so their sums are exact in any order, fused or not: every variant of every
 // family computes the very same bits.
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bit_testing.h"
@@ -42,7 +44,7 @@ std::vector<irnet::BitWord> random_bits(std::mt19937& rng, std::size_t rows, std
 
 // Keeps the constants alive while the file is written.
 struct Constants {
-  std::vector<float> stem_w, stem_b;
+  std::vector<float> stem_w, stem_b, stem3_w, stem3_b;
   std::vector<irnet::BitWord> w1, w2, w3;
   std::vector<std::int32_t> shift1, shift2, shift3;
   std::vector<float> scale1, bias1, scale2, bias2, scale3, bias3;
@@ -55,6 +57,10 @@ std::string write_model(Constants& k) {
   for (float& v : k.stem_w) v = halves(-2, 2);
   k.stem_b.resize(16);
   for (float& v : k.stem_b) v = halves(-4, 4);
+  k.stem3_w.resize(8 * 3 * 3 * 3);
+  for (float& v : k.stem3_w) v = halves(-2, 2);
+  k.stem3_b.resize(8);
+  for (float& v : k.stem3_b) v = halves(-4, 4);
   k.w1 = random_bits(rng, 64 * 9, 16);
   k.w2 = random_bits(rng, 72 * 9, 64);
   k.w3 = random_bits(rng, 64, 72);
@@ -88,6 +94,7 @@ std::string write_model(Constants& k) {
   const auto y2_bits = w.tensor("y2_bits", kBits, {1, 10, 10, 72}, kNhwc);
   const auto y3 = w.tensor("y3", kF32, {1, 10, 10, 64}, kNhwc);
   const auto out = w.tensor("out", kF32, {1, 5, 5, 64}, kNhwc);
+  const auto stem3 = w.tensor("stem3", kF32, {1, 20, 20, 8}, kNhwc);
   w.node("Conv2d", "stem", {x, f32("stem_w", k.stem_w, {16, 7, 7, 3}), f32("stem_b", k.stem_b, {16})}, {stem},
          {ints_attr("kernel", {7, 7}), ints_attr("strides", {2, 2}), ints_attr("pads", {3, 3, 3, 3}),
           str_attr("act", "relu")});
@@ -113,16 +120,20 @@ std::string write_model(Constants& k) {
           f32("bias3", k.bias3, {64}), y1},
          {y3}, with_mode(conv1x1, "float"));
   w.node("AveragePool", "avgpool", {y3}, {out}, {ints_attr("kernel", {2, 2}), ints_attr("strides", {2, 2})});
-  w.io({x}, {out});
+  w.node("Conv2d", "stem3", {x, f32("stem3_w", k.stem3_w, {8, 3, 3, 3}), f32("stem3_b", k.stem3_b, {8})},
+         {stem3}, {ints_attr("kernel", {3, 3}), ints_attr("strides", {2, 2}), ints_attr("pads", {1, 1, 1, 1})});
+  w.io({x}, {out, stem3});
   const std::string path = "test_kernel_variants.irb";
   IrbTestWriter::save(w.build(), path);
   return path;
 }
 
+// Both outputs, one after the other.
 std::vector<float> run(const std::string& path, const std::vector<float>& x) {
   const irnet::Model model = irnet::Model::load(path, 2);
-  std::vector<float> y(model.outputs()[0].element_count());
-  model.run({{x.data(), model.inputs()[0].shape}}, {y.data()});
+  const std::size_t n0 = model.outputs()[0].element_count();
+  std::vector<float> y(n0 + model.outputs()[1].element_count());
+  model.run({{x.data(), model.inputs()[0].shape}}, {y.data(), y.data() + n0});
   return y;
 }
 
@@ -167,11 +178,13 @@ TEST(layers_report_the_kernels_they_run) {
   CHECK_EQ(kernel_of("maxpool"), irnet::selected_kernel("pool"));
   CHECK_EQ(kernel_of("avgpool"), irnet::selected_kernel("pool"));
   CHECK_EQ(kernel_of("bconv1").rfind(irnet::selected_kernel("bgemm") + "+bconv_epilogue_", 0), std::size_t(0));
-  // A phase_conv variant "phase_conv_<tile>_<isa>" runs the 7x7/2 stem on its kernel "sconv_7x2_<tile>_<isa>".
+  // A phase_conv variant "phase_conv_<tile>_<isa>" runs the 7x7/2 stem on its
+  // kernel "sconv_7x2_<tile>_<isa>", the 3x3/2 one on "sconv_3x2_<tile>_<isa>".
   const std::string phase = irnet::selected_kernel("phase_conv");
   const std::string prefix = "phase_conv_";
-  CHECK_EQ(kernel_of("stem"), phase == "im2col_sgemm" ? irnet::selected_kernel("sgemm")
-                                                      : "sconv_7x2_" + phase.substr(prefix.size()));
+  for (const auto& [layer, width] : {std::pair<std::string, std::string>{"stem", "7"}, {"stem3", "3"}})
+    CHECK_EQ(kernel_of(layer), phase == "im2col_sgemm" ? irnet::selected_kernel("sgemm")
+                                                       : "sconv_" + width + "x2_" + phase.substr(prefix.size()));
   const std::string text = summary.to_string();
   for (const std::string& family : irnet::kernel_families())
     CHECK(text.find(family + "=" + irnet::selected_kernel(family)) != std::string::npos);
