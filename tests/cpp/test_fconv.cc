@@ -76,7 +76,8 @@ std::string describe(const ConvCase& c) {
 // The geometries the direct kernels handle (phase_conv.h): 3 or 7 wide, column
 // stride 2, no dilation, one group.
 bool uses_phase_kernel(const ConvCase& c) {
-  return (c.kw == 3 || c.kw == 7) && c.sw == 2 && c.dh == 1 && c.dw == 1 && c.groups == 1;
+  return (c.kw == 7 || (c.kw == 3 && c.in_c <= kPhaseMaxInChannels3)) && c.sw == 2 && c.dh == 1 && c.dw == 1 &&
+         c.groups == 1;
 }
 
 // The direct kernel's own order of operations (phase_conv.h): per output

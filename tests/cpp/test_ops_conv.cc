@@ -35,6 +35,7 @@ TEST(conv2d_op_matches_reference) {
   const Case cases[] = {
       {{1, 23, 21, 3}, 64, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1, "clip"},   // stem, Hardtanh fused
       {{1, 17, 19, 3}, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, "none"},   // ReActNet-A's 3x3/2 stem
+      {{1, 11, 13, 64}, 128, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, "relu"}, // float ResNet's 3x3/2: im2col + sgemm
       {{2, 9, 9, 64}, 128, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1, "none"},   // 1x1/2 downsample
       {{1, 6, 7, 16}, 32, 3, 3, 1, 1, 2, 2, 2, 1, 0, 3, 2, "relu"},
   };
@@ -64,12 +65,13 @@ TEST(conv2d_op_matches_reference) {
     g.pad_bottom = static_cast<int>(c.pb); g.pad_right = static_cast<int>(c.pr);
     g.groups = static_cast<int>(c.groups);
     CHECK(op->outputs()[0].shape == (Shape{c.x[0], g.out_h(), g.out_w(), c.out_c}));
-    // 3- and 7-wide convs with column stride 2 run the direct column-phase
-    // kernel of their width where the build has one.
+    // 7-wide convs, and 3-wide ones over at most kPhaseMaxInChannels3 input
+    // channels, with column stride 2 run the direct column-phase kernel of
+    // their width where the build has one.
     const irnet::KernelConfig kernels = irnet::selected_kernels();
-    const irnet::PhaseConvWidthKernel* direct =
-        c.sw == 2 && c.dh == 1 && c.dw == 1 && c.groups == 1 ? kernels.phase_conv->of_width(static_cast<int>(c.kw))
-                                                              : nullptr;
+    const bool phase = c.sw == 2 && c.dh == 1 && c.dw == 1 && c.groups == 1 &&
+                       (c.kw != 3 || g.in_c <= irnet::kPhaseMaxInChannels3);
+    const irnet::PhaseConvWidthKernel* direct = phase ? kernels.phase_conv->of_width(static_cast<int>(c.kw)) : nullptr;
     CHECK_EQ(op->kernel_name(), std::string(direct != nullptr ? direct->name : kernels.sgemm->name));
     CHECK_EQ(op->stats().float_macs,
              static_cast<std::int64_t>(c.x[0] * g.out_h() * g.out_w() * c.out_c * c.kh * c.kw * cg));

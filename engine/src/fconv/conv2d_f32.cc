@@ -96,7 +96,8 @@ void FloatConv2d::setup_im2col(const float* weights, const float* bias) {
 }
 
 bool FloatConv2d::phase_fits(const Conv2dGeometry& g) {
-  return g.groups == 1 && g.stride_w == kPhaseStrideW && g.dilation_w == 1 && g.dilation_h == 1;
+  return g.groups == 1 && g.stride_w == kPhaseStrideW && g.dilation_w == 1 && g.dilation_h == 1 &&
+         (g.kernel_w != 3 || g.in_c <= kPhaseMaxInChannels3);
 }
 
 bool FloatConv2d::plan_phase_bands(std::size_t tile_pixels) {
