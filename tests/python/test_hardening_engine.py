@@ -25,6 +25,7 @@ SCRATCH_BUDGET = 8 * MIB  # FloatConv2d::kScratchBudget
 SGEMM_SHAPES = {"sgemm_12x32_avx512": (12, 32, 1), "sgemm_6x16_avx2": (6, 16, 1), "sgemm_4x8_portable": (4, 8, 1)}
 PHASE_VARIANT_TILE_PIXELS = {"phase_conv_8x48_avx512": 48, "phase_conv_4x24_avx2": 24}
 PHASE_KERNEL_WIDTHS = (3, 7)
+PHASE_MAX_IN_CHANNELS_3 = 4  # kPhaseMaxInChannels3 (fconv/phase_conv.h)
 
 
 def ceil_div(a, b):
@@ -97,7 +98,8 @@ def expected_conv_plan(shape_in, out_shape, out_c, kernel, strides, kernels):
     _, oh, ow, _ = out_shape
     sgemm, phase = kernels
     kh, kw = kernel
-    if phase is not None and kw in PHASE_KERNEL_WIDTHS and strides[1] == 2:
+    if (phase is not None and kw in PHASE_KERNEL_WIDTHS and strides[1] == 2
+            and (kw != 3 or in_c <= PHASE_MAX_IN_CHANNELS_3)):
         scratch = phase_scratch(batch, oh, ow, in_c, kh, kw, strides[0], PHASE_VARIANT_TILE_PIXELS[phase])
         if scratch <= SCRATCH_BUDGET:
             return phase_kernel_name(phase, kw), scratch
