@@ -4,8 +4,8 @@
 // every length 0..40 around the 4- and 8-float vector steps, each hazard kind
 // (subnormal, tiny normal below the bound, NaN of either sign) at every
 // position among harmless values (zeros of both signs, the bound itself,
-// infinities, ordinary floats), with and without the NaN check. Other
-// architectures have no such scan: this program has no cases there.
+// infinities, ordinary floats), with and without the NaN check. Built for
+// ARMv7 only (tests/cpp/arm32/, as engine/src/*/arm32/).
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -16,7 +16,6 @@
 
 #include "check.h"
 
-#if defined(__arm__) && !defined(__aarch64__)
 #include "common/arm32/float_neon_a32.h"
 
 namespace {
@@ -72,6 +71,5 @@ TEST(any_flush_hazard_matches_the_scalar_test) {
     check_scan<false>(below);
   }
 }
-#endif
 
 int main() { return irnet_test::run_all(); }
