@@ -33,9 +33,22 @@ inline bool flush_hazard(float x, std::uint32_t below_bits) {
   return (magnitude != 0 && magnitude < below_bits) || (kNaN && magnitude > kFloatInfBits);
 }
 
-// Whether any of x[0, n) is. Vector part on the bits shifted left by one (the
-// sign dropped, m = 2 * |bits|): 0 < |x| < below iff m - 2 < 2 * below_bits - 2
-// unsigned (0 wraps to the top), a NaN iff m > 2 * kFloatInfBits; so the
+// The bits of each lane of x shifted left by one: 2 * |bits|, the sign dropped.
+// The scans compare these lane-wise: 0 < |x| < below iff m - 2 < 2 * below - 2
+// unsigned (0 wraps to the top), a NaN iff m > 2 * kFloatInfBits.
+inline uint32x4_t doubled_magnitude_bits(float32x4_t x) { return vshlq_n_u32(vreinterpretq_u32_f32(x), 1); }
+
+// The smallest and the largest of v's four lanes.
+inline std::uint32_t min_lane(uint32x4_t v) {
+  const uint32x2_t half = vpmin_u32(vget_low_u32(v), vget_high_u32(v));
+  return std::min(vget_lane_u32(half, 0), vget_lane_u32(half, 1));
+}
+inline std::uint32_t max_lane(uint32x4_t v) {
+  const uint32x2_t half = vpmax_u32(vget_low_u32(v), vget_high_u32(v));
+  return std::max(vget_lane_u32(half, 0), vget_lane_u32(half, 1));
+}
+
+// Whether any of x[0, n) is. Vector part on m = doubled_magnitude_bits: the
 // smallest m - 2 and the largest m over x decide, kept per lane (min and max:
 // no compare per vector). A do-while loop whose results go only to the
 // reduction: with a loop that may run zero times gcc copied its registers every
@@ -48,15 +61,13 @@ inline bool any_flush_hazard(const float* x, std::size_t n, std::uint32_t below_
     const uint32x4_t two = vdupq_n_u32(2);
     uint32x4_t low = vdupq_n_u32(~0u), high = vdupq_n_u32(0);
     do {
-      const uint32x4_t m = vshlq_n_u32(vreinterpretq_u32_f32(vld1q_f32(p)), 1);
+      const uint32x4_t m = doubled_magnitude_bits(vld1q_f32(p));
       low = vminq_u32(low, vsubq_u32(m, two));
       if (kNaN) high = vmaxq_u32(high, m);
       p += 4;
     } while (p != vector_end);
-    const uint32x2_t low2 = vpmin_u32(vget_low_u32(low), vget_high_u32(low));
-    if (std::min(vget_lane_u32(low2, 0), vget_lane_u32(low2, 1)) < 2 * below_bits - 2) return true;
-    const uint32x2_t high2 = vpmax_u32(vget_low_u32(high), vget_high_u32(high));
-    if (kNaN && std::max(vget_lane_u32(high2, 0), vget_lane_u32(high2, 1)) > 2 * kFloatInfBits) return true;
+    if (min_lane(low) < 2 * below_bits - 2) return true;
+    if (kNaN && max_lane(high) > 2 * kFloatInfBits) return true;
   }
   for (; p != x + n; ++p)
     if (flush_hazard<kNaN>(*p, below_bits)) return true;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <iterator>
 
+#include "common/arm32/float_neon_a32.h"
 #include "cpu/kernel_config.h"
 #include "pool/arm32/max_pool_neon_a32.h"
 #include "pool/average_pool_2x2.h"
@@ -31,15 +32,11 @@ struct FlushGuardNeonA32 {
   uint32x4_t min_input = vdupq_n_u32(~0u);
   uint32x4_t max_output = vdupq_n_u32(0);
   void input(float32x4_t x) {
-    const uint32x4_t doubled = vshlq_n_u32(vreinterpretq_u32_f32(x), 1);
-    min_input = vminq_u32(min_input, vsubq_u32(doubled, vdupq_n_u32(2)));
+    min_input = vminq_u32(min_input, vsubq_u32(doubled_magnitude_bits(x), vdupq_n_u32(2)));
   }
-  void output(float32x4_t y) { max_output = vmaxq_u32(max_output, vshlq_n_u32(vreinterpretq_u32_f32(y), 1)); }
+  void output(float32x4_t y) { max_output = vmaxq_u32(max_output, doubled_magnitude_bits(y)); }
   bool exact() const {
-    const uint32x2_t lo = vpmin_u32(vget_low_u32(min_input), vget_high_u32(min_input));
-    const uint32x2_t hi = vpmax_u32(vget_low_u32(max_output), vget_high_u32(max_output));
-    return std::min(vget_lane_u32(lo, 0), vget_lane_u32(lo, 1)) >= 2 * kTinyInputBits - 2 &&
-           std::max(vget_lane_u32(hi, 0), vget_lane_u32(hi, 1)) <= 2 * kFloatInfBits;
+    return min_lane(min_input) >= 2 * kTinyInputBits - 2 && max_lane(max_output) <= 2 * kFloatInfBits;
   }
 };
 
