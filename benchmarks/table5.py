@@ -65,8 +65,8 @@ PAPER = [
 MODEL_TITLES = {"irnet": "IR-Net ResNet-18 1/1", **{k: title for k, (title, *_) in model_zoo.NETWORKS.items()}}
 DABNN_AARCH64_INSTRUCTIONS = 170.0e6  # BRIEF section 5, measured under qemu-aarch64
 A53_HZ = 1.2e9
-# The networks whose 4-thread pass is counted per guest thread beside ResNet-18's (issue 18:
-# ResNet-18 and ReActNet-A; Bi-Real ResNet-18's binary convs have the IR-Net model's shapes).
+# The networks whose 4-thread pass is counted per guest thread beside ResNet-18's
+# (Bi-Real ResNet-18's binary convs have the IR-Net model's shapes: it would repeat ResNet-18's).
 BALANCE_NETWORKS = ("reactnet_a",)
 
 
